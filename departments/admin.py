@@ -1,0 +1,64 @@
+from django.contrib import admin
+
+from departments.models import (
+    BusinessCalendar,
+    BusinessHours,
+    Department,
+    Holiday,
+    Location,
+    Profile,
+    Team,
+)
+
+
+class BusinessHoursInline(admin.TabularInline[BusinessHours, BusinessCalendar]):
+    model = BusinessHours
+    extra = 0
+
+
+class HolidayInline(admin.TabularInline[Holiday, BusinessCalendar]):
+    model = Holiday
+    extra = 0
+
+
+@admin.register(BusinessCalendar)
+class BusinessCalendarAdmin(admin.ModelAdmin[BusinessCalendar]):
+    list_display = ["name", "time_zone", "always_open"]
+    inlines = [BusinessHoursInline, HolidayInline]
+
+
+class LocationInline(admin.TabularInline[Location, Department]):
+    model = Location
+    extra = 0
+    fields = ["code", "name", "kind", "is_active"]
+
+
+@admin.register(Department)
+class DepartmentAdmin(admin.ModelAdmin[Department]):
+    list_display = ["code", "name", "tier", "calendar", "auto_escalate", "is_active"]
+    list_editable = ["auto_escalate"]
+    list_filter = ["tier", "auto_escalate", "is_active"]
+    search_fields = ["code", "name"]
+    inlines = [LocationInline]
+
+
+@admin.register(Location)
+class LocationAdmin(admin.ModelAdmin[Location]):
+    list_display = ["code", "name", "kind", "department", "is_active"]
+    list_filter = ["kind", "department"]
+    search_fields = ["code", "name"]
+    list_select_related = ["department"]
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin[Team]):
+    list_display = ["name", "email", "phone"]
+    filter_horizontal = ["members"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Profile)
+class ProfileAdmin(admin.ModelAdmin[Profile]):
+    list_display = ["user", "home_department", "job_title", "callback", "pager"]
+    list_select_related = ["user", "home_department"]
+    search_fields = ["user__username", "user__first_name", "user__last_name"]

@@ -1,0 +1,194 @@
+"""The hospital's organisation: clinical departments, their locations, IT teams, business
+calendars and the people who work in them ("who, where, when")."""
+
+from __future__ import annotations
+
+from datetime import time
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+
+if TYPE_CHECKING:
+    from tickets.sla import BusinessCalendar as ClockCalendar
+
+
+def _validate_time_zone(value: str) -> None:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(f"{value!r} is not a time zone such as America/Chicago.") from None
+
+
+class BusinessCalendar(models.Model):
+    """When the clock of a business-hours SLA runs: a time zone, weekly hours and holidays."""
+
+    name = models.CharField(max_length=80, unique=True)
+    time_zone = models.CharField(
+        max_length=64, default="America/Chicago", validators=[_validate_time_zone]
+    )
+    always_open = models.BooleanField(
+        default=False, help_text="Open around the clock every day (24x7); weekly hours are ignored."
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def as_clock(self) -> ClockCalendar:
+        """The pure calendar that tickets/sla.py computes deadlines with."""
+        from tickets.sla import BusinessCalendar as ClockCalendar
+
+        if self.always_open:
+            return ClockCalendar.always_open(self.time_zone)
+        weekly: dict[int, list[tuple[time, time]]] = {}
+        for hours in self.hours.all():
+            weekly.setdefault(hours.weekday, []).append((hours.opens, hours.closes))
+        return ClockCalendar(
+            tz=ZoneInfo(self.time_zone),
+            weekly_hours={day: tuple(sorted(spans)) for day, spans in weekly.items()},
+            holidays=frozenset(h.date for h in self.holidays.all()),
+        )
+
+
+class BusinessHours(models.Model):
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0
+        TUESDAY = 1
+        WEDNESDAY = 2
+        THURSDAY = 3
+        FRIDAY = 4
+        SATURDAY = 5
+        SUNDAY = 6
+
+    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.CASCADE, related_name="hours")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    opens = models.TimeField()
+    closes = models.TimeField(help_text="00:00 means midnight at the end of the day.")
+
+    class Meta:
+        ordering = ["calendar", "weekday", "opens"]
+        verbose_name_plural = "business hours"
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.opens:%H:%M}-{self.closes:%H:%M}"
+
+    def clean(self) -> None:
+        if self.closes != time(0, 0) and self.closes <= self.opens:
+            raise ValidationError("Closing time must be after opening time (00:00 = midnight).")
+
+
+class Holiday(models.Model):
+    calendar = models.ForeignKey(
+        BusinessCalendar, on_delete=models.CASCADE, related_name="holidays"
+    )
+    date = models.DateField()
+    name = models.CharField(max_length=80)
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [
+            models.UniqueConstraint(fields=["calendar", "date"], name="holiday_once_per_calendar")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d} {self.name}"
+
+
+class Department(models.Model):
+    """A clinical department (ED, OR, ICU...): where a problem is, and so how urgent it is."""
+
+    class Tier(models.IntegerChoices):
+        CRITICAL = 1, "Tier 1: critical, 24x7"
+        ROUND_THE_CLOCK = 2, "Tier 2: 24x7"
+        BUSINESS_HOURS = 3, "Tier 3: business hours"
+
+    code = models.SlugField(max_length=16, unique=True, help_text="Short code, e.g. ED or OR.")
+    name = models.CharField(max_length=80)
+    tier = models.PositiveSmallIntegerField(choices=Tier.choices, default=Tier.ROUND_THE_CLOCK)
+    calendar = models.ForeignKey(
+        BusinessCalendar,
+        on_delete=models.PROTECT,
+        related_name="departments",
+        help_text="The clock this department's P2 and lower tickets run on.",
+    )
+    auto_escalate = models.BooleanField(
+        default=False,
+        help_text=(
+            "Tickets located here move up one priority level, never sit below P2, and are P1 "
+            "when care is delayed with no workaround."
+        ),
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["tier", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Location(models.Model):
+    """A unit, room or workstation. Its department is where a ticket filed from it belongs."""
+
+    class Kind(models.TextChoices):
+        UNIT = "unit", "Unit"
+        ROOM = "room", "Room or bay"
+        WORKSTATION = "workstation", "Workstation"
+
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="locations")
+    code = models.CharField(
+        max_length=32,
+        unique=True,
+        help_text="Workstation or room tag, as on its sticker (e.g. WOW-ED-07).",
+    )
+    name = models.CharField(max_length=120)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.UNIT)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["department__tier", "department__name", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})" if self.kind == self.Kind.WORKSTATION else self.name
+
+
+class Team(models.Model):
+    """An IT support team. Categories route to a team; a team has an on-call rotation.
+
+    Teams are their own model rather than a kind of Department: they own categories, members and
+    on-call rotations, and never own locations, calendars or the escalation switch.
+    """
+
+    slug = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=80)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=40, blank=True, help_text="Team line or hunt group.")
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="teams")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Profile(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
+    )
+    home_department = models.ForeignKey(
+        Department, on_delete=models.SET_NULL, null=True, blank=True, related_name="staff"
+    )
+    job_title = models.CharField(max_length=80, blank=True)
+    callback = models.CharField(
+        max_length=60, blank=True, help_text="Extension or Vocera name to call back on."
+    )
+    pager = models.CharField(max_length=40, blank=True)
+
+    def __str__(self) -> str:
+        return f"Profile of {self.user}"

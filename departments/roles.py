@@ -1,0 +1,38 @@
+"""Roles are Django groups. Requesters are clinical staff; everyone else works in IT."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+
+class Role(StrEnum):
+    REQUESTER = "requester"
+    TECHNICIAN = "technician"
+    MANAGER = "manager"
+    ADMIN = "admin"
+
+
+IT_ROLES = frozenset({Role.TECHNICIAN, Role.MANAGER, Role.ADMIN})
+
+
+def role_names(user: AbstractBaseUser | AnonymousUser) -> frozenset[str]:
+    """The user's group names, read once per user object (a request's user lives one request)."""
+    if not user.is_authenticated:
+        return frozenset()
+    cached: frozenset[str] | None = getattr(user, "_helpdesk_roles", None)
+    if cached is None:
+        cached = frozenset(user.groups.values_list("name", flat=True))  # type: ignore[attr-defined]
+        if getattr(user, "is_superuser", False):
+            cached = cached | {Role.ADMIN}
+        user._helpdesk_roles = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def is_it_staff(user: AbstractBaseUser | AnonymousUser) -> bool:
+    return bool(role_names(user) & IT_ROLES)
+
+
+def is_manager(user: AbstractBaseUser | AnonymousUser) -> bool:
+    return bool(role_names(user) & {Role.MANAGER, Role.ADMIN})

@@ -1,0 +1,107 @@
+/* The help desk's own script: the PHI hint while typing, and the idle sign-out warning for
+ * shared workstations. No inline script anywhere (the CSP forbids it). */
+(function () {
+  "use strict";
+
+  function csrfToken(form) {
+    var input = form && form.querySelector("input[name=csrfmiddlewaretoken]");
+    return input ? input.value : "";
+  }
+
+  /* PHI hint: warn, never block. The server holds the one detector; the page asks it. */
+  function setupPhiHint(form) {
+    var url = form.getAttribute("data-phi-url");
+    var warning = form.querySelector("#phi-warning") || document.getElementById("phi-warning");
+    var kinds = warning && warning.querySelector("#phi-kinds");
+    var fields = form.querySelectorAll("[data-phi-check]");
+    if (!url || !warning || !fields.length) { return; }
+    var timer = null;
+    var lastText = null;
+
+    function check() {
+      var text = Array.prototype.map.call(fields, function (f) { return f.value; }).join("\n");
+      if (text === lastText) { return; }
+      lastText = text;
+      if (!text.trim()) { warning.hidden = true; return; }
+      var body = new URLSearchParams();
+      body.set("text", text);
+      fetch(url, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "X-CSRFToken": csrfToken(form) },
+        body: body
+      }).then(function (response) {
+        return response.ok ? response.json() : { labels: [] };
+      }).then(function (data) {
+        if (data.labels && data.labels.length) {
+          kinds.textContent = "It seems to contain " + data.labels.join(", ") + ".";
+          warning.hidden = false;
+        } else {
+          warning.hidden = true;
+        }
+      }).catch(function () { /* the server rescans on submit */ });
+    }
+
+    Array.prototype.forEach.call(fields, function (field) {
+      field.addEventListener("input", function () {
+        clearTimeout(timer);
+        timer = setTimeout(check, 400);
+      });
+    });
+    check();
+  }
+
+  /* Idle sign-out: warn two minutes before the session ends, offer to stay. */
+  function setupIdleWarning() {
+    var body = document.body;
+    var timeout = parseInt(body.getAttribute("data-idle-timeout"), 10);
+    if (!timeout) { return; }
+    var dialog = document.getElementById("idle-warning");
+    var countdown = document.getElementById("idle-countdown");
+    var stay = document.getElementById("idle-stay");
+    var warnBefore = Math.min(120, Math.floor(timeout / 2));
+    var deadline = Date.now() + timeout * 1000;
+
+    function format(seconds) {
+      var m = Math.floor(seconds / 60);
+      var s = seconds % 60;
+      return m + ":" + (s < 10 ? "0" : "") + s;
+    }
+
+    function tick() {
+      var left = Math.round((deadline - Date.now()) / 1000);
+      if (left <= 0) {
+        // The server has ended the session by now; the login page comes back to this page.
+        window.location.assign(body.getAttribute("data-login-url") + "?next=" +
+          encodeURIComponent(window.location.pathname));
+        return;
+      }
+      if (left <= warnBefore) {
+        if (dialog.hidden) { dialog.hidden = false; stay.focus(); }
+        countdown.textContent = format(left);
+      }
+    }
+
+    stay.addEventListener("click", function () {
+      var form = dialog.querySelector("form");
+      fetch(body.getAttribute("data-keep-alive-url"), {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "X-CSRFToken": csrfToken(form) }
+      }).then(function (response) {
+        if (response.ok) {
+          deadline = Date.now() + timeout * 1000;
+          dialog.hidden = true;
+        }
+      });
+    });
+    setInterval(tick, 1000);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    Array.prototype.forEach.call(document.querySelectorAll("form[data-phi-url]"), setupPhiHint);
+    setupIdleWarning();
+    var summary = document.getElementById("error-summary");
+    if (summary) { summary.focus(); }
+  });
+})();

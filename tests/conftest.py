@@ -1,0 +1,110 @@
+"""The shared cast: a nurse in the ED, one in the OR, one on Med-Surg, a technician, a manager and
+an outsider (another Med-Surg nurse), over the organisation the migrations seed."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+
+import pytest
+from django.apps import apps
+from django.contrib.auth.models import User
+from django.core.cache import cache
+
+from departments.defaults import seed_organisation
+from departments.models import Department
+from tests.factories import UserFactory
+from tickets.defaults import seed_categories
+
+REQUIRE_SERVICES = os.environ.get("HELPDESK_REQUIRE_SERVICES") == "1"
+
+
+def need(condition: bool, what: str) -> None:
+    """Skip on a bare laptop; fail where the suite was told the services are there (CI)."""
+    if condition:
+        return
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{what} is required (HELPDESK_REQUIRE_SERVICES=1) but not available")
+    pytest.skip(f"{what} is not available")
+
+
+def port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def reference_data(db: None) -> None:
+    """The migrations seed the organisation; transactional tests flush it, so put it back."""
+    if not Department.objects.exists():
+        seed_organisation(apps)  # type: ignore[arg-type]
+        seed_categories(apps)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def nurse_ed(reference_data: None) -> User:
+    return UserFactory(username="nurse.ed", first_name="Erin", role="requester", home="ED")
+
+
+@pytest.fixture
+def nurse_or(reference_data: None) -> User:
+    return UserFactory(username="nurse.or", first_name="Omar", role="requester", home="OR")
+
+
+@pytest.fixture
+def nurse_medsurg(reference_data: None) -> User:
+    return UserFactory(
+        username="nurse.medsurg", first_name="Maya", role="requester", home="MEDSURG"
+    )
+
+
+@pytest.fixture
+def outsider(reference_data: None) -> User:
+    return UserFactory(username="nurse.other", first_name="Olga", role="requester", home="MEDSURG")
+
+
+@pytest.fixture
+def tech(reference_data: None) -> User:
+    return UserFactory(username="tech", first_name="Terry", role="technician")
+
+
+@pytest.fixture
+def manager(reference_data: None) -> User:
+    return UserFactory(username="manager", first_name="Morgan", role="manager")
+
+
+@pytest.fixture
+def broker_down(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Point Celery at a port where nothing listens, as when Redis is down."""
+    from helpdesk.celery import app
+
+    # Celery prefers the environment variable over its configuration.
+    monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:1/0")
+    saved = {key: app.conf[key] for key in ("CELERY_BROKER_URL", "CELERY_BROKER_TRANSPORT_OPTIONS")}
+    app.conf["CELERY_BROKER_URL"] = "redis://127.0.0.1:1/0"
+    app.conf["CELERY_BROKER_TRANSPORT_OPTIONS"] = {"socket_connect_timeout": 1, "max_retries": 1}
+    app._pool = None
+    app.amqp._producer_pool = None
+    try:
+        yield app.conf.broker_url
+    finally:
+        app.pool.force_close_all()
+        app.conf.update(saved)
+        app._pool = None
+        app.amqp._producer_pool = None

@@ -1,0 +1,129 @@
+"""ticket_file: department from the location, priority from the answers and the department rule,
+one ticket per idempotency key, the timeline written in the same breath."""
+
+from __future__ import annotations
+
+import pytest
+from django.core import mail
+
+from departments.models import Location
+from tickets.models import Category, Ticket, TicketEvent
+from tickets.priority import Scope
+from tickets.services import ticket_file
+
+pytestmark = pytest.mark.django_db
+
+
+def file(requester, location_code, **overrides):
+    answers = {
+        "location": Location.objects.get(code=location_code),
+        "category": Category.objects.get(slug="ehr"),
+        "title": "Epic frozen on all triage PCs",
+        "callback": "x4410",
+        "care_delayed": True,
+        "scope": Scope.UNIT,
+        "workaround": False,
+        "description": "",
+    }
+    answers.update(overrides)
+    return ticket_file(requester=requester, **answers)
+
+
+@pytest.mark.parametrize(
+    ("code", "expected_priority", "escalated"),
+    [
+        ("ED", 1, True),
+        ("OR", 1, True),
+        ("ICU", 2, False),
+        ("MEDSURG", 2, False),
+        ("HIM", 2, False),
+    ],
+)
+def test_filing_per_department(nurse_ed, code, expected_priority, escalated):
+    filing = file(nurse_ed, code)
+    ticket = filing.ticket
+    assert filing.created
+    assert ticket.department.code == code
+    assert ticket.priority == expected_priority
+    assert ticket.matrix_priority == 2
+    assert ticket.auto_escalated is escalated
+    assert ticket.team.slug == "clinical-apps"
+    assert ticket.status == Ticket.Status.NEW
+    assert ticket.number == f"HD-{ticket.pk}"
+    assert ticket.pk > 1000
+
+
+def test_ed_escalation_is_on_the_timeline_with_its_reason(nurse_ed):
+    ticket = file(nurse_ed, "ED", scope=Scope.ME, care_delayed=False, workaround=True).ticket
+    assert ticket.priority == 2
+    kinds = list(ticket.events.values_list("kind", flat=True))
+    assert kinds == [TicketEvent.Kind.FILED, TicketEvent.Kind.ESCALATED]
+    escalation = ticket.events.get(kind=TicketEvent.Kind.ESCALATED)
+    assert escalation.is_public
+    assert (escalation.old_value, escalation.new_value) == ("P5", "P2")
+    assert "Emergency Department escalates automatically" in escalation.text
+
+
+def test_medsurg_ticket_with_same_answers_is_not_escalated(nurse_medsurg):
+    ticket = file(
+        nurse_medsurg, "MEDSURG", scope=Scope.ME, care_delayed=False, workaround=True
+    ).ticket
+    assert ticket.priority == 5
+    assert not ticket.auto_escalated
+    assert list(ticket.events.values_list("kind", flat=True)) == [TicketEvent.Kind.FILED]
+
+
+def test_same_idempotency_key_files_one_ticket(nurse_ed):
+    first = file(nurse_ed, "ED", idempotency_key="abc123")
+    second = file(nurse_ed, "ED", idempotency_key="abc123", title="A different title")
+    assert first.created
+    assert not second.created
+    assert second.ticket.pk == first.ticket.pk
+    assert Ticket.objects.count() == 1
+    assert TicketEvent.objects.filter(kind=TicketEvent.Kind.FILED).count() == 1
+
+
+def test_another_persons_key_does_not_return_their_ticket(nurse_ed, nurse_or):
+    mine = file(nurse_ed, "ED", idempotency_key="same-key").ticket
+    theirs = file(nurse_or, "OR", idempotency_key="same-key").ticket
+    assert mine.pk != theirs.pk
+
+
+def test_phi_in_description_flags_the_ticket_and_keeps_title_out_of_email(
+    nurse_ed, django_capture_on_commit_callbacks, settings
+):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket = file(
+            nurse_ed, "ED", description="pt John Smith MRN 00123456 wristband won't print"
+        ).ticket
+    ticket.refresh_from_db()
+    assert ticket.phi_suspected
+    assert ticket.events.filter(kind=TicketEvent.Kind.PHI_FLAGGED, is_public=False).exists()
+    assert mail.outbox, "the team and the requester are told"
+    for message in mail.outbox:
+        assert "00123456" not in message.body + message.subject
+        assert "Epic frozen" not in message.body + message.subject
+        assert ticket.number in message.subject + message.body
+
+
+def test_filing_notices_go_out_once(nurse_ed, django_capture_on_commit_callbacks, settings):
+    from tickets.notifications import send_filing_notices
+
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket = file(nurse_ed, "ED").ticket
+    sent = len(mail.outbox)
+    assert sent == 2
+    assert send_filing_notices(ticket.pk) == 0
+    assert len(mail.outbox) == sent
+
+
+def test_filing_succeeds_when_the_broker_is_down(
+    nurse_ed, broker_down, django_capture_on_commit_callbacks, caplog
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket = file(nurse_ed, "ED").ticket
+    assert Ticket.objects.filter(pk=ticket.pk, filing_notified_at__isnull=True).exists()
+    assert "could not enqueue tickets.tasks.notify_ticket_filed" in caplog.text
+    assert "Epic" not in caplog.text

@@ -1,0 +1,139 @@
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+
+from departments.models import Location
+from tickets.models import Category
+from tickets.priority import SCOPE_LABELS, Scope
+from tickets.services import (
+    CALLBACK_MAX_LENGTH,
+    COMMENT_MAX_LENGTH,
+    DESCRIPTION_MAX_LENGTH,
+    TITLE_MAX_LENGTH,
+)
+
+YES_NO = [("yes", "Yes"), ("no", "No")]
+
+
+def _yes(value: str) -> bool:
+    return value == "yes"
+
+
+class CategoryTiles(forms.RadioSelect):
+    template_name = "tickets/widgets/category_tiles.html"
+    option_template_name = "tickets/widgets/category_tile.html"
+
+    def create_option(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        option = super().create_option(*args, **kwargs)
+        instance = getattr(option["value"], "instance", None)
+        option["category"] = instance
+        return option
+
+
+class LocationChoiceField(forms.ModelChoiceField[Location]):
+    def label_from_instance(self, obj: Location) -> str:
+        return f"{obj.department.code.upper()} - {obj}"
+
+
+class FileTicketForm(forms.Form):
+    """At most four things to type or pick, and three taps to answer."""
+
+    category = forms.ModelChoiceField(
+        queryset=Category.objects.none(),
+        widget=CategoryTiles,
+        label="What is it about?",
+        error_messages={"required": "Pick what the problem is about."},
+    )
+    title = forms.CharField(
+        max_length=TITLE_MAX_LENGTH,
+        label="What's wrong, in one line?",
+        help_text="For example: Epic frozen on all triage PCs.",
+        error_messages={
+            "required": "Say in one line what is wrong.",
+            "max_length": f"Keep the summary under {TITLE_MAX_LENGTH} characters; "
+            "put the details in the description.",
+        },
+        widget=forms.TextInput(attrs={"autocomplete": "off", "data-phi-check": "true"}),
+    )
+    callback = forms.CharField(
+        max_length=CALLBACK_MAX_LENGTH,
+        label="Callback number",
+        help_text="Extension or Vocera name where IT can reach you.",
+        error_messages={
+            "required": "Give an extension or Vocera name so IT can call you back.",
+            "max_length": f"Keep the callback under {CALLBACK_MAX_LENGTH} characters.",
+        },
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    location = LocationChoiceField(
+        queryset=Location.objects.none(),
+        label="Where are you?",
+        help_text="The unit, room or workstation with the problem.",
+        error_messages={
+            "required": "Pick where the problem is.",
+            "invalid_choice": "That location is not in the list; pick one from it.",
+        },
+    )
+    care_delayed = forms.TypedChoiceField(
+        choices=YES_NO,
+        coerce=_yes,
+        widget=forms.RadioSelect,
+        label="Is patient care delayed right now?",
+        error_messages={"required": "Answer whether patient care is delayed right now."},
+    )
+    scope = forms.TypedChoiceField(
+        choices=[(scope.value, SCOPE_LABELS[scope]) for scope in Scope],
+        coerce=Scope,
+        widget=forms.RadioSelect,
+        label="Who is affected?",
+        error_messages={"required": "Answer who is affected: just you, your unit or several."},
+    )
+    workaround = forms.TypedChoiceField(
+        choices=YES_NO,
+        coerce=_yes,
+        widget=forms.RadioSelect,
+        label="Is there a workaround?",
+        help_text="Another PC, a downtime form, a phone call...",
+        error_messages={"required": "Answer whether there is a workaround."},
+    )
+    description = forms.CharField(
+        required=False,
+        max_length=DESCRIPTION_MAX_LENGTH,
+        label="Anything else IT should know? (optional)",
+        help_text="Error messages, what you tried. Leave patient details out.",
+        error_messages={
+            "max_length": f"Keep the description under {DESCRIPTION_MAX_LENGTH} characters."
+        },
+        widget=forms.Textarea(attrs={"rows": 4, "data-phi-check": "true"}),
+    )
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        category_field = self.fields["category"]
+        assert isinstance(category_field, forms.ModelChoiceField)
+        category_field.queryset = Category.objects.filter(parent__isnull=True, is_active=True)
+        location_field = self.fields["location"]
+        assert isinstance(location_field, forms.ModelChoiceField)
+        locations: QuerySet[Location] = Location.objects.filter(
+            is_active=True, department__is_active=True
+        ).select_related("department")
+        location_field.queryset = locations
+        if not self.is_bound:
+            self.initial.setdefault("idempotency_key", uuid.uuid4().hex)
+
+
+class CommentForm(forms.Form):
+    text = forms.CharField(
+        max_length=COMMENT_MAX_LENGTH,
+        label="Add a comment",
+        error_messages={
+            "required": "Write a comment before sending it.",
+            "max_length": f"Keep a comment under {COMMENT_MAX_LENGTH} characters.",
+        },
+        widget=forms.Textarea(attrs={"rows": 3, "data-phi-check": "true"}),
+    )

@@ -1,0 +1,69 @@
+"""Emails about tickets. They carry the ticket number, department, priority and a link, and
+the title only when the ticket is not suspected of holding patient data: emails leave the
+hospital's systems, so what a nurse typed stays on the ticket page."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.utils import timezone
+
+from tickets.models import Ticket
+
+logger = logging.getLogger(__name__)
+
+
+def safe_summary(ticket: Ticket) -> str:
+    """One line that may leave the building."""
+    base = f"{ticket.number} {ticket.priority_label} - {ticket.department.name}"
+    if ticket.phi_suspected:
+        return f"{base} - {ticket.category.name} (title withheld: possible patient data)"
+    return f"{base} - {ticket.title}"
+
+
+def ticket_link(ticket: Ticket) -> str:
+    return f"{settings.HELPDESK['BASE_URL'].rstrip('/')}{ticket.get_absolute_url()}"
+
+
+def send_filing_notices(ticket_id: int) -> int:
+    claimed = Ticket.objects.filter(pk=ticket_id, filing_notified_at__isnull=True).update(
+        filing_notified_at=timezone.now()
+    )
+    if not claimed:
+        return 0
+    ticket = Ticket.objects.select_related("department", "category", "team", "requester").get(
+        pk=ticket_id
+    )
+    messages: list[EmailMessage] = []
+    if ticket.team.email:
+        messages.append(
+            EmailMessage(
+                subject=f"[{ticket.team.name}] New ticket {safe_summary(ticket)}",
+                body=(
+                    f"A new ticket is waiting for {ticket.team.name}.\n\n"
+                    f"{safe_summary(ticket)}\n"
+                    f"Category: {ticket.category}\n"
+                    f"Open it: {ticket_link(ticket)}\n"
+                ),
+                to=[ticket.team.email],
+            )
+        )
+    if ticket.requester.email:
+        messages.append(
+            EmailMessage(
+                subject=f"We have your ticket {ticket.number}",
+                body=(
+                    f"Your IT ticket {ticket.number} ({ticket.priority_label}) was received and "
+                    f"is with {ticket.team.name}.\n\nFollow it here: {ticket_link(ticket)}\n"
+                    f"If patient care is stopped, call the Service Desk at "
+                    f"{settings.HELPDESK['SERVICE_DESK_PHONE']}.\n"
+                ),
+                to=[ticket.requester.email],
+            )
+        )
+    for message in messages:
+        message.send()
+    logger.info("filing notices sent for ticket %s: %d", ticket_id, len(messages))
+    return len(messages)
