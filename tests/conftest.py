@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from django.apps import apps
@@ -89,22 +90,41 @@ def manager(reference_data: None) -> User:
     return UserFactory(username="manager", first_name="Morgan", role="manager")
 
 
-@pytest.fixture
-def broker_down(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """Point Celery at a port where nothing listens, as when Redis is down."""
+@contextmanager
+def celery_broker(url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Point the Celery app at another broker for one test, then back."""
     from helpdesk.celery import app
 
     # Celery prefers the environment variable over its configuration.
-    monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:1/0")
-    saved = {key: app.conf[key] for key in ("CELERY_BROKER_URL", "CELERY_BROKER_TRANSPORT_OPTIONS")}
-    app.conf["CELERY_BROKER_URL"] = "redis://127.0.0.1:1/0"
+    monkeypatch.setenv("CELERY_BROKER_URL", url)
+    keys = ("CELERY_BROKER_URL", "CELERY_BROKER_TRANSPORT_OPTIONS")
+    saved = {key: app.conf[key] for key in keys}
+    app.conf["CELERY_BROKER_URL"] = url
     app.conf["CELERY_BROKER_TRANSPORT_OPTIONS"] = {"socket_connect_timeout": 1, "max_retries": 1}
     app._pool = None
     app.amqp._producer_pool = None
     try:
-        yield app.conf.broker_url
+        yield url
     finally:
         app.pool.force_close_all()
         app.conf.update(saved)
         app._pool = None
         app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def broker_down(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Celery pointed at a port where nothing listens, as when Redis is down."""
+    with celery_broker("redis://127.0.0.1:1/0", monkeypatch) as url:
+        yield url
+
+
+@pytest.fixture
+def redis_broker(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Celery on this machine's Redis (CI's, or the one in CELERY_BROKER_URL)."""
+    url = os.environ.get("CELERY_BROKER_URL", "")
+    if not url.startswith("redis://"):
+        url = "redis://127.0.0.1:6379/15"
+    need(port_open("127.0.0.1", 6379) or "127.0.0.1" not in url, "Redis")
+    with celery_broker(url, monkeypatch) as broker_url:
+        yield broker_url
