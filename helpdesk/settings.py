@@ -267,6 +267,15 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "IT Service Desk <servicedesk
 # Celery. Task arguments are ids only, so JSON is all the serialisation needed. The broker
 # timeouts are short: filing a ticket must never wait on a broker that is down; rows in the
 # database are the outbox and the beat sweep picks up anything that did not make it.
+BROKER_FAIL_FAST_OPTIONS: dict[str, Any] = {
+    "socket_connect_timeout": 2,
+    "socket_timeout": 2,
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+    "visibility_timeout": 3600,
+}
 _broker_dir = VAR_DIR / "broker"
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
@@ -280,15 +289,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "socket_connect_timeout": 2,
-        "socket_timeout": 2,
-        "max_retries": 1,
-        "interval_start": 0,
-        "interval_step": 0.2,
-        "interval_max": 0.5,
-        "visibility_timeout": 3600,
-    }
+    CELERY_BROKER_TRANSPORT_OPTIONS = dict(BROKER_FAIL_FAST_OPTIONS)
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SERIALIZER = "json"
@@ -302,7 +303,15 @@ CELERY_TASK_SOFT_TIME_LIMIT = 30
 CELERY_TASK_TIME_LIMIT = 60
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict[str, Any] = {}
+SLA_SWEEP_SECONDS = env_int("HELPDESK_SWEEP_SECONDS", 30, minimum=5)
+CELERY_BEAT_SCHEDULE: dict[str, Any] = {
+    "sla-sweep": {
+        "task": "tickets.tasks.sla_sweep",
+        "schedule": SLA_SWEEP_SECONDS,
+        # A sweep that could not start in time is dropped; the next one does its work.
+        "options": {"expires": SLA_SWEEP_SECONDS},
+    },
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # The product.

@@ -10,13 +10,14 @@ from contextlib import contextmanager
 
 import pytest
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.cache import cache
 
 from departments.defaults import seed_organisation
 from departments.models import Department
 from tests.factories import UserFactory
-from tickets.defaults import seed_categories
+from tickets.defaults import seed_categories, seed_sla_policies
 
 REQUIRE_SERVICES = os.environ.get("HELPDESK_REQUIRE_SERVICES") == "1"
 
@@ -56,6 +57,7 @@ def reference_data(db: None) -> None:
     if not Department.objects.exists():
         seed_organisation(apps)  # type: ignore[arg-type]
         seed_categories(apps)  # type: ignore[arg-type]
+        seed_sla_policies(apps)  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -100,7 +102,7 @@ def celery_broker(url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     keys = ("CELERY_BROKER_URL", "CELERY_BROKER_TRANSPORT_OPTIONS")
     saved = {key: app.conf[key] for key in keys}
     app.conf["CELERY_BROKER_URL"] = url
-    app.conf["CELERY_BROKER_TRANSPORT_OPTIONS"] = {"socket_connect_timeout": 1, "max_retries": 1}
+    app.conf["CELERY_BROKER_TRANSPORT_OPTIONS"] = dict(settings.BROKER_FAIL_FAST_OPTIONS)
     app._pool = None
     app.amqp._producer_pool = None
     try:

@@ -7,9 +7,10 @@ from typing import Any
 
 import factory
 from django.contrib.auth.models import Group, User
+from django.utils import timezone
 
 from departments.models import Department, Location, Profile
-from tickets.models import Category, Ticket
+from tickets.models import Category, SlaPolicy, Ticket
 from tickets.priority import (
     Impact,
     Scope,
@@ -68,6 +69,9 @@ class TicketFactory(factory.django.DjangoModelFactory[Ticket]):
     scope = Scope.ME
     workaround = True
     idempotency_key = factory.LazyFunction(lambda: uuid.uuid4().hex)
+    created_at = factory.LazyFunction(timezone.now)
+    # Filing notices of factory tickets count as sent; tests of notices file through services.
+    filing_notified_at = factory.LazyAttribute(lambda t: t.created_at)
 
     urgency = factory.LazyAttribute(
         lambda t: urgency_from_answers(care_delayed=t.care_delayed, workaround=t.workaround)
@@ -86,3 +90,12 @@ class TicketFactory(factory.django.DjangoModelFactory[Ticket]):
                 auto_escalate=t.department.auto_escalate,
             )
         )
+
+    @classmethod
+    def _create(cls, model_class: type[Ticket], *args: Any, **kwargs: Any) -> Ticket:
+        """Deadlines as filing would set them, from the ticket's own created_at."""
+        ticket = model_class(*args, **kwargs)
+        policy = SlaPolicy.for_ticket(priority=ticket.priority, department=ticket.department)
+        ticket.apply_sla_policy(policy, policy.calendar_for(ticket.department))
+        ticket.save()
+        return ticket

@@ -150,14 +150,37 @@ def seed_categories(apps: StateApps, schema_editor: Any = None) -> None:
             )
 
 
-def start_ticket_numbers(apps: StateApps, schema_editor: Any) -> None:
-    """Ticket numbers start at HD-1001: a four-digit number reads better over the phone than HD-7,
-    and never looks like a bed or room number."""
-    connection = schema_editor.connection
-    table = "tickets_ticket"
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT setval(pg_get_serial_sequence(%s, 'id'), 1000, true)", [table])
-        elif connection.vendor == "sqlite":
-            cursor.execute("DELETE FROM sqlite_sequence WHERE name = %s", [table])
-            cursor.execute("INSERT INTO sqlite_sequence (name, seq) VALUES (%s, 1000)", [table])
+BUSINESS_DAY_MINUTES = 9 * 60  # 08:00-17:00
+
+# (priority, response minutes, resolution minutes, calendar name or None for the department's)
+SLA_DEFAULTS: list[tuple[int, int, int, str | None]] = [
+    (1, 15, 4 * 60, "24x7"),
+    (2, 30, 8 * 60, None),
+    (3, 4 * 60, 3 * BUSINESS_DAY_MINUTES, "Business hours (Mon-Fri 08:00-17:00)"),
+    (4, BUSINESS_DAY_MINUTES, 5 * BUSINESS_DAY_MINUTES, "Business hours (Mon-Fri 08:00-17:00)"),
+    (
+        5,
+        2 * BUSINESS_DAY_MINUTES,
+        10 * BUSINESS_DAY_MINUTES,
+        "Business hours (Mon-Fri 08:00-17:00)",
+    ),
+]
+
+
+def seed_sla_policies(apps: StateApps, schema_editor: Any = None) -> None:
+    """P1 runs 24x7; P2 on the department's clock (24x7 in the ED, business hours in HIM);
+    P3-P5 on business hours. Warn at 75% of a target."""
+    SlaPolicy = apps.get_model("tickets", "SlaPolicy")
+    BusinessCalendar = apps.get_model("departments", "BusinessCalendar")
+    calendars = {calendar.name: calendar for calendar in BusinessCalendar.objects.all()}
+    for priority, response, resolution, calendar in SLA_DEFAULTS:
+        SlaPolicy.objects.get_or_create(
+            priority=priority,
+            department=None,
+            defaults={
+                "response_minutes": response,
+                "resolution_minutes": resolution,
+                "warn_percent": 75,
+                "calendar": calendars[calendar] if calendar else None,
+            },
+        )

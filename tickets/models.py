@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -9,8 +11,9 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-from departments.models import Department, Location, Team
+from departments.models import BusinessCalendar, Department, Location, Team
 from departments.roles import is_it_staff
+from tickets import sla
 from tickets.priority import (
     IMPACT_LABELS,
     PRIORITY_LABELS,
@@ -25,6 +28,10 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 TICKET_PREFIX = "HD-"
+# Ticket numbers start at HD-1001: four digits read better over the phone than HD-7 and never
+# look like a bed or room number. An offset, not a database sequence setting, so it survives
+# every database and every table rebuild.
+TICKET_NUMBER_OFFSET = 1000
 
 
 class Category(models.Model):
@@ -66,6 +73,74 @@ class Category(models.Model):
         return f"{self.parent.name}: {self.name}" if self.parent_id and self.parent else self.name
 
 
+class SlaPolicy(models.Model):
+    """Response and resolution targets for one priority, optionally for one department.
+
+    Targets are in business time on the policy's calendar; with no calendar the clock runs on
+    the ticket's department calendar (24x7 for the ED, business hours for HIM...).
+    """
+
+    priority = models.PositiveSmallIntegerField(choices=list(PRIORITY_LABELS.items()))
+    department = models.ForeignKey(
+        Department,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="sla_policies",
+        help_text="Leave empty for the hospital-wide default of this priority.",
+    )
+    response_minutes = models.PositiveIntegerField(help_text="First response target, in minutes.")
+    resolution_minutes = models.PositiveIntegerField(help_text="Resolution target, in minutes.")
+    warn_percent = models.PositiveSmallIntegerField(
+        default=75, help_text="Warn when this share of a target has elapsed."
+    )
+    calendar = models.ForeignKey(
+        BusinessCalendar,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="sla_policies",
+        help_text="The clock the targets run on; empty means the department's own calendar.",
+    )
+
+    class Meta:
+        ordering = ["priority", "department__name"]
+        verbose_name = "SLA policy"
+        verbose_name_plural = "SLA policies"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["priority"],
+                condition=models.Q(department__isnull=True),
+                name="sla_one_default_per_priority",
+            ),
+            models.UniqueConstraint(
+                fields=["priority", "department"], name="sla_one_policy_per_department_priority"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(warn_percent__gte=1, warn_percent__lte=99),
+                name="sla_warn_percent_1_to_99",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        where = self.department.name if self.department_id and self.department else "All"
+        return f"P{self.priority} ({where})"
+
+    @classmethod
+    def for_ticket(cls, *, priority: int, department: Department) -> SlaPolicy:
+        """The department's own policy for this priority, else the hospital-wide one."""
+        policies = cls.objects.filter(
+            models.Q(department=department) | models.Q(department__isnull=True), priority=priority
+        ).select_related("calendar")
+        found = sorted(policies, key=lambda policy: policy.department_id is None)
+        if not found:
+            raise SlaPolicy.DoesNotExist(f"No SLA policy for P{priority}; add one in admin.")
+        return found[0]
+
+    def calendar_for(self, department: Department) -> BusinessCalendar:
+        return self.calendar if self.calendar is not None else department.calendar
+
+
 class TicketQuerySet(models.QuerySet["Ticket"]):
     def open(self) -> TicketQuerySet:
         return self.filter(status__in=Ticket.OPEN_STATUSES)
@@ -87,24 +162,44 @@ class TicketQuerySet(models.QuerySet["Ticket"]):
         return self.select_related("department", "location", "category", "assignee")
 
 
-class Ticket(models.Model):
-    class Status(models.TextChoices):
-        NEW = "new", "New"
-        ASSIGNED = "assigned", "Assigned"
-        IN_PROGRESS = "in_progress", "In progress"
-        WAITING_ON_REQUESTER = "waiting_on_requester", "Waiting on you"
-        WAITING_ON_VENDOR = "waiting_on_vendor", "Waiting on vendor"
-        RESOLVED = "resolved", "Resolved"
-        CLOSED = "closed", "Closed"
-        CANCELLED = "cancelled", "Cancelled"
+@dataclass(frozen=True, slots=True)
+class ClockView:
+    name: str
+    status: sla.ClockStatus
+    due_at: datetime | None
+    done_at: datetime | None
 
-    OPEN_STATUSES = (
-        Status.NEW,
-        Status.ASSIGNED,
-        Status.IN_PROGRESS,
-        Status.WAITING_ON_REQUESTER,
-        Status.WAITING_ON_VENDOR,
-    )
+    @property
+    def status_label(self) -> str:
+        return sla.CLOCK_STATUS_LABELS[self.status]
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in (sla.ClockStatus.ON_TRACK, sla.ClockStatus.AT_RISK)
+
+
+class TicketStatus(models.TextChoices):
+    NEW = "new", "New"
+    ASSIGNED = "assigned", "Assigned"
+    IN_PROGRESS = "in_progress", "In progress"
+    WAITING_ON_REQUESTER = "waiting_on_requester", "Waiting on you"
+    WAITING_ON_VENDOR = "waiting_on_vendor", "Waiting on vendor"
+    RESOLVED = "resolved", "Resolved"
+    CLOSED = "closed", "Closed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+# The resolution clock runs in these; it pauses while the ticket waits on someone.
+CLOCK_RUNNING_STATUSES = (TicketStatus.NEW, TicketStatus.ASSIGNED, TicketStatus.IN_PROGRESS)
+PAUSED_STATUSES = (TicketStatus.WAITING_ON_REQUESTER, TicketStatus.WAITING_ON_VENDOR)
+OPEN_STATUSES = CLOCK_RUNNING_STATUSES + PAUSED_STATUSES
+
+
+class Ticket(models.Model):
+    Status = TicketStatus
+    CLOCK_RUNNING_STATUSES = CLOCK_RUNNING_STATUSES
+    PAUSED_STATUSES = PAUSED_STATUSES
+    OPEN_STATUSES = OPEN_STATUSES
 
     title = models.CharField(max_length=120)
     description = models.TextField(blank=True)
@@ -145,6 +240,34 @@ class Ticket(models.Model):
     # Claimed by the notification task with a conditional UPDATE, so a redelivered task mails once.
     filing_notified_at = models.DateTimeField(null=True, blank=True)
 
+    # SLA clocks. Deadlines are computed when the ticket is filed (and again on a priority change
+    # or a resumed pause) and stored, so pages, the sweep and reports read columns, never replay.
+    sla_calendar = models.ForeignKey(
+        BusinessCalendar, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    response_target_seconds = models.PositiveIntegerField(null=True, blank=True)
+    resolution_target_seconds = models.PositiveIntegerField(null=True, blank=True)
+    warn_percent = models.PositiveSmallIntegerField(default=75)
+    response_due_at = models.DateTimeField(null=True, blank=True)
+    response_warn_at = models.DateTimeField(null=True, blank=True)
+    resolution_due_at = models.DateTimeField(null=True, blank=True)
+    resolution_warn_at = models.DateTimeField(null=True, blank=True)
+    # Claimed by the sweep with conditional UPDATEs: each is set once, which is what makes
+    # warnings and breaches happen exactly once whatever the number of sweepers.
+    response_warned_at = models.DateTimeField(null=True, blank=True)
+    response_breached_at = models.DateTimeField(null=True, blank=True)
+    resolution_warned_at = models.DateTimeField(null=True, blank=True)
+    resolution_breached_at = models.DateTimeField(null=True, blank=True)
+    # Facts recorded the moment they become known, for reports.
+    response_met = models.BooleanField(null=True, blank=True)
+    response_seconds = models.FloatField(null=True, blank=True)
+    response_business_seconds = models.FloatField(null=True, blank=True)
+    resolution_met = models.BooleanField(null=True, blank=True)
+    resolution_seconds = models.FloatField(null=True, blank=True)
+    resolution_business_seconds = models.FloatField(null=True, blank=True)
+    sla_paused_at = models.DateTimeField(null=True, blank=True)
+    sla_paused_seconds = models.FloatField(default=0.0)
+
     phi_suspected = models.BooleanField(default=False)
     # Set by the filing form (one per form render) or the API's Idempotency-Key header: a double
     # click or a resubmitted form finds the ticket it already filed. NULL, not "", when absent, so
@@ -160,6 +283,40 @@ class Ticket(models.Model):
             models.Index(fields=["department", "-created_at"], name="ticket_department_recent"),
             models.Index(fields=["status"], name="ticket_status"),
             models.Index(fields=["created_at"], name="ticket_created"),
+            # The sweep's four claims: each reads a small partial index of the tickets that can
+            # still warn or breach, so its cost follows the open tickets, not the history.
+            models.Index(
+                fields=["response_warn_at"],
+                name="sla_response_warn_due",
+                condition=models.Q(
+                    response_warned_at__isnull=True,
+                    first_response_at__isnull=True,
+                    status__in=OPEN_STATUSES,
+                ),
+            ),
+            models.Index(
+                fields=["response_due_at"],
+                name="sla_response_breach_due",
+                condition=models.Q(
+                    response_breached_at__isnull=True,
+                    first_response_at__isnull=True,
+                    status__in=OPEN_STATUSES,
+                ),
+            ),
+            models.Index(
+                fields=["resolution_warn_at"],
+                name="sla_resolution_warn_due",
+                condition=models.Q(
+                    resolution_warned_at__isnull=True, status__in=CLOCK_RUNNING_STATUSES
+                ),
+            ),
+            models.Index(
+                fields=["resolution_due_at"],
+                name="sla_resolution_breach_due",
+                condition=models.Q(
+                    resolution_breached_at__isnull=True, status__in=CLOCK_RUNNING_STATUSES
+                ),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -178,7 +335,7 @@ class Ticket(models.Model):
 
     @property
     def number(self) -> str:
-        return f"{TICKET_PREFIX}{self.pk}"
+        return f"{TICKET_PREFIX}{self.pk + TICKET_NUMBER_OFFSET}"
 
     @property
     def is_open(self) -> bool:
@@ -187,6 +344,132 @@ class Ticket(models.Model):
     @property
     def priority_label(self) -> str:
         return PRIORITY_LABELS[self.priority]
+
+    # SLA clocks: rules about one ticket. Each returns the fields it changed, for
+    # save(update_fields=...) in the service that calls it.
+
+    def apply_sla_policy(self, policy: SlaPolicy, calendar: BusinessCalendar) -> list[str]:
+        """Set targets and deadlines from the filing instant (at filing, or a priority change)."""
+        self.sla_calendar = calendar
+        self.response_target_seconds = policy.response_minutes * 60
+        self.resolution_target_seconds = policy.resolution_minutes * 60
+        self.warn_percent = policy.warn_percent
+        return ["sla_calendar", "response_target_seconds", "resolution_target_seconds",
+                "warn_percent", *self._recompute_deadlines(calendar.as_clock())]  # fmt: skip
+
+    def _recompute_deadlines(self, clock: sla.BusinessCalendar) -> list[str]:
+        assert self.response_target_seconds is not None
+        assert self.resolution_target_seconds is not None
+        deadlines = sla.compute_deadlines(
+            clock,
+            filed_at=self.created_at,
+            response_seconds=self.response_target_seconds,
+            resolution_seconds=self.resolution_target_seconds,
+            warn_percent=self.warn_percent,
+            paused_seconds=self.sla_paused_seconds,
+        )
+        self.response_due_at = deadlines.response_due_at
+        self.response_warn_at = deadlines.response_warn_at
+        self.resolution_due_at = deadlines.resolution_due_at
+        self.resolution_warn_at = deadlines.resolution_warn_at
+        return ["response_due_at", "response_warn_at", "resolution_due_at", "resolution_warn_at"]
+
+    def pause_clock(self, now: datetime) -> list[str]:
+        if self.sla_paused_at is not None:
+            return []
+        self.sla_paused_at = now
+        return ["sla_paused_at"]
+
+    def resume_clock(self, now: datetime) -> list[str]:
+        """Move the resolution deadline by the business time spent paused."""
+        if self.sla_paused_at is None or self.sla_calendar is None:
+            return []
+        clock = self.sla_calendar.as_clock()
+        self.sla_paused_seconds += sla.business_seconds_between(clock, self.sla_paused_at, now)
+        self.sla_paused_at = None
+        changed = ["sla_paused_at", "sla_paused_seconds", *self._recompute_deadlines(clock)]
+        if self.resolution_warn_at is not None and self.resolution_warn_at > now:
+            # The new deadline is a new promise: warn again before it, once.
+            self.resolution_warned_at = None
+            changed.append("resolution_warned_at")
+        return changed
+
+    def record_first_response(self, now: datetime) -> list[str]:
+        if self.first_response_at is not None:
+            return []
+        self.first_response_at = now
+        self.response_seconds = (now - self.created_at).total_seconds()
+        if self.sla_calendar is not None and self.response_due_at is not None:
+            self.response_business_seconds = sla.business_seconds_between(
+                self.sla_calendar.as_clock(), self.created_at, now
+            )
+            self.response_met = now <= self.response_due_at and self.response_breached_at is None
+        return ["first_response_at", "response_seconds", "response_business_seconds",
+                "response_met"]  # fmt: skip
+
+    def record_resolution(self, now: datetime) -> list[str]:
+        """Stop the resolution clock; the facts go on the ticket for reports."""
+        changed = self.resume_clock(now) if self.sla_paused_at is not None else []
+        self.resolved_at = now
+        self.resolution_seconds = (now - self.created_at).total_seconds()
+        if self.sla_calendar is not None and self.resolution_due_at is not None:
+            self.resolution_business_seconds = (
+                sla.business_seconds_between(self.sla_calendar.as_clock(), self.created_at, now)
+                - self.sla_paused_seconds
+            )
+            self.resolution_met = (
+                now <= self.resolution_due_at and self.resolution_breached_at is None
+            )
+        # A resolved ticket's clock stands still until it is closed or reopened.
+        self.sla_paused_at = now
+        return [*changed, "resolved_at", "resolution_seconds", "resolution_business_seconds",
+                "resolution_met", "sla_paused_at"]  # fmt: skip
+
+    def record_reopen(self, now: datetime) -> list[str]:
+        """Reopening resumes the resolution clock where it stopped."""
+        changed = self.resume_clock(now)
+        self.resolved_at = None
+        self.resolution_met = None
+        self.resolution_seconds = None
+        self.resolution_business_seconds = None
+        return [*changed, "resolved_at", "resolution_met", "resolution_seconds",
+                "resolution_business_seconds"]  # fmt: skip
+
+    def sla_clocks(self, now: datetime) -> list[ClockView]:
+        """Both clocks as the ticket page shows them."""
+        views = []
+        response = self.response_clock(now)
+        if response is not None:
+            views.append(ClockView("First response", response, self.response_due_at,
+                                   self.first_response_at))  # fmt: skip
+        resolution = self.resolution_clock(now)
+        if resolution is not None:
+            views.append(ClockView("Resolution", resolution, self.resolution_due_at,
+                                   self.resolved_at))  # fmt: skip
+        return views
+
+    def response_clock(self, now: datetime) -> sla.ClockStatus | None:
+        if self.response_due_at is None or self.response_warn_at is None:
+            return None
+        return sla.clock_status(
+            now=now,
+            due_at=self.response_due_at,
+            warn_at=self.response_warn_at,
+            done_at=self.first_response_at,
+            breached=self.response_breached_at is not None,
+        )
+
+    def resolution_clock(self, now: datetime) -> sla.ClockStatus | None:
+        if self.resolution_due_at is None or self.resolution_warn_at is None:
+            return None
+        return sla.clock_status(
+            now=now,
+            due_at=self.resolution_due_at,
+            warn_at=self.resolution_warn_at,
+            done_at=self.resolved_at,
+            breached=self.resolution_breached_at is not None,
+            paused=self.status in PAUSED_STATUSES,
+        )
 
 
 class TicketEventQuerySet(models.QuerySet["TicketEvent"]):
@@ -250,3 +533,44 @@ class TicketEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise TypeError("The ticket timeline is append-only.")
+
+
+class SlaAlert(models.Model):
+    """An SLA warning or breach to tell people about: the outbox of SLA notifications.
+
+    Written by the sweep in the transaction that claims the warning or breach; delivered by a
+    task that claims it with a conditional UPDATE, so a redelivered task mails once and an alert
+    whose task was lost is found again by the next sweep.
+    """
+
+    class Clock(models.TextChoices):
+        RESPONSE = "response", "First response"
+        RESOLUTION = "resolution", "Resolution"
+
+    class Kind(models.TextChoices):
+        WARNING = "warning", "At risk"
+        BREACH = "breach", "Breached"
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="sla_alerts")
+    clock = models.CharField(max_length=12, choices=Clock.choices)
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    recipients = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ticket", "clock", "kind"], name="sla_alert_once_per_clock_and_kind"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                name="sla_alert_unsent",
+                condition=models.Q(sent_at__isnull=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_clock_display()} {self.get_kind_display()} on {self.ticket_id}"

@@ -63,7 +63,52 @@ def send_filing_notices(ticket_id: int) -> int:
                 to=[ticket.requester.email],
             )
         )
-    for message in messages:
-        message.send()
+    try:
+        for message in messages:
+            message.send()
+    except Exception:
+        # Give the claim back so the retry (or the next sweep) sends them.
+        Ticket.objects.filter(pk=ticket_id).update(filing_notified_at=None)
+        raise
     logger.info("filing notices sent for ticket %s: %d", ticket_id, len(messages))
     return len(messages)
+
+
+def send_sla_alert(alert_id: int) -> int:
+    """Mail the assignee, or the team when nobody has the ticket yet. Once per alert."""
+    from tickets.models import SlaAlert
+
+    alert = SlaAlert.objects.select_related(
+        "ticket__department", "ticket__category", "ticket__team", "ticket__assignee"
+    ).get(pk=alert_id)
+    ticket = alert.ticket
+    if ticket.assignee is not None and ticket.assignee.email:
+        recipients = [ticket.assignee.email]
+    elif ticket.team.email:
+        recipients = [ticket.team.email]
+    else:
+        recipients = []
+    claimed = SlaAlert.objects.filter(pk=alert_id, sent_at__isnull=True).update(
+        sent_at=timezone.now(), recipients=len(recipients)
+    )
+    if not claimed or not recipients:
+        return 0
+    due = (
+        ticket.response_due_at if alert.clock == alert.Clock.RESPONSE else ticket.resolution_due_at
+    )
+    due_text = f"{timezone.localtime(due):%a %d %b %H:%M}" if due else "unknown"
+    message = EmailMessage(
+        subject=f"SLA {alert.get_kind_display().lower()}: {safe_summary(ticket)}",
+        body=(
+            f"{alert.get_clock_display()} target {alert.get_kind_display().lower()} "
+            f"(due {due_text}).\n\n{safe_summary(ticket)}\nOpen it: {ticket_link(ticket)}\n"
+        ),
+        to=recipients,
+    )
+    try:
+        message.send()
+    except Exception:
+        SlaAlert.objects.filter(pk=alert_id).update(sent_at=None)
+        raise
+    logger.info("sla alert %s sent for ticket %s", alert_id, ticket.pk)
+    return len(recipients)

@@ -6,7 +6,9 @@ keyword arguments only and runs in one transaction.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -17,8 +19,10 @@ from departments.models import Location
 from departments.roles import is_it_staff
 from tickets import phi
 from tickets.enqueue import enqueue_on_commit
-from tickets.models import Category, Ticket, TicketEvent
+from tickets.models import Category, SlaPolicy, Ticket, TicketEvent
 from tickets.priority import Scope, decide_priority, impact_from_scope, urgency_from_answers
+
+logger = logging.getLogger(__name__)
 
 TITLE_MAX_LENGTH = 120
 DESCRIPTION_MAX_LENGTH = 4000
@@ -103,6 +107,7 @@ def ticket_file(
         phi_suspected=text_has_phi(title, description),
         idempotency_key=idempotency_key or None,
     )
+    _start_clocks(ticket)
     try:
         with transaction.atomic():
             ticket.save()
@@ -155,6 +160,16 @@ def ticket_file(
     return Filing(ticket=ticket, created=True)
 
 
+def _start_clocks(ticket: Ticket) -> list[str]:
+    try:
+        policy = SlaPolicy.for_ticket(priority=ticket.priority, department=ticket.department)
+    except SlaPolicy.DoesNotExist:
+        # The ticket is still filed; without a policy it simply has no deadlines to show.
+        logger.error("no SLA policy for P%s; ticket filed without deadlines", ticket.priority)
+        return []
+    return ticket.apply_sla_policy(policy, policy.calendar_for(ticket.department))
+
+
 def ticket_comment(*, ticket: Ticket, author: User, text: str) -> TicketEvent:
     """A public comment. From the requester it also answers a "waiting on you" ticket."""
     text = text.strip()
@@ -179,6 +194,8 @@ def ticket_comment(*, ticket: Ticket, author: User, text: str) -> TicketEvent:
             text=text,
         )
         fields = ["updated_at"]
+        if is_it_staff(author):
+            fields += locked.record_first_response(now)
         if text_has_phi(text) and not locked.phi_suspected:
             locked.phi_suspected = True
             fields.append("phi_suspected")
@@ -200,7 +217,123 @@ def ticket_comment(*, ticket: Ticket, author: User, text: str) -> TicketEvent:
                 text="The requester answered.",
             )
             locked.status = Ticket.Status.IN_PROGRESS
-            fields.append("status")
+            fields += ["status", *locked.resume_clock(now)]
         locked.save(update_fields=fields)
     ticket.refresh_from_db()
     return event
+
+
+S = Ticket.Status
+# Where a ticket may go from each status. Reopening is resolved -> in progress.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    S.NEW: frozenset({S.ASSIGNED, S.IN_PROGRESS, S.WAITING_ON_REQUESTER, S.WAITING_ON_VENDOR,
+                      S.RESOLVED, S.CANCELLED}),
+    S.ASSIGNED: frozenset({S.IN_PROGRESS, S.WAITING_ON_REQUESTER, S.WAITING_ON_VENDOR,
+                           S.RESOLVED, S.CANCELLED}),
+    S.IN_PROGRESS: frozenset({S.WAITING_ON_REQUESTER, S.WAITING_ON_VENDOR, S.RESOLVED,
+                              S.CANCELLED}),
+    S.WAITING_ON_REQUESTER: frozenset({S.IN_PROGRESS, S.WAITING_ON_VENDOR, S.RESOLVED,
+                                       S.CANCELLED}),
+    S.WAITING_ON_VENDOR: frozenset({S.IN_PROGRESS, S.WAITING_ON_REQUESTER, S.RESOLVED,
+                                    S.CANCELLED}),
+    S.RESOLVED: frozenset({S.CLOSED, S.IN_PROGRESS}),
+    S.CLOSED: frozenset(),
+    S.CANCELLED: frozenset(),
+}  # fmt: skip
+# What a requester may do to their own ticket: reopen it, or call it off.
+REQUESTER_TRANSITIONS = {(S.RESOLVED, S.IN_PROGRESS)} | {
+    (status, S.CANCELLED) for status in Ticket.OPEN_STATUSES
+}
+
+
+def ticket_set_status(
+    *, ticket: Ticket, actor: User, status: str, note: str = "", now: datetime | None = None
+) -> Ticket:
+    """Move a ticket along its allowed transitions, keeping the SLA clocks right: waiting on
+    someone pauses the resolution clock, resolving stops it, reopening resumes it."""
+    if status not in TRANSITIONS:
+        raise TicketError(f"{status!r} is not a ticket status.")
+    with transaction.atomic():
+        locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        old = locked.status
+        if status == old:
+            raise TicketError(f"{locked.number} is already {locked.get_status_display().lower()}.")
+        if status not in TRANSITIONS[old]:
+            raise TicketError(
+                f"A ticket that is {Ticket.Status(old).label.lower()} cannot be moved to "
+                f"{Ticket.Status(status).label.lower()}."
+            )
+        if not is_it_staff(actor) and (
+            locked.requester_id != actor.pk or (old, status) not in REQUESTER_TRANSITIONS
+        ):
+            raise TicketError("Only IT staff can make that change.")
+        now = now or timezone.now()
+        fields = ["status", "updated_at"]
+        if status in Ticket.PAUSED_STATUSES:
+            fields += locked.pause_clock(now)
+        elif old in Ticket.PAUSED_STATUSES and status in Ticket.CLOCK_RUNNING_STATUSES:
+            fields += locked.resume_clock(now)
+        if status == S.RESOLVED:
+            fields += locked.record_resolution(now)
+        elif old == S.RESOLVED and status == S.IN_PROGRESS:
+            fields += locked.record_reopen(now)
+        elif status == S.CLOSED:
+            locked.closed_at = now
+            fields.append("closed_at")
+        if status in (S.RESOLVED, S.WAITING_ON_REQUESTER) and is_it_staff(actor):
+            # Telling the requester "fixed" or "we need you" is a response to them.
+            fields += locked.record_first_response(now)
+        locked.status = status
+        locked.save(update_fields=sorted(set(fields)))
+        TicketEvent.objects.create(
+            ticket=locked,
+            at=now,
+            actor=actor,
+            kind=TicketEvent.Kind.STATUS,
+            is_public=True,
+            old_value=old,
+            new_value=status,
+            text=note.strip(),
+        )
+    ticket.refresh_from_db()
+    return ticket
+
+
+def ticket_change_priority(
+    *, ticket: Ticket, actor: User, priority: int, reason: str, now: datetime | None = None
+) -> Ticket:
+    """Change the priority with a reason; deadlines are recomputed from the filing time."""
+    reason = reason.strip()
+    if not is_it_staff(actor):
+        raise TicketError("Only IT staff can change a ticket's priority.")
+    if priority not in range(1, 6):
+        raise TicketError("Priority must be P1 to P5.")
+    if not reason:
+        raise TicketError("Give a reason for changing the priority; it goes on the record.")
+    with transaction.atomic():
+        locked = Ticket.objects.select_for_update().select_related("department").get(pk=ticket.pk)
+        old = locked.priority
+        if priority == old:
+            raise TicketError(f"{locked.number} is already P{priority}.")
+        now = now or timezone.now()
+        locked.priority = priority
+        fields = ["priority", "updated_at", *_start_clocks(locked)]
+        # A warning not yet due under the new target will come again; breaches stay on record.
+        for clock in ("response", "resolution"):
+            warn_at = getattr(locked, f"{clock}_warn_at")
+            if warn_at is not None and warn_at > now:
+                setattr(locked, f"{clock}_warned_at", None)
+                fields.append(f"{clock}_warned_at")
+        locked.save(update_fields=sorted(set(fields)))
+        TicketEvent.objects.create(
+            ticket=locked,
+            at=now,
+            actor=actor,
+            kind=TicketEvent.Kind.PRIORITY,
+            is_public=True,
+            old_value=f"P{old}",
+            new_value=f"P{priority}",
+            text=reason,
+        )
+    ticket.refresh_from_db()
+    return ticket

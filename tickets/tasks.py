@@ -4,10 +4,24 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from tickets import notifications
+from tickets import notifications, sweep
+
+RETRYABLE = (ConnectionError, TimeoutError, OSError)
 
 
-@shared_task(acks_late=True, autoretry_for=(ConnectionError, TimeoutError), retry_backoff=True)
+@shared_task(acks_late=True, autoretry_for=RETRYABLE, retry_backoff=True, max_retries=5)
 def notify_ticket_filed(ticket_id: int) -> int:
     """Tell the team a ticket arrived and give the requester a receipt. Returns emails sent."""
     return notifications.send_filing_notices(ticket_id)
+
+
+@shared_task(acks_late=True, autoretry_for=RETRYABLE, retry_backoff=True, max_retries=5)
+def deliver_sla_alert(alert_id: int) -> int:
+    """Tell the assignee (else the team) that a ticket is at risk or breached."""
+    return notifications.send_sla_alert(alert_id)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def sla_sweep() -> int:
+    """Warn and breach what is due. Beat runs it; overlapping runs are safe."""
+    return sweep.sla_sweep().total

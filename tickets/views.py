@@ -7,6 +7,7 @@ from django.contrib.auth.models import User
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from departments.models import Location
@@ -162,7 +163,13 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "tickets/detail.html",
-        {"ticket": ticket, "events": events, "form": form, "staff_view": staff},
+        {
+            "ticket": ticket,
+            "events": events,
+            "form": form,
+            "staff_view": staff,
+            "clocks": ticket.sla_clocks(timezone.now()),
+        },
     )
 
 

@@ -1,6 +1,6 @@
 from django.db import migrations
 
-from tickets.defaults import seed_categories, start_ticket_numbers
+from tickets.defaults import seed_categories
 
 
 class Migration(migrations.Migration):
@@ -11,5 +11,4 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RunPython(seed_categories, migrations.RunPython.noop),
-        migrations.RunPython(start_ticket_numbers, migrations.RunPython.noop),
     ]

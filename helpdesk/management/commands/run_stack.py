@@ -80,6 +80,8 @@ class Command(BaseCommand):
             + f"http://{host}:{port}/file/?ws=WOW-ED-07\n"
             + "Press Ctrl-C to stop.\n"
         )
+        # Shown at once even when the output goes to a pipe or a log file.
+        self.stdout.flush()
         exit_code = 0
         try:
             while not stopping:
