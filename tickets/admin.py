@@ -3,7 +3,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from tickets.models import Category, Ticket, TicketEvent
+from tickets.models import Category, SlaAlert, SlaPolicy, Ticket, TicketEvent
 
 
 @admin.register(Category)
@@ -48,4 +48,29 @@ class TicketAdmin(admin.ModelAdmin[Ticket]):
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(SlaPolicy)
+class SlaPolicyAdmin(admin.ModelAdmin[SlaPolicy]):
+    list_display = [
+        "priority",
+        "department",
+        "response_minutes",
+        "resolution_minutes",
+        "warn_percent",
+        "calendar",
+    ]
+    list_filter = ["priority", "department"]
+    list_select_related = ["department", "calendar"]
+
+
+@admin.register(SlaAlert)
+class SlaAlertAdmin(admin.ModelAdmin[SlaAlert]):
+    list_display = ["ticket", "clock", "kind", "created_at", "sent_at", "recipients"]
+    list_filter = ["clock", "kind"]
+    list_select_related = ["ticket"]
+    readonly_fields = ["ticket", "clock", "kind", "created_at", "sent_at", "recipients"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -526,6 +526,18 @@ class TicketEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on {self.ticket_id} at {self.at:%Y-%m-%d %H:%M}"
 
+    @property
+    def change_display(self) -> str:
+        """ "In progress -> Resolved", "P3 -> P2": the change, in words, where there is one."""
+        if self.kind == self.Kind.STATUS:
+            labels = dict(TicketStatus.choices)
+            old, new = labels.get(self.old_value, ""), labels.get(self.new_value, "")
+        elif self.kind in (self.Kind.PRIORITY, self.Kind.ESCALATED, self.Kind.ASSIGNMENT):
+            old, new = self.old_value, self.new_value
+        else:
+            return ""
+        return f"{old} \u2192 {new}" if old else new
+
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
             raise TypeError("The ticket timeline is append-only.")
