@@ -526,6 +526,14 @@ class TicketEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on {self.ticket_id} at {self.at:%Y-%m-%d %H:%M}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise TypeError("The ticket timeline is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise TypeError("The ticket timeline is append-only.")
+
     @property
     def change_display(self) -> str:
         """ "In progress -> Resolved", "P3 -> P2": the change, in words, where there is one."""
@@ -537,14 +545,6 @@ class TicketEvent(models.Model):
         else:
             return ""
         return f"{old} \u2192 {new}" if old else new
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None:
-            raise TypeError("The ticket timeline is append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise TypeError("The ticket timeline is append-only.")
 
 
 class SlaAlert(models.Model):
