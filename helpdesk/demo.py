@@ -1,0 +1,1537 @@
+"""Demo data: Lakeside Regional Medical Center's help desk, three months in.
+
+What an IT manager sees after ``make run``: the demo accounts, the workstations and rooms of a
+real hospital, and about 350 tickets over the last 90 days, with timelines. Priorities come from
+the same pure functions that ``tickets.services.ticket_file`` uses, so ED and OR tickets are
+escalated exactly as filing would escalate them. A fixed seed makes every run look the same
+(relative to the day it runs).
+
+Only ever in a demo installation (DEBUG or DEMO_MODE), and only once: the demo accounts are the
+marker, so ``make run`` can call it every time.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import TypeVar
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Group, User
+from django.db import transaction
+from django.utils import timezone
+
+from departments.models import BusinessCalendar, Department, Holiday, Location, Profile, Team
+from departments.roles import Role
+from tickets.models import Category, SlaPolicy, Ticket, TicketEvent
+from tickets.priority import (
+    PriorityDecision,
+    Scope,
+    Urgency,
+    decide_priority,
+    impact_from_scope,
+    urgency_from_answers,
+)
+from tickets.services import text_has_phi
+
+__all__ = ["DEMO_PASSWORD", "DemoRefused", "DemoSummary", "seed_demo"]
+
+# Only demo accounts in a demo installation use it (seed_demo refuses anywhere else).
+DEMO_PASSWORD = "demo"  # noqa: S105
+SEED = 2026
+DAYS = 90
+TICKET_COUNT = 350
+# A resolved ticket closes by itself after this long without the requester reopening it.
+CLOSE_AFTER = timedelta(days=3)
+
+Status = Ticket.Status
+Kind = TicketEvent.Kind
+
+
+class DemoRefused(Exception):
+    """Seeding was refused; the message says why and what to do."""
+
+
+@dataclass(frozen=True, slots=True)
+class DemoSummary:
+    created: bool
+    users: int
+    locations: int
+    tickets: int
+    open_tickets: int
+    events: int
+    # (username, who they are) of the accounts that sign in with DEMO_PASSWORD.
+    accounts: tuple[tuple[str, str], ...]
+
+
+# --- People -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    username: str
+    first_name: str
+    last_name: str
+    home: str | None  # department code
+    job_title: str
+    callback: str
+    pager: str = ""
+    role: Role = Role.REQUESTER
+    teams: tuple[str, ...] = ()
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+# fmt: off
+DEMO_ACCOUNTS: tuple[Person, ...] = (
+    Person("nurse.ed", "Erin", "Walsh", "ED", "RN, Emergency Department", "x4410 / Vocera Erin"),
+    Person("nurse.or", "Omar", "Haddad", "OR", "RN, Perioperative Services", "x4520 / Vocera Omar"),
+    Person("nurse.medsurg", "Maya", "Chen", "MEDSURG", "RN, Med-Surg 4 North",
+           "x4630 / Vocera Maya"),
+    Person("tech", "Terry", "Nguyen", None, "IT Support Technician II", "x4341",
+           pager="Pager 2207", role=Role.TECHNICIAN,
+           teams=("service-desk", "clinical-apps", "field-services")),
+    Person("tech2", "Jordan", "Reyes", None, "Senior Systems Technician", "x4332",
+           pager="Pager 2214", role=Role.TECHNICIAN,
+           teams=("network", "imaging", "interfaces", "biomed")),
+    Person("manager", "Morgan", "Patel", None, "IT Service Manager", "x4300",
+           pager="Pager 2200", role=Role.MANAGER),
+    Person("admin", "Sam", "Okafor", None, "Help Desk Administrator", "x4301",
+           pager="Pager 2201", role=Role.ADMIN),
+)
+# fmt: on
+
+# Clinical staff who file the rest of the tickets. They cannot sign in (unusable passwords): the
+# demo is driven through the accounts above.
+CLINICAL_STAFF: tuple[Person, ...] = (
+    Person("rn.jlopez", "Jasmine", "Lopez", "ED", "RN", "x4411 / Vocera Jasmine"),
+    Person("rn.dokafor", "Daniel", "Okafor", "ED", "Charge RN", "x4400 / Vocera ED Charge"),
+    Person("huc.kbrennan", "Kayla", "Brennan", "ED", "Health Unit Coordinator", "x4402"),
+    Person("rn.sfischer", "Sarah", "Fischer", "OR", "Circulating RN", "x4521 / Vocera Sarah"),
+    Person("crna.mortiz", "Miguel", "Ortiz", "OR", "CRNA", "x4530 / Vocera Anesthesia 2"),
+    Person("rn.gwong", "Grace", "Wong", "OR", "PACU RN", "x4540 / Vocera Grace"),
+    Person("rn.tbaptiste", "Tanya", "Baptiste", "ICU", "RN", "x4710 / Vocera Tanya"),
+    Person("rn.kmurphy", "Kevin", "Murphy", "ICU", "Charge RN", "x4700 / Vocera ICU Charge"),
+    Person("rn.asantos", "Ana", "Santos", "NICU", "NICU RN", "x4750 / Vocera Ana"),
+    Person("rn.lharris", "Lauren", "Harris", "LD", "L&D RN", "x4760 / Vocera Lauren"),
+    Person("cvt.bgreen", "Brian", "Green", "CATH", "Cardiovascular Technologist", "x4780"),
+    Person("pharmd.rmehta", "Ravi", "Mehta", "PHARM", "Clinical Pharmacist", "x4800"),
+    Person("cpht.tjohnson", "Tasha", "Johnson", "PHARM", "Pharmacy Technician", "x4805"),
+    Person("mls.ekowalski", "Ewa", "Kowalski", "LAB", "Medical Laboratory Scientist", "x4820"),
+    Person("rtr.cdiaz", "Carlos", "Diaz", "RAD", "CT Technologist", "x4840"),
+    Person("rtr.hlee", "Hannah", "Lee", "RAD", "MRI Technologist", "x4845"),
+    Person("rn.mjackson", "Marcus", "Jackson", "TELE", "Telemetry RN", "x4610 / Vocera Marcus"),
+    Person("mt.ssingh", "Simran", "Singh", "TELE", "Monitor Technician", "x4615"),
+    Person("rn.bthompson", "Beth", "Thompson", "MEDSURG", "RN, 5 South", "x4650 / Vocera Beth"),
+    Person("rn.afoster", "Aaron", "Foster", "MEDSURG", "Charge RN, 8 North", "x4680 / Vocera 8N"),
+    Person("rn.nreid", "Nia", "Reid", "BH", "Behavioral Health RN", "x4900"),
+    Person("rt.jkim", "Jason", "Kim", "RT", "Respiratory Therapist", "x4910 / Vocera RT 1"),
+    Person("reg.mgarcia", "Maria", "Garcia", "REG", "Patient Access Representative", "x4920"),
+    Person("rn.cobrien", "Colleen", "O'Brien", "TC", "Transfer Center RN", "x4930"),
+    Person("rn.wbrooks", "Walter", "Brooks", "NADMIN", "House Supervisor", "x4940 / Vocera House"),
+    Person("him.dpowell", "Denise", "Powell", "HIM", "HIM Specialist", "x4950"),
+    Person("rn.rsilva", "Rosa", "Silva", "AMB", "Infusion RN", "x4960"),
+    Person("hr.ecampbell", "Emily", "Campbell", "ADMIN", "Payroll Manager", "x4970"),
+    Person("dir.lpark", "Linda", "Park", "ADMIN", "Director of Nursing Operations", "x4975"),
+)
+
+# How many tickets each demo nurse owns: (open, resolved or closed).
+NURSE_TICKETS = {"nurse.ed": (2, 4), "nurse.or": (2, 3), "nurse.medsurg": (1, 4)}
+
+# Which technician works which team's tickets (Security has no members of its own yet).
+TEAM_TECHNICIAN = {
+    "service-desk": "tech",
+    "clinical-apps": "tech",
+    "field-services": "tech",
+    "network": "tech2",
+    "imaging": "tech2",
+    "interfaces": "tech2",
+    "biomed": "tech2",
+    "security": "tech2",
+}
+
+
+# --- Places -----------------------------------------------------------------------------------
+
+WORKSTATION = Location.Kind.WORKSTATION
+ROOM = Location.Kind.ROOM
+UNIT = Location.Kind.UNIT
+
+
+def _series(
+    department: str, code: str, name: str, numbers: Iterable[int], kind: str = WORKSTATION
+) -> list[tuple[str, str, str, str]]:
+    return [(department, code.format(n=n), name.format(n=n), kind) for n in numbers]
+
+
+# (department code, location code, name, kind). Codes are what is on the sticker and what a
+# per-workstation link carries (/file/?ws=WOW-ED-07).
+LOCATIONS: list[tuple[str, str, str, str]] = [
+    *_series("ED", "WOW-ED-{n:02d}", "ED WOW {n:02d}", range(1, 13)),
+    *_series("ED", "PC-ED-TRIAGE-{n}", "ED triage PC {n}", range(1, 5)),
+    *_series("ED", "ED-TRAUMA-{n}", "ED Trauma Bay {n}", range(1, 4), ROOM),
+    *_series("ED", "ED-HALL-H{n}", "ED Hallway H{n}", range(1, 7), ROOM),
+    ("ED", "ED-FASTTRACK", "ED Fast Track", ROOM),
+    *_series("OR", "OR-{n:02d}", "OR {n}", range(1, 13), ROOM),
+    ("OR", "PREOP", "Pre-op", ROOM),
+    ("OR", "PACU", "PACU", ROOM),
+    *_series("OR", "PC-OR-{n:02d}", "OR {n} in-room PC", (3, 7, 11, 12)),
+    *_series("OR", "WOW-PACU-{n:02d}", "PACU WOW {n:02d}", range(1, 3)),
+    ("OR", "PC-PREOP-1", "Pre-op check-in PC", WORKSTATION),
+    ("ICU", "ICU-POD-A", "ICU Pod A", ROOM),
+    ("ICU", "ICU-POD-B", "ICU Pod B", ROOM),
+    *_series("ICU", "WOW-ICU-{n:02d}", "ICU WOW {n:02d}", range(1, 5)),
+    ("ICU", "PC-ICU-CENTRAL", "ICU central monitoring PC", WORKSTATION),
+    ("NICU", "NICU-POD-1", "NICU Pod 1", ROOM),
+    ("NICU", "NICU-MILK", "NICU milk room", ROOM),
+    *_series("NICU", "WOW-NICU-{n:02d}", "NICU WOW {n:02d}", range(1, 3)),
+    ("LD", "LD-TRIAGE", "LD Triage", ROOM),
+    ("LD", "LD-NURSES", "L&D nurses' station", ROOM),
+    *_series("LD", "WOW-LD-{n:02d}", "L&D WOW {n:02d}", range(1, 4)),
+    ("CATH", "CATH-1", "Cath Lab 1", ROOM),
+    ("CATH", "CATH-2", "Cath Lab 2", ROOM),
+    ("CATH", "IR-1", "IR Suite", ROOM),
+    ("PHARM", "PHARM-IV", "IV Room", ROOM),
+    *_series("PHARM", "PC-PHARM-VERIFY-{n}", "Pharmacy verification PC {n}", range(1, 3)),
+    ("LAB", "LAB-BB", "Blood Bank", ROOM),
+    ("LAB", "LAB-CHEM", "Chemistry bench", ROOM),
+    ("LAB", "PC-LAB-RECV-1", "Lab specimen receiving PC", WORKSTATION),
+    *_series("RAD", "RAD-READ-{n}", "Reading Room {n}", range(1, 3), ROOM),
+    ("RAD", "RAD-MRI-1", "MRI 1", ROOM),
+    *_series("RAD", "RAD-CT-{n}", "CT {n}", range(1, 3), ROOM),
+    ("TELE", "TELE-MONITOR", "Tele monitor room", ROOM),
+    *_series("TELE", "WOW-6E-{n:02d}", "6 East WOW {n:02d}", range(1, 5)),
+    ("MEDSURG", "MS-5S", "Med-Surg 5 South", UNIT),
+    ("MEDSURG", "MS-8N", "Med-Surg 8 North", UNIT),
+    *_series("MEDSURG", "WOW-4N-{n:02d}", "4 North WOW {n:02d}", range(1, 5)),
+    *_series("MEDSURG", "WOW-5S-{n:02d}", "5 South WOW {n:02d}", range(1, 4)),
+    *_series("MEDSURG", "WOW-8N-{n:02d}", "8 North WOW {n:02d}", range(1, 4)),
+    ("BH", "BH-DAYROOM", "BH dayroom", ROOM),
+    ("BH", "PC-BH-1", "BH nurses' station PC", WORKSTATION),
+    ("RT", "RT-WORKROOM", "RT workroom", ROOM),
+    ("RT", "WOW-RT-01", "RT WOW 01", WORKSTATION),
+    ("REG", "REG-ED", "ED registration desk", ROOM),
+    *_series("REG", "PC-REG-{n:02d}", "Registration PC {n:02d}", range(1, 4)),
+    *_series("TC", "PC-TC-{n:02d}", "Transfer Center desk {n}", range(1, 4)),
+    ("NADMIN", "PC-NADMIN-1", "House supervisor office PC", WORKSTATION),
+    *_series("HIM", "PC-HIM-{n:02d}", "HIM scanning station {n}", range(1, 3)),
+    ("AMB", "AMB-INFUSION-A", "Infusion chairs 1-12", ROOM),
+    *_series("AMB", "WOW-INF-{n:02d}", "Infusion WOW {n:02d}", range(1, 3)),
+    ("ADMIN", "PC-PAYROLL-1", "Payroll office PC", WORKSTATION),
+    ("ADMIN", "ADMIN-BOARD", "Administration boardroom", ROOM),
+]
+
+
+# --- Problems ---------------------------------------------------------------------------------
+
+HIGH, MEDIUM, LOW = Urgency.HIGH, Urgency.MEDIUM, Urgency.LOW
+ME, MY_UNIT, SEVERAL = Scope.ME, Scope.UNIT, Scope.SEVERAL
+
+# The nurse's answers behind each urgency: (care delayed now?, workaround?).
+ANSWERS: dict[Urgency, tuple[bool, bool]] = {
+    HIGH: (True, False),
+    MEDIUM: (True, True),
+    LOW: (False, True),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Something that goes wrong, as a nurse reports it.
+
+    ``title`` is filed from ``home`` at least once; other reports of it come from ``places``
+    (location codes, ``PREFIX*`` for a series) with a title from ``variants``. Titles and the
+    description are format strings: {name} and {tag} of the location, {time}, {minutes}, {beds}.
+    """
+
+    title: str
+    category: str  # slug; a subcategory falls back to its tile if an admin removed it
+    urgency: Urgency
+    scopes: tuple[Scope, ...]
+    home: str
+    places: tuple[str, ...] = ()
+    variants: tuple[str, ...] = ()
+    description: str = ""
+    weight: float = 1.0
+    # Filed exactly once, never drawn at random (the two PHI slips).
+    once: bool = False
+
+
+# fmt: off
+PROBLEMS: tuple[Problem, ...] = (
+    # Emergency Department
+    Problem("Epic frozen on all triage PCs", "ehr-2", HIGH, (MY_UNIT,), "PC-ED-TRIAGE-2",
+            places=("PC-ED-TRIAGE-*", "WOW-ED-*"),
+            variants=("Epic frozen on {name} and the PC next to it",
+                      "Epic hourglass on every ED WOW",
+                      "Epic freezing at triage, whole screen white"),
+            description="Spinning wheel since {time}, can't chart triage. Restarted one PC, "
+                        "same thing.",
+            weight=1.2),
+    Problem("Triage wristband printer printing blank bands", "printers-1", HIGH, (MY_UNIT,),
+            "PC-ED-TRIAGE-1",
+            places=("PC-ED-TRIAGE-*", "REG-ED"),
+            variants=("Wristband printer at {name} printing blank bands",
+                      "Wristbands cut in half at {name}"),
+            description="Bands come out blank, ribbon looks fine. Writing bands by hand for now.",
+            weight=1.2),
+    Problem("Badge tap not working on WOW-ED-07", "identity-3", MEDIUM, (ME, ME, MY_UNIT),
+            "WOW-ED-07",
+            places=("WOW-ED-*",),
+            variants=("Badge tap not working on {tag}",
+                      "Badge reader on {tag} beeps but won't sign in"),
+            description="Tapping does nothing, typing the password works.",
+            weight=1.5),
+    Problem("CT head done 20 min ago not in PACS", "pacs-1", HIGH, (MY_UNIT,), "ED-TRAUMA-1",
+            places=("ED-TRAUMA-*", "ED-HALL-H*", "ED-FASTTRACK"),
+            variants=("CT head done {minutes} min ago not in PACS",
+                      "Chest X-ray from {time} not showing in PACS",
+                      "CT C-spine from {time} not in PACS"),
+            description="Scan finished at {time}, radiology says it was sent. Nothing in the "
+                        "viewer."),
+    Problem("Vocera calls dropping near trauma bays", "comms-1", HIGH, (MY_UNIT,),
+            "ED-TRAUMA-2",
+            places=("ED-TRAUMA-*", "ED-HALL-H*"),
+            variants=("Vocera calls dropping in {name}",
+                      "Vocera badges can't reach each other near {name}"),
+            description="Calls cut out after a few seconds near the bays. Using the overhead "
+                        "for now.",
+            weight=0.8),
+    Problem("Wi-Fi drops at hallway beds H1-H6", "network-1", MEDIUM, (MY_UNIT,), "ED-HALL-H3",
+            places=("ED-HALL-H*", "ED-FASTTRACK"),
+            variants=("Wi-Fi drops at {name}, WOWs disconnecting", "WOWs losing Wi-Fi in {name}"),
+            description="WOWs lose connection every few minutes in the hallway, fine back at "
+                        "the desk.",
+            weight=0.8),
+    # Perioperative Services
+    Problem("Intraop record won't load in OR 7, case starting", "ehr-2", HIGH, (ME, MY_UNIT),
+            "OR-07",
+            places=("OR-*",),
+            variants=("Intraop record won't load in {name}, case starting",),
+            description="Intraop navigator spins and times out. Case is on the table, charting "
+                        "on paper.",
+            weight=1.2),
+    Problem("Anesthesia machine vitals not flowing, OR 3", "devices-3", HIGH, (MY_UNIT,),
+            "OR-03",
+            places=("OR-*",),
+            variants=("Anesthesia machine vitals not flowing, {name}",),
+            description="Vitals stopped filing to the intraop record at {time}; the machine "
+                        "itself is fine."),
+    Problem("OR 12 in-room PC won't boot", "workstations-2", HIGH, (MY_UNIT,), "PC-OR-12",
+            places=("PC-OR-*",),
+            variants=("{name} won't boot", "{name} stuck on a black screen"),
+            description="Power light on, nothing on the screen. First case at 07:30.",
+            weight=0.8),
+    Problem("PACU specimen label printer jammed", "printers-2", MEDIUM, (MY_UNIT,), "PACU",
+            places=("PACU", "PREOP"),
+            variants=("{name} specimen label printer jammed",),
+            description="Labels stuck inside, cleared it twice. Using the Pre-op printer "
+                        "meanwhile."),
+    # ICU, NICU, L&D
+    Problem("Monitor vitals not filing, beds 1-8", "devices-1", HIGH, (MY_UNIT,), "ICU-POD-A",
+            places=("ICU-POD-*",),
+            variants=("Monitor vitals not filing, beds {beds}",),
+            description="Flowsheet has no vitals since {time}. Monitors show them fine."),
+    Problem("Barcode scanners can't read wristbands", "medication-1", HIGH, (MY_UNIT, SEVERAL),
+            "ICU-POD-B",
+            places=("WOW-ICU-*", "WOW-NICU-*", "WOW-6E-*", "WOW-5S-*", "WOW-LD-*"),
+            variants=("Barcode scanner on {tag} can't read wristbands",
+                      "Scanners beep but won't scan wristbands on the unit"),
+            description="Scanner lights up, no beep on any band. Overriding the scan with a "
+                        "second nurse.",
+            weight=1.2),
+    Problem("Breast-milk label printer offline", "printers", HIGH, (MY_UNIT,), "NICU-MILK",
+            places=("NICU-MILK",),
+            variants=("Breast-milk label printer offline again",),
+            description="Can't label milk bottles, Epic says the printer is offline.",
+            weight=0.6),
+    Problem("Fetal monitoring central station blank", "devices-4", HIGH, (MY_UNIT,),
+            "LD-NURSES",
+            places=("LD-NURSES", "LD-TRIAGE"),
+            variants=("Fetal monitoring central station blank at {name}",),
+            description="Central station screen is blank; strips still show in the rooms.",
+            weight=0.6),
+    Problem("Travel RN can't log into Epic", "identity", MEDIUM, (ME,), "WOW-ICU-03",
+            places=("WOW-ICU-*", "WOW-LD-*", "WOW-NICU-*", "WOW-6E-*", "WOW-8N-*"),
+            variants=("Travel RN can't log into Epic", "Float pool RN can't log into Epic",
+                      "New travel RN's Epic login not working",
+                      "Agency RN can't log into Epic on {tag}"),
+            description="First shift here, login says the account is not active. Charge nurse "
+                        "is charting.",
+            weight=1.5),
+    # Pharmacy, Lab, Radiology
+    Problem("Dispensing cabinet not getting orders, nurses overriding", "medication-3", HIGH,
+            (MY_UNIT, SEVERAL), "PC-PHARM-VERIFY-1",
+            places=("PC-PHARM-VERIFY-*", "ICU-POD-A", "MS-5S", "MS-8N", "WOW-ED-*"),
+            variants=("Pyxis not getting new orders, nurses overriding",
+                      "Dispensing cabinet profile empty since {time}"),
+            description="Verified orders don't show in the cabinet; units are overriding.",
+            weight=0.8),
+    Problem("IV room labels misaligned", "printers-3", MEDIUM, (MY_UNIT,), "PHARM-IV",
+            places=("PHARM-IV",),
+            variants=("IV room labels printing off the edge",),
+            description="Barcode prints half off the label. Reprinting one at a time works.",
+            weight=0.8),
+    Problem("Lab results not crossing to Epic since 02:10", "interfaces-2", HIGH, (SEVERAL,),
+            "LAB-CHEM",
+            places=("LAB-CHEM", "PC-LAB-RECV-1", "ICU-POD-A", "WOW-ED-*"),
+            variants=("Lab results not crossing to Epic since {time}",
+                      "Results verified in the lab but missing in Epic since {time}"),
+            description="Results are verified in the lab system but not in Epic. Calling "
+                        "criticals.",
+            weight=0.8),
+    Problem("Prior studies slow to open, reading room 2", "pacs-2", MEDIUM, (MY_UNIT, ME),
+            "RAD-READ-2",
+            places=("RAD-READ-*",),
+            variants=("Prior studies slow to open, {name}",),
+            description="Priors take 2-3 minutes to load, current studies are fine."),
+    Problem("MRI modality worklist empty", "interfaces", MEDIUM, (MY_UNIT,), "RAD-MRI-1",
+            places=("RAD-MRI-1", "RAD-CT-*"),
+            variants=("{name} modality worklist empty",),
+            description="Worklist on the scanner is empty, the schedule in Epic is full. "
+                        "Typing in by hand.",
+            weight=0.8),
+    # Med-Surg and Telemetry
+    Problem("WOW battery dies after 30 min", "workstations-1", MEDIUM, (ME,), "WOW-5S-02",
+            places=("WOW-4N-*", "WOW-5S-*", "WOW-8N-*", "WOW-6E-*", "WOW-ED-*", "WOW-ICU-*"),
+            variants=("{tag} battery dies after {minutes} min",
+                      "Battery on {tag} won't hold a charge"),
+            description="Fully charged at start of shift, dead by the second med pass.",
+            weight=3.5),
+    Problem("Discharge papers printing to wrong printer", "printers-4", MEDIUM, (MY_UNIT,),
+            "MS-8N",
+            places=("MS-5S", "MS-8N", "TELE-MONITOR"),
+            variants=("Discharge papers printing to wrong printer",
+                      "Discharge papers printing to the 4 North printer",
+                      "AVS printing to wrong printer"),
+            description="Discharge paperwork ends up on another floor's printer.",
+            weight=1.5),
+    Problem("Locked out after password change", "identity-2", MEDIUM, (ME,), "WOW-4N-02",
+            places=("WOW-4N-*", "WOW-5S-*", "WOW-8N-*", "WOW-6E-*", "WOW-ICU-*", "PC-REG-*",
+                    "WOW-ED-*"),
+            variants=("Locked out after password change",
+                      "Locked out after password change on {tag}",
+                      "Account locked after password reset"),
+            description="Changed my password this morning, now locked out of Epic and email.",
+            weight=3.5),
+    Problem("Epic read-only icon missing during downtime", "ehr-6", HIGH, (MY_UNIT, SEVERAL),
+            "MS-5S",
+            places=("MS-5S", "MS-8N", "TELE-MONITOR"),
+            variants=("Downtime read-only icon missing on {name} PCs",),
+            description="Planned downtime started, no read-only icon on the desktops. Using "
+                        "the BCA printout.",
+            weight=0.5),
+    Problem("Tele alarms not reaching Vocera", "comms-5", HIGH, (MY_UNIT,), "TELE-MONITOR",
+            places=("TELE-MONITOR", "WOW-6E-*"),
+            variants=("Tele alarms not reaching Vocera, beds {beds}",),
+            description="Monitor tech sees alarms, nurses' badges get nothing. Calling rooms "
+                        "by phone.",
+            weight=0.8),
+    # Elsewhere
+    Problem("Insurance-card scanner not detected", "workstations-3", LOW, (ME,), "PC-REG-02",
+            places=("PC-REG-*", "REG-ED"),
+            variants=("Insurance-card scanner not detected", "Card scanner not detected on {name}"),
+            description="Scanner light is on, Epic says no device found. Typing cards in."),
+    Problem("Transfer Center calls rolling to voicemail", "comms-2", HIGH, (MY_UNIT,),
+            "PC-TC-01",
+            places=("PC-TC-*",),
+            variants=("Transfer line rolling to voicemail after one ring",),
+            description="Outside hospitals calling for transfers get voicemail. Using the "
+                        "backup line.",
+            weight=0.6),
+    Problem("Pumps fail drug-library download, 8 North", "devices", MEDIUM, (MY_UNIT,), "MS-8N",
+            places=("MS-5S", "MS-8N", "ICU-POD-A", "AMB-INFUSION-A"),
+            variants=("Pumps fail drug-library download, {name}",),
+            description="Pumps show the old library version after docking. Biomed asked us to "
+                        "report it.",
+            weight=0.8),
+    Problem("Phishing email posing as payroll", "security-1", LOW, (SEVERAL,), "PC-PAYROLL-1",
+            places=("PC-PAYROLL-1", "ADMIN-BOARD", "PC-NADMIN-1"),
+            variants=("Phishing email about a payroll change",
+                      "Suspicious email asking to confirm direct deposit"),
+            description="Several staff got an email asking them to log in to update direct "
+                        "deposit. Nobody clicked.",
+            weight=0.8),
+    Problem("Request: reporting access for new manager", "requests-1", LOW, (ME,),
+            "ADMIN-BOARD",
+            places=("ADMIN-BOARD", "PC-NADMIN-1"),
+            variants=("Request: report access for new unit manager",),
+            description="New manager starts Monday and needs staffing and quality reports.",
+            weight=0.5),
+    # The everyday: what fills a real queue between the memorable ones.
+    Problem("Password expired, can't sign in", "identity-1", MEDIUM, (ME,), "WOW-8N-01",
+            places=("WOW-*", "PC-REG-*", "PC-HIM-*", "PC-PHARM-VERIFY-*"),
+            variants=("Password expired, can't sign in", "Password expired, can't sign in on {tag}",
+                      "Forgot password after vacation"),
+            description="Password expired overnight, the reset page won't take my answers.",
+            weight=4.0),
+    Problem("Citrix session frozen, Epic won't relaunch", "ehr-2", MEDIUM, (ME,), "WOW-6E-02",
+            places=("WOW-*",),
+            variants=("Citrix session frozen on {tag}, Epic won't relaunch",),
+            description="Epic closed and now says my session is still open somewhere else.",
+            weight=2.5),
+    Problem("Second monitor black", "workstations-3", LOW, (ME,), "PC-PHARM-VERIFY-2",
+            places=("PC-*",),
+            variants=("Second monitor black on {name}",),
+            description="Left screen works, right one says no signal.",
+            weight=2.0),
+    Problem("Specimen labels printing faded", "printers-2", MEDIUM, (MY_UNIT,), "LAB-CHEM",
+            places=("LAB-CHEM", "LAB-BB", "ICU-POD-A", "ED-FASTTRACK", "MS-5S"),
+            variants=("Specimen labels printing faded in {name}",),
+            description="Barcodes on specimen labels are too light for the lab scanners.",
+            weight=1.5),
+    Problem("Unit phone at nurses' station has no dial tone", "comms-2", MEDIUM, (MY_UNIT,),
+            "LD-NURSES",
+            places=("LD-NURSES", "MS-5S", "MS-8N", "TELE-MONITOR", "BH-DAYROOM"),
+            variants=("Phone at {name} has no dial tone",),
+            description="Main desk phone is dead; using a cell phone."),
+    Problem("Haiku won't upload wound photos", "ehr-5", LOW, (ME,), "WOW-5S-01",
+            places=("WOW-5S-*", "WOW-8N-*", "WOW-ICU-*"),
+            variants=("Haiku photo upload fails on the unit phone",),
+            description="Photo upload spins and fails; the rest of Haiku works."),
+    Problem("eMAR shows doses as due that were already given", "medication-2", MEDIUM,
+            (MY_UNIT,), "WOW-4N-03",
+            places=("WOW-4N-*", "WOW-6E-*", "WOW-ICU-*"),
+            variants=("eMAR showing given doses as due on {tag}",),
+            description="Doses scanned and given still show as due after a refresh."),
+    Problem("Ventilator data not flowing to flowsheet, ICU Pod B", "devices-2", HIGH,
+            (MY_UNIT,), "ICU-POD-B",
+            places=("ICU-POD-*", "RT-WORKROOM", "WOW-RT-01"),
+            variants=("Ventilator data not flowing to flowsheet, {name}",),
+            description="Vent settings stopped filing at {time}; charting them by hand.",
+            weight=0.7),
+    Problem("Pager not receiving rapid response pages", "comms-3", HIGH, (ME,), "RT-WORKROOM",
+            places=("RT-WORKROOM", "PC-NADMIN-1", "ICU-POD-A"),
+            variants=("Pager missing rapid response pages",),
+            description="Missed two rapid response pages this shift; a test page from the "
+                        "operator worked.",
+            weight=0.5),
+    Problem("Secure chat messages arriving late", "comms-4", MEDIUM, (MY_UNIT,),
+            "TELE-MONITOR",
+            places=("TELE-MONITOR", "MS-5S", "ICU-POD-A"),
+            variants=("Secure chat messages arriving late on the unit",),
+            description="Messages from providers arrive 10-15 minutes after they were sent.",
+            weight=0.8),
+    Problem("Hemodynamic system can't send case to Epic, Cath Lab 2", "devices", HIGH,
+            (MY_UNIT,), "CATH-2",
+            places=("CATH-*", "IR-1"),
+            variants=("Hemodynamic system can't send case to Epic, {name}",),
+            description="Case finished but the hemo report won't transfer. Next case waiting.",
+            weight=0.6),
+    Problem("Tablets lose Wi-Fi in the BH dayroom", "network-1", LOW, (MY_UNIT,),
+            "BH-DAYROOM",
+            description="Rounding tablets disconnect in the dayroom; fine at the nurses' "
+                        "station.",
+            weight=0.5),
+    Problem("Infusion WOW won't connect to Wi-Fi", "network-1", MEDIUM, (ME,), "WOW-INF-01",
+            places=("WOW-INF-*",),
+            variants=("{name} won't connect to Wi-Fi",),
+            description="Says connected, no internet. Using the desk PC for now.",
+            weight=0.7),
+    Problem("HIM scanning station won't send documents to Epic", "interfaces-4", LOW,
+            (MY_UNIT,), "PC-HIM-01",
+            places=("PC-HIM-*",),
+            variants=("{name} won't send batches to Epic",),
+            description="Scanned batches sit in the outbox since {time}.",
+            weight=0.6),
+    Problem("Bed board not updating after transfers", "interfaces-1", HIGH, (SEVERAL,),
+            "PC-NADMIN-1",
+            places=("PC-NADMIN-1", "PC-TC-*"),
+            variants=("Bed board not updating since {time}",),
+            description="Transfers done in Epic don't show on the bed board. Placing beds by "
+                        "phone.",
+            weight=0.5),
+    Problem("VPN drops every few minutes", "network-3", MEDIUM, (ME,), "PC-PHARM-VERIFY-2",
+            places=("PC-PHARM-VERIFY-*", "PC-PAYROLL-1"),
+            variants=("VPN drops every {minutes} minutes",),
+            description="Remote verification from home keeps disconnecting.",
+            weight=0.6),
+    Problem("Blood bank labels printing off-center", "printers-2", MEDIUM, (MY_UNIT,),
+            "LAB-BB",
+            description="Unit labels print shifted to the right; barcodes cut off.",
+            weight=0.4),
+    Problem("Request: Epic and badge access for new hire starting Monday", "requests-2", LOW,
+            (ME,), "MS-5S",
+            places=("MS-*", "ICU-POD-A", "LD-NURSES", "ED-FASTTRACK"),
+            variants=("Request: access for new grad RN starting Monday",),
+            description="New hire orientation is Monday; needs Epic, badge tap and Vocera.",
+            weight=1.5),
+    Problem("Request: move PC to the new charting alcove", "requests-3", LOW, (ME,), "MS-8N",
+            places=("MS-*", "TELE-MONITOR"),
+            variants=("Request: move a PC on {name} to the charting alcove",),
+            description="Unit manager approved; any day this week after 10:00.",
+            weight=0.8),
+    Problem("Unit printer out of toner, no spare on the unit", "printers-5", LOW, (MY_UNIT,),
+            "MS-5S",
+            places=("MS-*", "TELE-MONITOR", "LD-NURSES", "ICU-POD-*", "BH-DAYROOM"),
+            variants=("Printer on {name} out of toner, no spare",),
+            description="Toner light on since {time}; printing to the next unit's printer.",
+            weight=1.5),
+    Problem("Keyboard keys sticking", "workstations-3", LOW, (ME,), "WOW-8N-02",
+            places=("WOW-*", "PC-*"),
+            variants=("Keyboard keys sticking on {tag}",),
+            description="Several keys stick after the cart was wiped down. A spare keyboard "
+                        "would do."),
+    Problem("Can't open attachments in Outlook", "email", LOW, (ME,), "PC-NADMIN-1",
+            places=("PC-NADMIN-1", "PC-PAYROLL-1", "ADMIN-BOARD", "PC-HIM-*"),
+            variants=("Outlook attachments won't open on {name}",),
+            description="PDF attachments show an error; web Outlook opens them fine.",
+            weight=0.8),
+    Problem("Request: install dose calculator on pharmacy PCs", "requests-4", LOW, (ME,),
+            "PC-PHARM-VERIFY-1",
+            places=("PC-PHARM-VERIFY-*",),
+            variants=("Request: dose calculator update on {name}",),
+            description="Approved by the pharmacy director; needed before the go-live on the "
+                        "1st.",
+            weight=0.5),
+    # Two slips of patient data into a description, so the PHI flag shows in the demo.
+    Problem("Wristband printer skips one admission's band", "printers-1", MEDIUM, (ME,),
+            "PC-ED-TRIAGE-3",
+            description="pt Smith MRN 00123456 wristband won't print, other bands print fine.",
+            once=True),
+    Problem("Lab label printed on the wrong unit's printer", "printers-2", MEDIUM, (ME,),
+            "WOW-4N-02",
+            description="Label for patient Alvarez MRN 20456781 printed on 5 South instead "
+                        "of 4 North.",
+            once=True),
+)
+# fmt: on
+
+BEDS = ("1-8", "9-16", "3 and 4", "12-14", "5", "17-20")
+
+
+# --- What IT writes back ----------------------------------------------------------------------
+
+# Looked up by category slug, then by the tile's slug, then "" (anything).
+
+# (what the technician tells the requester while working on it, the resolution note)
+# fmt: off
+FIXES: dict[str, tuple[tuple[str, str], ...]] = {
+    "ehr": (
+        ("Known issue with the Epic 2026 upgrade, fix scheduled tonight 02:00.",
+         "Vendor fix applied overnight at 02:00; confirmed with the unit in the morning."),
+        ("Cleared your stuck Citrix session and relaunched Epic; please sign in again.",
+         "Citrix session cleared; Epic opens normally."),
+        ("Epic is slow hospital-wide right now; the Epic team is on a bridge call. Updates here "
+         "every 30 minutes.",
+         "Slowness resolved after a server failover; response times back to normal."),
+        ("Rebuilt the Epic profile on that workstation; it should open in under a minute now.",
+         "Profile rebuilt; confirmed charting works."),
+    ),
+    "ehr-5": (
+        ("Photo upload needs the latest Haiku version; pushed the update to the unit phones.",
+         "Haiku updated; test photo uploaded to the chart."),
+    ),
+    "ehr-6": (
+        ("The read-only shortcut was missing from this unit's desktop image; pushing it back out "
+         "now.",
+         "Read-only shortcut restored on all unit PCs and tested during the downtime."),
+    ),
+    "identity": (
+        ("Travel and float accounts come from the agency onboarding form; pushed it through and "
+         "linked the nursing template.",
+         "Account activated with the right template; first sign-in done."),
+        ("The account existed but had no Epic access yet; added the unit's security class.",
+         "Epic access added; signed in on the unit."),
+    ),
+    "identity-1": (
+        ("Reset the password with you over the phone; the new one works in Epic and email.",
+         "Password reset; signed in on the WOW."),
+        ("Self-service reset needs security questions; reset it for you and enrolled them.",
+         "Password reset and self-service reset enrolled."),
+    ),
+    "identity-2": (
+        ("Unlocked the account. A phone still had the old password saved and kept locking it; "
+         "please update it there.",
+         "Account unlocked; old password removed from the phone's mail app."),
+        ("Unlocked; the badge tap had the old password cached, cleared it.",
+         "Account unlocked and badge-tap password sync fixed."),
+    ),
+    "identity-3": (
+        ("Re-enrolled your badge; tap in again and it should pick you up.",
+         "Badge re-enrolled; tap-in works."),
+        ("Badge reader firmware on that cart was out of date; updated it remotely.",
+         "Reader firmware updated; tap-in tested."),
+    ),
+    "printers": (
+        ("Remoted in and cleared the print queue; please try again.",
+         "Print queue cleared; test labels OK."),
+        ("Recalibrated the label stock from here; please print a test label.",
+         "Label stock recalibrated; labels print aligned."),
+        ("Field Services on the way with a spare printer, about 15 minutes.",
+         "Printer swapped for a spare; test labels print clean."),
+        ("The printhead is worn out; bringing a new one up.",
+         "Printhead replaced; printing clean."),
+    ),
+    "printers-4": (
+        ("Epic was sending discharge papers to an old printer mapping; correcting it for the "
+         "unit.",
+         "Printer mapping in Epic corrected; test page printed in the right place."),
+    ),
+    "printers-5": (
+        ("The printer lost its network address after last night's change; fixed it, please "
+         "print again.",
+         "Network address fixed; test page printed."),
+        ("Field Services is bringing toner and a spare for the unit's cupboard.",
+         "Toner replaced; two spares left on the unit."),
+    ),
+    "workstations": (
+        ("Reseated the dock cable and the device shows up again; please test.",
+         "Cable reseated and driver reinstalled; tested with the user."),
+        ("Bringing a replacement up from stock.", "Replaced from stock; tested with the user."),
+    ),
+    "workstations-1": (
+        ("The battery on that cart is at end of life; bringing a swap battery up now.",
+         "Battery replaced; the cart held its charge through a full shift."),
+        ("Field Services on the way with a loaner WOW.",
+         "Loaner WOW in place while the cart's battery pack is replaced."),
+    ),
+    "workstations-2": (
+        ("The PC failed its disk check; swapping in a spare from stock, about 20 minutes.",
+         "PC swapped for a spare; Epic and scanner tested."),
+        ("The power supply failed; Field Services is on the way with a replacement.",
+         "Power supply replaced; PC boots and Epic opens."),
+    ),
+    "pacs": (
+        ("The study was stuck in the PACS inbound queue; pushed it through, please refresh.",
+         "Study pushed from the inbound queue; visible in PACS and Epic."),
+        ("Asked the tech to re-send the study from the scanner; it should show in a minute.",
+         "Study re-sent; visible in the viewer."),
+    ),
+    "pacs-2": (
+        ("Priors from before 2024 come from the slower archive tier; the imaging team is moving "
+         "them up.",
+         "Archive tier move finished; priors open in seconds."),
+    ),
+    "medication": (
+        ("Scanners on the unit had the wrong configuration; reprogrammed them, please scan a "
+         "test wristband.",
+         "Scanners reprogrammed; wristband scans confirmed on three carts."),
+        ("Replaced the scanner cradle; the old one was not charging.",
+         "Cradle replaced; scanner charging and scanning."),
+    ),
+    "medication-2": (
+        ("The eMAR was showing a cached schedule; cleared it for the unit.",
+         "eMAR cache cleared; doses show correctly after a refresh."),
+    ),
+    "medication-3": (
+        ("The cabinet interface stopped after the 03:00 restart; pharmacy informatics restarted "
+         "it and orders are flowing again.",
+         "Cabinet interface restarted; orders profile again."),
+    ),
+    "comms": (
+        ("Access points near the bays were overloaded; moved them to a new channel.",
+         "Channels changed; test calls held for 10 minutes at the bays."),
+        ("Re-registered the unit's Vocera badges; test calls go through now.",
+         "Badges re-registered; test calls OK."),
+    ),
+    "comms-2": (
+        ("The hunt group lost its overflow rule; calls ring to the next desk again.",
+         "Hunt group overflow fixed; test calls answered."),
+        ("The phone's port was disabled in the closet; re-enabled it.",
+         "Port re-enabled; dial tone back."),
+    ),
+    "comms-3": (
+        ("The pager was in the wrong group after the roster change; fixed it.",
+         "Pager group corrected; test rapid response page received."),
+    ),
+    "comms-4": (
+        ("The secure chat server was behind on delivery; the vendor restarted its queue.",
+         "Message queue restarted; messages arrive within seconds."),
+    ),
+    "comms-5": (
+        ("Alarm routing rules were missing after the bed move; re-added them.",
+         "Alarm routing rules restored; test alarm reached the badges."),
+    ),
+    "devices": (
+        ("The device server certificate expired overnight; Biomed is renewing it.",
+         "Certificate renewed; device data flowing again."),
+        ("Biomed restarted the device gateway for the unit.",
+         "Gateway restarted; data transfer confirmed with the unit."),
+    ),
+    "devices-1": (
+        ("Biomed re-associated the monitors to the right beds; vitals are filing again.",
+         "Device association corrected; vitals filing every minute."),
+    ),
+    "devices-2": (
+        ("The ventilator's serial adapter had come loose; Biomed reseated it.",
+         "Adapter reseated; vent settings filing to the flowsheet."),
+    ),
+    "devices-3": (
+        ("The network cable behind the boom was unplugged; reconnected and data is flowing.",
+         "Network drop replaced; anesthesia data flowing to the intraop record."),
+    ),
+    "devices-4": (
+        ("The central station lost its link to the monitor network; Biomed rebooted it.",
+         "Central station rebooted; all strips showing."),
+    ),
+    "network": (
+        ("Added a temporary access point; a permanent one is scheduled for next week.",
+         "Access point added; WOWs roam without dropping."),
+        ("Roaming settings on the WOWs were wrong after the last update; pushed the fix.",
+         "Roaming fix pushed; no drops in the last day."),
+    ),
+    "network-3": (
+        ("The VPN client was an old version; updated it remotely.",
+         "VPN client updated; stable for a full session."),
+    ),
+    "interfaces": (
+        ("The worklist feed lost its connection to Epic; restarted it and today's schedule "
+         "shows again.",
+         "Worklist feed restarted; schedule showing on the scanner."),
+    ),
+    "interfaces-1": (
+        ("The ADT feed to the bed board stopped at midnight; restarted it.",
+         "ADT feed restarted; bed board matches Epic."),
+    ),
+    "interfaces-2": (
+        ("The results interface stopped after the lab system patch; restarted it and the "
+         "backlog is draining.",
+         "Interface restarted and backlog cleared; spot-checked results in Epic."),
+    ),
+    "interfaces-4": (
+        ("The document import queue was full; cleared it and the batches are going through.",
+         "Queue cleared; batches filed in Epic."),
+    ),
+    "email": (
+        ("An update turned off Outlook's attachment preview; turned it back on.",
+         "Attachments open again in Outlook."),
+    ),
+    "security": (
+        ("Thanks for reporting it. We pulled the message from all mailboxes and blocked the "
+         "sender.",
+         "Message purged from all mailboxes and sender blocked; no one entered a password."),
+        ("Please don't click the link; we are blocking it at the mail gateway.",
+         "Link blocked at the gateway and the message purged."),
+    ),
+    "requests": (
+        ("Approved by your director; we'll set it up and let you know here.",
+         "Set up and confirmed with the requester."),
+        ("Request received; we'll schedule it with your unit manager.", "Completed as requested."),
+    ),
+}
+
+QUESTIONS: dict[str, tuple[str, ...]] = {
+    "": (
+        "Is this still happening after a restart? Please reply here when you're back on the "
+        "unit.",
+        "Can you try another workstation and tell us if it happens there too?",
+    ),
+    "identity-3": (
+        "Can you tell us the tag on the cart's sticker (like WOW-ED-07)? Then we can remote in.",
+    ),
+    "workstations": (
+        "Can you tell us the tag on the cart's sticker (like WOW-ED-07)? Then we can remote in.",
+    ),
+    "printers": ("What is the printer's name? It is on the sticker on its front.",),
+    "printers-4": ("Which printer do they come out on instead? The name is on its front.",),
+    "identity": ("What does the error say exactly? A photo of the screen helps.",),
+    "requests": ("We need your manager's approval for this; please ask them to reply here.",),
+}
+
+REQUESTER_REPLIES: dict[str, tuple[str, ...]] = {
+    "": (
+        "Thanks, working again.",
+        "That did it. Thanks for the quick call back.",
+        "Thank you! The rest of the unit is fine too.",
+    ),
+    "printers": ("Printing fine now, thank you!", "Labels look good again, thanks."),
+}
+
+INTERNAL_NOTES: dict[str, tuple[str, ...]] = {
+    "": (
+        "Called back on the listed extension and confirmed it works.",
+        "Checked the logs: it started right after the 02:00 change window.",
+    ),
+    "workstations": (
+        "Third ticket for this cart this month; asked Field Services to pull it for a full "
+        "check.",
+        "Same fault as last week on this unit; probably the battery batch from the spring order.",
+    ),
+}
+
+VENDORS: dict[str, str] = {
+    "": "the vendor", "ehr": "Epic", "identity": "Imprivata", "printers": "Zebra",
+    "printers-4": "HP", "printers-5": "HP", "workstations": "Dell", "workstations-1": "Capsa",
+    "pacs": "Sectra", "medication": "Honeywell", "medication-3": "BD Pyxis", "comms": "Vocera",
+    "comms-2": "Cisco", "comms-3": "Spok", "devices": "Philips", "devices-4": "GE",
+    "network": "Cisco", "interfaces": "Epic", "email": "Microsoft", "security": "Proofpoint",
+    "requests": "Epic",
+}
+# fmt: on
+
+PHI_REPLY = "Please leave names and record numbers out of tickets; we don't need them to fix this."
+# As tickets.services.ticket_file words them.
+PHI_FLAGGED = (
+    "The text looks like it holds patient data; it is left out of notifications and exports."
+)
+AUTO_CLOSED = f"Closed automatically {CLOSE_AFTER.days} days after it was resolved."
+CANCEL_REASONS = (
+    "Cancelled by the requester: it started working again after a restart.",
+    "Cancelled by the requester: duplicate of an open ticket for the same outage.",
+)
+
+
+# --- When things happen -----------------------------------------------------------------------
+
+# Tickets filed per hour of the local day, relative: day shift busiest, the 07:00 and 19:00
+# shift changes bump, nights quiet.
+# fmt: off
+HOUR_WEIGHTS = (
+    0.35, 0.3, 0.3, 0.3, 0.35, 0.5, 0.9, 1.7, 1.9, 1.8, 1.7, 1.6,  # 00:00-11:59
+    1.4, 1.5, 1.5, 1.4, 1.2, 1.0, 0.9, 1.1, 0.9, 0.7, 0.5, 0.4,  # 12:00-23:59
+)
+# fmt: on
+WEEKEND_FACTOR = 0.55
+
+# First response and resolution, in minutes, by priority: (fastest, typical slowest).
+RESPONSE_MINUTES = {1: (2, 12), 2: (5, 30), 3: (20, 240), 4: (60, 600), 5: (240, 1800)}
+RESOLUTION_MINUTES = {1: (20, 200), 2: (45, 420), 3: (120, 3600), 4: (240, 6000), 5: (1440, 12000)}
+# How likely a ticket is still open, relative, by age: (younger than hours, weight).
+OPEN_BY_AGE = ((6, 30.0), (24, 15.0), (72, 6.0), (168, 1.2), (336, 0.4), (math.inf, 0.05))
+# One ticket in this many takes 1.5-4x longer, so the SLA reports have breaches to show.
+SLOW_ONE_IN = 5
+
+
+# --- The seeder -------------------------------------------------------------------------------
+
+
+def seed_demo(*, now: datetime | None = None) -> DemoSummary:
+    """Seed the demo hospital once; a no-op (``created=False``) when the demo accounts exist."""
+    if not (settings.DEBUG or getattr(settings, "DEMO_MODE", False)):
+        raise DemoRefused(
+            "Demo data is only seeded in a demo installation (DJANGO_DEBUG=1 or "
+            "HELPDESK_DEMO=1). This one is neither, so nothing was changed."
+        )
+    now = now or timezone.now()
+    usernames = [person.username for person in (*DEMO_ACCOUNTS, *CLINICAL_STAFF)]
+    with transaction.atomic():
+        # Inside the transaction: with SQLite's IMMEDIATE mode two racing seeders queue here.
+        if User.objects.filter(username__in=usernames).exists():
+            return _summary(created=False)
+        rng = random.Random(SEED)
+        users = _create_users(now)
+        locations = _create_locations()
+        plans = _plan_tickets(rng, now, locations)
+        _choose_statuses(rng, now, plans, users)
+        _choose_requesters(rng, plans, users)
+        _write(rng, now, plans)
+    return _summary(created=True)
+
+
+def _summary(*, created: bool) -> DemoSummary:
+    return DemoSummary(
+        created=created,
+        users=User.objects.count(),
+        locations=Location.objects.count(),
+        tickets=Ticket.objects.count(),
+        open_tickets=Ticket.objects.open().count(),
+        events=TicketEvent.objects.count(),
+        accounts=tuple(
+            (person.username, f"{person.full_name}, {person.job_title}") for person in DEMO_ACCOUNTS
+        ),
+    )
+
+
+def _create_users(now: datetime) -> dict[str, User]:
+    people = [*DEMO_ACCOUNTS, *CLINICAL_STAFF]
+    departments = {department.code: department for department in Department.objects.all()}
+    groups = {group.name: group for group in Group.objects.all()}
+    teams = {team.slug: team for team in Team.objects.all()}
+    missing = sorted(
+        {p.home for p in people if p.home and p.home not in departments}
+        | {p.role.value for p in people if p.role.value not in groups}
+        | {slug for p in people for slug in p.teams if slug not in teams}
+    )
+    if missing:
+        raise DemoRefused(
+            f"The database lacks {', '.join(missing)}; run `manage.py migrate` first."
+        )
+
+    # Hashing is slow on purpose; one hash serves every account that signs in.
+    password = make_password(DEMO_PASSWORD)
+    signs_in = {person.username for person in DEMO_ACCOUNTS}
+    users = User.objects.bulk_create(
+        User(
+            username=person.username,
+            first_name=person.first_name,
+            last_name=person.last_name,
+            email=f"{person.username}@lakeside.example",
+            password=password if person.username in signs_in else make_password(None),
+            is_staff=person.role is Role.ADMIN,
+            is_superuser=person.role is Role.ADMIN,
+            date_joined=now - timedelta(days=DAYS + 30),
+        )
+        for person in people
+    )
+    Profile.objects.bulk_create(
+        Profile(
+            user=user,
+            home_department=departments[person.home] if person.home else None,
+            job_title=person.job_title,
+            callback=person.callback,
+            pager=person.pager,
+        )
+        for user, person in zip(users, people, strict=True)
+    )
+    User.groups.through.objects.bulk_create(
+        User.groups.through(user_id=user.pk, group_id=groups[person.role.value].pk)
+        for user, person in zip(users, people, strict=True)
+    )
+    Team.members.through.objects.bulk_create(
+        Team.members.through(user_id=user.pk, team_id=teams[slug].pk)
+        for user, person in zip(users, people, strict=True)
+        for slug in person.teams
+    )
+    return {user.username: user for user in users}
+
+
+def _create_locations() -> dict[str, Location]:
+    """Add the demo rooms and workstations that are not there yet; return all active by code."""
+    departments = {department.code: department for department in Department.objects.all()}
+    existing = set(Location.objects.values_list("code", flat=True))
+    Location.objects.bulk_create(
+        Location(department=departments[department], code=code, name=name, kind=kind)
+        for department, code, name, kind in LOCATIONS
+        if code not in existing
+    )
+    return {
+        location.code: location
+        for location in Location.objects.select_related("department").filter(is_active=True)
+    }
+
+
+@dataclass(slots=True, eq=False)
+class _Plan:
+    """One ticket before it is written: what, where and when, then what became of it."""
+
+    created_at: datetime
+    problem: Problem
+    category: Category
+    title: str
+    description: str
+    location: Location
+    scope: Scope
+    urgency: Urgency
+    decision: PriorityDecision
+    phi_suspected: bool
+    requester: User | None = None
+    status: str = Status.NEW
+    assignee: User | None = None
+    first_response_at: datetime | None = None
+    resolved_at: datetime | None = None
+    closed_at: datetime | None = None
+
+    @property
+    def priority(self) -> int:
+        return self.decision.priority
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in Ticket.OPEN_STATUSES
+
+
+def _plan_tickets(rng: random.Random, now: datetime, locations: dict[str, Location]) -> list[_Plan]:
+    categories = {
+        category.slug: category
+        for category in Category.objects.select_related("parent", "team").filter(is_active=True)
+    }
+    drawn = [problem for problem in PROBLEMS if not problem.once]
+    # Every problem at least once, then the rest by how often each happens.
+    problems = list(PROBLEMS) + rng.choices(
+        drawn, weights=[p.weight for p in drawn], k=TICKET_COUNT - len(PROBLEMS)
+    )
+    rng.shuffle(problems)
+    told: set[str] = set()
+    plans: list[_Plan] = []
+    for created_at, problem in zip(_filing_times(rng, now, TICKET_COUNT), problems, strict=True):
+        places = _places(problem.places, locations)
+        # The title as the nurse first wrote it, then in other words from other places (and
+        # now and then the same device again: some keep breaking).
+        if problem.title not in told or not places or not problem.variants or rng.random() < 0.1:
+            told.add(problem.title)
+            location = _location(locations, problem.home)
+            title = problem.title
+        else:
+            location = rng.choice(places)
+            title = _fill(rng.choice(problem.variants), rng, location, created_at)
+        description = _fill(problem.description, rng, location, created_at)
+        care_delayed, workaround = ANSWERS[problem.urgency]
+        urgency = urgency_from_answers(care_delayed=care_delayed, workaround=workaround)
+        scope = rng.choice(problem.scopes)
+        department = location.department
+        plans.append(
+            _Plan(
+                created_at=created_at,
+                problem=problem,
+                category=_category(categories, problem.category),
+                title=title,
+                description=description,
+                location=location,
+                scope=scope,
+                urgency=urgency,
+                decision=decide_priority(
+                    impact=impact_from_scope(scope),
+                    urgency=urgency,
+                    department_name=department.name,
+                    auto_escalate=department.auto_escalate,
+                ),
+                phi_suspected=text_has_phi(title, description),
+            )
+        )
+    return plans
+
+
+def _location(locations: dict[str, Location], code: str) -> Location:
+    try:
+        return locations[code]
+    except KeyError:
+        raise DemoRefused(f"Location {code} is missing or inactive.") from None
+
+
+def _category(categories: dict[str, Category], slug: str) -> Category:
+    # An admin may have retired a subcategory; its tile still routes to the same team.
+    found = categories.get(slug) or categories.get(slug.split("-")[0])
+    if found is None:
+        raise DemoRefused(f"Category {slug} is missing; run `manage.py migrate` first.")
+    return found
+
+
+def _places(patterns: Sequence[str], locations: dict[str, Location]) -> list[Location]:
+    found: list[Location] = []
+    for pattern in patterns:
+        if pattern.endswith("*"):
+            prefix = pattern[:-1]
+            found += [loc for code, loc in sorted(locations.items()) if code.startswith(prefix)]
+        elif pattern in locations:
+            found.append(locations[pattern])
+    return found
+
+
+def _filing_times(rng: random.Random, now: datetime, count: int) -> list[datetime]:
+    """``count`` moments in the last DAYS days: busier by day, quieter on weekends and holidays."""
+    tz = ZoneInfo(settings.TIME_ZONE)
+    holidays: set[date] = set(Holiday.objects.values_list("date", flat=True))
+    peak = max(HOUR_WEIGHTS)
+    span = DAYS * 86400
+    times: list[datetime] = []
+    while len(times) < count:
+        at = (now - timedelta(seconds=rng.uniform(300, span - 3600))).replace(microsecond=0)
+        local = at.astimezone(tz)
+        weight = HOUR_WEIGHTS[local.hour]
+        if local.weekday() >= 5 or local.date() in holidays:
+            weight *= WEEKEND_FACTOR
+        if rng.random() * peak < weight:
+            times.append(at)
+    return sorted(times)
+
+
+def _fill(text: str, rng: random.Random, location: Location, at: datetime) -> str:
+    since = at.astimezone(ZoneInfo(settings.TIME_ZONE)) - timedelta(
+        minutes=rng.randrange(10, 95, 5)
+    )
+    return text.format(
+        name=location.name,
+        tag=location.code,
+        time=f"{since:%H:%M}",
+        minutes=rng.randrange(15, 50, 5),
+        beds=rng.choice(BEDS),
+    )
+
+
+# --- What became of each ticket ---------------------------------------------------------------
+
+
+def _choose_statuses(
+    rng: random.Random, now: datetime, plans: list[_Plan], users: dict[str, User]
+) -> None:
+    # Weighted sampling without replacement (Efraimidis-Spirakis): the queue holds about as
+    # many open tickets, mostly recent ones, whatever day the demo is seeded on.
+    keyed = sorted(
+        plans,
+        key=lambda p: rng.random() ** (1 / _open_weight(now - p.created_at, p.priority)),
+        reverse=True,
+    )
+    # The demo nurses' newest tickets stay open, so each has something to follow.
+    pinned = [
+        plan
+        for username, (open_count, _) in NURSE_TICKETS.items()
+        for plan in [p for p in _newest_from(plans, _home(username)) if p.priority > 1][:open_count]
+    ]
+    count = rng.randint(34, 42) - len(pinned)
+    still_open = set(pinned)
+    still_open.update([plan for plan in keyed if plan not in still_open][:count])
+    for plan in plans:
+        age = now - plan.created_at
+        technician = users[TEAM_TECHNICIAN.get(plan.category.team.slug, "tech")]
+        if plan in still_open:
+            _keep_open(rng, now, plan, technician)
+        elif age > timedelta(days=1) and rng.random() < 0.03:
+            _cancel(rng, plan, age, technician)
+        else:
+            _resolve(rng, now, plan, age, technician)
+
+
+def _home(username: str) -> str | None:
+    return next(person.home for person in DEMO_ACCOUNTS if person.username == username)
+
+
+def _newest_from(plans: list[_Plan], department: str | None) -> list[_Plan]:
+    """A department's tickets a demo nurse could have filed, newest first."""
+    return [
+        plan
+        for plan in reversed(plans)
+        if plan.location.department.code == department and not plan.phi_suspected
+    ]
+
+
+def _open_weight(age: timedelta, priority: int) -> float:
+    """How likely a ticket this old is still open: recent ones mostly; a P1 for hours at most,
+    a P2 for a day or so; what lingers is low-priority requests and vendor cases."""
+    hours = age.total_seconds() / 3600
+    if priority == 1:
+        return 30.0 if hours < 3 else 0.001
+    weight = next(weight for limit, weight in OPEN_BY_AGE if hours < limit)
+    if priority == 2 and hours >= 24:
+        return weight * (0.3 if hours < 168 else 0.05)
+    return weight * 1.5 if priority >= 4 and hours >= 72 else weight
+
+
+def _minutes(rng: random.Random, bounds: tuple[int, int]) -> timedelta:
+    minutes = rng.uniform(*bounds)
+    if rng.randrange(SLOW_ONE_IN) == 0:
+        minutes *= rng.uniform(1.5, 4.0)
+    return timedelta(minutes=minutes)
+
+
+def _first_response(rng: random.Random, plan: _Plan) -> datetime:
+    """When IT picks a ticket up: P1 and P2 at once, lower ones when the day shift starts."""
+    start = plan.created_at
+    if plan.priority >= 3:
+        local = start.astimezone(ZoneInfo(settings.TIME_ZONE))
+        if local.hour < 7 or local.hour >= 18:
+            morning = local.replace(hour=7, minute=0, second=0)
+            if local.hour >= 18:
+                morning += timedelta(days=1)
+            local = morning
+        # P4 and P5 run on business hours: a weekend ticket waits for Monday.
+        if plan.priority >= 4 and local.weekday() >= 5:
+            local = local.replace(hour=7, minute=0, second=0) + timedelta(days=7 - local.weekday())
+        start = local.astimezone(start.tzinfo)
+    return start + _minutes(rng, RESPONSE_MINUTES[plan.priority])
+
+
+def _keep_open(rng: random.Random, now: datetime, plan: _Plan, tech: User) -> None:
+    picked_up = _first_response(rng, plan)
+    if picked_up > now - timedelta(minutes=5):
+        return  # still new: nobody has picked it up yet
+    if now - plan.created_at < timedelta(days=3):
+        statuses = [Status.ASSIGNED, Status.IN_PROGRESS, Status.WAITING_ON_REQUESTER]
+        weights = [2, 5, 2]
+    else:
+        statuses = [Status.IN_PROGRESS, Status.WAITING_ON_REQUESTER, Status.WAITING_ON_VENDOR]
+        weights = [3, 2, 5]
+    plan.status = rng.choices([*statuses, Status.WAITING_ON_VENDOR], weights=[*weights, 1])[0]
+    plan.assignee = tech
+    plan.first_response_at = picked_up
+
+
+def _cancel(rng: random.Random, plan: _Plan, age: timedelta, tech: User) -> None:
+    plan.status = Status.CANCELLED
+    after = min(age * 0.05, timedelta(hours=2))
+    plan.closed_at = plan.created_at + after
+    if rng.random() < 0.5:
+        plan.assignee = tech
+        plan.first_response_at = plan.created_at + after * 0.3
+
+
+def _resolve(rng: random.Random, now: datetime, plan: _Plan, age: timedelta, tech: User) -> None:
+    plan.assignee = tech
+    response = _first_response(rng, plan) - plan.created_at
+    work = _minutes(rng, RESOLUTION_MINUTES[plan.priority])
+    room = age - timedelta(minutes=2)
+    if response + work > room:
+        # Filed recently and fixed on the first call: the same story, squeezed into the time.
+        scale = room / (response + work) * rng.uniform(0.5, 0.95)
+        response, work = response * scale, work * scale
+    plan.first_response_at = plan.created_at + response
+    plan.resolved_at = plan.first_response_at + work
+    closes = plan.resolved_at + CLOSE_AFTER + timedelta(minutes=rng.uniform(0, 15))
+    if closes < now:
+        plan.status = Status.CLOSED
+        plan.closed_at = closes
+    else:
+        plan.status = Status.RESOLVED
+
+
+def _choose_requesters(rng: random.Random, plans: list[_Plan], users: dict[str, User]) -> None:
+    staff: dict[str, list[User]] = {}
+    for person in CLINICAL_STAFF:
+        staff.setdefault(person.home or "", []).append(users[person.username])
+    everyone = [users[person.username] for person in CLINICAL_STAFF]
+    for plan in plans:
+        plan.requester = rng.choice(staff.get(plan.location.department.code, everyone))
+    # The demo nurses own a few each: open ones to follow (one waiting on them if there is
+    # one), resolved ones to look back on.
+    for username, (open_count, done_count) in NURSE_TICKETS.items():
+        theirs = _newest_from(plans, _home(username))
+        still_open = sorted(
+            (plan for plan in theirs if plan.is_open),
+            key=lambda plan: (plan.status != Status.WAITING_ON_REQUESTER, rng.random()),
+        )
+        done = [plan for plan in theirs if plan.status in (Status.RESOLVED, Status.CLOSED)]
+        for plan in still_open[:open_count] + rng.sample(done, min(done_count, len(done))):
+            plan.requester = users[username]
+
+
+# --- Writing it down --------------------------------------------------------------------------
+
+
+def _write(rng: random.Random, now: datetime, plans: list[_Plan]) -> None:
+    callbacks = {person.username: person.callback for person in CLINICAL_STAFF + DEMO_ACCOUNTS}
+    sla_terms = _SlaTerms()
+    tickets: list[Ticket] = []
+    timelines: list[list[TicketEvent]] = []
+    for plan in plans:
+        assert plan.requester is not None
+        ticket = Ticket(
+            title=plan.title,
+            description=plan.description,
+            requester=plan.requester,
+            department=plan.location.department,
+            location=plan.location,
+            callback=callbacks[plan.requester.username],
+            category=plan.category,
+            team=plan.category.team,
+            care_delayed=ANSWERS[plan.problem.urgency][0],
+            scope=plan.scope,
+            workaround=ANSWERS[plan.problem.urgency][1],
+            urgency=plan.urgency,
+            impact=impact_from_scope(plan.scope),
+            matrix_priority=plan.decision.matrix_priority,
+            priority=plan.decision.priority,
+            auto_escalated=plan.decision.escalated,
+            status=plan.status,
+            assignee=plan.assignee,
+            created_at=plan.created_at,
+            closed_at=plan.closed_at,
+            # History: nobody should get an email about a ticket from last month.
+            filing_notified_at=plan.created_at,
+            phi_suspected=plan.phi_suspected,
+        )
+        timeline = _timeline(rng, now, plan)
+        _replay_sla(ticket, plan, timeline, now, sla_terms)
+        tickets.append(ticket)
+        timelines.append(timeline)
+    # In filing order, so ticket numbers grow with time as they would have.
+    Ticket.objects.bulk_create(tickets)
+    for ticket, timeline in zip(tickets, timelines, strict=True):
+        for event in timeline:
+            event.ticket = ticket
+    TicketEvent.objects.bulk_create(event for timeline in timelines for event in timeline)
+
+
+class _SlaTerms:
+    """SlaPolicy.for_ticket and its calendar, looked up once per priority and department, with
+    the calendars' hours and holidays prefetched so computing a deadline runs no query."""
+
+    def __init__(self) -> None:
+        self._calendars = {
+            calendar.pk: calendar
+            for calendar in BusinessCalendar.objects.prefetch_related("hours", "holidays")
+        }
+        self._found: dict[tuple[int, int], tuple[SlaPolicy, BusinessCalendar] | None] = {}
+
+    def __call__(
+        self, priority: int, department: Department
+    ) -> tuple[SlaPolicy, BusinessCalendar] | None:
+        key = (priority, department.pk)
+        if key not in self._found:
+            try:
+                policy = SlaPolicy.for_ticket(priority=priority, department=department)
+            except SlaPolicy.DoesNotExist:
+                self._found[key] = None  # no targets configured: the ticket runs without a clock
+            else:
+                calendar = self._calendars[policy.calendar_for(department).pk]
+                self._found[key] = (policy, calendar)
+        return self._found[key]
+
+
+def _reached(moment: datetime | None, stopped: datetime) -> datetime | None:
+    return moment if moment is not None and moment < stopped else None
+
+
+def _replay_sla(
+    ticket: Ticket, plan: _Plan, timeline: list[TicketEvent], now: datetime, terms: _SlaTerms
+) -> None:
+    """Run the ticket's SLA clocks through its history with the model's own methods, and mark
+    the warnings and breaches the sweep would have claimed on the way, so the first live sweep
+    finds nothing from the past to alert about."""
+    found = terms(plan.priority, plan.location.department)
+    if found is None:
+        ticket.first_response_at = plan.first_response_at
+        ticket.resolved_at = plan.resolved_at
+        return
+    ticket.apply_sla_policy(*found)
+    paused = next(
+        (
+            event.at
+            for event in timeline
+            if event.kind == Kind.STATUS and event.new_value in Ticket.PAUSED_STATUSES
+        ),
+        None,
+    )
+    # The response clock runs until the first response (or the cancellation), the resolution
+    # clock until the resolution or a pause.
+    responded = plan.first_response_at or plan.closed_at or now
+    ticket.response_warned_at = _reached(ticket.response_warn_at, responded)
+    ticket.response_breached_at = _reached(ticket.response_due_at, responded)
+    stopped = plan.resolved_at or paused or plan.closed_at or now
+    ticket.resolution_warned_at = _reached(ticket.resolution_warn_at, stopped)
+    ticket.resolution_breached_at = _reached(ticket.resolution_due_at, stopped)
+    if plan.first_response_at is not None:
+        ticket.record_first_response(plan.first_response_at)
+    if paused is not None:
+        ticket.pause_clock(paused)
+    if plan.resolved_at is not None:
+        ticket.record_resolution(plan.resolved_at)
+
+
+# (kind, actor, public, old value, new value, text)
+_Step = tuple[str, User | None, bool, str, str, str]
+_T = TypeVar("_T")
+
+
+def _timeline(rng: random.Random, now: datetime, plan: _Plan) -> list[TicketEvent]:
+    """The events the ticket's history holds, in order, from filing to now."""
+    requester, tech = plan.requester, plan.assignee
+    assert requester is not None
+    events = [
+        TicketEvent(
+            at=plan.created_at,
+            actor=requester,
+            kind=Kind.FILED,
+            is_public=True,
+            new_value=f"P{plan.decision.matrix_priority}",
+            text=f"Filed from {plan.location}.",
+        )
+    ]
+    if plan.decision.escalated:
+        events.append(
+            TicketEvent(
+                at=plan.created_at,
+                kind=Kind.ESCALATED,
+                is_public=True,
+                old_value=f"P{plan.decision.matrix_priority}",
+                new_value=f"P{plan.decision.priority}",
+                text=plan.decision.reason,
+            )
+        )
+    if plan.phi_suspected:
+        events.append(TicketEvent(at=plan.created_at, kind=Kind.PHI_FLAGGED, text=PHI_FLAGGED))
+    if tech is not None and plan.first_response_at is not None:
+        events.append(
+            TicketEvent(
+                at=plan.first_response_at,
+                actor=tech,
+                kind=Kind.ASSIGNMENT,
+                is_public=True,
+                new_value=tech.username,
+                text=f"Assigned to {tech.get_full_name()}.",
+            )
+        )
+    if plan.status == Status.CANCELLED:
+        assert plan.closed_at is not None
+        was = Status.ASSIGNED if tech is not None else Status.NEW
+        cancelled = _status(
+            plan.closed_at, requester, was, Status.CANCELLED, rng.choice(CANCEL_REASONS)
+        )
+        return [*events, cancelled]
+    if tech is None or plan.first_response_at is None or plan.status == Status.ASSIGNED:
+        return events
+
+    # Work starts minutes after pick-up; the rest spreads out in order until the resolution
+    # (or until now, while the ticket is open).
+    picked_up = plan.first_response_at
+    end = plan.resolved_at or now - timedelta(minutes=1)
+    span = (end - picked_up).total_seconds()
+    started = picked_up + timedelta(seconds=int(min(rng.uniform(60, 900), span * 0.1)))
+    events.append(_status(started, tech, Status.ASSIGNED, Status.IN_PROGRESS, ""))
+    said, resolution = rng.choice(_for(FIXES, plan.category))
+    steps = _steps(rng, plan, tech, requester, said)
+    rest = (end - started).total_seconds()
+    fractions = sorted(rng.uniform(0.05, 0.95) for _ in steps)
+    for (kind, actor, public, old, new, text), fraction in zip(steps, fractions, strict=True):
+        events.append(
+            TicketEvent(
+                at=started + timedelta(seconds=int(rest * fraction)),
+                actor=actor,
+                kind=kind,
+                is_public=public,
+                old_value=old,
+                new_value=new,
+                text=text,
+            )
+        )
+    if plan.resolved_at is not None:
+        events.append(
+            _status(plan.resolved_at, tech, Status.IN_PROGRESS, Status.RESOLVED, resolution)
+        )
+    if plan.closed_at is not None:
+        events.append(_status(plan.closed_at, None, Status.RESOLVED, Status.CLOSED, AUTO_CLOSED))
+    return events
+
+
+def _steps(rng: random.Random, plan: _Plan, tech: User, requester: User, said: str) -> list[_Step]:
+    """What happens between starting work and the end, in order; times are given later."""
+    category = plan.category
+    vendor = _for(VENDORS, category)
+    vendor_case = f"Vendor case {rng.randrange(10**8):08d} opened with {vendor}."
+    steps: list[_Step] = []
+    if plan.phi_suspected:
+        steps.append((Kind.COMMENT, tech, True, "", "", PHI_REPLY))
+    if plan.status == Status.WAITING_ON_REQUESTER:
+        question = rng.choice(_for(QUESTIONS, category))
+        steps.append((Kind.COMMENT, tech, True, "", "", question))
+        steps.append((Kind.STATUS, tech, True, Status.IN_PROGRESS, plan.status, ""))
+    elif plan.status == Status.WAITING_ON_VENDOR:
+        steps.append((Kind.INTERNAL_NOTE, tech, False, "", "", vendor_case))
+        waiting = f"Waiting on {vendor}; we'll update this ticket when they answer."
+        steps.append((Kind.STATUS, tech, True, Status.IN_PROGRESS, plan.status, waiting))
+    else:
+        if rng.random() < 0.75:
+            steps.append((Kind.COMMENT, tech, True, "", "", said))
+            if plan.resolved_at is not None and rng.random() < 0.3:
+                answer = rng.choice(_for(REQUESTER_REPLIES, category))
+                steps.append((Kind.COMMENT, requester, True, "", "", answer))
+        if rng.random() < 0.25:
+            note = vendor_case if rng.random() < 0.5 else rng.choice(_for(INTERNAL_NOTES, category))
+            steps.append((Kind.INTERNAL_NOTE, tech, False, "", "", note))
+    return steps
+
+
+def _for(table: Mapping[str, _T], category: Category) -> _T:
+    """The entry for the category, else for its tile, else the one for anything ("")."""
+    for key in (category.slug, category.parent.slug if category.parent else "", ""):
+        if key in table:
+            return table[key]
+    raise KeyError(category.slug)
+
+
+def _status(at: datetime, actor: User | None, old: str, new: str, text: str) -> TicketEvent:
+    return TicketEvent(
+        at=at,
+        actor=actor,
+        kind=Kind.STATUS,
+        is_public=True,
+        old_value=old,
+        new_value=new,
+        text=text,
+    )

@@ -1,0 +1,340 @@
+"""manage.py seed_demo: the demo hospital an IT manager sees first after `make run`."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from io import StringIO
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.contrib.auth.models import User
+from django.core.management import CommandError, call_command
+from django.db.models import F
+from django.urls import reverse
+
+from departments.models import Location
+from tickets import phi
+from tickets.models import Ticket, TicketEvent
+from tickets.priority import Impact, Urgency, decide_priority
+from tickets.services import text_has_phi
+
+# The Saturday after Thanksgiving, 09:00 in the hospital's time zone.
+NOW = datetime(2026, 11, 28, 9, 0, tzinfo=ZoneInfo("America/Chicago"))
+
+DEMO_ACCOUNTS = ("nurse.ed", "nurse.or", "nurse.medsurg", "tech", "tech2", "manager", "admin")
+
+# DOMAIN.md "Demo data": every one of them is in the demo, worded as written there.
+DOMAIN_TITLES = (
+    "Epic frozen on all triage PCs",
+    "Triage wristband printer printing blank bands",
+    "Badge tap not working on WOW-ED-07",
+    "CT head done 20 min ago not in PACS",
+    "Vocera calls dropping near trauma bays",
+    "Wi-Fi drops at hallway beds H1-H6",
+    "Intraop record won't load in OR 7, case starting",
+    "Anesthesia machine vitals not flowing, OR 3",
+    "OR 12 in-room PC won't boot",
+    "PACU specimen label printer jammed",
+    "Monitor vitals not filing, beds 1-8",
+    "Barcode scanners can't read wristbands",
+    "Breast-milk label printer offline",
+    "Fetal monitoring central station blank",
+    "Travel RN can't log into Epic",
+    "Dispensing cabinet not getting orders, nurses overriding",
+    "IV room labels misaligned",
+    "Lab results not crossing to Epic since 02:10",
+    "Prior studies slow to open, reading room 2",
+    "MRI modality worklist empty",
+    "WOW battery dies after 30 min",
+    "Discharge papers printing to wrong printer",
+    "Locked out after password change",
+    "Epic read-only icon missing during downtime",
+    "Tele alarms not reaching Vocera",
+    "Insurance-card scanner not detected",
+    "Transfer Center calls rolling to voicemail",
+    "Pumps fail drug-library download, 8 North",
+    "Phishing email posing as payroll",
+    "Request: reporting access for new manager",
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def seeded(reference_data: None, settings) -> str:
+    """Seed at NOW; the command's output."""
+    # The real hasher costs a third of a second per seed, in every test here.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    out = StringIO()
+    with time_machine.travel(NOW, tick=False):
+        call_command("seed_demo", stdout=out)
+    return out.getvalue()
+
+
+def test_refuses_outside_demo_mode_and_changes_nothing(settings, reference_data):
+    settings.DEBUG = False
+    settings.DEMO_MODE = False
+    users, locations = User.objects.count(), Location.objects.count()
+
+    with pytest.raises(CommandError, match="HELPDESK_DEMO=1"):
+        call_command("seed_demo", stdout=StringIO())
+
+    assert User.objects.count() == users
+    assert Location.objects.count() == locations
+    assert not Ticket.objects.exists()
+
+
+def test_seeds_in_a_demo_installation_even_without_debug(settings, reference_data):
+    settings.DEBUG = False
+    settings.DEMO_MODE = True
+
+    call_command("seed_demo", stdout=StringIO())
+
+    assert User.objects.filter(username="nurse.ed").exists()
+
+
+def test_demo_accounts_sign_in_with_password_demo(seeded, client):
+    for username in DEMO_ACCOUNTS:
+        response = client.post(reverse("login"), {"username": username, "password": "demo"})
+
+        assert response.status_code == 302, username
+        assert client.session["_auth_user_id"] == str(User.objects.get(username=username).pk)
+        client.logout()
+
+
+def test_demo_accounts_have_their_roles_teams_and_profiles(seeded):
+    users = {user.username: user for user in User.objects.filter(username__in=DEMO_ACCOUNTS)}
+
+    def groups(username: str) -> set[str]:
+        return set(users[username].groups.values_list("name", flat=True))
+
+    def teams(username: str) -> set[str]:
+        return set(users[username].teams.values_list("slug", flat=True))
+
+    for nurse in ("nurse.ed", "nurse.or", "nurse.medsurg"):
+        assert groups(nurse) == {"requester"}
+    assert groups("tech") == groups("tech2") == {"technician"}
+    assert groups("manager") == {"manager"}
+    assert groups("admin") == {"admin"}
+    assert teams("tech") == {"service-desk", "clinical-apps", "field-services"}
+    assert teams("tech2") == {"network", "imaging", "interfaces", "biomed"}
+    # IT staff work in the product's pages; only the administrator gets Django admin.
+    assert [name for name, user in users.items() if user.is_staff] == ["admin"]
+    assert users["admin"].is_superuser
+    erin = users["nurse.ed"]
+    assert erin.get_full_name() == "Erin Walsh"
+    assert erin.profile.home_department.code == "ED"
+    assert erin.profile.callback == "x4410 / Vocera Erin"
+    assert users["nurse.or"].profile.home_department.code == "OR"
+    assert users["nurse.medsurg"].profile.home_department.code == "MEDSURG"
+    assert users["tech"].profile.pager
+
+
+def test_clinical_staff_file_tickets_but_cannot_sign_in(seeded):
+    staff = User.objects.filter(groups__name="requester").exclude(username__startswith="nurse.")
+
+    assert staff.count() >= 25
+    assert not any(user.has_usable_password() for user in staff)
+    assert User.objects.get(username="rn.jlopez").profile.home_department.code == "ED"
+    # A ticket's requester works in the department it was filed in.
+    assert not Ticket.objects.exclude(department=F("requester__profile__home_department")).exists()
+
+
+def test_a_few_hundred_tickets_over_the_last_90_days(seeded):
+    tickets = list(Ticket.objects.order_by("pk"))
+
+    assert 300 <= len(tickets) <= 400
+    assert all(NOW - timedelta(days=90) <= t.created_at <= NOW for t in tickets)
+    # Numbered in filing order, as if filed one by one.
+    assert [t.created_at for t in tickets] == sorted(t.created_at for t in tickets)
+    assert 20 <= sum(t.is_open for t in tickets) <= 60
+    # Mostly resolved or closed once older than a few days.
+    older = [t for t in tickets if t.created_at < NOW - timedelta(days=3)]
+    assert sum(t.is_open for t in older) < 0.15 * len(older)
+
+
+def test_every_domain_title_is_filed(seeded):
+    titles = set(Ticket.objects.values_list("title", flat=True))
+
+    assert set(DOMAIN_TITLES) <= titles
+
+
+def test_priority_follows_the_matrix_and_the_department_rule(seeded):
+    tickets = Ticket.objects.select_related("department")
+    for ticket in tickets:
+        decision = decide_priority(
+            impact=Impact(ticket.impact),
+            urgency=Urgency(ticket.urgency),
+            department_name=ticket.department.name,
+            auto_escalate=ticket.department.auto_escalate,
+        )
+        assert (ticket.matrix_priority, ticket.priority, ticket.auto_escalated) == (
+            decision.matrix_priority,
+            decision.priority,
+            decision.escalated,
+        ), ticket
+
+    critical = tickets.filter(department__code__in=["ED", "OR"])
+    assert critical.count() >= 30
+    assert all(ticket.priority <= 2 for ticket in critical)
+    assert all(t.auto_escalated for t in critical if t.matrix_priority >= 3)
+    assert (
+        tickets.filter(auto_escalated=True).exclude(department__code__in=["ED", "OR"]).count() == 0
+    )
+
+
+def test_escalated_tickets_say_why_on_their_timeline(seeded):
+    for ticket in Ticket.objects.filter(auto_escalated=True).select_related("department"):
+        event = ticket.events.get(kind=TicketEvent.Kind.ESCALATED)
+        assert event.is_public
+        assert (event.old_value, event.new_value) == (
+            f"P{ticket.matrix_priority}",
+            f"P{ticket.priority}",
+        )
+        assert event.text.startswith(f"Escalated from P{ticket.matrix_priority} to ")
+        assert ticket.department.name in event.text
+
+
+def test_every_timeline_starts_with_filed_and_runs_in_order(seeded):
+    events: dict[int, list[TicketEvent]] = {}
+    for event in TicketEvent.objects.order_by("pk"):
+        events.setdefault(event.ticket_id, []).append(event)
+
+    for ticket in Ticket.objects.select_related("requester"):
+        timeline = events[ticket.pk]
+        filed = timeline[0]
+        assert filed.kind == TicketEvent.Kind.FILED
+        assert (filed.at, filed.actor_id, filed.is_public) == (
+            ticket.created_at,
+            ticket.requester_id,
+            True,
+        )
+        assert filed.new_value == f"P{ticket.matrix_priority}"
+        assert filed.text.startswith("Filed from ")
+        # Written in the order it happened, and nothing in the future.
+        assert [e.at for e in timeline] == sorted(e.at for e in timeline)
+        assert timeline[-1].at <= NOW
+
+
+def test_ticket_states_match_their_timelines(seeded):
+    technicians = set(User.objects.filter(groups__name="technician").values_list("pk", flat=True))
+    for ticket in Ticket.objects.prefetch_related("events"):
+        kinds = [event.kind for event in ticket.events.all()]
+        statuses = [e.new_value for e in ticket.events.all() if e.kind == TicketEvent.Kind.STATUS]
+        if ticket.status == Ticket.Status.NEW:
+            assert ticket.assignee is None
+            assert ticket.first_response_at is None
+        elif ticket.status != Ticket.Status.CANCELLED:
+            assert ticket.assignee_id in technicians
+            assert ticket.created_at < ticket.first_response_at
+            assert TicketEvent.Kind.ASSIGNMENT in kinds
+        if ticket.status in (Ticket.Status.RESOLVED, Ticket.Status.CLOSED):
+            assert ticket.first_response_at <= ticket.resolved_at <= NOW
+            assert Ticket.Status.RESOLVED in statuses
+        if ticket.status == Ticket.Status.CLOSED:
+            assert ticket.resolved_at < ticket.closed_at <= NOW
+        if ticket.status not in (Ticket.Status.NEW, Ticket.Status.ASSIGNED):
+            assert statuses[-1] == ticket.status
+
+
+def test_open_tickets_are_a_realistic_mix(seeded):
+    open_statuses = set(Ticket.objects.open().values_list("status", flat=True))
+
+    assert {
+        Ticket.Status.IN_PROGRESS,
+        Ticket.Status.WAITING_ON_REQUESTER,
+        Ticket.Status.WAITING_ON_VENDOR,
+    } <= open_statuses
+    assert Ticket.objects.filter(status=Ticket.Status.NEW).exists()
+
+
+def test_demo_nurses_own_open_and_resolved_tickets_of_their_department(seeded):
+    for username, home, count in (
+        ("nurse.ed", "ED", 6),
+        ("nurse.or", "OR", 5),
+        ("nurse.medsurg", "MEDSURG", 5),
+    ):
+        theirs = Ticket.objects.filter(requester__username=username)
+        assert theirs.count() == count, username
+        assert theirs.open().exists(), username
+        assert theirs.filter(status__in=["resolved", "closed"]).exists(), username
+        assert set(theirs.values_list("department__code", flat=True)) == {home}
+        assert all(t.callback == t.requester.profile.callback for t in theirs)
+
+
+def test_wow_ed_07_is_an_ed_workstation(seeded):
+    wow = Location.objects.select_related("department").get(code="WOW-ED-07")
+
+    assert wow.department.code == "ED"
+    assert wow.kind == Location.Kind.WORKSTATION
+    assert Location.objects.filter(code="OR-07", name="OR 7", kind=Location.Kind.ROOM).exists()
+    codes = list(Location.objects.values_list("code", flat=True))
+    assert all(code == code.upper() for code in codes)
+
+
+def test_no_patient_data_in_titles_or_public_timeline(seeded):
+    assert [t for t in Ticket.objects.values_list("title", flat=True) if phi.kinds(t)] == []
+    public = TicketEvent.objects.filter(is_public=True).values_list("text", flat=True)
+    assert [text for text in public if phi.kinds(text)] == []
+
+
+def test_two_tickets_show_the_phi_flag_exactly_as_filing_would_set_it(seeded):
+    tickets = list(Ticket.objects.all())
+
+    assert all(t.phi_suspected == text_has_phi(t.title, t.description) for t in tickets)
+    flagged = [t for t in tickets if t.phi_suspected]
+    assert len(flagged) == 2
+    for ticket in flagged:
+        event = ticket.events.get(kind=TicketEvent.Kind.PHI_FLAGGED)
+        assert not event.is_public
+
+
+def test_history_sends_no_filing_emails(seeded, mailoutbox):
+    assert not Ticket.objects.filter(filing_notified_at__isnull=True).exists()
+    assert mailoutbox == []
+
+
+def test_past_sla_deadlines_are_already_claimed(seeded):
+    """The first live sweep must not alert about last month's tickets."""
+    open_unanswered = Ticket.objects.open().filter(first_response_at__isnull=True)
+    running = Ticket.objects.filter(status__in=Ticket.CLOCK_RUNNING_STATUSES)
+
+    assert not open_unanswered.filter(response_due_at__lt=NOW, response_breached_at=None).exists()
+    assert not running.filter(resolution_due_at__lt=NOW, resolution_breached_at=None).exists()
+    # ... and the reports have both met and missed targets to show.
+    assert {True, False} <= set(Ticket.objects.values_list("resolution_met", flat=True))
+
+
+def test_prints_a_summary_with_the_demo_accounts(seeded):
+    assert "Lakeside Regional Medical Center" in seeded
+    assert f"{Ticket.objects.count()} tickets ({Ticket.objects.open().count()} open)" in seeded
+    assert all(username in seeded for username in DEMO_ACCOUNTS)
+
+
+def test_second_run_changes_nothing(seeded):
+    counts = (
+        User.objects.count(),
+        Location.objects.count(),
+        Ticket.objects.count(),
+        TicketEvent.objects.count(),
+    )
+    out = StringIO()
+
+    with time_machine.travel(NOW + timedelta(hours=1), tick=False):
+        call_command("seed_demo", stdout=out)
+
+    assert out.getvalue().strip() == "Demo data already present."
+    assert counts == (
+        User.objects.count(),
+        Location.objects.count(),
+        Ticket.objects.count(),
+        TicketEvent.objects.count(),
+    )
+
+
+def test_seeds_with_bulk_inserts(reference_data, django_assert_max_num_queries):
+    # One query per row would be over a thousand; batched inserts stay in the low hundreds even
+    # with SQLite's small batches.
+    with time_machine.travel(NOW, tick=False), django_assert_max_num_queries(200):
+        call_command("seed_demo", stdout=StringIO())
