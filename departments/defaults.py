@@ -112,3 +112,26 @@ def seed_organisation(apps: StateApps, schema_editor: Any = None) -> None:
         Team.objects.get_or_create(
             slug=slug, defaults={"name": name, "email": email, "phone": phone}
         )
+
+
+# The hospital's default ladder: primary, re-paged every 5 min; no acknowledgement in 15 min:
+# secondary; 15 more: the manager on call. Run twice, then the chain is marked unanswered.
+LADDER = [("primary", 5, 15), ("secondary", 5, 15), ("manager", 5, 15)]
+
+
+def seed_escalation_policies(apps: StateApps, schema_editor: Any = None) -> None:
+    Team = apps.get_model("departments", "Team")
+    EscalationPolicy = apps.get_model("departments", "EscalationPolicy")
+    EscalationStep = apps.get_model("departments", "EscalationStep")
+    for team in Team.objects.all():
+        policy, created = EscalationPolicy.objects.get_or_create(
+            team=team, defaults={"repeat_count": 2}
+        )
+        if created:
+            EscalationStep.objects.bulk_create(
+                EscalationStep(
+                    policy=policy, position=position, target=target, repage_minutes=repage,
+                    wait_minutes=wait,
+                )
+                for position, (target, repage, wait) in enumerate(LADDER)
+            )  # fmt: skip

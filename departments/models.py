@@ -169,6 +169,14 @@ class Team(models.Model):
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=40, blank=True, help_text="Team line or hunt group.")
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="teams")
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="managed_teams",
+        help_text="The manager on call: the last step of the escalation ladder.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -188,7 +196,143 @@ class Profile(models.Model):
     callback = models.CharField(
         max_length=60, blank=True, help_text="Extension or Vocera name to call back on."
     )
-    pager = models.CharField(max_length=40, blank=True)
+    pager = models.CharField(
+        max_length=40, blank=True, help_text="Pager or mobile number for SMS pages."
+    )
+    page_channels = models.CharField(
+        max_length=60,
+        default="console,email",
+        help_text="How pages reach this person, comma-separated: console, email, webhook.",
+    )
 
     def __str__(self) -> str:
         return f"Profile of {self.user}"
+
+    def clean(self) -> None:
+        from tickets.channels import CHANNELS
+
+        unknown = sorted(set(self.channels) - set(CHANNELS))
+        if unknown:
+            raise ValidationError(
+                {"page_channels": f"Unknown channel {', '.join(unknown)}; use "
+                 f"{', '.join(sorted(CHANNELS))}."}
+            )  # fmt: skip
+
+    @property
+    def channels(self) -> list[str]:
+        return [name.strip() for name in self.page_channels.split(",") if name.strip()]
+
+
+class Rotation(models.Model):
+    """A team's on-call rotation: members take turns, handing off on a local day and time."""
+
+    team = models.OneToOneField(Team, on_delete=models.CASCADE, related_name="rotation")
+    starts_on = models.DateField(help_text="The date of the first hand-off (first member).")
+    handoff_time = models.TimeField(default=time(8, 0), help_text="Local time of each hand-off.")
+    length_days = models.PositiveSmallIntegerField(
+        default=7, help_text="Days per shift: 7 is a weekly rotation."
+    )
+
+    def __str__(self) -> str:
+        return f"{self.team.name} on-call rotation"
+
+    def clean(self) -> None:
+        if self.length_days < 1:
+            raise ValidationError("A shift lasts at least one day.")
+
+
+class RotationMember(models.Model):
+    rotation = models.ForeignKey(Rotation, on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["rotation", "position", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["rotation", "user"], name="rotation_member_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.position}: {self.user}"
+
+
+class RotationOverride(models.Model):
+    """A swap or sick-day cover: ``user`` is primary on call from ``starts_at`` to ``ends_at``.
+    Where overrides overlap, the one entered last wins."""
+
+    rotation = models.ForeignKey(Rotation, on_delete=models.CASCADE, related_name="overrides")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    reason = models.CharField(max_length=120, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")),
+                name="override_ends_after_it_starts",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} covers {self.starts_at:%Y-%m-%d %H:%M}-{self.ends_at:%Y-%m-%d %H:%M}"
+
+    def clean(self) -> None:
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            raise ValidationError("An override must end after it starts.")
+
+
+class EscalationPolicy(models.Model):
+    """How a team is paged until someone acknowledges: ordered steps, the whole ladder repeated
+    ``repeat_count`` times, then the chain is marked unanswered for managers to see."""
+
+    team = models.OneToOneField(Team, on_delete=models.CASCADE, related_name="escalation_policy")
+    repeat_count = models.PositiveSmallIntegerField(
+        default=2, help_text="Times to run the whole ladder before giving up as unanswered."
+    )
+
+    class Meta:
+        verbose_name_plural = "escalation policies"
+
+    def __str__(self) -> str:
+        return f"{self.team.name} escalation"
+
+
+class EscalationStep(models.Model):
+    class Target(models.TextChoices):
+        PRIMARY = "primary", "Primary on call"
+        SECONDARY = "secondary", "Secondary on call"
+        MANAGER = "manager", "Manager on call"
+        USER = "user", "A named person"
+
+    policy = models.ForeignKey(EscalationPolicy, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveSmallIntegerField(default=0)
+    target = models.CharField(max_length=12, choices=Target.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Only for 'a named person'.",
+    )
+    repage_minutes = models.PositiveSmallIntegerField(
+        default=5, help_text="Page again this often while nobody acknowledges (0: once)."
+    )
+    wait_minutes = models.PositiveSmallIntegerField(
+        default=15, help_text="Minutes without acknowledgement before the next step."
+    )
+
+    class Meta:
+        ordering = ["policy", "position", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.position + 1}. {self.get_target_display()}"
+
+    def clean(self) -> None:
+        if (self.target == self.Target.USER) != (self.user_id is not None):
+            raise ValidationError("Name a person for 'a named person', and only then.")
+        if self.wait_minutes < 1:
+            raise ValidationError("Wait at least one minute before the next step.")

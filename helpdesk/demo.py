@@ -16,7 +16,7 @@ import math
 import random
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
@@ -26,7 +26,16 @@ from django.contrib.auth.models import Group, User
 from django.db import transaction
 from django.utils import timezone
 
-from departments.models import BusinessCalendar, Department, Holiday, Location, Profile, Team
+from departments.models import (
+    BusinessCalendar,
+    Department,
+    Holiday,
+    Location,
+    Profile,
+    Rotation,
+    RotationMember,
+    Team,
+)
 from departments.roles import Role
 from tickets.models import Category, SlaPolicy, Ticket, TicketEvent
 from tickets.priority import (
@@ -37,7 +46,7 @@ from tickets.priority import (
     impact_from_scope,
     urgency_from_answers,
 )
-from tickets.services import text_has_phi
+from tickets.services import PHI_FLAGGED_TEXT, text_has_phi
 
 __all__ = ["DEMO_PASSWORD", "DemoRefused", "DemoSummary", "seed_demo"]
 
@@ -141,6 +150,23 @@ CLINICAL_STAFF: tuple[Person, ...] = (
     Person("hr.ecampbell", "Emily", "Campbell", "ADMIN", "Payroll Manager", "x4970"),
     Person("dir.lpark", "Linda", "Park", "ADMIN", "Director of Nursing Operations", "x4975"),
 )
+
+# IT staff who share the on-call rotations with tech and tech2. Like the clinical staff above,
+# they cannot sign in; they are here so "Who's on call" and the pages look like a real team.
+IT_STAFF: tuple[Person, ...] = (
+    Person("it.pshah", "Priya", "Shah", None, "Clinical Applications Analyst", "x4312",
+           pager="Pager 2231", role=Role.TECHNICIAN, teams=("clinical-apps", "service-desk")),
+    Person("it.dkowalski", "Dan", "Kowalski", None, "Field Services Technician", "x4344",
+           pager="Pager 2242", role=Role.TECHNICIAN, teams=("field-services", "service-desk")),
+    Person("it.lfischer", "Lena", "Fischer", None, "Network Engineer", "x4333",
+           pager="Pager 2253", role=Role.TECHNICIAN, teams=("network",)),
+    Person("it.mbell", "Marcus", "Bell", None, "PACS Administrator", "x4321",
+           pager="Pager 2264", role=Role.TECHNICIAN, teams=("imaging", "interfaces")),
+    Person("it.aroberts", "Alex", "Roberts", None, "Biomedical Engineer", "x4361",
+           pager="Pager 2275", role=Role.TECHNICIAN, teams=("biomed",)),
+    Person("it.ktan", "Kim", "Tan", None, "Information Security Analyst", "x4371",
+           pager="Pager 2286", role=Role.TECHNICIAN, teams=("security",)),
+)  # fmt: skip
 
 # How many tickets each demo nurse owns: (open, resolved or closed).
 NURSE_TICKETS = {"nurse.ed": (2, 4), "nurse.or": (2, 3), "nurse.medsurg": (1, 4)}
@@ -868,10 +894,7 @@ VENDORS: dict[str, str] = {
 # fmt: on
 
 PHI_REPLY = "Please leave names and record numbers out of tickets; we don't need them to fix this."
-# As tickets.services.ticket_file words them.
-PHI_FLAGGED = (
-    "The text looks like it holds patient data; it is left out of notifications and exports."
-)
+PHI_FLAGGED = PHI_FLAGGED_TEXT
 AUTO_CLOSED = f"Closed automatically {CLOSE_AFTER.days} days after it was resolved."
 CANCEL_REASONS = (
     "Cancelled by the requester: it started working again after a restart.",
@@ -911,13 +934,14 @@ def seed_demo(*, now: datetime | None = None) -> DemoSummary:
             "HELPDESK_DEMO=1). This one is neither, so nothing was changed."
         )
     now = now or timezone.now()
-    usernames = [person.username for person in (*DEMO_ACCOUNTS, *CLINICAL_STAFF)]
+    usernames = [person.username for person in (*DEMO_ACCOUNTS, *CLINICAL_STAFF, *IT_STAFF)]
     with transaction.atomic():
         # Inside the transaction: with SQLite's IMMEDIATE mode two racing seeders queue here.
         if User.objects.filter(username__in=usernames).exists():
             return _summary(created=False)
         rng = random.Random(SEED)
         users = _create_users(now)
+        _create_rotations(users, now)
         locations = _create_locations()
         plans = _plan_tickets(rng, now, locations)
         _choose_statuses(rng, now, plans, users)
@@ -941,7 +965,7 @@ def _summary(*, created: bool) -> DemoSummary:
 
 
 def _create_users(now: datetime) -> dict[str, User]:
-    people = [*DEMO_ACCOUNTS, *CLINICAL_STAFF]
+    people = [*DEMO_ACCOUNTS, *CLINICAL_STAFF, *IT_STAFF]
     departments = {department.code: department for department in Department.objects.all()}
     groups = {group.name: group for group in Group.objects.all()}
     teams = {team.slug: team for team in Team.objects.all()}
@@ -978,6 +1002,8 @@ def _create_users(now: datetime) -> dict[str, User]:
             job_title=person.job_title,
             callback=person.callback,
             pager=person.pager,
+            # Pages show up in the terminal `make run` was started from.
+            page_channels="console",
         )
         for user, person in zip(users, people, strict=True)
     )
@@ -991,6 +1017,24 @@ def _create_users(now: datetime) -> dict[str, User]:
         for slug in person.teams
     )
     return {user.username: user for user in users}
+
+
+def _create_rotations(users: dict[str, User], now: datetime) -> None:
+    """A weekly rotation per team, handing off Monday 08:00, with the demo technician on call
+    this week, so a P1 filed in the demo pages someone you can sign in as."""
+    this_monday = timezone.localdate(now) - timedelta(days=timezone.localdate(now).weekday())
+    people = [*DEMO_ACCOUNTS, *IT_STAFF]
+    for team in Team.objects.all():
+        members = [users[p.username] for p in people if team.slug in p.teams]
+        members.sort(key=lambda user: user.username not in ("tech", "tech2"))
+        rotation = Rotation.objects.create(
+            team=team, starts_on=this_monday, handoff_time=time(8, 0), length_days=7
+        )
+        RotationMember.objects.bulk_create(
+            RotationMember(rotation=rotation, user=user, position=position)
+            for position, user in enumerate(members)
+        )
+    Team.objects.update(manager=users["manager"])
 
 
 def _create_locations() -> dict[str, Location]:

@@ -329,6 +329,22 @@ HELPDESK: dict[str, Any] = {
 if HELPDESK["MRN_MIN_DIGITS"] > HELPDESK["MRN_MAX_DIGITS"]:
     raise ImproperlyConfigured("HELPDESK_MRN_MIN_DIGITS must not exceed HELPDESK_MRN_MAX_DIGITS")
 
+# On-call paging. Channels: console (the demo's terminal), email, webhook (an SMS gateway, chat
+# system or paging provider receiving a signed JSON POST).
+HELPDESK_PAGING: dict[str, Any] = {
+    "WEBHOOK_URL": env_str("HELPDESK_PAGING_WEBHOOK_URL", ""),
+    "WEBHOOK_SECRET": env_str("HELPDESK_PAGING_WEBHOOK_SECRET", ""),
+    "WEBHOOK_TIMEOUT": env_int("HELPDESK_PAGING_WEBHOOK_TIMEOUT", 5, minimum=1),
+    # An acknowledge link in a page works once, and only this long.
+    "ACK_LINK_MAX_AGE": env_int("HELPDESK_PAGING_ACK_LINK_MAX_AGE", 4 * 3600, minimum=60),
+    "MAX_ATTEMPTS": env_int("HELPDESK_PAGING_MAX_ATTEMPTS", 5, minimum=1),
+}
+if HELPDESK_PAGING["WEBHOOK_URL"] and not HELPDESK_PAGING["WEBHOOK_SECRET"]:
+    raise ImproperlyConfigured(
+        "HELPDESK_PAGING_WEBHOOK_SECRET must be set with HELPDESK_PAGING_WEBHOOK_URL: receivers "
+        "check the signature"
+    )
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.cache import cache
 
-from departments.defaults import seed_organisation
+from departments.defaults import seed_escalation_policies, seed_organisation
 from departments.models import Department
 from tests.factories import UserFactory
 from tickets.defaults import seed_categories, seed_sla_policies
@@ -56,6 +56,7 @@ def reference_data(db: None) -> None:
     """The migrations seed the organisation; transactional tests flush it, so put it back."""
     if not Department.objects.exists():
         seed_organisation(apps)  # type: ignore[arg-type]
+        seed_escalation_policies(apps)  # type: ignore[arg-type]
         seed_categories(apps)  # type: ignore[arg-type]
         seed_sla_policies(apps)  # type: ignore[arg-type]
 

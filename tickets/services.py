@@ -17,13 +17,16 @@ from django.utils import timezone
 
 from departments.models import Location
 from departments.roles import is_it_staff
-from tickets import phi
+from tickets import paging, phi
 from tickets.enqueue import enqueue_on_commit
-from tickets.models import Category, SlaPolicy, Ticket, TicketEvent
+from tickets.models import Category, PageChain, SlaPolicy, Ticket, TicketEvent
 from tickets.priority import Scope, decide_priority, impact_from_scope, urgency_from_answers
 
 logger = logging.getLogger(__name__)
 
+PHI_FLAGGED_TEXT = (
+    "The text looks like it holds patient data; it is left out of notifications and exports."
+)
 TITLE_MAX_LENGTH = 120
 DESCRIPTION_MAX_LENGTH = 4000
 COMMENT_MAX_LENGTH = 4000
@@ -108,17 +111,17 @@ def ticket_file(
         idempotency_key=idempotency_key or None,
     )
     _start_clocks(ticket)
-    try:
-        with transaction.atomic():
-            ticket.save()
-    except IntegrityError:
-        # Two submissions with one key raced past the lookup above; the first one won.
-        if not idempotency_key:
-            raise
-        winner = Ticket.objects.get(requester=requester, idempotency_key=idempotency_key)
-        return Filing(ticket=winner, created=False)
-
     with transaction.atomic():
+        try:
+            with transaction.atomic():
+                ticket.save()
+        except IntegrityError:
+            # Two submissions with one key raced past the lookup above; the first one won.
+            if not idempotency_key:
+                raise
+            winner = Ticket.objects.get(requester=requester, idempotency_key=idempotency_key)
+            return Filing(ticket=winner, created=False)
+
         events = [
             TicketEvent(
                 ticket=ticket,
@@ -148,16 +151,27 @@ def ticket_file(
                     ticket=ticket,
                     at=now,
                     kind=TicketEvent.Kind.PHI_FLAGGED,
-                    text="The text looks like it holds patient data; it is left out of "
-                    "notifications and exports.",
+                    text=PHI_FLAGGED_TEXT,
                 )
             )
         TicketEvent.objects.bulk_create(events)
+        page_reason = paging_reason(ticket)
+        if page_reason is not None:
+            paging.start_chain(ticket=ticket, reason=page_reason, now=now)
 
     from tickets.tasks import notify_ticket_filed
 
     enqueue_on_commit(notify_ticket_filed, ticket.pk)
     return Filing(ticket=ticket, created=True)
+
+
+def paging_reason(ticket: Ticket) -> PageChain.Reason | None:
+    """A P1 pages the on-call at once; so does a P2 from an auto-escalating department."""
+    if ticket.priority == 1:
+        return PageChain.Reason.P1_FILED
+    if ticket.department.auto_escalate and ticket.priority <= 2:
+        return PageChain.Reason.CRITICAL_AREA
+    return None
 
 
 def _start_clocks(ticket: Ticket) -> list[str]:
@@ -280,6 +294,8 @@ def ticket_set_status(
         elif status == S.CLOSED:
             locked.closed_at = now
             fields.append("closed_at")
+        if status in (S.RESOLVED, S.CLOSED, S.CANCELLED):
+            paging.end_chains_for(locked, now)
         if status in (S.RESOLVED, S.WAITING_ON_REQUESTER) and is_it_staff(actor):
             # Telling the requester "fixed" or "we need you" is a response to them.
             fields += locked.record_first_response(now)

@@ -16,10 +16,12 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from tickets import paging
 from tickets.enqueue import enqueue_on_commit
 from tickets.models import (
     CLOCK_RUNNING_STATUSES,
     OPEN_STATUSES,
+    PageChain,
     SlaAlert,
     Ticket,
     TicketEvent,
@@ -67,6 +69,8 @@ CLAIMS = (
 class SweepResult:
     claimed: dict[str, list[int]] = field(default_factory=dict)
     redelivered: int = 0
+    chains_started: int = 0
+    chains_advanced: int = 0
 
     def count(self, clock: str, kind: str) -> int:
         return len(self.claimed.get(f"{clock}_{kind}", []))
@@ -125,6 +129,15 @@ def _record(claim: Claim, ticket_ids: list[int], now: datetime) -> list[int]:
     )
 
 
+def _page_on_call(ticket_ids: list[int], now: datetime) -> int:
+    """Nobody answered in time: page the on-call technician of each ticket's team."""
+    started = 0
+    for ticket in Ticket.objects.filter(pk__in=ticket_ids).select_related("team"):
+        if paging.start_chain(ticket=ticket, reason=PageChain.Reason.RESPONSE_BREACH, now=now):
+            started += 1
+    return started
+
+
 def sla_sweep(*, now: datetime | None = None) -> SweepResult:
     """Warn and breach what is due, exactly once each; re-enqueue stranded notifications."""
     from tickets.tasks import deliver_sla_alert, notify_ticket_filed
@@ -139,9 +152,14 @@ def sla_sweep(*, now: datetime | None = None) -> SweepResult:
                     break
                 for alert_id in _record(claim, ticket_ids, now):
                     enqueue_on_commit(deliver_sla_alert, alert_id)
+                if claim.clock == SlaAlert.Clock.RESPONSE and claim.kind == SlaAlert.Kind.BREACH:
+                    result.chains_started += _page_on_call(ticket_ids, now)
             result.claimed.setdefault(f"{claim.clock}_{claim.kind}", []).extend(ticket_ids)
             if len(ticket_ids) < BATCH:
                 break
+
+    result.chains_advanced = paging.advance_due_chains(now=now)
+    result.redelivered += paging.redeliver_stranded(now=now)
 
     stale = now - REDELIVER_AFTER
     with transaction.atomic():
@@ -157,10 +175,12 @@ def sla_sweep(*, now: datetime | None = None) -> SweepResult:
         ).values_list("pk", flat=True)[:BATCH]:
             enqueue_on_commit(notify_ticket_filed, ticket_id)
             result.redelivered += 1
-    if result.total or result.redelivered:
+    if result.total or result.redelivered or result.chains_advanced:
         logger.info(
-            "sla sweep: %s; redelivered %d",
+            "sla sweep: %s; pages: %d chains started, %d advanced; redelivered %d",
             ", ".join(f"{key} {len(ids)}" for key, ids in result.claimed.items()) or "nothing due",
+            result.chains_started,
+            result.chains_advanced,
             result.redelivered,
         )
     return result

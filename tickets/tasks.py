@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery import shared_task
 
-from tickets import notifications, sweep
+from tickets import notifications, paging, sweep
 
 RETRYABLE = (ConnectionError, TimeoutError, OSError)
 
@@ -25,3 +27,13 @@ def deliver_sla_alert(alert_id: int) -> int:
 def sla_sweep() -> int:
     """Warn and breach what is due. Beat runs it; overlapping runs are safe."""
     return sweep.sla_sweep().total
+
+
+@shared_task(bind=True, acks_late=True, max_retries=None)
+def deliver_page(self: Any, page_id: int) -> str:
+    """Send one page; a gateway that times out or answers 5xx is tried again with backoff."""
+    outcome = paging.deliver(page_id)
+    if outcome == paging.Outcome.RETRY:
+        # Backoff 2, 4, 8... seconds: a gateway hiccup should not hold a P1 page for long.
+        raise self.retry(countdown=min(2 ** (self.request.retries + 1), 60))
+    return outcome

@@ -14,7 +14,7 @@ from departments.models import Location
 from departments.roles import is_it_staff
 from tickets import phi
 from tickets.forms import CommentForm, FileTicketForm
-from tickets.models import Ticket
+from tickets.models import PageChain, Ticket
 from tickets.services import TicketError, ticket_comment, ticket_file
 
 MY_TICKETS_PAGE_SIZE = 50
@@ -169,6 +169,11 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "form": form,
             "staff_view": staff,
             "clocks": ticket.sla_clocks(timezone.now()),
+            "active_chain": ticket.page_chains.filter(status=PageChain.Status.ACTIVE)
+            .select_related("team")
+            .first()
+            if staff
+            else None,
         },
     )
 

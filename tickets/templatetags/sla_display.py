@@ -46,3 +46,9 @@ def time_left(due: datetime | None) -> str:
         return ""
     seconds = (due - timezone.now()).total_seconds()
     return f"in {_span(seconds)}" if seconds >= 0 else f"{_span(seconds)} overdue"
+
+
+@register.filter
+def duration_words(seconds: float | None) -> str:
+    """ "4 min", "1 h 20 min"."""
+    return "" if seconds is None else _span(seconds)

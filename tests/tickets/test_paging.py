@@ -1,0 +1,364 @@
+"""Page chains walk the escalation ladder until someone acknowledges; acknowledge links are
+safe against previews, forgery, expiry and reuse; delivery is exactly once per page."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.core import mail
+from django.urls import reverse
+
+from departments.models import Location, Rotation, RotationMember, RotationOverride, Team
+from tests.factories import UserFactory
+from tests.webhook_receiver import webhook_receiver  # noqa: F401
+from tickets import paging
+from tickets.models import Category, Page, PageChain, Ticket, TicketEvent
+from tickets.priority import Scope
+from tickets.services import ticket_file, ticket_set_status
+from tickets.sweep import sla_sweep
+
+pytestmark = pytest.mark.django_db
+CHICAGO = ZoneInfo("America/Chicago")
+FILED = datetime(2026, 11, 20, 14, 0, tzinfo=CHICAGO)
+
+
+@pytest.fixture
+def on_call_team(tech, manager):
+    """Clinical Applications: tech is primary this week, Priya secondary, Morgan the manager."""
+    team = Team.objects.get(slug="clinical-apps")
+    priya = UserFactory(username="it.pshah", first_name="Priya", role="technician")
+    rotation = Rotation.objects.create(
+        team=team, starts_on=date(2026, 11, 16), handoff_time=time(8), length_days=7
+    )
+    for position, user in enumerate([tech, priya]):
+        RotationMember.objects.create(rotation=rotation, user=user, position=position)
+    team.manager = manager
+    team.save()
+    for user in (tech, priya, manager):
+        user.profile.page_channels = "email"
+        user.profile.save()
+    return {"team": team, "primary": tech, "secondary": priya, "manager": manager}
+
+
+def file_p1(requester, when=FILED, description=""):
+    with time_machine.travel(when, tick=False):
+        return ticket_file(
+            requester=requester,
+            location=Location.objects.get(code="ED"),
+            category=Category.objects.get(slug="ehr"),
+            title="Epic frozen on all triage PCs",
+            callback="x4410",
+            care_delayed=True,
+            scope=Scope.UNIT,
+            workaround=False,
+            description=description,
+        ).ticket
+
+
+def pages(ticket, **filters):
+    return list(
+        Page.objects.filter(ticket=ticket, **filters)
+        .order_by("created_at", "pk")
+        .values_list("recipient__username", "step", "round", "repeat")
+    )
+
+
+def sweep_at(minutes):
+    return sla_sweep(now=FILED + timedelta(minutes=minutes))
+
+
+def test_p1_pages_the_primary_at_once(nurse_ed, on_call_team):
+    ticket = file_p1(nurse_ed)
+    chain = PageChain.objects.get(ticket=ticket)
+    assert chain.reason == PageChain.Reason.P1_FILED
+    assert chain.status == PageChain.Status.ACTIVE
+    assert pages(ticket) == [("tech", 0, 0, 0)]
+    event = ticket.events.get(kind=TicketEvent.Kind.PAGE)
+    assert event.text == f"Paged {on_call_team['primary'].get_full_name()}, primary on call."
+
+
+def test_ladder_repages_then_escalates_then_gives_up(nurse_ed, on_call_team):
+    ticket = file_p1(nurse_ed)
+    chain = PageChain.objects.get(ticket=ticket)
+    sweep_at(4)
+    assert len(pages(ticket)) == 1  # nothing due before the 5-minute re-page
+    sweep_at(5)
+    sweep_at(10)
+    assert pages(ticket) == [("tech", 0, 0, 0), ("tech", 0, 0, 1), ("tech", 0, 0, 2)]
+    sweep_at(15)  # no acknowledgement in 15 minutes: the secondary
+    assert pages(ticket)[-1] == ("it.pshah", 1, 0, 0)
+    assert ticket.events.filter(kind=TicketEvent.Kind.PAGE_ESCALATED).count() == 1
+    for minute in (20, 25, 30):
+        sweep_at(minute)
+    assert pages(ticket)[-1] == ("manager", 2, 0, 0)  # 30 minutes: the manager on call
+    for minute in range(35, 95, 5):
+        sweep_at(minute)
+    chain.refresh_from_db()
+    assert chain.status == PageChain.Status.UNANSWERED
+    assert ticket.events.filter(kind=TicketEvent.Kind.PAGE_UNANSWERED).count() == 1
+    recipients_in_order = [row[0] for row in pages(ticket) if row[3] == 0]
+    assert recipients_in_order == ["tech", "it.pshah", "manager"] * 2
+    count = len(pages(ticket))
+    sweep_at(200)
+    assert len(pages(ticket)) == count
+
+
+def test_acknowledgement_stops_everything(nurse_ed, on_call_team, tech):
+    ticket = file_p1(nurse_ed)
+    chain = PageChain.objects.get(ticket=ticket)
+    with time_machine.travel(FILED + timedelta(minutes=3), tick=False):
+        paging.acknowledge(chain_id=chain.pk, user=tech, via="ticket page")
+    chain.refresh_from_db()
+    ticket.refresh_from_db()
+    assert chain.status == PageChain.Status.ACKNOWLEDGED
+    assert chain.seconds_to_acknowledge == 180
+    assert ticket.assignee == tech
+    assert ticket.status == Ticket.Status.ASSIGNED
+    assert ticket.first_response_at is not None
+    assert ticket.response_met is True
+    assert Page.objects.filter(ticket=ticket, status=Page.Status.CANCELLED).count() == 1
+    for minute in range(5, 60, 5):
+        sweep_at(minute)
+    assert len(pages(ticket)) == 1
+    with pytest.raises(paging.PagingError, match="Already acknowledged by"):
+        paging.acknowledge(chain_id=chain.pk, user=tech, via="ticket page")
+
+
+def test_a_page_written_before_the_ack_is_not_sent_after_it(nurse_ed, on_call_team, tech):
+    ticket = file_p1(nurse_ed)
+    chain = PageChain.objects.get(ticket=ticket)
+    page = Page.objects.get(ticket=ticket)
+    paging.acknowledge(chain_id=chain.pk, user=tech, via="api")
+    assert paging.deliver(page.pk) == paging.Outcome.SKIPPED
+    assert not mail.outbox
+
+
+def test_resolving_ends_the_chain(nurse_ed, on_call_team, tech):
+    ticket = file_p1(nurse_ed)
+    with time_machine.travel(FILED + timedelta(minutes=2), tick=False):
+        ticket_set_status(ticket=ticket, actor=tech, status=Ticket.Status.RESOLVED)
+    chain = PageChain.objects.get(ticket=ticket)
+    assert chain.status == PageChain.Status.RESOLVED
+    sweep_at(30)
+    assert len(pages(ticket)) == 1
+
+
+def test_response_breach_starts_a_chain(nurse_medsurg, on_call_team):
+    with time_machine.travel(FILED, tick=False):
+        ticket = ticket_file(
+            requester=nurse_medsurg,
+            location=Location.objects.get(code="MEDSURG"),
+            category=Category.objects.get(slug="ehr"),
+            title="Epic slow on 4 North",
+            callback="x4630",
+            care_delayed=True,
+            scope=Scope.SEVERAL,
+            workaround=True,
+        ).ticket
+    assert ticket.priority == 2
+    assert not PageChain.objects.filter(ticket=ticket).exists()  # Med-Surg does not page at P2
+    result = sweep_at(31)
+    assert result.chains_started == 1
+    assert PageChain.objects.get(ticket=ticket).reason == PageChain.Reason.RESPONSE_BREACH
+
+
+def test_override_pages_the_person_covering(nurse_ed, on_call_team, outsider):
+    cover = UserFactory(username="it.cover", role="technician")
+    RotationOverride.objects.create(
+        rotation=on_call_team["team"].rotation,
+        user=cover,
+        starts_at=FILED - timedelta(hours=1),
+        ends_at=FILED + timedelta(hours=8),
+        reason="Terry off sick",
+    )
+    ticket = file_p1(nurse_ed)
+    # One page per channel the person chose (console and email by default).
+    assert pages(ticket) == [("it.cover", 0, 0, 0)] * 2
+    assert set(Page.objects.filter(ticket=ticket).values_list("channel", flat=True)) == {
+        "console",
+        "email",
+    }
+
+
+def test_email_page_carries_no_patient_data(nurse_ed, on_call_team, caplog):
+    ticket = file_p1(nurse_ed, description="pt John Smith MRN 00123456 bed 4 wristband")
+    assert ticket.phi_suspected
+    page = Page.objects.get(ticket=ticket)
+    assert paging.deliver(page.pk) == paging.Outcome.SENT
+    assert paging.deliver(page.pk) == paging.Outcome.SKIPPED  # twice: sent once
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    text = message.subject + message.body
+    assert ticket.number in text
+    assert "00123456" not in text
+    assert "Smith" not in text
+    assert "Epic frozen" not in text  # the title stays home when PHI is suspected
+    assert "00123456" not in caplog.text
+    assert ticket.events.filter(kind=TicketEvent.Kind.PAGE_SENT).count() == 1
+
+
+def test_webhook_gateway_failing_three_times_gives_one_delivered_page(
+    nurse_ed,
+    on_call_team,
+    settings,
+    webhook_receiver,  # noqa: F811
+):
+    settings.HELPDESK_PAGING = {
+        **settings.HELPDESK_PAGING,
+        "WEBHOOK_URL": webhook_receiver.url,
+        "WEBHOOK_SECRET": "s3cret",
+    }
+    profile = on_call_team["primary"].profile
+    profile.page_channels = "webhook"
+    profile.save()
+    webhook_receiver.configure(statuses=[500, 500, 500])
+    ticket = file_p1(nurse_ed)
+    page = Page.objects.get(ticket=ticket)
+    outcomes = [paging.deliver(page.pk) for _ in range(4)]
+    assert outcomes == ["retry", "retry", "retry", "sent"]
+    page.refresh_from_db()
+    assert (page.status, page.attempts) == (Page.Status.SENT, 4)
+    assert webhook_receiver.received_keys() == [page.dedupe_key]
+    assert paging.deliver(page.pk) == paging.Outcome.SKIPPED
+    assert len(webhook_receiver.requests) == 4
+
+
+def test_stranded_pages_are_sent_again_by_the_sweep(
+    nurse_ed, on_call_team, broker_down, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket = file_p1(nurse_ed)
+    page = Page.objects.get(ticket=ticket)
+    assert page.status == Page.Status.PENDING  # the broker was down: the row is the outbox
+    Page.objects.filter(pk=page.pk).update(
+        status=Page.Status.SENDING, claimed_at=FILED + timedelta(seconds=1)
+    )  # a worker died mid-delivery
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        result = sweep_at(3)
+    assert result.redelivered >= 1
+    assert callbacks
+    page.refresh_from_db()
+    assert page.status == Page.Status.PENDING
+    assert paging.deliver(page.pk) == paging.Outcome.SENT
+
+
+# Acknowledge links
+
+
+def ack_url(page):
+    return reverse("page_acknowledge", args=[paging.ack_token(page)])
+
+
+def test_ack_link_get_changes_nothing_and_post_acknowledges_once(client, nurse_ed, on_call_team):
+    ticket = file_p1(nurse_ed)
+    page = Page.objects.get(ticket=ticket)
+    url = ack_url(page)
+    preview = client.get(url)
+    assert preview.status_code == 200
+    assert "Acknowledge HD-" in preview.content.decode()
+    assert "Epic frozen" not in preview.content.decode()
+    assert PageChain.objects.get(ticket=ticket).status == PageChain.Status.ACTIVE
+    done = client.post(url)
+    assert done.status_code == 200
+    assert "Paging for" in done.content.decode()
+    chain = PageChain.objects.get(ticket=ticket)
+    assert chain.status == PageChain.Status.ACKNOWLEDGED
+    assert chain.acknowledged_by == on_call_team["primary"]
+    again = client.post(url)
+    assert again.status_code == 409
+    assert "Already acknowledged by" in again.content.decode()
+    assert TicketEvent.objects.filter(ticket=ticket, kind=TicketEvent.Kind.ACK).count() == 1
+
+
+def test_forged_ack_link_is_refused(client, nurse_ed, on_call_team):
+    ticket = file_p1(nurse_ed)
+    page = Page.objects.get(ticket=ticket)
+    forged = paging.ack_token(page)[:-4] + "AAAA"
+    response = client.post(reverse("page_acknowledge", args=[forged]))
+    assert response.status_code == 400
+    assert "not valid" in response.content.decode()
+    assert PageChain.objects.get(ticket=ticket).status == PageChain.Status.ACTIVE
+
+
+def test_expired_ack_link_is_refused(client, nurse_ed, on_call_team):
+    ticket = file_p1(nurse_ed)
+    page = Page.objects.get(ticket=ticket)
+    with time_machine.travel(FILED, tick=False):
+        url = ack_url(page)
+    with time_machine.travel(FILED + timedelta(hours=5), tick=False):
+        response = client.post(url)
+    assert response.status_code == 400
+    assert "expired" in response.content.decode()
+    assert PageChain.objects.get(ticket=ticket).status == PageChain.Status.ACTIVE
+
+
+def test_ack_link_needs_csrf_for_the_post(nurse_ed, on_call_team):
+    from django.test import Client
+
+    ticket = file_p1(nurse_ed)
+    page = Page.objects.get(ticket=ticket)
+    strict = Client(enforce_csrf_checks=True)
+    assert strict.post(ack_url(page)).status_code == 403
+
+
+# Pages for people
+
+
+def test_ticket_page_acknowledge_button(client, nurse_ed, on_call_team, tech):
+    ticket = file_p1(nurse_ed)
+    client.force_login(tech)
+    body = client.get(ticket.get_absolute_url()).content.decode()
+    assert "Acknowledge page" in body
+    response = client.post(reverse("acknowledge_ticket", args=[ticket.pk]), follow=True)
+    assert "Acknowledged: the paging has stopped" in response.content.decode()
+    assert PageChain.objects.get(ticket=ticket).status == PageChain.Status.ACKNOWLEDGED
+
+
+def test_nurse_sees_no_paging_controls_and_cannot_page(client, nurse_ed, on_call_team):
+    ticket = file_p1(nurse_ed)
+    client.force_login(nurse_ed)
+    assert "Acknowledge page" not in client.get(ticket.get_absolute_url()).content.decode()
+    assert client.post(reverse("page_on_call", args=[ticket.pk])).status_code == 404
+    response = client.post(reverse("acknowledge_ticket", args=[ticket.pk]), follow=True)
+    assert "Only IT staff" in response.content.decode()
+    assert client.get(reverse("pages")).status_code == 404
+
+
+def test_technician_pages_on_call_by_hand(client, nurse_medsurg, on_call_team, tech):
+    from tests.factories import TicketFactory
+
+    ticket = TicketFactory(requester=nurse_medsurg, category=Category.objects.get(slug="ehr"))
+    client.force_login(tech)
+    response = client.post(reverse("page_on_call", args=[ticket.pk]), follow=True)
+    assert "Paging the Clinical Applications (EHR) on-call technician" in response.content.decode()
+    chain = PageChain.objects.get(ticket=ticket)
+    assert chain.reason == PageChain.Reason.MANUAL
+    assert chain.started_by == tech
+
+
+def test_who_is_on_call_for_everyone(
+    client, nurse_medsurg, on_call_team, django_assert_max_num_queries
+):
+    client.force_login(nurse_medsurg)
+    # session, user, groups, teams with rotations, members, overrides, the people: fixed.
+    with time_machine.travel(FILED, tick=False), django_assert_max_num_queries(10):
+        response = client.get(reverse("on_call"))
+    body = response.content.decode()
+    assert "Clinical Applications (EHR)" in body
+    assert "On call now" in body
+    assert "No rotation set up" in body  # the teams without one say what to do instead
+
+
+@pytest.mark.parametrize("chains", [2, 12])
+def test_pages_list_queries_do_not_grow(
+    client, tech, nurse_ed, on_call_team, chains, django_assert_max_num_queries
+):
+    for minute in range(chains):
+        file_p1(nurse_ed, when=FILED + timedelta(minutes=minute))
+    client.force_login(tech)
+    with django_assert_max_num_queries(7):
+        response = client.get(reverse("pages"))
+    assert len(response.context["chains"]) == chains

@@ -1,0 +1,454 @@
+"""On-call paging: start, escalate, acknowledge and end a page chain; deliver its pages.
+
+A chain walks the team's escalation ladder (page the primary, re-page, then the secondary, then
+the manager on call, the whole ladder ``repeat_count`` times) until someone acknowledges or the
+ticket is resolved. Pages are rows written in the transaction that starts or advances the chain
+(the outbox); a delivery task claims each with a conditional UPDATE and sends it. The sweep
+advances chains whose wait elapsed and re-enqueues pages a dead broker or worker left behind.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from departments.oncall import OnCall, OverrideSpec, RotationSpec, who_is_on_call
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core import signing
+from django.db import transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+
+from departments.models import EscalationStep, Rotation, Team
+from departments.roles import is_it_staff
+from tickets.channels import DeliveryError, PageMessage, get_channel
+from tickets.enqueue import enqueue_on_commit
+from tickets.models import Page, PageChain, Ticket, TicketEvent
+
+logger = logging.getLogger(__name__)
+
+ACK_SALT = "helpdesk.page-acknowledge"
+# A pending page whose task has not run after this long is enqueued again; a page left
+# "sending" this long belonged to a worker that died mid-delivery.
+REDELIVER_PENDING_AFTER = timedelta(minutes=1)
+REDELIVER_SENDING_AFTER = timedelta(seconds=90)
+DEFAULT_CHANNELS = ["console"]
+
+
+class PagingError(Exception):
+    """A paging request the rules refuse; the message is shown as it is."""
+
+
+@dataclass(frozen=True, slots=True)
+class LadderStep:
+    target: str
+    user_id: int | None
+    repage_minutes: int
+    wait_minutes: int
+
+    @property
+    def label(self) -> str:
+        return str(EscalationStep.Target(self.target).label).lower()
+
+
+# The ladder of a team nobody has configured yet: primary, secondary, manager; 15 minutes each.
+DEFAULT_LADDER = (
+    LadderStep(EscalationStep.Target.PRIMARY, None, 5, 15),
+    LadderStep(EscalationStep.Target.SECONDARY, None, 5, 15),
+    LadderStep(EscalationStep.Target.MANAGER, None, 5, 15),
+)
+DEFAULT_REPEAT_COUNT = 2
+
+
+def ladder_for(team: Team) -> tuple[tuple[LadderStep, ...], int]:
+    policy = getattr(team, "escalation_policy", None)
+    if policy is None:
+        return DEFAULT_LADDER, DEFAULT_REPEAT_COUNT
+    steps = tuple(
+        LadderStep(step.target, step.user_id, step.repage_minutes, step.wait_minutes)
+        for step in policy.steps.all()
+    )
+    return (steps or DEFAULT_LADDER), max(policy.repeat_count, 1)
+
+
+def rotation_spec(rotation: Rotation) -> RotationSpec:
+    from zoneinfo import ZoneInfo
+
+    return RotationSpec(
+        members=tuple(member.user_id for member in rotation.members.all()),
+        starts_on=rotation.starts_on,
+        handoff_time=rotation.handoff_time,
+        length_days=rotation.length_days,
+        tz=ZoneInfo(settings.TIME_ZONE),
+    )
+
+
+def override_specs(rotation: Rotation) -> list[OverrideSpec]:
+    return [
+        OverrideSpec(
+            user_id=override.user_id,
+            starts_at=override.starts_at,
+            ends_at=override.ends_at,
+            created_at=override.created_at,
+            override_id=override.pk,
+        )
+        for override in rotation.overrides.all()
+    ]
+
+
+def on_call(team: Team, at: datetime) -> OnCall | None:
+    rotation = getattr(team, "rotation", None)
+    if rotation is None:
+        return None
+    return who_is_on_call(rotation_spec(rotation), override_specs(rotation), at)
+
+
+def _recipient_ids(team: Team, step: LadderStep, at: datetime) -> list[int]:
+    if step.target == EscalationStep.Target.USER:
+        return [step.user_id] if step.user_id else []
+    if step.target == EscalationStep.Target.MANAGER:
+        return [team.manager_id] if team.manager_id else []
+    now_on_call = on_call(team, at)
+    if now_on_call is None:
+        return []
+    chosen = (
+        now_on_call.primary
+        if step.target == EscalationStep.Target.PRIMARY
+        else now_on_call.secondary
+    )
+    return [chosen] if chosen else []
+
+
+def _team_with_ladder(team_id: int) -> Team:
+    return (
+        Team.objects.select_related("rotation", "escalation_policy")
+        .prefetch_related("rotation__members", "rotation__overrides", "escalation_policy__steps")
+        .get(pk=team_id)
+    )
+
+
+def _write_pages(chain: PageChain, team: Team, step: LadderStep, now: datetime) -> list[int]:
+    """Pages for the chain's current position, one per recipient and channel, and the event."""
+    recipients = list(
+        User.objects.filter(pk__in=_recipient_ids(team, step, now)).select_related("profile")
+    )
+    rows = []
+    for user in recipients:
+        profile = getattr(user, "profile", None)
+        for channel in (profile.channels if profile else None) or DEFAULT_CHANNELS:
+            rows.append(
+                Page(
+                    chain=chain,
+                    ticket_id=chain.ticket_id,
+                    step=chain.step,
+                    round=chain.round,
+                    repeat=chain.repeat,
+                    target=step.target,
+                    recipient=user,
+                    channel=channel,
+                    created_at=now,
+                )
+            )
+    # The unique constraint makes a second write for the same position impossible.
+    Page.objects.bulk_create(rows, ignore_conflicts=True)
+    if recipients:
+        names = ", ".join(user.get_full_name() or user.username for user in recipients)
+        again = f" (again, {chain.repeat + 1})" if chain.repeat else ""
+        text = f"Paged {names}, {step.label}{again}."
+    else:
+        text = f"Nobody to page as {step.label}: check the team's rotation."
+    TicketEvent.objects.create(
+        ticket_id=chain.ticket_id, at=now, kind=TicketEvent.Kind.PAGE, new_value=step.target,
+        text=text,
+    )  # fmt: skip
+    page_ids = list(
+        Page.objects.filter(
+            chain=chain, step=chain.step, round=chain.round, repeat=chain.repeat,
+            status=Page.Status.PENDING,
+        ).values_list("pk", flat=True)
+    )  # fmt: skip
+    from tickets.tasks import deliver_page
+
+    for page_id in page_ids:
+        enqueue_on_commit(deliver_page, page_id)
+    return page_ids
+
+
+def _next_action_at(chain: PageChain, step: LadderStep, has_recipients: bool) -> datetime:
+    step_ends = chain.step_started_at + timedelta(minutes=step.wait_minutes)
+    if not has_recipients:
+        return chain.step_started_at  # nobody to wait for: go straight to the next step
+    if step.repage_minutes:
+        repage = chain.step_started_at + timedelta(minutes=step.repage_minutes * (chain.repeat + 1))
+        if repage < step_ends:
+            return repage
+    return step_ends
+
+
+def start_chain(
+    *,
+    ticket: Ticket,
+    reason: PageChain.Reason,
+    started_by: User | None = None,
+    now: datetime | None = None,
+) -> PageChain | None:
+    """Start paging the ticket's team, unless a chain is already running. Call inside the
+    transaction that caused it, so the pages exist exactly when the cause does."""
+    now = now or timezone.now()
+    if PageChain.objects.filter(ticket=ticket, status=PageChain.Status.ACTIVE).exists():
+        return None
+    team = _team_with_ladder(ticket.team_id)
+    ladder, _repeat_count = ladder_for(team)
+    chain = PageChain(
+        ticket=ticket, team=team, reason=reason, started_by=started_by, started_at=now,
+        step_started_at=now,
+    )  # fmt: skip
+    with transaction.atomic():
+        chain.save()
+    pages = _write_pages(chain, team, ladder[0], now)
+    chain.next_action_at = _next_action_at(chain, ladder[0], bool(pages))
+    chain.save(update_fields=["next_action_at"])
+    return chain
+
+
+def _advance(chain: PageChain, now: datetime) -> None:
+    team = _team_with_ladder(chain.team_id)
+    ladder, repeat_count = ladder_for(team)
+    step = ladder[min(chain.step, len(ladder) - 1)]
+    step_ends = chain.step_started_at + timedelta(minutes=step.wait_minutes)
+    pages_in_step = Page.objects.filter(chain=chain, step=chain.step, round=chain.round).exists()
+    if now < step_ends and pages_in_step:
+        chain.repeat += 1
+    else:
+        chain.step += 1
+        chain.repeat = 0
+        chain.step_started_at = now
+        if chain.step >= len(ladder):
+            chain.step = 0
+            chain.round += 1
+        if chain.round >= repeat_count:
+            chain.status = PageChain.Status.UNANSWERED
+            chain.ended_at = now
+            chain.next_action_at = None
+            chain.save()
+            TicketEvent.objects.create(
+                ticket_id=chain.ticket_id, at=now, kind=TicketEvent.Kind.PAGE_UNANSWERED,
+                text=f"Nobody acknowledged after {repeat_count} passes of the ladder.",
+            )  # fmt: skip
+            return
+        step = ladder[chain.step]
+        TicketEvent.objects.create(
+            ticket_id=chain.ticket_id, at=now, kind=TicketEvent.Kind.PAGE_ESCALATED,
+            new_value=step.target, text=f"No acknowledgement: escalating to {step.label}.",
+        )  # fmt: skip
+    pages = _write_pages(chain, team, step, now)
+    chain.next_action_at = _next_action_at(chain, step, bool(pages))
+    chain.save()
+
+
+def advance_due_chains(*, now: datetime | None = None, limit: int = 500) -> int:
+    """Re-page or escalate every chain whose wait has elapsed. Each chain is locked while it
+    moves, and skipped by a concurrent sweep that finds it locked."""
+    now = now or timezone.now()
+    moved = 0
+    for _ in range(limit):
+        with transaction.atomic():
+            chain = (
+                PageChain.objects.select_for_update(skip_locked=True)
+                .filter(status=PageChain.Status.ACTIVE, next_action_at__lte=now)
+                .order_by("next_action_at")
+                .first()
+            )
+            if chain is None:
+                break
+            _advance(chain, now)
+            moved += 1
+    return moved
+
+
+def _end_chain(chain: PageChain, status: PageChain.Status, now: datetime) -> None:
+    chain.status = status
+    chain.ended_at = now
+    chain.next_action_at = None
+    chain.save(update_fields=["status", "ended_at", "next_action_at"])
+    # Nothing of this chain goes out any more: the delivery claim requires a pending page.
+    Page.objects.filter(chain=chain, status=Page.Status.PENDING).update(
+        status=Page.Status.CANCELLED
+    )
+
+
+def acknowledge(*, chain_id: int, user: User, via: str, now: datetime | None = None) -> PageChain:
+    """Stop the chain. The acknowledgement is the first response if there was none, and takes
+    the ticket if nobody had it."""
+    if not is_it_staff(user):
+        raise PagingError("Only IT staff can acknowledge a page.")
+    now = now or timezone.now()
+    with transaction.atomic():
+        chain = (
+            PageChain.objects.select_for_update().select_related("acknowledged_by").get(pk=chain_id)
+        )
+        if chain.status != PageChain.Status.ACTIVE:
+            if chain.status == PageChain.Status.ACKNOWLEDGED and chain.acknowledged_by:
+                who = chain.acknowledged_by.get_full_name() or chain.acknowledged_by.username
+                when = timezone.localtime(chain.acknowledged_at).strftime("%H:%M")
+                raise PagingError(f"Already acknowledged by {who} at {when}.")
+            raise PagingError(f"This page has ended: {chain.get_status_display().lower()}.")
+        chain.acknowledged_at = now
+        chain.acknowledged_by = user
+        chain.save(update_fields=["acknowledged_at", "acknowledged_by"])
+        _end_chain(chain, PageChain.Status.ACKNOWLEDGED, now)
+        ticket = Ticket.objects.select_for_update().get(pk=chain.ticket_id)
+        fields = ["updated_at", *ticket.record_first_response(now)]
+        name = user.get_full_name() or user.username
+        TicketEvent.objects.create(
+            ticket=ticket, at=now, actor=user, kind=TicketEvent.Kind.ACK, is_public=True,
+            new_value=via, text=f"{name} acknowledged the page and is on it.",
+        )  # fmt: skip
+        if ticket.assignee_id is None:
+            ticket.assignee = user
+            fields.append("assignee")
+            if ticket.status == Ticket.Status.NEW:
+                ticket.status = Ticket.Status.ASSIGNED
+                fields.append("status")
+            TicketEvent.objects.create(
+                ticket=ticket, at=now, actor=user, kind=TicketEvent.Kind.ASSIGNMENT,
+                is_public=True, new_value=name, text=f"Assigned to {name}.",
+            )  # fmt: skip
+        ticket.save(update_fields=fields)
+    return chain
+
+
+def end_chains_for(ticket: Ticket, now: datetime) -> None:
+    """A resolved, closed or cancelled ticket needs nobody paged."""
+    for chain in PageChain.objects.select_for_update().filter(
+        ticket=ticket, status=PageChain.Status.ACTIVE
+    ):
+        _end_chain(chain, PageChain.Status.RESOLVED, now)
+
+
+def ack_token(page: Page) -> str:
+    return signing.dumps({"page": page.pk}, salt=ACK_SALT)
+
+
+def page_for_token(token: str) -> Page:
+    """The page a link acknowledges; PagingError when forged or expired."""
+    max_age = settings.HELPDESK_PAGING["ACK_LINK_MAX_AGE"]
+    try:
+        data: dict[str, Any] = signing.loads(token, salt=ACK_SALT, max_age=max_age)
+    except signing.SignatureExpired:
+        raise PagingError("This acknowledge link has expired. Open the ticket instead.") from None
+    except signing.BadSignature:
+        raise PagingError("This acknowledge link is not valid.") from None
+    page_id = data.get("page")
+    page = (
+        Page.objects.select_related("chain", "ticket", "recipient", "chain__acknowledged_by")
+        .filter(pk=page_id)
+        .first()
+        if isinstance(page_id, int)
+        else None
+    )
+    if page is None:
+        raise PagingError("This acknowledge link is not valid.")
+    return page
+
+
+def _absolute(path: str) -> str:
+    return f"{settings.HELPDESK['BASE_URL'].rstrip('/')}{path}"
+
+
+def message_for(page: Page) -> PageMessage:
+    ticket = page.ticket
+    recipient = page.recipient
+    profile = getattr(recipient, "profile", None)
+    return PageMessage(
+        page_id=page.pk,
+        dedupe_key=page.dedupe_key,
+        ticket_number=ticket.number,
+        department=ticket.department.name,
+        priority=ticket.priority_label,
+        # What a nurse typed stays on the ticket when it may hold patient data.
+        title=None if ticket.phi_suspected else ticket.title,
+        link=_absolute(ticket.get_absolute_url()),
+        ack_link=_absolute(reverse("page_acknowledge", args=[ack_token(page)])),
+        step=str(EscalationStep.Target(page.target).label).lower()
+        if page.target in EscalationStep.Target.values
+        else page.target,
+        recipient_name=recipient.get_full_name() or recipient.username,
+        recipient_email=recipient.email,
+        recipient_pager=profile.pager if profile else "",
+    )
+
+
+class Outcome:
+    SENT = "sent"
+    SKIPPED = "skipped"
+    RETRY = "retry"
+    FAILED = "failed"
+
+
+def deliver(page_id: int, *, now: datetime | None = None) -> str:
+    """Claim a pending page and send it. Running this twice for one page sends it once."""
+    now = now or timezone.now()
+    claimed = Page.objects.filter(
+        pk=page_id, status=Page.Status.PENDING, chain__status=PageChain.Status.ACTIVE
+    ).update(status=Page.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
+    if not claimed:
+        Page.objects.filter(pk=page_id, status=Page.Status.PENDING).exclude(
+            chain__status=PageChain.Status.ACTIVE
+        ).update(status=Page.Status.CANCELLED)
+        return Outcome.SKIPPED
+    page = Page.objects.select_related("ticket__department", "recipient__profile", "chain").get(
+        pk=page_id
+    )
+    who = page.recipient.get_full_name() or page.recipient.username
+    try:
+        get_channel(page.channel).send(message_for(page))
+    except DeliveryError as error:
+        retry = error.retryable and page.attempts < settings.HELPDESK_PAGING["MAX_ATTEMPTS"]
+        Page.objects.filter(pk=page_id, status=Page.Status.SENDING).update(
+            status=Page.Status.PENDING if retry else Page.Status.FAILED,
+            last_error=str(error)[:200],
+        )
+        logger.warning(
+            "page %s by %s attempt %s failed (%s)", page_id, page.channel, page.attempts,
+            "will retry" if retry else "giving up",
+        )  # fmt: skip
+        if retry:
+            return Outcome.RETRY
+        TicketEvent.objects.create(
+            ticket_id=page.ticket_id, kind=TicketEvent.Kind.PAGE_FAILED, new_value=page.channel,
+            text=f"Page to {who} by {page.channel} failed after {page.attempts} attempts.",
+        )  # fmt: skip
+        return Outcome.FAILED
+    Page.objects.filter(pk=page_id).update(status=Page.Status.SENT, sent_at=timezone.now())
+    TicketEvent.objects.create(
+        ticket_id=page.ticket_id, kind=TicketEvent.Kind.PAGE_SENT, new_value=page.channel,
+        text=f"Page to {who} by {page.channel} delivered.",
+    )  # fmt: skip
+    logger.info("page %s delivered by %s", page_id, page.channel)
+    return Outcome.SENT
+
+
+def redeliver_stranded(*, now: datetime | None = None, limit: int = 1000) -> int:
+    """Pages a dead broker never handed out, or a killed worker never finished, go again."""
+    from tickets.tasks import deliver_page
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        Page.objects.filter(
+            status=Page.Status.SENDING, claimed_at__lte=now - REDELIVER_SENDING_AFTER
+        ).update(status=Page.Status.PENDING)
+        stranded = list(
+            Page.objects.filter(
+                status=Page.Status.PENDING,
+                created_at__lte=now - REDELIVER_PENDING_AFTER,
+                chain__status=PageChain.Status.ACTIVE,
+            ).values_list("pk", flat=True)[:limit]
+        )
+        for page_id in stranded:
+            enqueue_on_commit(deliver_page, page_id)
+    return len(stranded)

@@ -1,0 +1,148 @@
+"""Pages about paging: who is on call, recent pages, acknowledging, paging by hand."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.db.models import Count
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from departments.models import Team
+from departments.roles import is_it_staff
+from tickets import paging
+from tickets.models import PageChain
+from tickets.views import get_ticket_for, signed_in
+
+RECENT_CHAINS = 50
+
+
+@dataclass(frozen=True)
+class TeamOnCall:
+    team: Team
+    primary: User | None
+    secondary: User | None
+    until: datetime | None
+    next_primary: User | None
+    covering: bool
+
+
+@login_required
+@require_GET
+def who_is_on_call(request: HttpRequest) -> HttpResponse:
+    """Every signed-in user may see it: nurses want to know whom to call."""
+    now = timezone.now()
+    teams = list(
+        Team.objects.select_related("rotation", "manager")
+        .prefetch_related("rotation__members", "rotation__overrides")
+        .order_by("name")
+    )
+    plans = []
+    for team in teams:
+        current = paging.on_call(team, now)
+        following = paging.on_call(team, current.shift_ends_at) if current else None
+        plans.append((team, current, following))
+    user_ids = {
+        user_id
+        for _team, current, following in plans
+        for user_id in (
+            current.primary if current else None,
+            current.secondary if current else None,
+            following.primary if following else None,
+        )
+        if user_id
+    }
+    users = User.objects.select_related("profile").in_bulk(user_ids)
+    rows = [
+        TeamOnCall(
+            team=team,
+            primary=users.get(current.primary) if current and current.primary else None,
+            secondary=users.get(current.secondary) if current and current.secondary else None,
+            until=current.shift_ends_at if current else None,
+            next_primary=users.get(following.primary) if following and following.primary else None,
+            covering=bool(current and current.override_id),
+        )
+        for team, current, following in plans
+    ]
+    return render(request, "paging/on_call.html", {"rows": rows})
+
+
+@login_required
+@require_GET
+def recent_pages(request: HttpRequest) -> HttpResponse:
+    if not is_it_staff(request.user):
+        raise Http404
+    chains = (
+        PageChain.objects.select_related("ticket__department", "team", "acknowledged_by")
+        .annotate(page_count=Count("pages"))
+        .order_by("-started_at")[:RECENT_CHAINS]
+    )
+    return render(request, "paging/pages.html", {"chains": chains})
+
+
+@require_http_methods(["GET", "POST"])
+def acknowledge_link(request: HttpRequest, token: str) -> HttpResponse:
+    """The link in a page. GET only shows what it is (a phone's link preview must not
+    acknowledge); the button POSTs. The signed token names the page and its recipient."""
+    try:
+        page = paging.page_for_token(token)
+    except paging.PagingError as error:
+        return render(request, "paging/ack_refused.html", {"reason": str(error)}, status=400)
+    chain = page.chain
+    if request.method == "POST":
+        try:
+            paging.acknowledge(chain_id=chain.pk, user=page.recipient, via="link")
+        except paging.PagingError as error:
+            return render(request, "paging/ack_refused.html", {"reason": str(error)}, status=409)
+        return render(request, "paging/ack_done.html", {"page": page})
+    if chain.status != PageChain.Status.ACTIVE:
+        reason = (
+            f"Already acknowledged by {chain.acknowledged_by.get_full_name()}."
+            if chain.acknowledged_by
+            else f"This page has ended: {chain.get_status_display().lower()}."
+        )
+        return render(request, "paging/ack_refused.html", {"reason": reason}, status=409)
+    return render(request, "paging/ack_confirm.html", {"page": page})
+
+
+@login_required
+@require_POST
+def acknowledge_ticket(request: HttpRequest, pk: int) -> HttpResponse:
+    ticket = get_ticket_for(signed_in(request), pk)
+    chain = ticket.page_chains.filter(status=PageChain.Status.ACTIVE).first()
+    if chain is None:
+        messages.warning(request, "Nobody is being paged for this ticket.")
+        return redirect(ticket)
+    try:
+        paging.acknowledge(chain_id=chain.pk, user=signed_in(request), via="ticket page")
+    except paging.PagingError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "Acknowledged: the paging has stopped and the ticket is yours.")
+    return redirect(ticket)
+
+
+@login_required
+@require_POST
+def page_on_call(request: HttpRequest, pk: int) -> HttpResponse:
+    user = signed_in(request)
+    ticket = get_ticket_for(user, pk)
+    if not is_it_staff(user):
+        raise Http404
+    if not ticket.is_open:
+        messages.error(request, f"{ticket.number} is not open; nobody needs paging for it.")
+        return redirect(ticket)
+    with transaction.atomic():
+        chain = paging.start_chain(ticket=ticket, reason=PageChain.Reason.MANUAL, started_by=user)
+    if chain is None:
+        messages.warning(request, "The on-call technician is already being paged.")
+    else:
+        messages.success(request, f"Paging the {ticket.team.name} on-call technician.")
+    return redirect(ticket)
