@@ -4,12 +4,14 @@ calendars and the people who work in them ("who, where, when")."""
 from __future__ import annotations
 
 from datetime import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+
+from helpdesk.ttl_cache import TtlCache, clear_reference_caches, reference_cache
 
 if TYPE_CHECKING:
     from tickets.sla import BusinessCalendar as ClockCalendar
@@ -39,8 +41,15 @@ class BusinessCalendar(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        clear_reference_caches()
+
     def as_clock(self) -> ClockCalendar:
-        """The pure calendar that tickets/sla.py computes deadlines with."""
+        """The pure calendar that tickets/sla.py computes deadlines with (cached per process)."""
+        return _clocks.get_or_set(self.pk, self._build_clock)
+
+    def _build_clock(self) -> ClockCalendar:
         from tickets.sla import BusinessCalendar as ClockCalendar
 
         if self.always_open:
@@ -53,6 +62,9 @@ class BusinessCalendar(models.Model):
             weekly_hours={day: tuple(sorted(spans)) for day, spans in weekly.items()},
             holidays=frozenset(h.date for h in self.holidays.all()),
         )
+
+
+_clocks: TtlCache[ClockCalendar] = reference_cache()
 
 
 class BusinessHours(models.Model):
@@ -77,6 +89,15 @@ class BusinessHours(models.Model):
     def __str__(self) -> str:
         return f"{self.get_weekday_display()} {self.opens:%H:%M}-{self.closes:%H:%M}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        clear_reference_caches()
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        deleted = super().delete(*args, **kwargs)
+        clear_reference_caches()
+        return deleted
+
     def clean(self) -> None:
         if self.closes != time(0, 0) and self.closes <= self.opens:
             raise ValidationError("Closing time must be after opening time (00:00 = midnight).")
@@ -97,6 +118,15 @@ class Holiday(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date:%Y-%m-%d} {self.name}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        clear_reference_caches()
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        deleted = super().delete(*args, **kwargs)
+        clear_reference_caches()
+        return deleted
 
 
 class Department(models.Model):
@@ -130,6 +160,10 @@ class Department(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        clear_reference_caches()
 
 
 class Location(models.Model):

@@ -918,7 +918,7 @@ WEEKEND_FACTOR = 0.55
 RESPONSE_MINUTES = {1: (2, 12), 2: (5, 30), 3: (20, 240), 4: (60, 600), 5: (240, 1800)}
 RESOLUTION_MINUTES = {1: (20, 200), 2: (45, 420), 3: (120, 3600), 4: (240, 6000), 5: (1440, 12000)}
 # How likely a ticket is still open, relative, by age: (younger than hours, weight).
-OPEN_BY_AGE = ((6, 30.0), (24, 15.0), (72, 6.0), (168, 1.2), (336, 0.4), (math.inf, 0.05))
+OPEN_BY_AGE = ((6, 30.0), (24, 15.0), (72, 6.0), (168, 1.2), (336, 0.3), (math.inf, 0.001))
 # One ticket in this many takes 1.5-4x longer, so the SLA reports have breaches to show.
 SLOW_ONE_IN = 5
 

@@ -1,5 +1,6 @@
 from collections.abc import Callable
 
+from django.contrib.sessions.middleware import SessionMiddleware
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
@@ -20,3 +21,14 @@ class HealthCheckMiddleware:
         except Exception:
             return JsonResponse({"database": "down"}, status=503)
         return JsonResponse({"database": "ok"})
+
+
+class IdleAwareSessionMiddleware(SessionMiddleware):
+    """Sessions end after the idle timeout, and every request a person makes renews them; a
+    page polling in the background (the live queue) is not a person and renews nothing. Views
+    mark such requests with ``request.passive = True``."""
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        if getattr(request, "passive", False) and not request.session.modified:
+            return response
+        return super().process_response(request, response)

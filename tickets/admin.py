@@ -3,7 +3,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from tickets.models import Category, SlaAlert, SlaPolicy, Ticket, TicketEvent
+from tickets.models import Category, Page, PageChain, SlaAlert, SlaPolicy, Ticket, TicketEvent
 
 
 @admin.register(Category)
@@ -73,4 +73,35 @@ class SlaAlertAdmin(admin.ModelAdmin[SlaAlert]):
     readonly_fields = ["ticket", "clock", "kind", "created_at", "sent_at", "recipients"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+class PageInline(admin.TabularInline[Page, PageChain]):
+    model = Page
+    extra = 0
+    can_delete = False
+    fields = ("created_at", "step", "round", "repeat", "recipient", "channel", "status",
+              "attempts", "sent_at", "last_error")  # fmt: skip
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(PageChain)
+class PageChainAdmin(admin.ModelAdmin[PageChain]):
+    """Read-only: chains move through the paging engine, which records every step."""
+
+    list_display = ["ticket", "team", "reason", "status", "started_at", "acknowledged_by"]
+    list_filter = ["status", "reason", "team"]
+    list_select_related = ["ticket", "team", "acknowledged_by"]
+    inlines = [PageInline]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [field.name for field in PageChain._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -4,11 +4,13 @@ import uuid
 from typing import Any
 
 from django import forms
+from django.contrib.auth.models import User
 from django.db.models import QuerySet
 
-from departments.models import Location
-from tickets.models import Category
-from tickets.priority import SCOPE_LABELS, Scope
+from departments.models import Location, Team
+from departments.roles import IT_ROLES
+from tickets.models import Category, Ticket
+from tickets.priority import PRIORITY_LABELS, SCOPE_LABELS, Scope
 from tickets.services import (
     CALLBACK_MAX_LENGTH,
     COMMENT_MAX_LENGTH,
@@ -136,4 +138,95 @@ class CommentForm(forms.Form):
             "max_length": f"Keep a comment under {COMMENT_MAX_LENGTH} characters.",
         },
         widget=forms.Textarea(attrs={"rows": 3, "data-phi-check": "true"}),
+    )
+
+
+class ReplyForm(forms.Form):
+    """IT's reply box: a reply goes to the requester, a note stays in IT."""
+
+    visibility = forms.ChoiceField(
+        choices=[("reply", "Reply to the requester"), ("internal", "Internal note (IT only)")],
+        widget=forms.RadioSelect,
+        initial="reply",
+        label="Who sees it?",
+    )
+    text = forms.CharField(
+        max_length=COMMENT_MAX_LENGTH,
+        label="Message",
+        error_messages={
+            "required": "Write something before sending it.",
+            "max_length": f"Keep it under {COMMENT_MAX_LENGTH} characters.",
+        },
+        widget=forms.Textarea(attrs={"rows": 4, "data-phi-check": "true"}),
+    )
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(
+        choices=[(s.value, s.label) for s in Ticket.Status if s != Ticket.Status.RESOLVED],
+        label="Move to",
+    )
+    note = forms.CharField(max_length=500, required=False, label="Note for the requester")
+
+
+class StaffChoiceField(forms.ModelChoiceField[User]):
+    def label_from_instance(self, obj: User) -> str:
+        return obj.get_full_name() or obj.username
+
+
+class AssignForm(forms.Form):
+    assignee = StaffChoiceField(
+        queryset=User.objects.none(), required=False, label="Person", empty_label="(keep)"
+    )
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.order_by("name"), required=False, label="Team", empty_label="(keep)"
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        assignee = self.fields["assignee"]
+        assert isinstance(assignee, forms.ModelChoiceField)
+        assignee.queryset = (
+            User.objects.filter(is_active=True, groups__name__in=[r.value for r in IT_ROLES])
+            .distinct()
+            .order_by("first_name", "last_name")
+        )
+
+
+class PriorityForm(forms.Form):
+    priority = forms.TypedChoiceField(
+        choices=list(PRIORITY_LABELS.items()), coerce=int, label="New priority"
+    )
+    reason = forms.CharField(
+        max_length=300,
+        label="Reason (goes on the record)",
+        error_messages={"required": "Give a reason for changing the priority."},
+    )
+
+
+class ResolveForm(forms.Form):
+    code = forms.ChoiceField(
+        choices=[
+            (code.value, code.label)
+            for code in Ticket.ResolutionCode
+            if code != Ticket.ResolutionCode.DUPLICATE
+        ],
+        label="How was it resolved?",
+        error_messages={"required": "Choose how it was resolved."},
+    )
+    note = forms.CharField(
+        max_length=COMMENT_MAX_LENGTH,
+        required=False,
+        label="Note for the requester",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class LinkForm(forms.Form):
+    other = forms.CharField(max_length=20, label="Ticket number", help_text="For example HD-1042.")
+    kind = forms.ChoiceField(
+        choices=[("duplicate", "This is a duplicate of it"), ("related", "Related to it")],
+        widget=forms.RadioSelect,
+        initial="duplicate",
+        label="Link",
     )

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from departments.models import BusinessCalendar, Department, Location, Team
 from departments.roles import is_it_staff
+from helpdesk.ttl_cache import TtlCache, clear_reference_caches, reference_cache
 from tickets import sla
 from tickets.priority import (
     IMPACT_LABELS,
@@ -126,6 +127,15 @@ class SlaPolicy(models.Model):
         where = self.department.name if self.department_id and self.department else "All"
         return f"P{self.priority} ({where})"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        clear_reference_caches()
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        deleted = super().delete(*args, **kwargs)
+        clear_reference_caches()
+        return deleted
+
     @classmethod
     def for_ticket(cls, *, priority: int, department: Department) -> SlaPolicy:
         """The department's own policy for this priority, else the hospital-wide one."""
@@ -139,6 +149,22 @@ class SlaPolicy(models.Model):
 
     def calendar_for(self, department: Department) -> BusinessCalendar:
         return self.calendar if self.calendar is not None else department.calendar
+
+    @classmethod
+    def terms_for(
+        cls, *, priority: int, department: Department
+    ) -> tuple[SlaPolicy, BusinessCalendar]:
+        """The policy and the calendar its clock runs on, cached per process: every filing
+        reads them, and they change only when an administrator edits them."""
+
+        def lookup() -> tuple[SlaPolicy, BusinessCalendar]:
+            policy = cls.for_ticket(priority=priority, department=department)
+            return policy, policy.calendar_for(department)
+
+        return _sla_terms.get_or_set((priority, department.pk), lookup)
+
+
+_sla_terms: TtlCache[tuple[SlaPolicy, BusinessCalendar]] = reference_cache()
 
 
 class TicketQuerySet(models.QuerySet["Ticket"]):
@@ -274,6 +300,44 @@ class Ticket(models.Model):
     # the unique constraint ignores tickets filed without one.
     idempotency_key = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
 
+    # The queue's order, kept by the database itself: P1 pinned first, tickets waiting on someone
+    # (their clock paused) last, and within each, the next deadline (the first response until
+    # there is one, then the resolution).
+    queue_rank = models.GeneratedField(
+        expression=models.Case(
+            models.When(priority=1, then=0),
+            models.When(status__in=PAUSED_STATUSES, then=2),
+            default=1,
+        ),
+        output_field=models.PositiveSmallIntegerField(),
+        db_persist=True,
+    )
+    next_due_at = models.GeneratedField(
+        expression=models.Case(
+            models.When(first_response_at__isnull=True, then=models.F("response_due_at")),
+            default=models.F("resolution_due_at"),
+        ),
+        output_field=models.DateTimeField(),
+        db_persist=True,
+    )
+
+    class ResolutionCode(models.TextChoices):
+        FIXED = "fixed", "Fixed"
+        WORKAROUND = "workaround", "Workaround given"
+        TRAINING = "training", "Explained how to do it"
+        HARDWARE_REPLACED = "hardware_replaced", "Hardware replaced"
+        VENDOR = "vendor", "Fixed by the vendor"
+        NO_FAULT = "no_fault", "No fault found"
+        DUPLICATE = "duplicate", "Duplicate of another ticket"
+
+    resolution_code = models.CharField(
+        max_length=20, choices=ResolutionCode.choices, blank=True, default=""
+    )
+    duplicate_of = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="duplicates"
+    )
+    related = models.ManyToManyField("self", blank=True, symmetrical=True)
+
     objects = TicketQuerySet.as_manager()
 
     class Meta:
@@ -283,6 +347,15 @@ class Ticket(models.Model):
             models.Index(fields=["department", "-created_at"], name="ticket_department_recent"),
             models.Index(fields=["status"], name="ticket_status"),
             models.Index(fields=["created_at"], name="ticket_created"),
+            # The live queue's fragment answers 304 from MAX(updated_at) alone.
+            models.Index(fields=["updated_at"], name="ticket_updated"),
+            # The queue: open tickets in pinned-then-deadline order, a few dozen rows per page
+            # whatever the history holds.
+            models.Index(
+                fields=["queue_rank", "next_due_at", "id"],
+                name="ticket_queue_order",
+                condition=models.Q(status__in=OPEN_STATUSES),
+            ),
             # The sweep's four claims: each reads a small partial index of the tickets that can
             # still warn or breach, so its cost follows the open tickets, not the history.
             models.Index(
@@ -447,6 +520,13 @@ class Ticket(models.Model):
             views.append(ClockView("Resolution", resolution, self.resolution_due_at,
                                    self.resolved_at))  # fmt: skip
         return views
+
+    def next_clock(self, now: datetime) -> ClockView | None:
+        """The clock the queue shows: the first response until there is one, then resolution."""
+        clocks = self.sla_clocks(now)
+        if not clocks:
+            return None
+        return clocks[0] if self.first_response_at is None else clocks[-1]
 
     def response_clock(self, now: datetime) -> sla.ClockStatus | None:
         if self.response_due_at is None or self.response_warn_at is None:

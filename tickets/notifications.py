@@ -112,3 +112,27 @@ def send_sla_alert(alert_id: int) -> int:
         raise
     logger.info("sla alert %s sent for ticket %s", alert_id, ticket.pk)
     return len(recipients)
+
+
+def send_reply_notice(event_id: int) -> int:
+    """A public reply from IT: tell the requester there is news, with a link. The reply itself
+    stays on the ticket page, like everything typed into a ticket. Internal notes never mail."""
+    from tickets.models import TicketEvent
+
+    event = TicketEvent.objects.select_related("ticket__requester", "actor").get(pk=event_id)
+    ticket = event.ticket
+    if not event.is_public or event.kind != TicketEvent.Kind.COMMENT:
+        return 0
+    if not ticket.requester.email or event.actor_id == ticket.requester_id:
+        return 0
+    who = event.actor.get_full_name() if event.actor else "IT"
+    EmailMessage(
+        subject=f"{ticket.number}: a reply from IT",
+        body=(
+            f"{who} replied on your ticket {ticket.number}.\n\n"
+            f"Read it and answer here: {ticket_link(ticket)}\n"
+        ),
+        to=[ticket.requester.email],
+    ).send()
+    logger.info("reply notice sent for ticket %s", ticket.pk)
+    return 1

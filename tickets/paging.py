@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from departments.oncall import OnCall, OverrideSpec, RotationSpec, who_is_on_call
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core import signing
@@ -24,6 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from departments.models import EscalationStep, Rotation, Team
+from departments.oncall import OnCall, OverrideSpec, RotationSpec, who_is_on_call
 from departments.roles import is_it_staff
 from tickets.channels import DeliveryError, PageMessage, get_channel
 from tickets.enqueue import enqueue_on_commit

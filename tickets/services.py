@@ -12,10 +12,10 @@ from datetime import datetime
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
-from departments.models import Location
+from departments.models import Location, Team
 from departments.roles import is_it_staff
 from tickets import paging, phi
 from tickets.enqueue import enqueue_on_commit
@@ -72,13 +72,6 @@ def ticket_file(
 ) -> Filing:
     """File a ticket. The department is the location's: never a free choice, since it decides
     whether the on-call technician is paged."""
-    if idempotency_key:
-        existing = Ticket.objects.filter(
-            requester=requester, idempotency_key=idempotency_key
-        ).first()
-        if existing is not None:
-            return Filing(ticket=existing, created=False)
-
     department = location.department
     urgency = urgency_from_answers(care_delayed=care_delayed, workaround=workaround)
     impact = impact_from_scope(scope)
@@ -116,7 +109,7 @@ def ticket_file(
             with transaction.atomic():
                 ticket.save()
         except IntegrityError:
-            # Two submissions with one key raced past the lookup above; the first one won.
+            # The same form sent twice (double click, resubmit): the first one filed it.
             if not idempotency_key:
                 raise
             winner = Ticket.objects.get(requester=requester, idempotency_key=idempotency_key)
@@ -176,24 +169,32 @@ def paging_reason(ticket: Ticket) -> PageChain.Reason | None:
 
 def _start_clocks(ticket: Ticket) -> list[str]:
     try:
-        policy = SlaPolicy.for_ticket(priority=ticket.priority, department=ticket.department)
+        policy, calendar = SlaPolicy.terms_for(
+            priority=ticket.priority, department=ticket.department
+        )
     except SlaPolicy.DoesNotExist:
         # The ticket is still filed; without a policy it simply has no deadlines to show.
         logger.error("no SLA policy for P%s; ticket filed without deadlines", ticket.priority)
         return []
-    return ticket.apply_sla_policy(policy, policy.calendar_for(ticket.department))
+    return ticket.apply_sla_policy(policy, calendar)
 
 
-def ticket_comment(*, ticket: Ticket, author: User, text: str) -> TicketEvent:
-    """A public comment. From the requester it also answers a "waiting on you" ticket."""
+def ticket_comment(
+    *, ticket: Ticket, author: User, text: str, internal: bool = False
+) -> TicketEvent:
+    """A reply everyone on the ticket sees, or an internal note only IT sees. An IT reply is
+    the first response; a requester's reply answers a "waiting on you" ticket."""
     text = text.strip()
+    staff = is_it_staff(author)
+    if internal and not staff:
+        raise TicketError("Only IT staff can write internal notes.")
     if not text:
-        raise TicketError("Write a comment before sending it.")
+        raise TicketError("Write something before sending it.")
     if len(text) > COMMENT_MAX_LENGTH:
-        raise TicketError(f"Keep a comment under {COMMENT_MAX_LENGTH} characters.")
+        raise TicketError(f"Keep it under {COMMENT_MAX_LENGTH} characters.")
     with transaction.atomic():
         locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
-        if not locked.is_open and not is_it_staff(author):
+        if not locked.is_open and not staff:
             raise TicketError(
                 f"{locked.number} is {locked.get_status_display().lower()}. "
                 "File a new ticket if the problem is back."
@@ -203,12 +204,12 @@ def ticket_comment(*, ticket: Ticket, author: User, text: str) -> TicketEvent:
             ticket=locked,
             at=now,
             actor=author,
-            kind=TicketEvent.Kind.COMMENT,
-            is_public=True,
+            kind=TicketEvent.Kind.INTERNAL_NOTE if internal else TicketEvent.Kind.COMMENT,
+            is_public=not internal,
             text=text,
         )
         fields = ["updated_at"]
-        if is_it_staff(author):
+        if staff and not internal:
             fields += locked.record_first_response(now)
         if text_has_phi(text) and not locked.phi_suspected:
             locked.phi_suspected = True
@@ -219,7 +220,11 @@ def ticket_comment(*, ticket: Ticket, author: User, text: str) -> TicketEvent:
                 kind=TicketEvent.Kind.PHI_FLAGGED,
                 text="A comment looks like it holds patient data.",
             )
-        if locked.requester_id == author.pk and locked.status == Ticket.Status.WAITING_ON_REQUESTER:
+        if (
+            not internal
+            and locked.requester_id == author.pk
+            and locked.status == Ticket.Status.WAITING_ON_REQUESTER
+        ):
             TicketEvent.objects.create(
                 ticket=locked,
                 at=now,
@@ -233,6 +238,10 @@ def ticket_comment(*, ticket: Ticket, author: User, text: str) -> TicketEvent:
             locked.status = Ticket.Status.IN_PROGRESS
             fields += ["status", *locked.resume_clock(now)]
         locked.save(update_fields=fields)
+        if staff and not internal and locked.requester_id != author.pk:
+            from tickets.tasks import notify_requester_of_reply
+
+            enqueue_on_commit(notify_requester_of_reply, event.pk)
     ticket.refresh_from_db()
     return event
 
@@ -353,3 +362,180 @@ def ticket_change_priority(
         )
     ticket.refresh_from_db()
     return ticket
+
+
+def _name(user: User) -> str:
+    return user.get_full_name() or user.username
+
+
+class ClaimLost(TicketError):
+    """Someone else took the ticket first; the message names them."""
+
+
+def ticket_claim(*, ticket: Ticket, user: User, now: datetime | None = None) -> Ticket:
+    """Take an unassigned ticket. A conditional UPDATE decides: of two technicians clicking at
+    once, exactly one changes a row; the other is told who has it."""
+    if not is_it_staff(user):
+        raise TicketError("Only IT staff can take tickets.")
+    now = now or timezone.now()
+    with transaction.atomic():
+        won = (
+            Ticket.objects.filter(
+                pk=ticket.pk, assignee__isnull=True, status__in=Ticket.OPEN_STATUSES
+            ).update(
+                assignee=user,
+                status=models.Case(
+                    models.When(status=S.NEW, then=models.Value(S.ASSIGNED)),
+                    default=models.F("status"),
+                ),
+                updated_at=now,
+            )
+            == 1
+        )
+        current = Ticket.objects.select_related("assignee").get(pk=ticket.pk)
+        if not won:
+            if current.assignee is not None:
+                raise ClaimLost(f"{_name(current.assignee)} already has {current.number}.")
+            raise TicketError(f"{current.number} is {current.get_status_display().lower()}.")
+        TicketEvent.objects.create(
+            ticket=current, at=now, actor=user, kind=TicketEvent.Kind.ASSIGNMENT, is_public=True,
+            new_value=_name(user), text=f"{_name(user)} is on it.",
+        )  # fmt: skip
+    return current
+
+
+def ticket_take_next(
+    *, user: User, queryset: models.QuerySet[Ticket], now: datetime | None = None
+) -> Ticket | None:
+    """Assign the most urgent unassigned ticket of a view to ``user``. Rows another technician
+    is taking at the same moment are skipped, so two people never get the same ticket."""
+    if not is_it_staff(user):
+        raise TicketError("Only IT staff can take tickets.")
+    now = now or timezone.now()
+    with transaction.atomic():
+        ticket = (
+            queryset.filter(assignee__isnull=True, status__in=Ticket.OPEN_STATUSES)
+            .order_by("queue_rank", "next_due_at", "id")
+            .select_for_update(skip_locked=True, of=("self",))
+            .first()
+        )
+        if ticket is None:
+            return None
+        return ticket_claim(ticket=ticket, user=user, now=now)
+
+
+def ticket_assign(
+    *,
+    ticket: Ticket,
+    actor: User,
+    assignee: User | None = None,
+    team: Team | None = None,
+    now: datetime | None = None,
+) -> Ticket:
+    """Hand a ticket to a person, a team, or both. Moving it to another team leaves it
+    unassigned there unless a person is named."""
+    if not is_it_staff(actor):
+        raise TicketError("Only IT staff can reassign tickets.")
+    if assignee is not None and not is_it_staff(assignee):
+        raise TicketError(f"{_name(assignee)} is not in IT and cannot take tickets.")
+    if assignee is None and team is None:
+        raise TicketError("Choose a person or a team.")
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = (
+            Ticket.objects.select_for_update().select_related("team", "assignee").get(pk=ticket.pk)
+        )
+        if not locked.is_open:
+            raise TicketError(f"{locked.number} is {locked.get_status_display().lower()}.")
+        fields = ["updated_at"]
+        if team is not None and team.pk != locked.team_id:
+            TicketEvent.objects.create(
+                ticket=locked, at=now, actor=actor, kind=TicketEvent.Kind.ASSIGNMENT,
+                is_public=True, old_value=locked.team.name, new_value=team.name,
+                text=f"Moved to {team.name}.",
+            )  # fmt: skip
+            locked.team = team
+            fields.append("team")
+            if assignee is None and locked.assignee_id is not None:
+                locked.assignee = None
+                fields.append("assignee")
+        if assignee is not None and assignee.pk != locked.assignee_id:
+            old = _name(locked.assignee) if locked.assignee else ""
+            TicketEvent.objects.create(
+                ticket=locked, at=now, actor=actor, kind=TicketEvent.Kind.ASSIGNMENT,
+                is_public=True, old_value=old, new_value=_name(assignee),
+                text=f"Assigned to {_name(assignee)}.",
+            )  # fmt: skip
+            locked.assignee = assignee
+            fields.append("assignee")
+            if locked.status == S.NEW:
+                locked.status = S.ASSIGNED
+                fields.append("status")
+        if len(fields) == 1:
+            raise TicketError("That is who has it already.")
+        locked.save(update_fields=fields)
+    ticket.refresh_from_db()
+    return ticket
+
+
+def ticket_resolve(
+    *, ticket: Ticket, actor: User, code: str, note: str = "", now: datetime | None = None
+) -> Ticket:
+    """Resolve with a resolution code; the note goes to the requester."""
+    if code not in Ticket.ResolutionCode.values:
+        raise TicketError("Choose how it was resolved.")
+    if code == Ticket.ResolutionCode.DUPLICATE:
+        raise TicketError("Link the ticket as a duplicate instead; that resolves it.")
+    with transaction.atomic():
+        ticket_set_status(ticket=ticket, actor=actor, status=S.RESOLVED, note=note, now=now)
+        Ticket.objects.filter(pk=ticket.pk).update(resolution_code=code)
+    ticket.refresh_from_db()
+    return ticket
+
+
+def ticket_link(
+    *,
+    ticket: Ticket,
+    other: Ticket,
+    actor: User,
+    duplicate: bool,
+    now: datetime | None = None,
+) -> Ticket:
+    """Link two tickets. As a duplicate, ``ticket`` is resolved and points to ``other``."""
+    if not is_it_staff(actor):
+        raise TicketError("Only IT staff can link tickets.")
+    if other.pk == ticket.pk:
+        raise TicketError("A ticket cannot be linked to itself.")
+    if duplicate and other.duplicate_of_id == ticket.pk:
+        raise TicketError(f"{other.number} is already a duplicate of this ticket.")
+    now = now or timezone.now()
+    with transaction.atomic():
+        if duplicate:
+            ticket_set_status(
+                ticket=ticket, actor=actor, status=S.RESOLVED, now=now,
+                note=f"Duplicate of {other.number}: follow that ticket for updates.",
+            )  # fmt: skip
+            Ticket.objects.filter(pk=ticket.pk).update(
+                duplicate_of=other, resolution_code=Ticket.ResolutionCode.DUPLICATE
+            )
+            TicketEvent.objects.create(
+                ticket=other, at=now, actor=actor, kind=TicketEvent.Kind.COMMENT,
+                is_public=False, text=f"{ticket.number} was closed as a duplicate of this one.",
+            )  # fmt: skip
+        else:
+            ticket.related.add(other)
+            for one, two in ((ticket, other), (other, ticket)):
+                TicketEvent.objects.create(
+                    ticket=one, at=now, actor=actor, kind=TicketEvent.Kind.INTERNAL_NOTE,
+                    text=f"Linked as related to {two.number}.",
+                )  # fmt: skip
+    ticket.refresh_from_db()
+    return ticket
+
+
+def record_view(*, ticket: Ticket, user: User, now: datetime | None = None) -> None:
+    """Every read of a ticket by IT staff goes on the audit trail."""
+    if is_it_staff(user):
+        TicketEvent.objects.create(
+            ticket=ticket, at=now or timezone.now(), actor=user, kind=TicketEvent.Kind.VIEWED
+        )

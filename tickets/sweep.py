@@ -90,12 +90,14 @@ def _claim(claim: Claim, now: datetime) -> list[int]:
     subquery, params = due.query.sql_with_params()
     table = connection.ops.quote_name(Ticket._meta.db_table)
     mark = connection.ops.quote_name(claim.mark_field)
+    updated = connection.ops.quote_name("updated_at")
+    # updated_at moves too: the live queue notices the change of state.
     sql = (
-        f"UPDATE {table} SET {mark} = %s "  # noqa: S608 (identifiers from the model, values bound)
+        f"UPDATE {table} SET {mark} = %s, {updated} = %s "  # noqa: S608 (identifiers from the model)
         f"WHERE id IN ({subquery}) AND {mark} IS NULL RETURNING id"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [now, *params])
+        cursor.execute(sql, [now, now, *params])
         return sorted(row[0] for row in cursor.fetchall())
 
 

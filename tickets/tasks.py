@@ -37,3 +37,9 @@ def deliver_page(self: Any, page_id: int) -> str:
         # Backoff 2, 4, 8... seconds: a gateway hiccup should not hold a P1 page for long.
         raise self.retry(countdown=min(2 ** (self.request.retries + 1), 60))
     return outcome
+
+
+@shared_task(acks_late=True, autoretry_for=RETRYABLE, retry_backoff=True, max_retries=5)
+def notify_requester_of_reply(event_id: int) -> int:
+    """Tell the requester IT replied. Never for internal notes."""
+    return notifications.send_reply_notice(event_id)

@@ -1,14 +1,22 @@
 from django.urls import path
 
-from tickets import paging_views, views
+from tickets import paging_views, queue_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("file/", views.file_ticket, name="file_ticket"),
     path("tickets/mine/", views.my_tickets, name="my_tickets"),
-    path("tickets/open/", views.open_tickets, name="open_tickets"),
     path("tickets/<int:pk>/", views.ticket_detail, name="ticket_detail"),
     path("tickets/<int:pk>/filed/", views.ticket_filed, name="ticket_filed"),
+    path("queue/", queue_views.queue_page, name="queue"),
+    path("queue/rows/", queue_views.queue_fragment, name="queue_fragment"),
+    path("queue/take-next/", queue_views.take_next, name="take_next"),
+    path("tickets/<int:pk>/claim/", queue_views.claim, name="claim"),
+    path("tickets/<int:pk>/status/", views.change_status, name="change_status"),
+    path("tickets/<int:pk>/assign/", views.assign, name="assign"),
+    path("tickets/<int:pk>/priority/", views.change_priority, name="change_priority"),
+    path("tickets/<int:pk>/resolve/", views.resolve, name="resolve"),
+    path("tickets/<int:pk>/link/", views.link, name="link"),
     path("tickets/<int:pk>/page/", paging_views.page_on_call, name="page_on_call"),
     path(
         "tickets/<int:pk>/acknowledge/",

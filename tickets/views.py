@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -13,12 +18,32 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from departments.models import Location
 from departments.roles import is_it_staff
 from tickets import phi
-from tickets.forms import CommentForm, FileTicketForm
-from tickets.models import PageChain, Ticket
-from tickets.services import TicketError, ticket_comment, ticket_file
+from tickets.forms import (
+    AssignForm,
+    CommentForm,
+    FileTicketForm,
+    LinkForm,
+    PriorityForm,
+    ReplyForm,
+    ResolveForm,
+    StatusForm,
+)
+from tickets.models import PageChain, Ticket, TicketEvent
+from tickets.queue import ticket_pk_from_number
+from tickets.services import (
+    TRANSITIONS,
+    TicketError,
+    record_view,
+    ticket_assign,
+    ticket_change_priority,
+    ticket_comment,
+    ticket_file,
+    ticket_link,
+    ticket_resolve,
+    ticket_set_status,
+)
 
 MY_TICKETS_PAGE_SIZE = 50
-OPEN_TICKETS_PAGE_SIZE = 100
 
 
 def signed_in(request: HttpRequest) -> User:
@@ -38,7 +63,7 @@ def get_ticket_for(user: User, pk: int) -> Ticket:
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     if is_it_staff(request.user):
-        return redirect("open_tickets")
+        return redirect("queue")
     return redirect("file_ticket")
 
 
@@ -127,55 +152,175 @@ def my_tickets(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
-@require_GET
-def open_tickets(request: HttpRequest) -> HttpResponse:
-    """IT's list of open tickets, most urgent first."""
-    if not is_it_staff(request.user):
-        return redirect("my_tickets")
-    tickets = (
+RELATED_WINDOW = timedelta(hours=12)
+RELATED_COLUMNS = ("pk", "title", "priority", "status", "created_at", "location__name",
+                   "location__code", "location__kind")  # fmt: skip
+
+
+def _related_open(ticket: Ticket) -> list[Ticket]:
+    """Other open tickets from the same unit lately: the duplicates worth a look."""
+    return list(
         Ticket.objects.open()
-        .select_related("department", "location", "category", "assignee", "team")
-        .order_by("priority", "created_at")
-    )
-    return render(
-        request, "tickets/open_tickets.html", {"tickets": tickets[:OPEN_TICKETS_PAGE_SIZE]}
+        .filter(
+            Q(location_id=ticket.location_id) | Q(department_id=ticket.department_id),
+            created_at__gte=ticket.created_at - RELATED_WINDOW,
+        )
+        .exclude(pk=ticket.pk)
+        .select_related("location")
+        .only(*RELATED_COLUMNS)
+        .order_by("-created_at")[:8]
     )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    ticket = get_ticket_for(signed_in(request), pk)
-    staff = is_it_staff(request.user)
-    form = CommentForm(request.POST or None)
+    """The ticket page. For the requester: the public timeline and a comment box. For IT: the
+    workspace, with every action, the full timeline and the reply box that says who sees it."""
+    user = signed_in(request)
+    ticket = get_ticket_for(user, pk)
+    staff = is_it_staff(user)
+    form: forms.Form = (ReplyForm if staff else CommentForm)(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        internal = staff and form.cleaned_data.get("visibility") == "internal"
         try:
-            ticket_comment(ticket=ticket, author=signed_in(request), text=form.cleaned_data["text"])
+            ticket_comment(
+                ticket=ticket, author=user, text=form.cleaned_data["text"], internal=internal
+            )
         except TicketError as error:
             form.add_error("text", str(error))
         else:
-            messages.success(request, "Your comment was added.")
+            if internal:
+                messages.success(request, "Internal note added; only IT sees it.")
+            elif staff:
+                messages.success(request, "Reply sent to the requester.")
+            else:
+                messages.success(request, "Your comment was added.")
             return redirect(ticket)
-    events = ticket.events.select_related("actor").order_by("at", "pk")
+    if request.method == "GET":
+        record_view(ticket=ticket, user=user)
+    events = (
+        ticket.events.exclude(kind=TicketEvent.Kind.VIEWED)
+        .select_related("actor")
+        .order_by("at", "pk")
+    )
     if not staff:
         events = events.filter(is_public=True)
-    return render(
-        request,
-        "tickets/detail.html",
-        {
-            "ticket": ticket,
-            "events": events,
-            "form": form,
-            "staff_view": staff,
-            "clocks": ticket.sla_clocks(timezone.now()),
-            "active_chain": ticket.page_chains.filter(status=PageChain.Status.ACTIVE)
+    context: dict[str, Any] = {
+        "ticket": ticket,
+        "events": events,
+        "form": form,
+        "staff_view": staff,
+        "clocks": ticket.sla_clocks(timezone.now()),
+    }
+    if staff:
+        context.update(
+            active_chain=ticket.page_chains.filter(status=PageChain.Status.ACTIVE)
             .select_related("team")
-            .first()
-            if staff
-            else None,
-        },
-    )
+            .first(),
+            related=_related_open(ticket),
+            status_form=StatusForm(prefix="status"),
+            assign_form=AssignForm(prefix="assign"),
+            priority_form=PriorityForm(prefix="priority", initial={"priority": ticket.priority}),
+            resolve_form=ResolveForm(prefix="resolve"),
+            link_form=LinkForm(prefix="link"),
+            allowed_statuses=[
+                (status, Ticket.Status(status).label)
+                for status in sorted(TRANSITIONS.get(ticket.status, ()))
+                if status != Ticket.Status.RESOLVED
+            ],
+        )
+    return render(request, "tickets/detail.html", context)
+
+
+def _ticket_action(
+    request: HttpRequest,
+    pk: int,
+    form_class: type[forms.Form],
+    prefix: str,
+    act: Callable[[Ticket, User, dict[str, Any]], str],
+    *,
+    staff_only: bool = True,
+) -> HttpResponse:
+    """Run one workspace action, validated, refused with its reason in words."""
+    user = signed_in(request)
+    ticket = get_ticket_for(user, pk)
+    if staff_only and not is_it_staff(user):
+        raise Http404
+    form = form_class(request.POST, prefix=prefix)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, str(error))
+        return redirect(ticket)
+    try:
+        done = act(ticket, user, form.cleaned_data)
+    except TicketError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, done)
+    return redirect(ticket)
+
+
+@login_required
+@require_POST
+def change_status(request: HttpRequest, pk: int) -> HttpResponse:
+    def act(ticket: Ticket, user: User, data: dict[str, Any]) -> str:
+        ticket_set_status(ticket=ticket, actor=user, status=data["status"], note=data["note"])
+        return f"{ticket.number} is now {ticket.get_status_display().lower()}."
+
+    # A requester may reopen or cancel their own ticket; ticket_set_status holds that rule.
+    return _ticket_action(request, pk, StatusForm, "status", act, staff_only=False)
+
+
+@login_required
+@require_POST
+def assign(request: HttpRequest, pk: int) -> HttpResponse:
+    def act(ticket: Ticket, user: User, data: dict[str, Any]) -> str:
+        ticket_assign(ticket=ticket, actor=user, assignee=data["assignee"], team=data["team"])
+        who = ticket.assignee.get_full_name() if ticket.assignee else ticket.team.name
+        return f"{ticket.number} is with {who}."
+
+    return _ticket_action(request, pk, AssignForm, "assign", act)
+
+
+@login_required
+@require_POST
+def change_priority(request: HttpRequest, pk: int) -> HttpResponse:
+    def act(ticket: Ticket, user: User, data: dict[str, Any]) -> str:
+        ticket_change_priority(
+            ticket=ticket, actor=user, priority=data["priority"], reason=data["reason"]
+        )
+        return f"{ticket.number} is now {ticket.priority_label}; deadlines recomputed."
+
+    return _ticket_action(request, pk, PriorityForm, "priority", act)
+
+
+@login_required
+@require_POST
+def resolve(request: HttpRequest, pk: int) -> HttpResponse:
+    def act(ticket: Ticket, user: User, data: dict[str, Any]) -> str:
+        ticket_resolve(ticket=ticket, actor=user, code=data["code"], note=data["note"])
+        return f"{ticket.number} is resolved. The requester can reopen it if it comes back."
+
+    return _ticket_action(request, pk, ResolveForm, "resolve", act)
+
+
+@login_required
+@require_POST
+def link(request: HttpRequest, pk: int) -> HttpResponse:
+    def act(ticket: Ticket, user: User, data: dict[str, Any]) -> str:
+        other_pk = ticket_pk_from_number(data["other"])
+        other = Ticket.objects.filter(pk=other_pk).first() if other_pk is not None else None
+        if other is None:
+            raise TicketError(f"There is no ticket {data['other'].strip()[:20]}.")
+        duplicate = data["kind"] == "duplicate"
+        ticket_link(ticket=ticket, other=other, actor=user, duplicate=duplicate)
+        if duplicate:
+            return f"{ticket.number} is resolved as a duplicate of {other.number}."
+        return f"{ticket.number} and {other.number} are linked."
+
+    return _ticket_action(request, pk, LinkForm, "link", act)
 
 
 @login_required

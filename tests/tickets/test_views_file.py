@@ -171,7 +171,7 @@ def test_script_in_summary_is_escaped_everywhere(client, nurse_ed, tech):
         assert "<b>bold</b>" not in body
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in client.get(pages[1]).content.decode()
     client.force_login(tech)
-    body = client.get(reverse("open_tickets")).content.decode()
+    body = client.get(reverse("queue")).content.decode()
     assert "<script>alert(1)</script>" not in body
     assert "&lt;script&gt;" in body
 

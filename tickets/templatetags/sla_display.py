@@ -52,3 +52,11 @@ def time_left(due: datetime | None) -> str:
 def duration_words(seconds: float | None) -> str:
     """ "4 min", "1 h 20 min"."""
     return "" if seconds is None else _span(seconds)
+
+
+@register.filter
+def age(since: datetime | None) -> str:
+    """How long ago, short: "12 min", "3 h 5 min", "2 d 4 h"."""
+    if since is None:
+        return ""
+    return _span((timezone.now() - since).total_seconds())
