@@ -8,6 +8,7 @@ import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import kombu.pools
 import pytest
 from django.apps import apps
 from django.conf import settings
@@ -116,6 +117,8 @@ def celery_broker(url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         app.conf.update(saved)
         app._pool = None
         app.amqp._producer_pool = None
+        # kombu shares pools per broker URL; the closed one must not be handed out again.
+        kombu.pools.reset()
 
 
 @pytest.fixture

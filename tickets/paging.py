@@ -289,7 +289,9 @@ def acknowledge(*, chain_id: int, user: User, via: str, now: datetime | None = N
     now = now or timezone.now()
     with transaction.atomic():
         chain = (
-            PageChain.objects.select_for_update().select_related("acknowledged_by").get(pk=chain_id)
+            PageChain.objects.select_for_update(of=("self",))
+            .select_related("acknowledged_by")
+            .get(pk=chain_id)
         )
         if chain.status != PageChain.Status.ACTIVE:
             if chain.status == PageChain.Status.ACKNOWLEDGED and chain.acknowledged_by:
