@@ -1,6 +1,12 @@
-from django.contrib import admin
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
 
 from departments.models import (
+    ApiToken,
     BusinessCalendar,
     BusinessHours,
     Department,
@@ -102,3 +108,34 @@ class EscalationPolicyAdmin(admin.ModelAdmin[EscalationPolicy]):
     list_display = ["team", "repeat_count"]
     list_select_related = ["team"]
     inlines = [EscalationStepInline]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
+    """Admins make tokens for integrations here. The token is shown once, right after saving;
+    only its hash is kept."""
+
+    list_display = ["name", "user", "hint", "created_at", "last_used_at", "revoked_at"]
+    list_select_related = ["user"]
+    list_filter = ["revoked_at"]
+    search_fields = ["name", "user__username"]
+    autocomplete_fields = ["user"]
+    fields = ["user", "name", "hint", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = ["hint", "created_at", "last_used_at"]
+    actions = ["revoke"]
+
+    def save_model(self, request: HttpRequest, obj: ApiToken, form: Any, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        token, raw = ApiToken.issue(user=obj.user, name=obj.name)
+        obj.pk = token.pk
+        obj.key_hash, obj.hint, obj.created_at = token.key_hash, token.hint, token.created_at
+        messages.warning(
+            request, f"The token for {obj.name} is {raw} . Copy it now: it will not be shown again."
+        )
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        messages.success(request, f"Revoked {count} token(s).")

@@ -63,7 +63,7 @@ TEAMS = [
     ("security", "Information Security", "security@lakeside.example", "x4370"),
 ]
 
-GROUPS = ["requester", "technician", "manager", "admin"]
+GROUPS = ["requester", "technician", "manager", "admin", "integration"]
 
 
 def seed_organisation(apps: StateApps, schema_editor: Any = None) -> None:
@@ -135,3 +135,9 @@ def seed_escalation_policies(apps: StateApps, schema_editor: Any = None) -> None
                 )
                 for position, (target, repage, wait) in enumerate(LADDER)
             )  # fmt: skip
+
+
+def seed_groups(apps: StateApps, schema_editor: Any = None) -> None:
+    Group = apps.get_model("auth", "Group")
+    for name in GROUPS:
+        Group.objects.get_or_create(name=name)

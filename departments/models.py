@@ -3,6 +3,8 @@ calendars and the people who work in them ("who, where, when")."""
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from datetime import time
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -370,3 +372,46 @@ class EscalationStep(models.Model):
             raise ValidationError("Name a person for 'a named person', and only then.")
         if self.wait_minutes < 1:
             raise ValidationError("Wait at least one minute before the next step.")
+
+
+class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
+    def active(self) -> ApiTokenQuerySet:
+        return self.filter(revoked_at__isnull=True, user__is_active=True)
+
+
+class ApiToken(models.Model):
+    """A token for an integration (a monitoring system, a script, a phone app). Only a hash is
+    stored; the token itself is shown once, when it is made. It acts as its user, with exactly
+    that user's role and scope."""
+
+    PREFIX = "hd_"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=80, help_text="What uses it, e.g. 'SolarWinds alerts'.")
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    hint = models.CharField(max_length=12, editable=False, help_text="The token's first letters.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "API token"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.hint}...)"
+
+    @staticmethod
+    def hash(raw: str) -> str:
+        return hashlib.sha256(raw.encode()).hexdigest()
+
+    @classmethod
+    def issue(cls, *, user: Any, name: str) -> tuple[ApiToken, str]:
+        """Make a token; returns the row and the raw token, which is never stored."""
+        raw = cls.PREFIX + secrets.token_urlsafe(32)
+        token = cls.objects.create(user=user, name=name, key_hash=cls.hash(raw), hint=raw[:8])
+        return token, raw

@@ -12,6 +12,8 @@ class Role(StrEnum):
     TECHNICIAN = "technician"
     MANAGER = "manager"
     ADMIN = "admin"
+    # A machine account: a monitoring system or another application filing tickets.
+    INTEGRATION = "integration"
 
 
 IT_ROLES = frozenset({Role.TECHNICIAN, Role.MANAGER, Role.ADMIN})
@@ -36,3 +38,7 @@ def is_it_staff(user: AbstractBaseUser | AnonymousUser) -> bool:
 
 def is_manager(user: AbstractBaseUser | AnonymousUser) -> bool:
     return bool(role_names(user) & {Role.MANAGER, Role.ADMIN})
+
+
+def is_integration(user: AbstractBaseUser | AnonymousUser) -> bool:
+    return Role.INTEGRATION in role_names(user)

@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "helpdesk",
     "departments",
     "tickets",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -347,15 +348,32 @@ if HELPDESK_PAGING["WEBHOOK_URL"] and not HELPDESK_PAGING["WEBHOOK_SECRET"]:
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "helpdesk.api_auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_THROTTLE_CLASSES": ["helpdesk.api_auth.TokenRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"token": env_str("HELPDESK_API_TOKEN_RATE", "600/minute")},
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Hospital IT Help Desk API",
+    "DESCRIPTION": (
+        "Tickets, SLA clocks and on-call paging for hospital IT. Authenticate with the browser "
+        "session or an API token (Authorization: Bearer hd_...). A token acts as its user: a "
+        "requester's token sees that requester's tickets only."
+    ),
     "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "ENUM_NAME_OVERRIDES": {
+        "TicketStatusEnum": "tickets.models.TicketStatus",
+        "PageChainStatusEnum": "tickets.models.PageChain.Status",
+        "ResolutionCodeEnum": "tickets.models.Ticket.ResolutionCode",
+    },
+    "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

@@ -12,6 +12,9 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/", include("departments.urls")),
     path("admin/", admin.site.urls),
+    path("reports/", include("reports.urls")),
+    path("api/", include("tickets.api_urls")),
     path("", include("tickets.urls")),
 ]

@@ -584,6 +584,7 @@ class TicketEvent(models.Model):
         PAGE_UNANSWERED = "page_unanswered", "Page unanswered"
         ACK = "ack", "Acknowledged"
         VIEWED = "viewed", "Viewed"
+        EDITED = "edited", "Details changed"
 
     ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="events")
     at = models.DateTimeField(default=timezone.now)

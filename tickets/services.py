@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -336,7 +337,11 @@ def ticket_change_priority(
     if not reason:
         raise TicketError("Give a reason for changing the priority; it goes on the record.")
     with transaction.atomic():
-        locked = Ticket.objects.select_for_update().select_related("department").get(pk=ticket.pk)
+        locked = (
+            Ticket.objects.select_for_update(of=("self",))
+            .select_related("department")
+            .get(pk=ticket.pk)
+        )
         old = locked.priority
         if priority == old:
             raise TicketError(f"{locked.number} is already P{priority}.")
@@ -443,7 +448,9 @@ def ticket_assign(
     now = now or timezone.now()
     with transaction.atomic():
         locked = (
-            Ticket.objects.select_for_update().select_related("team", "assignee").get(pk=ticket.pk)
+            Ticket.objects.select_for_update(of=("self",))
+            .select_related("team", "assignee")
+            .get(pk=ticket.pk)
         )
         if not locked.is_open:
             raise TicketError(f"{locked.number} is {locked.get_status_display().lower()}.")
@@ -539,3 +546,46 @@ def record_view(*, ticket: Ticket, user: User, now: datetime | None = None) -> N
         TicketEvent.objects.create(
             ticket=ticket, at=now or timezone.now(), actor=user, kind=TicketEvent.Kind.VIEWED
         )
+
+
+# What each role may edit directly; everything else has its own action (claim, transition...).
+REQUESTER_EDITABLE = frozenset({"callback"})
+STAFF_EDITABLE = frozenset({"title", "callback", "category"})
+
+
+def ticket_edit(
+    *, ticket: Ticket, actor: User, changes: dict[str, Any], now: datetime | None = None
+) -> Ticket:
+    """Correct a ticket's details. A requester may change the callback number of their own
+    ticket; IT may also fix the title and the category."""
+    allowed = STAFF_EDITABLE if is_it_staff(actor) else REQUESTER_EDITABLE
+    refused = sorted(set(changes) - allowed)
+    if refused:
+        raise TicketError(f"You cannot change {', '.join(refused)} here.")
+    if not is_it_staff(actor) and ticket.requester_id != actor.pk:
+        raise TicketError("Only the requester or IT can change this ticket.")
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = (
+            Ticket.objects.select_for_update(of=("self",))
+            .select_related("category")
+            .get(pk=ticket.pk)
+        )
+        fields = ["updated_at"]
+        for name, value in changes.items():
+            old = getattr(locked, name)
+            if old == value:
+                continue
+            setattr(locked, name, value.strip() if isinstance(value, str) else value)
+            fields.append(name)
+            TicketEvent.objects.create(
+                ticket=locked, at=now, actor=actor, kind=TicketEvent.Kind.EDITED,
+                is_public=True, old_value=str(old)[:120], new_value=str(value)[:120],
+                text=f"Changed the {name}.",
+            )  # fmt: skip
+        if "title" in fields and text_has_phi(locked.title) and not locked.phi_suspected:
+            locked.phi_suspected = True
+            fields.append("phi_suspected")
+        locked.save(update_fields=fields)
+    ticket.refresh_from_db()
+    return ticket

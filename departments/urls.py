@@ -1,0 +1,8 @@
+from django.urls import path
+
+from departments import views
+
+urlpatterns = [
+    path("", views.account, name="account"),
+    path("tokens/<int:pk>/revoke/", views.revoke_token, name="revoke_token"),
+]

@@ -1,0 +1,575 @@
+"""The REST API: the same product as the pages, for integrations, monitoring systems and
+phone apps. Views validate input and call tickets/services.py; scope comes from the same
+helpers as the pages (out of scope is 404), roles from departments/roles.py (403 where the
+role lacks the action)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db.models import Count, QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.filters import OrderingFilter
+from rest_framework.pagination import CursorPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from departments.models import Department, Location, Team
+from departments.roles import is_integration, is_it_staff
+from tickets import paging, queue
+from tickets.api_serializers import (
+    AssignSerializer,
+    CategorySerializer,
+    DepartmentSerializer,
+    ErrorSerializer,
+    EventSerializer,
+    LinkSerializer,
+    LocationSerializer,
+    OnCallSerializer,
+    PageChainSerializer,
+    PrioritySerializer,
+    ResolveSerializer,
+    TakeNextSerializer,
+    TeamSerializer,
+    TextSerializer,
+    TicketCreateSerializer,
+    TicketSerializer,
+    TicketUpdateSerializer,
+    TransitionSerializer,
+)
+from tickets.models import Category, PageChain, Ticket, TicketEvent
+from tickets.priority import Scope
+from tickets.services import (
+    ClaimLost,
+    TicketError,
+    ticket_assign,
+    ticket_change_priority,
+    ticket_claim,
+    ticket_comment,
+    ticket_edit,
+    ticket_file,
+    ticket_link,
+    ticket_resolve,
+    ticket_set_status,
+    ticket_take_next,
+)
+
+ERRORS = {
+    400: ErrorSerializer,
+    401: ErrorSerializer,
+    403: ErrorSerializer,
+    404: ErrorSerializer,
+    409: ErrorSerializer,
+    429: ErrorSerializer,
+}
+
+
+def errors(*codes: int) -> dict[int, Any]:
+    return {code: ERRORS[code] for code in (401, 429, *codes)}
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The ticket changed meanwhile."
+
+
+def refused(error: TicketError) -> exceptions.APIException:
+    if isinstance(error, ClaimLost):
+        return Conflict(str(error))
+    return exceptions.ValidationError({"detail": str(error)})
+
+
+def signed(request: Request) -> User:
+    """The authenticated user (every endpoint requires one)."""
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def require_it(user: Any) -> User:
+    if not is_it_staff(user):
+        raise exceptions.PermissionDenied("This needs an IT staff account.")
+    assert isinstance(user, User)
+    return user
+
+
+class TicketCursor(CursorPagination):
+    page_size = 50
+    max_page_size = 200
+    page_size_query_param = "page_size"
+    ordering = "-created_at"
+
+
+class QueueOrdering(OrderingFilter):
+    """Explicit orderings; ``queue`` is the technicians' queue order (P1 first, then time to
+    breach)."""
+
+    def get_ordering(self, request: Request, queryset: QuerySet[Any], view: Any) -> Any:
+        if request.query_params.get(self.ordering_param) == "queue":
+            return list(queue.QUEUE_ORDER)
+        return super().get_ordering(request, queryset, view)
+
+
+class TicketQueueFilter(queue.QueueFilter):
+    """The queue's filters, plus the open/closed switch an API list needs."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("now", timezone.now())
+        super().__init__(*args, **kwargs)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List tickets in scope",
+        description="Requesters see their own tickets; IT staff see all. Filters are the queue's.",
+        parameters=[
+            OpenApiParameter(
+                "open_only", OpenApiTypes.BOOL, description="Only open tickets (default true)."
+            )
+        ],
+        responses={200: TicketSerializer(many=True), **errors(400)},
+    ),
+    retrieve=extend_schema(summary="One ticket", responses={200: TicketSerializer, **errors(404)}),
+)
+class TicketViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet[Ticket],
+):
+    serializer_class = TicketSerializer
+    pagination_class = TicketCursor
+    filter_backends = [DjangoFilterBackend, QueueOrdering]
+    filterset_class = TicketQueueFilter
+    ordering_fields = ["created_at", "updated_at", "priority", "next_due_at"]
+
+    def get_queryset(self) -> QuerySet[Ticket]:
+        tickets = Ticket.objects.for_user(self.request.user).select_related(
+            "department", "location", "category", "team", "requester", "assignee"
+        )
+        if self.action == "list" and self.request.query_params.get("open_only", "true") in (
+            "true",
+            "1",
+            "",
+        ):
+            tickets = tickets.open()
+        return tickets
+
+    def _ticket(self) -> Ticket:
+        return get_object_or_404(Ticket.objects.for_user(self.request.user), pk=self.kwargs["pk"])
+
+    def _answer(self, ticket: Ticket, code: int = status.HTTP_200_OK) -> Response:
+        fresh = (
+            self.get_queryset()
+            .model.objects.select_related(
+                "department", "location", "category", "team", "requester", "assignee"
+            )
+            .get(pk=ticket.pk)
+        )
+        return Response(TicketSerializer(fresh).data, status=code)
+
+    @extend_schema(
+        summary="File a ticket",
+        description=(
+            "Department and priority are derived exactly as for the filing form: the department "
+            "is the location's, and the ED/OR rule escalates. Send an Idempotency-Key header to "
+            "make retries safe: the same key returns the same ticket (200) instead of a second "
+            "one. Machine accounts may name a department instead of a location."
+        ),
+        parameters=[OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER)],
+        request=TicketCreateSerializer,
+        responses={201: TicketSerializer, 200: TicketSerializer, **errors(400, 403)},
+    )
+    def create(self, request: Request) -> Response:
+        data = TicketCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        location: Location | None = values.get("location")
+        department: Department | None = values.get("department")
+        if department is not None:
+            if not is_integration(request.user):
+                raise exceptions.ValidationError(
+                    {"department": ["People file for a location; only machine accounts may "
+                                    "name a department."]}
+                )  # fmt: skip
+            if location is None:
+                location = department.locations.filter(
+                    kind=Location.Kind.UNIT, is_active=True
+                ).first()
+                if location is None:
+                    raise exceptions.ValidationError(
+                        {"department": ["This department has no unit to file for."]}
+                    )
+            elif location.department_id != department.pk:
+                raise exceptions.ValidationError(
+                    {"location": ["This location is not in that department."]}
+                )
+        if location is None:
+            raise exceptions.ValidationError({"location": ["Say where the problem is."]})
+        key = request.headers.get("Idempotency-Key", "").strip()
+        if len(key) > 56:
+            raise exceptions.ValidationError({"detail": "Idempotency-Key is too long (56 max)."})
+        user = request.user
+        assert isinstance(user, User)
+        filing = ticket_file(
+            requester=user,
+            location=location,
+            category=values["category"],
+            title=values["title"],
+            callback=values["callback"],
+            care_delayed=values["care_delayed"],
+            scope=Scope(values["scope"]),
+            workaround=values["workaround"],
+            description=values["description"],
+            idempotency_key=f"api:{key}" if key else None,
+        )
+        return self._answer(
+            filing.ticket, status.HTTP_201_CREATED if filing.created else status.HTTP_200_OK
+        )
+
+    @extend_schema(
+        summary="Change details",
+        description="Requesters may change the callback; IT may also change title and category. "
+        "Anything else is refused with 400 and changes nothing: status, priority, assignment "
+        "and links have their own actions.",
+        request=TicketUpdateSerializer,
+        responses={200: TicketSerializer, **errors(400, 404)},
+    )
+    def partial_update(self, request: Request, pk: str) -> Response:
+        ticket = self._ticket()
+        editable = set(TicketUpdateSerializer().fields)
+        unknown = sorted(set(request.data) - editable)
+        if unknown:
+            raise exceptions.ValidationError(
+                {"detail": f"These fields cannot be changed here: {', '.join(unknown)}."}
+            )
+        data = TicketUpdateSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        try:
+            ticket_edit(ticket=ticket, actor=signed(request), changes=dict(data.validated_data))
+        except TicketError as error:
+            raise refused(error) from None
+        return self._answer(ticket)
+
+    @extend_schema(
+        summary="The ticket's timeline",
+        description="Requesters see the public timeline; IT also sees internal notes and audit.",
+        responses={200: EventSerializer(many=True), **errors(404)},
+    )
+    @action(detail=True, methods=["get"])
+    def timeline(self, request: Request, pk: str) -> Response:
+        ticket = self._ticket()
+        events = ticket.events.exclude(kind=TicketEvent.Kind.VIEWED).select_related("actor")
+        if not is_it_staff(request.user):
+            events = events.filter(is_public=True)
+        return Response(EventSerializer(events.order_by("at", "pk"), many=True).data)
+
+    def _act(self, request: Request, run: Any) -> Response:
+        ticket = self._ticket()
+        user = require_it(request.user)
+        try:
+            run(ticket, user)
+        except TicketError as error:
+            raise refused(error) from None
+        return self._answer(ticket)
+
+    @extend_schema(
+        summary="Claim an unassigned ticket",
+        request=None,
+        responses={200: TicketSerializer, **errors(400, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"])
+    def claim(self, request: Request, pk: str) -> Response:
+        return self._act(request, lambda ticket, user: ticket_claim(ticket=ticket, user=user))
+
+    @extend_schema(
+        summary="Take the most urgent unassigned ticket",
+        request=TakeNextSerializer,
+        responses={200: TicketSerializer, 204: None, **errors(400, 403)},
+    )
+    @action(detail=False, methods=["post"], url_path="take-next")
+    def take_next(self, request: Request) -> Response:
+        user = require_it(request.user)
+        data = TakeNextSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        view = queue.SavedView(data.validated_data.get("view", "all"))
+        scope = Ticket.objects.filter(queue.view_q(view, user, timezone.now()))
+        ticket = ticket_take_next(user=user, queryset=scope)
+        if ticket is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return self._answer(ticket)
+
+    @extend_schema(
+        summary="Assign to a person or a team",
+        request=AssignSerializer,
+        responses={200: TicketSerializer, **errors(400, 403, 404)},
+    )
+    @action(detail=True, methods=["post"])
+    def assign(self, request: Request, pk: str) -> Response:
+        data = AssignSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        username = data.validated_data.get("assignee")
+        assignee = None
+        if username:
+            assignee = User.objects.filter(username=username, is_active=True).first()
+            if assignee is None:
+                raise exceptions.ValidationError({"assignee": ["No such person."]})
+        team: Team | None = data.validated_data.get("team")
+        return self._act(
+            request,
+            lambda ticket, user: ticket_assign(
+                ticket=ticket, actor=user, assignee=assignee, team=team
+            ),
+        )
+
+    @extend_schema(
+        summary="Reply to the requester",
+        description="The requester sees it and is told by email. Requesters may reply too.",
+        request=TextSerializer,
+        responses={200: TicketSerializer, **errors(400, 404)},
+    )
+    @action(detail=True, methods=["post"])
+    def reply(self, request: Request, pk: str) -> Response:
+        ticket = self._ticket()
+        data = TextSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            ticket_comment(ticket=ticket, author=signed(request), text=data.validated_data["text"])
+        except TicketError as error:
+            raise refused(error) from None
+        return self._answer(ticket)
+
+    @extend_schema(
+        summary="Add an internal note (IT only)",
+        request=TextSerializer,
+        responses={200: TicketSerializer, **errors(400, 403, 404)},
+    )
+    @action(detail=True, methods=["post"], url_path="internal-note")
+    def internal_note(self, request: Request, pk: str) -> Response:
+        data = TextSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return self._act(
+            request,
+            lambda ticket, user: ticket_comment(
+                ticket=ticket, author=user, text=data.validated_data["text"], internal=True
+            ),
+        )
+
+    @extend_schema(
+        summary="Move along the allowed transitions",
+        description="Requesters may reopen their resolved ticket or cancel their open one.",
+        request=TransitionSerializer,
+        responses={200: TicketSerializer, **errors(400, 404)},
+    )
+    @action(detail=True, methods=["post"])
+    def transition(self, request: Request, pk: str) -> Response:
+        ticket = self._ticket()
+        data = TransitionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        try:
+            ticket_set_status(
+                ticket=ticket,
+                actor=signed(request),
+                status=values["status"],
+                note=values["note"],
+            )
+        except TicketError as error:
+            raise refused(error) from None
+        return self._answer(ticket)
+
+    @extend_schema(
+        summary="Resolve with a resolution code",
+        request=ResolveSerializer,
+        responses={200: TicketSerializer, **errors(400, 403, 404)},
+    )
+    @action(detail=True, methods=["post"])
+    def resolve(self, request: Request, pk: str) -> Response:
+        data = ResolveSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        return self._act(
+            request,
+            lambda ticket, user: ticket_resolve(
+                ticket=ticket, actor=user, code=values["code"], note=values["note"]
+            ),
+        )
+
+    @extend_schema(
+        summary="Reopen a resolved ticket",
+        request=None,
+        responses={200: TicketSerializer, **errors(400, 404)},
+    )
+    @action(detail=True, methods=["post"])
+    def reopen(self, request: Request, pk: str) -> Response:
+        ticket = self._ticket()
+        try:
+            ticket_set_status(
+                ticket=ticket, actor=signed(request), status=Ticket.Status.IN_PROGRESS
+            )
+        except TicketError as error:
+            raise refused(error) from None
+        return self._answer(ticket)
+
+    @extend_schema(
+        summary="Change the priority, with a reason",
+        request=PrioritySerializer,
+        responses={200: TicketSerializer, **errors(400, 403, 404)},
+    )
+    @action(detail=True, methods=["post"], url_path="change-priority")
+    def change_priority(self, request: Request, pk: str) -> Response:
+        data = PrioritySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        return self._act(
+            request,
+            lambda ticket, user: ticket_change_priority(
+                ticket=ticket, actor=user, priority=values["priority"], reason=values["reason"]
+            ),
+        )
+
+    @extend_schema(
+        summary="Link as a duplicate of, or related to, another ticket",
+        request=LinkSerializer,
+        responses={200: TicketSerializer, **errors(400, 403, 404)},
+    )
+    @action(detail=True, methods=["post"])
+    def link(self, request: Request, pk: str) -> Response:
+        data = LinkSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        other_pk = queue.ticket_pk_from_number(values["other"])
+        other = Ticket.objects.filter(pk=other_pk).first() if other_pk is not None else None
+        if other is None:
+            raise exceptions.ValidationError({"other": ["There is no such ticket."]})
+        return self._act(
+            request,
+            lambda ticket, user: ticket_link(
+                ticket=ticket, other=other, actor=user, duplicate=values["kind"] == "duplicate"
+            ),
+        )
+
+
+@extend_schema_view(
+    list=extend_schema(responses={200: DepartmentSerializer(many=True), **errors()})
+)
+class DepartmentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Department]):
+    serializer_class = DepartmentSerializer
+    queryset = Department.objects.filter(is_active=True).order_by("tier", "name")
+    pagination_class = None
+
+
+@extend_schema_view(list=extend_schema(responses={200: LocationSerializer(many=True), **errors()}))
+class LocationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Location]):
+    serializer_class = LocationSerializer
+    queryset = Location.objects.filter(is_active=True).select_related("department")
+    pagination_class = None
+    filterset_fields = ["kind"]
+
+
+@extend_schema_view(list=extend_schema(responses={200: CategorySerializer(many=True), **errors()}))
+class CategoryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Category]):
+    serializer_class = CategorySerializer
+    queryset = Category.objects.filter(is_active=True).select_related("parent", "team")
+    pagination_class = None
+
+
+@extend_schema_view(list=extend_schema(responses={200: TeamSerializer(many=True), **errors()}))
+class TeamViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Team]):
+    serializer_class = TeamSerializer
+    queryset = Team.objects.order_by("name")
+    pagination_class = None
+
+
+class OnCallView(APIView):
+    @extend_schema(summary="Who is on call now", responses={200: OnCallSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        now = timezone.now()
+        teams = (
+            Team.objects.select_related("rotation")
+            .prefetch_related("rotation__members", "rotation__overrides")
+            .order_by("name")
+        )
+        plans = [(team, paging.on_call(team, now)) for team in teams]
+        ids = {
+            user_id
+            for _team, current in plans
+            if current
+            for user_id in (current.primary, current.secondary)
+            if user_id
+        }
+        users = User.objects.select_related("profile").in_bulk(ids)
+
+        def who(user_id: int | None) -> dict[str, str] | None:
+            user = users.get(user_id) if user_id else None
+            if user is None:
+                return None
+            profile = getattr(user, "profile", None)
+            return {
+                "name": user.get_full_name() or user.username,
+                "pager": profile.pager if profile else "",
+                "callback": profile.callback if profile else "",
+            }
+
+        rows = [
+            {
+                "team": team.slug,
+                "team_name": team.name,
+                "team_phone": team.phone,
+                "primary": who(current.primary) if current else None,
+                "secondary": who(current.secondary) if current else None,
+                "until": current.shift_ends_at if current else None,
+            }
+            for team, current in plans
+        ]
+        return Response(OnCallSerializer(rows, many=True).data)
+
+
+class PageCursor(CursorPagination):
+    page_size = 50
+    ordering = "-started_at"
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Recent page chains (IT only)",
+        responses={200: PageChainSerializer(many=True), **errors(403)},
+    )
+)
+class PageChainViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[PageChain]):
+    serializer_class = PageChainSerializer
+    pagination_class = PageCursor
+    filterset_fields = ["status"]
+
+    queryset = PageChain.objects.none()
+
+    def get_queryset(self) -> QuerySet[PageChain]:
+        if getattr(self, "swagger_fake_view", False):
+            return PageChain.objects.none()
+        if not is_it_staff(self.request.user):
+            raise exceptions.PermissionDenied("Pages are for IT staff.")
+        return PageChain.objects.select_related("ticket", "team", "acknowledged_by").annotate(
+            page_count=Count("pages")
+        )
+
+    @extend_schema(
+        summary="Acknowledge: stop the escalation",
+        request=None,
+        responses={200: PageChainSerializer, **errors(403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request: Request, pk: str) -> Response:
+        user = require_it(request.user)
+        chain = get_object_or_404(PageChain, pk=pk)
+        try:
+            paging.acknowledge(chain_id=chain.pk, user=user, via="api")
+        except paging.PagingError as error:
+            raise Conflict(str(error)) from None
+        return Response(PageChainSerializer(self.get_queryset().get(pk=chain.pk)).data)
