@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from helpdesk.ttl_cache import TtlCache, clear_reference_caches, reference_cache
+from helpdesk.ttl_cache import ReferenceDataModel, TtlCache, reference_cache
 
 if TYPE_CHECKING:
     from tickets.sla import BusinessCalendar as ClockCalendar
@@ -26,7 +26,7 @@ def _validate_time_zone(value: str) -> None:
         raise ValidationError(f"{value!r} is not a time zone such as America/Chicago.") from None
 
 
-class BusinessCalendar(models.Model):
+class BusinessCalendar(ReferenceDataModel):
     """When the clock of a business-hours SLA runs: a time zone, weekly hours and holidays."""
 
     name = models.CharField(max_length=80, unique=True)
@@ -42,10 +42,6 @@ class BusinessCalendar(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        super().save(*args, **kwargs)
-        clear_reference_caches()
 
     def as_clock(self) -> ClockCalendar:
         """The pure calendar that tickets/sla.py computes deadlines with (cached per process)."""
@@ -69,7 +65,7 @@ class BusinessCalendar(models.Model):
 _clocks: TtlCache[ClockCalendar] = reference_cache()
 
 
-class BusinessHours(models.Model):
+class BusinessHours(ReferenceDataModel):
     class Weekday(models.IntegerChoices):
         MONDAY = 0
         TUESDAY = 1
@@ -91,21 +87,12 @@ class BusinessHours(models.Model):
     def __str__(self) -> str:
         return f"{self.get_weekday_display()} {self.opens:%H:%M}-{self.closes:%H:%M}"
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        super().save(*args, **kwargs)
-        clear_reference_caches()
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        deleted = super().delete(*args, **kwargs)
-        clear_reference_caches()
-        return deleted
-
     def clean(self) -> None:
         if self.closes != time(0, 0) and self.closes <= self.opens:
             raise ValidationError("Closing time must be after opening time (00:00 = midnight).")
 
 
-class Holiday(models.Model):
+class Holiday(ReferenceDataModel):
     calendar = models.ForeignKey(
         BusinessCalendar, on_delete=models.CASCADE, related_name="holidays"
     )
@@ -121,17 +108,8 @@ class Holiday(models.Model):
     def __str__(self) -> str:
         return f"{self.date:%Y-%m-%d} {self.name}"
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        super().save(*args, **kwargs)
-        clear_reference_caches()
 
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        deleted = super().delete(*args, **kwargs)
-        clear_reference_caches()
-        return deleted
-
-
-class Department(models.Model):
+class Department(ReferenceDataModel):
     """A clinical department (ED, OR, ICU...): where a problem is, and so how urgent it is."""
 
     class Tier(models.IntegerChoices):
@@ -162,10 +140,6 @@ class Department(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        super().save(*args, **kwargs)
-        clear_reference_caches()
 
 
 class Location(models.Model):

@@ -9,7 +9,9 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Hashable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
+
+from django.db import models
 
 V = TypeVar("V")
 
@@ -50,3 +52,19 @@ def reference_cache() -> TtlCache[V]:
 def clear_reference_caches() -> None:
     for cache in _all:
         cache.clear()
+
+
+class ReferenceDataModel(models.Model):
+    """Rows the reference caches hold copies of: saving or deleting one clears them."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        clear_reference_caches()
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        deleted = super().delete(*args, **kwargs)
+        clear_reference_caches()
+        return deleted

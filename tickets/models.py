@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from departments.models import BusinessCalendar, Department, Location, Team
 from departments.roles import is_it_staff
-from helpdesk.ttl_cache import TtlCache, clear_reference_caches, reference_cache
+from helpdesk.ttl_cache import ReferenceDataModel, TtlCache, reference_cache
 from tickets import sla
 from tickets.priority import (
     IMPACT_LABELS,
@@ -74,7 +74,7 @@ class Category(models.Model):
         return f"{self.parent.name}: {self.name}" if self.parent_id and self.parent else self.name
 
 
-class SlaPolicy(models.Model):
+class SlaPolicy(ReferenceDataModel):
     """Response and resolution targets for one priority, optionally for one department.
 
     Targets are in business time on the policy's calendar; with no calendar the clock runs on
@@ -126,15 +126,6 @@ class SlaPolicy(models.Model):
     def __str__(self) -> str:
         where = self.department.name if self.department_id and self.department else "All"
         return f"P{self.priority} ({where})"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        super().save(*args, **kwargs)
-        clear_reference_caches()
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        deleted = super().delete(*args, **kwargs)
-        clear_reference_caches()
-        return deleted
 
     @classmethod
     def for_ticket(cls, *, priority: int, department: Department) -> SlaPolicy:
