@@ -496,8 +496,9 @@ class Ticket(models.Model):
         self.resolution_met = None
         self.resolution_seconds = None
         self.resolution_business_seconds = None
+        self.resolution_code = ""
         return [*changed, "resolved_at", "resolution_met", "resolution_seconds",
-                "resolution_business_seconds"]  # fmt: skip
+                "resolution_business_seconds", "resolution_code"]  # fmt: skip
 
     def sla_clocks(self, now: datetime) -> list[ClockView]:
         """Both clocks as the ticket page shows them."""

@@ -65,7 +65,8 @@ def view_q(view: SavedView, user: User, now: datetime) -> Q:
     if view == SavedView.CRITICAL:
         return Q(department_id__in=critical_department_ids())
     if view == SavedView.BREACHING:
-        return Q(next_due_at__lte=now + BREACHING_SOON)
+        # A ticket waiting on someone cannot breach while it waits.
+        return Q(next_due_at__lte=now + BREACHING_SOON) & ~Q(status__in=Ticket.PAUSED_STATUSES)
     return Q()
 
 

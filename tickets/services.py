@@ -399,6 +399,8 @@ def ticket_claim(*, ticket: Ticket, user: User, now: datetime | None = None) -> 
         )
         current = Ticket.objects.select_related("assignee").get(pk=ticket.pk)
         if not won:
+            if current.assignee_id == user.pk and current.is_open:
+                return current  # a double click: it is already theirs
             if current.assignee is not None:
                 raise ClaimLost(f"{_name(current.assignee)} already has {current.number}.")
             raise TicketError(f"{current.number} is {current.get_status_display().lower()}.")

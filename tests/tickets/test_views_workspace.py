@@ -1,0 +1,463 @@
+"""The ticket workspace over HTTP: internal notes stay in IT on every page and in every email,
+the reply box says who sees it, each action works for IT, does not exist for nurses and refuses
+bad input in words, reads are audited off the timeline, and the page costs a fixed number of
+queries."""
+
+from __future__ import annotations
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from departments.models import Location, Team
+from tests.factories import TicketFactory
+from tickets.models import Category, Ticket, TicketEvent
+from tickets.priority import Scope
+from tickets.services import ticket_comment, ticket_file, ticket_link, ticket_set_status
+
+pytestmark = pytest.mark.django_db
+S = Ticket.Status
+K = TicketEvent.Kind
+SECRET = "Vendor case 01873345, PACS box reboot at 02:00"
+REPLY = "On my way with a spare scanner"
+
+
+def messages_of(response) -> list[str]:
+    return [str(message) for message in response.context["messages"]]
+
+
+def post_action(client, name: str, ticket: Ticket, prefix: str, **fields):
+    """Post one workspace form (its fields carry the form's prefix), following the redirect."""
+    data = {f"{prefix}-{key}": value for key, value in fields.items()}
+    return client.post(reverse(name, args=[ticket.pk]), data, follow=True)
+
+
+# Internal notes stay in IT -----------------------------------------------------------------
+
+
+@pytest.fixture
+def eager_celery(settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+
+
+def test_internal_notes_never_reach_the_requester(
+    client, nurse_ed, tech, eager_celery, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket = ticket_file(
+            requester=nurse_ed,
+            location=Location.objects.get(code="ED"),
+            category=Category.objects.get(slug="pacs"),
+            title="CT head done 20 min ago not in PACS",
+            callback="x4410",
+            care_delayed=True,
+            scope=Scope.UNIT,
+            workaround=True,
+        ).ticket
+    filed_mail = len(mail.outbox)
+    assert filed_mail == 2  # the team's notice and the nurse's receipt
+
+    client.force_login(tech)
+    url = reverse("ticket_detail", args=[ticket.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {"visibility": "internal", "text": SECRET}, follow=True)
+    assert messages_of(response) == ["Internal note added; only IT sees it."]
+    assert SECRET in response.content.decode()  # IT sees it, marked
+    assert 'badge internal">Internal</span>' in response.content.decode()
+    assert len(mail.outbox) == filed_mail, "an internal note must never mail the requester"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {"visibility": "reply", "text": REPLY}, follow=True)
+    assert messages_of(response) == ["Reply sent to the requester."]
+    assert len(mail.outbox) == filed_mail + 1
+    notice = mail.outbox[-1]
+    assert notice.to == [nurse_ed.email]
+    assert notice.subject == f"{ticket.number}: a reply from IT"
+    assert url in notice.body
+
+    # Every page the nurse can open about it ...
+    client.force_login(nurse_ed)
+    pages = {
+        "ticket": client.get(url),
+        "my tickets": client.get(reverse("my_tickets")),
+        "confirmation": client.get(reverse("ticket_filed", args=[ticket.pk])),
+    }
+    for name, page in pages.items():
+        assert page.status_code == 200, name
+        body = page.content.decode()
+        assert ticket.number in body, name
+        assert "01873345" not in body, name
+        assert "badge internal" not in body, name
+        assert "Internal note" not in body, name
+    assert REPLY in pages["ticket"].content.decode()
+    assert [event.kind for event in pages["ticket"].context["events"]].count(K.INTERNAL_NOTE) == 0
+    # ... and every email about it.
+    for message in mail.outbox:
+        assert "01873345" not in message.subject + message.body
+
+
+def test_reply_notice_is_for_public_replies_only(
+    tech, nurse_medsurg, eager_celery, django_capture_on_commit_callbacks
+):
+    ticket = TicketFactory(requester=nurse_medsurg)
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket_comment(ticket=ticket, author=tech, text=SECRET, internal=True)
+        ticket_comment(ticket=ticket, author=nurse_medsurg, text="It is the printer by bed 4")
+    assert mail.outbox == []
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket_comment(ticket=ticket, author=tech, text=REPLY)
+    assert len(mail.outbox) == 1
+    # The reply itself stays on the ticket page: an email leaves the hospital.
+    assert REPLY not in mail.outbox[0].body
+
+
+def test_duplicate_link_note_stays_off_the_originals_public_timeline(
+    client, tech, nurse_medsurg, outsider
+):
+    original = TicketFactory(requester=outsider)
+    copy = TicketFactory(requester=nurse_medsurg)
+    ticket_link(ticket=copy, other=original, actor=tech, duplicate=True)
+    client.force_login(outsider)
+    body = client.get(original.get_absolute_url()).content.decode()
+    assert "closed as a duplicate" not in body
+    # The duplicate's own requester is told where to follow it.
+    client.force_login(nurse_medsurg)
+    body = client.get(copy.get_absolute_url()).content.decode()
+    assert f"Duplicate of {original.number}: follow that ticket for updates." in body
+
+
+def test_reply_box_says_who_sees_it(client, tech, nurse_ed):
+    ticket = TicketFactory(requester=nurse_ed, location=Location.objects.get(code="ED"))
+    client.force_login(tech)
+    body = client.get(ticket.get_absolute_url()).content.decode()
+    assert "<legend>Who sees it?</legend>" in body
+    assert "Reply to the requester" in body
+    assert "Internal note (IT only)" in body
+    name = nurse_ed.get_full_name()
+    assert (
+        f"A reply goes to {name} by email and on their ticket page. An internal note stays in IT."
+        in body
+    )
+    # The requester's own box has no such choice.
+    client.force_login(nurse_ed)
+    body = client.get(ticket.get_absolute_url()).content.decode()
+    assert "Internal note" not in body
+    assert "Add comment" in body
+
+
+def test_nurse_cannot_post_an_internal_note_through_the_form(client, nurse_medsurg):
+    ticket = TicketFactory(requester=nurse_medsurg)
+    client.force_login(nurse_medsurg)
+    client.post(ticket.get_absolute_url(), {"visibility": "internal", "text": "hidden?"})
+    event = ticket.events.get(kind=K.COMMENT)
+    assert event.is_public
+
+
+# Each action: works for IT, absent for nurses, refuses bad input in words -------------------
+
+
+@pytest.fixture
+def ticket(nurse_medsurg):
+    return TicketFactory(requester=nurse_medsurg, title="Discharge papers to wrong printer")
+
+
+def test_status_change_by_tech(client, tech, ticket):
+    client.force_login(tech)
+    response = post_action(
+        client, "change_status", ticket, "status", status="waiting_on_vendor", note="Part ordered"
+    )
+    assert response.redirect_chain == [(ticket.get_absolute_url(), 302)]
+    assert messages_of(response) == [f"{ticket.number} is now waiting on vendor."]
+    ticket.refresh_from_db()
+    assert ticket.status == S.WAITING_ON_VENDOR
+
+
+def test_status_change_refused_in_words(client, tech, ticket):
+    ticket_set_status(ticket=ticket, actor=tech, status=S.CANCELLED)
+    client.force_login(tech)
+    response = post_action(client, "change_status", ticket, "status", status="in_progress")
+    assert messages_of(response) == ["A ticket that is cancelled cannot be moved to in progress."]
+    # Resolving has its own form, with a code.
+    response = post_action(client, "change_status", ticket, "status", status="resolved")
+    assert messages_of(response) == [
+        "Select a valid choice. resolved is not one of the available choices."
+    ]
+    assert Ticket.objects.get(pk=ticket.pk).status == S.CANCELLED
+
+
+def test_nurse_may_cancel_her_own_ticket(client, nurse_medsurg, ticket):
+    client.force_login(nurse_medsurg)
+    response = post_action(client, "change_status", ticket, "status", status="cancelled")
+    assert messages_of(response) == [f"{ticket.number} is now cancelled."]
+    assert Ticket.objects.get(pk=ticket.pk).status == S.CANCELLED
+
+
+def test_nurse_may_reopen_her_resolved_ticket_from_its_page(client, tech, nurse_medsurg, ticket):
+    ticket_set_status(ticket=ticket, actor=tech, status=S.RESOLVED)
+    client.force_login(nurse_medsurg)
+    page = client.get(ticket.get_absolute_url()).content.decode()
+    assert f"Reopen {ticket.number}" in page
+    assert 'name="status-status" value="in_progress"' in page
+    response = post_action(client, "change_status", ticket, "status", status="in_progress")
+    assert messages_of(response) == [f"{ticket.number} is now in progress."]
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.resolved_at) == (S.IN_PROGRESS, None)
+
+
+def test_nurse_may_not_work_her_ticket(client, nurse_medsurg, ticket):
+    client.force_login(nurse_medsurg)
+    response = post_action(client, "change_status", ticket, "status", status="in_progress")
+    assert messages_of(response) == ["Only IT staff can make that change."]
+    assert Ticket.objects.get(pk=ticket.pk).status == S.NEW
+
+
+def test_nurse_cannot_touch_another_nurses_ticket(client, outsider, ticket):
+    client.force_login(outsider)
+    response = client.post(
+        reverse("change_status", args=[ticket.pk]), {"status-status": "cancelled"}
+    )
+    assert response.status_code == 404
+    assert Ticket.objects.get(pk=ticket.pk).status == S.NEW
+
+
+STAFF_ONLY = [
+    ("assign", "assign", {"team": "1"}),
+    ("change_priority", "priority", {"priority": "1", "reason": "urgent"}),
+    ("resolve", "resolve", {"code": "fixed"}),
+    ("link", "link", {"other": "HD-1001", "kind": "related"}),
+]
+
+
+@pytest.mark.parametrize(("name", "prefix", "fields"), STAFF_ONLY, ids=[a[0] for a in STAFF_ONLY])
+def test_staff_actions_do_not_exist_for_the_requester(
+    client, nurse_medsurg, ticket, name, prefix, fields
+):
+    client.force_login(nurse_medsurg)
+    data = {f"{prefix}-{key}": value for key, value in fields.items()}
+    assert client.post(reverse(name, args=[ticket.pk]), data).status_code == 404
+    unchanged = Ticket.objects.get(pk=ticket.pk)
+    assert (unchanged.status, unchanged.priority, unchanged.team_id) == (
+        S.NEW,
+        ticket.priority,
+        ticket.team_id,
+    )
+    assert not ticket.events.exists()
+
+
+@pytest.mark.parametrize("name", ["change_status", "assign", "change_priority", "resolve", "link"])
+def test_actions_need_a_post_and_a_sign_in(client, tech, ticket, name):
+    url = reverse(name, args=[ticket.pk])
+    assert client.post(url)["Location"].startswith(reverse("login"))
+    client.force_login(tech)
+    assert client.get(url).status_code == 405
+
+
+def test_assign_by_tech(client, tech, manager, ticket):
+    client.force_login(manager)
+    response = post_action(client, "assign", ticket, "assign", assignee=str(tech.pk))
+    assert messages_of(response) == [f"{ticket.number} is with {tech.get_full_name()}."]
+    ticket.refresh_from_db()
+    assert (ticket.assignee, ticket.status) == (tech, S.ASSIGNED)
+
+    network = Team.objects.get(slug="network")
+    response = post_action(client, "assign", ticket, "assign", team=str(network.pk))
+    assert messages_of(response) == [f"{ticket.number} is with {network.name}."]
+
+
+def test_assign_refusals(client, tech, nurse_medsurg, ticket):
+    client.force_login(tech)
+    # A nurse is not in the list of people to assign to.
+    response = post_action(client, "assign", ticket, "assign", assignee=str(nurse_medsurg.pk))
+    assert messages_of(response) == [
+        "Select a valid choice. That choice is not one of the available choices."
+    ]
+    response = post_action(client, "assign", ticket, "assign")
+    assert messages_of(response) == ["Choose a person or a team."]
+    response = post_action(client, "assign", ticket, "assign", team=str(ticket.team_id))
+    assert messages_of(response) == ["That is who has it already."]
+    assert not ticket.events.exclude(kind=K.VIEWED).exists()
+
+
+def test_priority_change_by_tech(client, tech, ticket):
+    client.force_login(tech)
+    response = post_action(
+        client, "change_priority", ticket, "priority", priority="2", reason="Whole unit prints"
+    )
+    assert messages_of(response) == [f"{ticket.number} is now P2 High; deadlines recomputed."]
+    assert Ticket.objects.get(pk=ticket.pk).priority == 2
+
+
+def test_priority_change_refusals(client, tech, ticket):
+    client.force_login(tech)
+    response = post_action(client, "change_priority", ticket, "priority", priority="2")
+    assert messages_of(response) == ["Give a reason for changing the priority."]
+    response = post_action(
+        client, "change_priority", ticket, "priority", priority=str(ticket.priority), reason="x"
+    )
+    assert messages_of(response) == [f"{ticket.number} is already P{ticket.priority}."]
+    assert not ticket.events.exclude(kind=K.VIEWED).exists()
+
+
+def test_resolve_by_tech(client, tech, ticket):
+    client.force_login(tech)
+    response = post_action(client, "resolve", ticket, "resolve", code="fixed", note="Re-mapped")
+    assert messages_of(response) == [
+        f"{ticket.number} is resolved. The requester can reopen it if it comes back."
+    ]
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.resolution_code) == (S.RESOLVED, "fixed")
+    assert "<dt>Resolution</dt><dd>Fixed</dd>" in response.content.decode()
+
+
+def test_resolve_refusals(client, tech, ticket):
+    client.force_login(tech)
+    response = post_action(client, "resolve", ticket, "resolve", note="done")
+    assert messages_of(response) == ["Choose how it was resolved."]
+    response = post_action(client, "resolve", ticket, "resolve", code="duplicate")
+    assert messages_of(response) == [
+        "Select a valid choice. duplicate is not one of the available choices."
+    ]
+    assert Ticket.objects.get(pk=ticket.pk).status == S.NEW
+
+
+def test_link_as_duplicate_by_tech(client, tech, outsider, ticket):
+    original = TicketFactory(requester=outsider)
+    client.force_login(tech)
+    response = post_action(
+        client, "link", ticket, "link", other=original.number.lower(), kind="duplicate"
+    )
+    assert messages_of(response) == [
+        f"{ticket.number} is resolved as a duplicate of {original.number}."
+    ]
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.resolution_code, ticket.duplicate_of) == (
+        S.RESOLVED,
+        "duplicate",
+        original,
+    )
+    body = response.content.decode()
+    assert f'<dt>Duplicate of</dt><dd><a href="{original.get_absolute_url()}">' in body
+
+
+def test_link_as_related_by_tech(client, tech, outsider, ticket):
+    other = TicketFactory(requester=outsider)
+    client.force_login(tech)
+    digits = other.number.removeprefix("HD-")
+    response = post_action(client, "link", ticket, "link", other=digits, kind="related")
+    assert messages_of(response) == [f"{ticket.number} and {other.number} are linked."]
+    assert list(ticket.related.all()) == [other]
+
+
+@pytest.mark.parametrize(
+    ("other", "message"),
+    [
+        ("HD-99999", "There is no ticket HD-99999."),
+        ("printer", "There is no ticket printer."),
+        ("", "This field is required."),
+    ],
+)
+def test_link_refusals(client, tech, ticket, other, message):
+    client.force_login(tech)
+    response = post_action(client, "link", ticket, "link", other=other, kind="duplicate")
+    assert messages_of(response) == [message]
+    assert Ticket.objects.get(pk=ticket.pk).status == S.NEW
+
+
+def test_link_to_itself_refused(client, tech, ticket):
+    client.force_login(tech)
+    response = post_action(client, "link", ticket, "link", other=ticket.number, kind="duplicate")
+    assert messages_of(response) == ["A ticket cannot be linked to itself."]
+    assert Ticket.objects.get(pk=ticket.pk).status == S.NEW
+
+
+def test_closed_ticket_shows_no_actions(client, tech, ticket):
+    ticket_set_status(ticket=ticket, actor=tech, status=S.RESOLVED)
+    ticket_set_status(ticket=ticket, actor=tech, status=S.CLOSED)
+    client.force_login(tech)
+    response = client.get(ticket.get_absolute_url())
+    body = response.content.decode()
+    assert response.context["allowed_statuses"] == []
+    for action in ("resolve", "assign", "change_priority", "link", "claim"):
+        assert reverse(action, args=[ticket.pk]) not in body, action
+
+
+def test_workspace_offers_only_the_allowed_moves(client, tech, ticket):
+    client.force_login(tech)
+    response = client.get(ticket.get_absolute_url())
+    offered = {value for value, _label in response.context["allowed_statuses"]}
+    assert offered == {
+        S.ASSIGNED,
+        S.IN_PROGRESS,
+        S.WAITING_ON_REQUESTER,
+        S.WAITING_ON_VENDOR,
+        S.CANCELLED,
+    }
+
+
+# Reads are audited, off the timeline -------------------------------------------------------
+
+
+def test_reading_as_tech_is_audited_off_the_timeline(client, tech, nurse_medsurg, ticket):
+    client.force_login(tech)
+    response = client.get(ticket.get_absolute_url())
+    viewed = ticket.events.get(kind=K.VIEWED)
+    assert (viewed.actor, viewed.is_public) == (tech, False)
+    assert K.VIEWED not in [event.kind for event in response.context["events"]]
+    assert "event-viewed" not in response.content.decode()
+    client.get(ticket.get_absolute_url())
+    assert ticket.events.filter(kind=K.VIEWED).count() == 2
+    # The requester reading her own ticket is not audited.
+    client.force_login(nurse_medsurg)
+    client.get(ticket.get_absolute_url())
+    assert ticket.events.filter(kind=K.VIEWED).count() == 2
+
+
+def test_posting_a_reply_is_not_a_read(client, tech, ticket):
+    client.force_login(tech)
+    client.post(ticket.get_absolute_url(), {"visibility": "reply", "text": REPLY})
+    assert not ticket.events.filter(kind=K.VIEWED).exists()
+
+
+# A fixed number of queries -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("size", [2, 40])
+def test_workspace_queries_do_not_grow(
+    client, tech, manager, nurse_medsurg, django_assert_max_num_queries, size
+):
+    ticket = TicketFactory(requester=nurse_medsurg)
+    others = TicketFactory.create_batch(3, requester=nurse_medsurg)  # "open from the same unit"
+    actors = [tech, manager, nurse_medsurg, None]
+    kinds = [K.COMMENT, K.INTERNAL_NOTE, K.STATUS, K.ASSIGNMENT, K.SLA_WARNING, K.VIEWED]
+    TicketEvent.objects.bulk_create(
+        TicketEvent(
+            ticket=ticket,
+            kind=kinds[n % len(kinds)],
+            is_public=n % 2 == 0,
+            actor=actors[n % len(actors)],
+            old_value="new",
+            new_value="in_progress",
+            text=f"event {n}",
+        )
+        for n in range(size)
+    )
+    client.force_login(tech)
+    # session, user, groups, the ticket with its joins, the VIEWED insert, the active page
+    # chain, related tickets with their locations, the timeline with its actors, the
+    # workspace's choices (IT staff, teams), and the session renewed (an UPDATE in a
+    # savepoint): 13, never one more per event, per actor or per related ticket.
+    with django_assert_max_num_queries(13):
+        response = client.get(ticket.get_absolute_url())
+    shown = list(response.context["events"])
+    assert len(shown) == sum(1 for n in range(size) if kinds[n % len(kinds)] != K.VIEWED)
+    assert {other.pk for other in response.context["related"]} == {o.pk for o in others}
+
+
+def test_reopened_ticket_no_longer_shows_a_resolution(client, tech, nurse_medsurg, ticket):
+    client.force_login(tech)
+    post_action(client, "resolve", ticket, "resolve", code="fixed")
+    client.force_login(nurse_medsurg)
+    response = post_action(client, "change_status", ticket, "status", status="in_progress")
+    assert messages_of(response) == [f"{ticket.number} is now in progress."]
+    assert "<dt>Resolution</dt>" not in response.content.decode()
+    assert Ticket.objects.get(pk=ticket.pk).resolution_code == ""
