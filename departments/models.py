@@ -142,7 +142,7 @@ class Department(ReferenceDataModel):
         return self.name
 
 
-class Location(models.Model):
+class Location(ReferenceDataModel):
     """A unit, room or workstation. Its department is where a ticket filed from it belongs."""
 
     class Kind(models.TextChoices):
@@ -165,6 +165,23 @@ class Location(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})" if self.kind == self.Kind.WORKSTATION else self.name
+
+
+_locations: TtlCache[dict[int, Location]] = reference_cache()
+
+
+def active_locations() -> dict[int, Location]:
+    """Every location a ticket can be filed for, by id, with its department and calendar:
+    read on every filing, cached per process. Treat the rows as read-only."""
+    return _locations.get_or_set(
+        "active",
+        lambda: {
+            location.pk: location
+            for location in Location.objects.filter(
+                is_active=True, department__is_active=True
+            ).select_related("department__calendar")
+        },
+    )
 
 
 class Team(models.Model):

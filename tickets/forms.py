@@ -1,15 +1,17 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django import forms
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
-from departments.models import Location, Team
+from departments.models import Location, Team, active_locations
 from departments.roles import IT_ROLES
-from tickets.models import Category, Ticket
+from tickets.models import Category, Ticket, filing_categories
 from tickets.priority import PRIORITY_LABELS, SCOPE_LABELS, Scope
 from tickets.services import (
     CALLBACK_MAX_LENGTH,
@@ -36,15 +38,39 @@ class CategoryTiles(forms.RadioSelect):
         return option
 
 
-class LocationChoiceField(forms.ModelChoiceField[Location]):
+class CachedChoiceMixin:
+    """Validates a submitted id against a cached dict of reference rows instead of a query per
+    field: filing is the hot path, and the rows change only when an administrator edits them."""
+
+    lookup: Callable[[], Mapping[int, Any]]
+    error_messages: dict[str, Any]
+
+    def to_python(self, value: Any) -> Any:
+        if value in self.empty_values:  # type: ignore[attr-defined]
+            return None
+        try:
+            return self.lookup()[int(value)]
+        except (KeyError, TypeError, ValueError):
+            raise ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice"
+            ) from None
+
+
+class LocationChoiceField(CachedChoiceMixin, forms.ModelChoiceField[Location]):
+    lookup = staticmethod(active_locations)
+
     def label_from_instance(self, obj: Location) -> str:
         return f"{obj.department.code.upper()} - {obj}"
+
+
+class CategoryChoiceField(CachedChoiceMixin, forms.ModelChoiceField[Category]):
+    lookup = staticmethod(filing_categories)
 
 
 class FileTicketForm(forms.Form):
     """At most four things to type or pick, and three taps to answer."""
 
-    category = forms.ModelChoiceField(
+    category = CategoryChoiceField(
         queryset=Category.objects.none(),
         widget=CategoryTiles,
         label="What is it about?",

@@ -35,7 +35,7 @@ TICKET_PREFIX = "HD-"
 TICKET_NUMBER_OFFSET = 1000
 
 
-class Category(models.Model):
+class Category(ReferenceDataModel):
     """What the problem is about. Top-level categories are the tiles nurses pick from."""
 
     class Icon(models.TextChoices):
@@ -72,6 +72,20 @@ class Category(models.Model):
 
     def __str__(self) -> str:
         return f"{self.parent.name}: {self.name}" if self.parent_id and self.parent else self.name
+
+
+_tiles: TtlCache[dict[int, Category]] = reference_cache()
+
+
+def filing_categories() -> dict[int, Category]:
+    """The category tiles, by id: read on every filing, cached per process. Read-only."""
+    return _tiles.get_or_set(
+        "tiles",
+        lambda: {
+            category.pk: category
+            for category in Category.objects.filter(parent__isnull=True, is_active=True)
+        },
+    )
 
 
 class SlaPolicy(ReferenceDataModel):

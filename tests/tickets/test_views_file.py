@@ -203,3 +203,15 @@ def test_phi_in_the_form_is_flagged_not_blocked(client, nurse_ed):
     assert ticket.phi_suspected
     assert "holds patient information" in response.content.decode()
     assert TicketEvent.objects.filter(ticket=ticket, kind=TicketEvent.Kind.PHI_FLAGGED).exists()
+
+
+def test_a_location_closed_in_admin_is_refused_at_once(client, nurse_ed):
+    """The filing form caches locations; closing one clears the cache immediately."""
+    client.force_login(nurse_ed)
+    client.get(URL)
+    location = Location.objects.get(code="ED")
+    location.is_active = False
+    location.save()
+    response = client.post(URL, answers())
+    assert "That location is not in the list" in response.content.decode()
+    assert not Ticket.objects.exists()
