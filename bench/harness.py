@@ -2,6 +2,13 @@
 
 Output (stdout): one line per measure, ``name: n=.. p50_ms=.. p95_ms=.. queries=.. ratio_p95=..``;
 every other line starts with ``#``. Errors go to stderr with a non-zero exit status.
+
+Sizes: ``--tickets`` (default 100,000) of which ``--open`` are open (default 1%, and at least
+twice the tickets the breach sweep needs due). ``--grow-from N`` seeds N tickets first (every
+open one among them), times the history measures (``history=True``: the SLA sweeps) there as
+``name@<N>``, then adds the rest of the closed history and times everything, the history
+measures as ``name@<tickets>``. ``--profile sweep`` is the sweep's target: 100,000 open among
+200,000 and then 1,000,000 tickets.
 """
 
 from __future__ import annotations
@@ -14,14 +21,30 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from bench import database
-from bench.measures import BASELINE, REGISTRY, Bench, BenchError, Measure
+from bench.measures import BASELINE, REGISTRY, Bench, BenchError, Elapsed, Measure, Skip
+from bench.worker import BrokerChoice, choose_broker
+
+if TYPE_CHECKING:
+    from bench.seed import Seeded
 
 DEFAULT_DB_NAME = "helpdesk_bench"
+DEFAULT_TICKETS = 100_000
+# Named sizes; explicit --tickets / --open / --grow-from override a profile's.
+PROFILES: dict[str, dict[str, int | None]] = {
+    "default": {"tickets": DEFAULT_TICKETS, "open": None, "grow_from": None},
+    # The sweep's target: 100,000 open tickets among 200,000, then among 1,000,000.
+    "sweep": {"tickets": 1_000_000, "open": 100_000, "grow_from": 200_000},
+}
+# Measures that need a Celery worker (and so PostgreSQL and Redis).
+WORKER_MEASURES = frozenset({"page_latency"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +86,28 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--warmup", type=_non_negative, default=20, help="untimed calls first (default 20)"
     )
     parser.add_argument(
-        "--tickets", type=_positive, default=100_000, help="tickets to seed (default 100000)"
+        "--profile",
+        choices=sorted(PROFILES),
+        default="default",
+        help="named sizes: default (100000 tickets, 1%% open); sweep (1000000 tickets, 100000 "
+        "open, history measures also at 200000)",
+    )
+    parser.add_argument(
+        "--tickets", type=_positive, default=None, help="tickets to seed (default 100000)"
+    )
+    parser.add_argument(
+        "--open",
+        type=_positive,
+        default=None,
+        help="of which open (default 1%%, at least twice the breach sweep's due tickets)",
+    )
+    parser.add_argument(
+        "--grow-from",
+        type=_positive,
+        default=None,
+        metavar="N",
+        help="seed N tickets first (all the open ones among them) and time the history measures "
+        "(the SLA sweeps) there too, then grow the closed history to --tickets",
     )
     parser.add_argument("--only", default="", help="comma-separated measures to run")
     parser.add_argument(
@@ -77,7 +121,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default=DEFAULT_DB_NAME,
         help=f"PostgreSQL database to (re)create (default {DEFAULT_DB_NAME})",
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    profile = PROFILES[args.profile]
+    for name in ("tickets", "open", "grow_from"):
+        if getattr(args, name) is None:
+            setattr(args, name, profile[name])
+    if args.grow_from is not None and args.grow_from >= args.tickets:
+        args.grow_from = None  # nothing to grow
+    return args
 
 
 def _positive(raw: str) -> int:
@@ -108,6 +159,15 @@ def say(text: str) -> None:
     print(f"# {text}", flush=True)
 
 
+def size_label(count: int) -> str:
+    """200000 -> 200k, 1000000 -> 1m, 1500 -> 1.5k."""
+    if count >= 1_000_000:
+        return f"{count / 1_000_000:g}m"
+    if count >= 1_000:
+        return f"{count / 1_000:g}k"
+    return str(count)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     measures = select(args.only)
@@ -115,16 +175,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     db: database.BenchDatabase | None = None
     try:
         db = database.prepare(os.environ.get("DATABASE_URL"), args.db_name, var_dir)
-        _configure_environment(db, var_dir)
-        return _run(args, measures, db)
-    except (database.DatabaseError, BenchError) as error:
+        broker = _configure_environment(db, var_dir, measures)
+        return _run(args, measures, db, broker, var_dir)
+    except (database.DatabaseError, BenchError, ValueError) as error:
         print(f"bench: {error}", file=sys.stderr)
         return 1
     finally:
         _clean_up(db, var_dir, keep=args.keep)
 
 
-def _configure_environment(db: database.BenchDatabase, var_dir: Path) -> None:
+def _configure_environment(
+    db: database.BenchDatabase, var_dir: Path, measures: list[Measure]
+) -> BrokerChoice:
     """What bench.settings reads when Django imports it (so this runs before django.setup())."""
     os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
     os.environ["HELPDESK_VAR_DIR"] = str(var_dir)
@@ -134,9 +196,21 @@ def _configure_environment(db: database.BenchDatabase, var_dir: Path) -> None:
         os.environ.pop("DATABASE_URL", None)
     else:
         os.environ["DATABASE_URL"] = db.url
+    # The worker's pages go to the bench's receiver, nowhere else.
+    for name in ("HELPDESK_PAGING_WEBHOOK_URL", "HELPDESK_PAGING_WEBHOOK_SECRET"):
+        os.environ.pop(name, None)
+    return choose_broker(
+        wants_worker=any(m.name in WORKER_MEASURES for m in measures), vendor=db.vendor
+    )
 
 
-def _run(args: argparse.Namespace, measures: list[Measure], db: database.BenchDatabase) -> int:
+def _run(
+    args: argparse.Namespace,
+    measures: list[Measure],
+    db: database.BenchDatabase,
+    broker: BrokerChoice,
+    var_dir: Path,
+) -> int:
     import django
 
     django.setup()
@@ -145,43 +219,99 @@ def _run(args: argparse.Namespace, measures: list[Measure], db: database.BenchDa
     from django.db import connection
 
     from bench import settings as bench_settings
-    from bench.seed import SeedConfig, seed
+    from bench.seed import SeedConfig, Seeder
 
     say(f"database: {db.describe()}{_sqlite_version(connection.vendor)}")
-    broker = settings.CELERY_BROKER_URL.split("://", 1)[0]
+    scheme = settings.CELERY_BROKER_URL.split("://", 1)[0]
+    consumer = "a worker consumes it during page_latency" if broker.url else "nothing consumes it"
     say(
-        f"django {django.get_version()}, DEBUG={settings.DEBUG}; celery broker {broker} "
-        f"(queue {bench_settings.CELERY_TASK_DEFAULT_QUEUE}, nothing consumes it)"
+        f"django {django.get_version()}, DEBUG={settings.DEBUG}; celery broker {scheme} "
+        f"(queue {bench_settings.CELERY_TASK_DEFAULT_QUEUE}, {consumer})"
     )
     started = time.perf_counter()
     call_command("migrate", interactive=False, verbosity=0)
     say(f"migrated in {time.perf_counter() - started:.1f}s")
+    if broker.url:
+        _purge_broker_queue()
 
-    seeded = seed(SeedConfig(tickets=args.tickets), log=lambda text: say(f"seeding {text}"))
-    say(
-        f"seeded {seeded.tickets:,} tickets ({seeded.open_tickets:,} open, {seeded.events:,} "
-        f"events), {seeded.counts['requesters']:,} requesters, {seeded.counts['technicians']} "
-        f"technicians, {seeded.counts['locations']} locations in {seeded.seconds:.1f}s; "
-        f"nurse owns {seeded.nurse_tickets}"
-    )
+    config = SeedConfig(tickets=args.tickets, open_tickets=args.open, first_stage=args.grow_from)
+    seeder = Seeder(config, log=lambda text: say(f"seeding {text}"))
+    seeded = seeder.seed()
+    _say_seeded(seeded)
     say(f"n={args.n} timed calls per measure after {args.warmup} warm-up calls; {_load()} at start")
 
-    bench = Bench(seeded=seeded)
+    bench = Bench(seeded=seeded, var_dir=var_dir, redis_url=broker.url, worker_skip=broker.skip)
+    for stage in range(1, seeded.stages + 1):
+        if stage > 1:
+            seeded = seeder.grow()
+            bench.seeded = seeded
+            say(
+                f"grew the closed history to {seeded.tickets:,} tickets ({seeded.events:,} "
+                f"events) in {seeded.seconds:.1f}s"
+            )
+        final = stage == seeded.stages
+        staged = [m for m in measures if final or m.history or m.name == BASELINE]
+        _run_stage(args, staged, bench, labelled=seeded.stages > 1, final=final)
+    say(f"{_load()} at end")
+    return 0
+
+
+def _run_stage(
+    args: argparse.Namespace,
+    measures: list[Measure],
+    bench: Bench,
+    *,
+    labelled: bool,
+    final: bool,
+) -> None:
+    seeded = bench.seeded
+    suffix = f"@{size_label(seeded.tickets)}"
+    if any(m.history for m in measures):
+        _say_sweep_counts(seeded)
     results: dict[str, Result] = {}
     printed: set[str] = set()
     for measure in measures:
-        results[measure.name] = time_measure(
-            measure, bench, n=args.n, warmup=args.warmup, show_sql=args.sql
-        )
+        name = measure.name
+        if labelled and (measure.history or (measure.name == BASELINE and not final)):
+            name += suffix
+        try:
+            result = time_measure(
+                measure, bench, n=args.n, warmup=args.warmup, show_sql=args.sql, name=name
+            )
+        except Skip as skip:
+            say(f"{measure.name} skipped: {skip}")
+            continue
+        results[measure.name] = result
         baseline = results.get(BASELINE)
         if baseline is None:
             continue  # lines before the baseline's wait for it
-        for name, result in results.items():
-            if name not in printed:
-                print(result.line(baseline.p95_ms), flush=True)
-                printed.add(name)
-    say(f"{_load()} at end")
-    return 0
+        for key, found in results.items():
+            if key not in printed:
+                print(found.line(baseline.p95_ms), flush=True)
+                printed.add(key)
+
+
+def _say_seeded(seeded: Seeded) -> None:
+    say(
+        f"seeded {seeded.tickets:,} tickets ({seeded.open_tickets:,} open, {seeded.events:,} "
+        f"events), {seeded.counts['requesters']:,} requesters, {seeded.counts['technicians']} "
+        f"technicians ({seeded.counts['rotations']} on-call rotations), "
+        f"{seeded.counts['locations']} locations in {seeded.seconds:.1f}s; "
+        f"nurse owns {seeded.nurse_tickets}"
+    )
+
+
+def _say_sweep_counts(seeded: Seeded) -> None:
+    order = ["on_track", "at_risk", "breached", "paused", "due"]
+    names = [state for state in order if state in seeded.states]
+    names += sorted(set(seeded.states) - set(order))
+    states = ", ".join(f"{name.replace('_', ' ')} {seeded.states[name]:,}" for name in names)
+    say(
+        f"sla sweep over {seeded.open_tickets:,} open tickets among {seeded.tickets:,} "
+        f"({states}); idle sweep at the seed's now, breach sweep "
+        f"{(seeded.sweep_breach_at - seeded.sweep_idle_at).total_seconds():.0f}s later "
+        f"({len(seeded.breach_ticket_ids):,} first responses due in between)"
+    )
 
 
 def _load() -> str:
@@ -194,38 +324,84 @@ def _load() -> str:
 
 
 def time_measure(
-    measure: Measure, bench: Bench, *, n: int, warmup: int, show_sql: bool = False
+    measure: Measure,
+    bench: Bench,
+    *,
+    n: int,
+    warmup: int,
+    show_sql: bool = False,
+    name: str | None = None,
 ) -> Result:
+    """Warm up, count one call's queries, time ``n`` calls. A measure's own n / warmup cap the
+    run's. ``Timed`` operations are reset (untimed) after every call and closed at the end."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    n = measure.n or n
+    name = name or measure.name
+    n = min(n, measure.n) if measure.n else n
+    warmup = min(warmup, measure.warmup) if measure.warmup is not None else warmup
     operation = measure.prepare(bench)
-    for _ in range(measure.warmup if measure.warmup is not None else warmup):
-        operation()
-    # One extra, untimed call for the query count (capturing slows queries down a little).
-    with CaptureQueriesContext(connection) as captured:
-        operation()
-    # Count now: the next request's request_started signal empties the query log.
-    queries = len(captured)
-    if show_sql:
-        for number, query in enumerate(captured, start=1):
-            say(f"{measure.name} query {number}: {' '.join(query['sql'].split())}")
-    gc.collect()
-    samples: list[float] = []
+    reset: Callable[[], None] | None = getattr(operation, "reset", None)
+    close: Callable[[], None] | None = getattr(operation, "close", None)
     clock = time.perf_counter
-    for _ in range(n):
-        start = clock()
-        operation()
-        samples.append(clock() - start)
+    queries = 0
+
+    def counted() -> None:
+        """One untimed call, its queries counted (capturing slows queries down a little). The
+        log keeps every query: a sweep runs thousands."""
+        nonlocal queries
+        with _unlimited_query_log(connection):
+            with CaptureQueriesContext(connection) as captured:
+                operation()
+            # Count now: the next request's request_started signal empties the query log.
+            logged = captured.captured_queries
+        queries = len(logged)
+        if show_sql:
+            for number, query in enumerate(logged, start=1):
+                say(f"{name} query {number}: {' '.join(query['sql'].split())}")
+
+    try:
+        # The count is taken on the last warm-up call, or on one more call when there are
+        # fewer than two (so that it is never the cold first call after warm-up calls).
+        calls = warmup if warmup >= 2 else warmup + 1
+        for number in range(calls):
+            if number == calls - 1:
+                counted()
+            else:
+                operation()
+            if reset is not None:
+                reset()
+        gc.collect()
+        samples: list[float] = []
+        for _ in range(n):
+            start = clock()
+            value = operation()
+            elapsed = clock() - start
+            samples.append(float(value) if isinstance(value, Elapsed) else elapsed)
+            if reset is not None:
+                reset()
+    finally:
+        if close is not None:
+            close()
     samples.sort()
     return Result(
-        name=measure.name,
+        name=name,
         n=n,
         p50_ms=percentile(samples, 0.50) * 1000,
         p95_ms=percentile(samples, 0.95) * 1000,
         queries=queries,
     )
+
+
+@contextmanager
+def _unlimited_query_log(connection: Any) -> Iterator[None]:
+    """Django keeps the last 9,000 queries in a connection's log; keep them all for a while."""
+    limited = connection.queries_log
+    connection.queries_log = deque(limited)
+    try:
+        yield
+    finally:
+        connection.queries_log = deque(connection.queries_log, maxlen=limited.maxlen)
 
 
 def _sqlite_version(vendor: str) -> str:
@@ -255,17 +431,17 @@ def _clean_up(db: database.BenchDatabase | None, var_dir: Path, *, keep: bool) -
 
 
 def _purge_broker_queue() -> None:
-    """Drop the run's filing notifications from a Redis broker (a filesystem broker's queue is
-    in the temporary directory, removed with it)."""
+    """Drop the run's queued tasks from a Redis broker (a filesystem broker's queue is in the
+    temporary directory, removed with it)."""
     from django.conf import settings
 
     if not settings.configured or settings.CELERY_BROKER_URL.startswith("filesystem://"):
         return
-    from helpdesk.celery import app
+    from bench.worker import purge_queue
 
     try:
-        purged = app.control.purge()
+        purged = purge_queue()
     except Exception as error:  # a broker that is down has nothing of ours to purge
         say(f"could not purge the bench queue: {error}")
     else:
-        say(f"purged {purged} queued notifications from the broker")
+        say(f"purged {purged} queued tasks from the bench queue")

@@ -9,7 +9,16 @@ times ``n`` calls. Measures run in registration order; ``floor`` and ``floor_aut
 ``floor_auth`` is every ratio's denominator.
 
 To add one: write the function below, decorated, in the order it should run. A measure that is
-slow per call (a sweep over a million tickets) passes ``n=`` and ``warmup=`` to keep runs short.
+slow per call (a sweep over a million tickets) passes ``n=`` and ``warmup=`` to cap the run's
+``--n`` / ``--warmup``. Measures whose cost may follow the size of the history pass
+``history=True``: with ``--grow-from`` they run at each history size (``name@200k``,
+``name@1m``), the others at the final size only.
+
+An operation may be a ``Timed``: ``reset`` runs untimed after every call (to put the data back,
+so that every call sees the same state) and ``close`` once at the end. An operation that times
+itself (from an instant after its start, to an event in another process) returns ``Elapsed``.
+``prepare`` raises ``Skip`` when the measure cannot run here (a missing service); the harness
+prints ``# name skipped: reason``.
 
 Module import needs no Django setup (the harness validates ``--only`` before making a database);
 models are imported inside functions.
@@ -18,9 +27,13 @@ models are imported inside functions.
 from __future__ import annotations
 
 import re
+import secrets
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -43,25 +56,47 @@ class BenchError(RuntimeError):
     """A measured operation did not do what the measure expects (wrong status, form error...)."""
 
 
+class Skip(Exception):
+    """The measure cannot run in this environment; the message says why."""
+
+
+class Elapsed(float):
+    """Returned by an operation that times itself: the sample, in seconds."""
+
+
+@dataclass(frozen=True, slots=True)
+class Timed:
+    """An operation with untimed work after each call (``reset``) and at the end (``close``)."""
+
+    run: Callable[[], object]
+    reset: Callable[[], None] | None = None
+    close: Callable[[], None] | None = None
+
+    def __call__(self) -> object:
+        return self.run()
+
+
 @dataclass(frozen=True, slots=True)
 class Measure:
     name: str
     prepare: Callable[[Bench], Operation]
-    # None: the run's --warmup / --n.
+    # None: the run's --warmup / --n; otherwise at most this many.
     warmup: int | None = None
     n: int | None = None
+    # Timed again at each history size of a two-stage run.
+    history: bool = False
 
 
 REGISTRY: dict[str, Measure] = {}
 
 
 def measure(
-    name: str, *, warmup: int | None = None, n: int | None = None
+    name: str, *, warmup: int | None = None, n: int | None = None, history: bool = False
 ) -> Callable[[Callable[[Bench], Operation]], Callable[[Bench], Operation]]:
     def register(prepare: Callable[[Bench], Operation]) -> Callable[[Bench], Operation]:
         if name in REGISTRY:
             raise ValueError(f"measure {name!r} is registered twice")
-        REGISTRY[name] = Measure(name=name, prepare=prepare, warmup=warmup, n=n)
+        REGISTRY[name] = Measure(name=name, prepare=prepare, warmup=warmup, n=n, history=history)
         return prepare
 
     return register
@@ -70,6 +105,11 @@ def measure(
 @dataclass
 class Bench:
     seeded: Seeded
+    # The run's temporary directory (worker logs go there).
+    var_dir: Path = dataclass_field(default_factory=Path)
+    # page_latency: the Redis URL the run publishes to, or why it cannot run here.
+    redis_url: str | None = None
+    worker_skip: str = ""
 
     def client(self, user_id: int | None = None) -> Client:
         """A browser: CSRF enforced as in production, signed in as ``user_id`` if given."""
@@ -211,3 +251,206 @@ def my_tickets_page(bench: Bench) -> Operation:
     if rows != min(seeded.nurse_tickets, 50):
         raise BenchError(f"My tickets lists {rows} tickets, expected {seeded.nurse_tickets}")
     return lambda: get(client, path)
+
+
+# --- Background work ---------------------------------------------------------------------------
+# The sweep runs in a Celery task, not a request: it is called directly, with the instant the data
+# was made for. ratio_p95 is informative only for these.
+
+
+@measure("sla_sweep_idle", history=True)
+def sla_sweep_idle(bench: Bench) -> Operation:
+    """One SLA sweep when nothing is due: four claims on the partial indexes, chains, redelivery."""
+    from tickets.sweep import sla_sweep
+
+    now = bench.seeded.sweep_idle_at
+
+    def sweep() -> None:
+        result = sla_sweep(now=now)
+        if result.total or result.redelivered or result.chains_advanced:
+            raise BenchError(
+                f"the idle sweep did work: {result.total} claimed, {result.redelivered} "
+                f"redelivered, {result.chains_advanced} chains advanced"
+            )
+
+    sweep()
+    return sweep
+
+
+@measure("sla_sweep_breach_1000", history=True, n=5, warmup=1)
+def sla_sweep_breach(bench: Bench) -> Operation:
+    """One SLA sweep that breaches the seeded due tickets' first response (1,000 at full size):
+    the claim, an event and an alert each, and a page chain each (``paging.start_chain``: the
+    team's on-call primary is paged on the console). Afterwards, untimed, the marks are cleared,
+    the rows it wrote deleted and the tasks it queued purged."""
+    from django.db.models import Case, DateTimeField, Value, When
+
+    from tickets.models import Ticket
+    from tickets.sweep import sla_sweep
+
+    seeded = bench.seeded
+    now = seeded.sweep_breach_at
+    due = list(seeded.breach_ticket_ids)
+
+    def sweep() -> None:
+        result = sla_sweep(now=now)
+        breached = result.count("response", "breach")
+        if breached != len(due) or result.total != len(due) or result.chains_started != len(due):
+            raise BenchError(
+                f"the sweep breached {breached} first responses ({result.total} claims in all) "
+                f"and started {result.chains_started} page chains, expected {len(due)} each"
+            )
+
+    # The claim moves updated_at too; put back what the seed wrote.
+    updated = dict(Ticket.objects.filter(pk__in=due).values_list("pk", "updated_at"))
+    seeded_updated_at = Case(
+        *(When(pk=pk, then=Value(at)) for pk, at in updated.items()),
+        output_field=DateTimeField(),
+    )
+
+    def reset() -> None:
+        _undo_breach(due, now, seeded_updated_at)
+
+    return Timed(sweep, reset=reset)
+
+
+def _undo_breach(ticket_ids: list[int], at: Any, updated_at: Any) -> None:
+    """Put the due tickets back as they were before the sweep at ``at`` breached them."""
+    from django.db import transaction
+
+    from bench.worker import purge_queue
+    from tickets.models import Page, PageChain, SlaAlert, Ticket, TicketEvent
+
+    chains = PageChain.objects.filter(ticket_id__in=ticket_ids, started_at=at)
+    with transaction.atomic():
+        _delete(Page.objects.filter(chain__in=chains))
+        _delete(chains)
+        _delete(SlaAlert.objects.filter(ticket_id__in=ticket_ids, created_at=at))
+        _delete(
+            TicketEvent.objects.filter(
+                ticket_id__in=ticket_ids,
+                at=at,
+                kind__in=[TicketEvent.Kind.SLA_BREACH, TicketEvent.Kind.PAGE],
+            )
+        )
+        Ticket.objects.filter(pk__in=ticket_ids).update(
+            response_breached_at=None, updated_at=updated_at
+        )
+    purge_queue()  # the alerts' and pages' delivery tasks: nothing consumes the bench queue
+
+
+def _delete(queryset: Any) -> None:
+    """DELETE the rows in one statement, bypassing the models' guards (the ticket timeline is
+    append-only in the product; the bench takes back what its own sweep appended)."""
+    from django.db import connection
+
+    subquery, params = queryset.values("pk").query.sql_with_params()
+    table = connection.ops.quote_name(queryset.model._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table} WHERE id IN ({subquery})", params)  # noqa: S608
+
+
+@measure("page_latency", n=20, warmup=2)
+def page_latency(bench: Bench) -> Operation:
+    """An ED P1 filed through the form; a real Celery worker (Redis broker, bench queue) delivers
+    the on-call page to a local webhook receiver. Timed from the POST's response to the page's
+    arrival at the receiver. The worker is started here and killed at the end."""
+    if bench.worker_skip:
+        raise Skip(bench.worker_skip)
+    from bench.receiver import PageReceiver
+    from bench.worker import CeleryWorker, purge_queue
+    from departments.models import Profile, Team
+    from tickets import paging
+    from tickets.models import Category, Ticket
+
+    seeded = bench.seeded
+    category = Category.objects.get(pk=seeded.page_category_id)
+    team = Team.objects.select_related("rotation").get(pk=category.team_id)
+    on_call = paging.on_call(team, _now())
+    if on_call is None or on_call.primary is None:
+        raise BenchError(f"nobody is on call for {team.name}")
+    # The on-call primary is paged by webhook; so is everyone in the rotation, in case the
+    # weekly hand-off falls during the run.
+    members = list(team.rotation.members.values_list("user_id", flat=True))
+    saved_channels = dict(
+        Profile.objects.filter(user_id__in=members).values_list("pk", "page_channels")
+    )
+    Profile.objects.filter(pk__in=saved_channels).update(page_channels="webhook")
+
+    secret = secrets.token_hex(16)
+    receiver = PageReceiver(secret)
+    worker = CeleryWorker(
+        env={
+            "CELERY_BROKER_URL": bench.redis_url or "",
+            "HELPDESK_PAGING_WEBHOOK_URL": receiver.url,
+            "HELPDESK_PAGING_WEBHOOK_SECRET": secret,
+        },
+        log_path=bench.var_dir / "celery-worker.log",
+    )
+    filed: list[int] = []
+
+    def close() -> None:
+        try:
+            worker.stop()
+        finally:
+            receiver.stop()
+            purge_queue()
+            for pk, channels in saved_channels.items():
+                Profile.objects.filter(pk=pk).update(page_channels=channels)
+
+    try:
+        receiver.start()
+        purge_queue()
+        worker.start()
+        client = bench.client(seeded.filer_id)
+        path = reverse("file_ticket")
+        form = get(client, path)
+        data = {
+            "csrfmiddlewaretoken": csrf_token(form),
+            "category": str(category.pk),
+            "title": "Epic frozen on every triage PC",
+            "callback": "x4410",
+            "location": str(seeded.page_location_id),
+            "care_delayed": "yes",
+            "scope": "unit",
+            "workaround": "no",
+            "description": "Spinning wheel at triage, cannot chart. Restarted one PC, same.",
+        }
+    except BaseException:
+        close()
+        raise
+
+    def file_and_wait() -> Elapsed:
+        response = post(client, path, {**data, "idempotency_key": uuid.uuid4().hex})
+        posted = time.perf_counter()
+        match = resolve(urlsplit(response["Location"]).path)
+        if match.url_name != "ticket_filed":
+            raise BenchError(f"filing redirected to {response['Location']}, not a confirmation")
+        ticket = Ticket(pk=int(match.kwargs["pk"]))
+        filed.append(ticket.pk)
+        page = receiver.wait_for(ticket.number, timeout=30)
+        if page is None:
+            raise BenchError(
+                f"no page for {ticket.number} reached the receiver in 30s; worker log: "
+                f"{worker.log_tail()}"
+            )
+        if not page.signed or page.payload.get("priority") != "P1 Critical":
+            raise BenchError(f"the page for {ticket.number} is unsigned or not P1: {page}")
+        return Elapsed(page.at - posted)
+
+    def settle() -> None:
+        """Let the worker finish the filing notice too, so the next page waits on nothing."""
+        deadline = time.perf_counter() + 30
+        while not Ticket.objects.filter(pk=filed[-1], filing_notified_at__isnull=False).exists():
+            if time.perf_counter() > deadline:
+                raise BenchError(f"the worker never sent the filing notice: {worker.log_tail()}")
+            time.sleep(0.01)
+        time.sleep(0.05)
+
+    return Timed(file_and_wait, reset=settle, close=close)
+
+
+def _now() -> Any:
+    from django.utils import timezone
+
+    return timezone.now()

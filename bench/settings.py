@@ -33,11 +33,23 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = False
 WHITENOISE_AUTOREFRESH = False
 
-# Filing enqueues its notification after commit, as in production; nothing runs it. The broker is
-# the filesystem one under the run's HELPDESK_VAR_DIR unless CELERY_BROKER_URL names Redis; the
-# queue has its own name so that a worker on the same Redis never takes the bench's messages.
+# Filing enqueues its notification after commit, as in production; nothing runs it (but the worker
+# page_latency starts). The broker is the filesystem one under the run's HELPDESK_VAR_DIR unless
+# CELERY_BROKER_URL names Redis (the harness sets a bench-only Redis database when page_latency
+# runs); the queue has its own name so that a worker on the same Redis never takes the bench's
+# messages.
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TASK_DEFAULT_QUEUE = "helpdesk-bench"
 
-# The filesystem transport has no host; kombu says so on every connection.
-LOGGING = {**LOGGING, "loggers": {**LOGGING["loggers"], "kombu.connection": {"level": "ERROR"}}}
+# The filesystem transport has no host; kombu says so on every connection. The console paging
+# channel logs every page at WARNING on "helpdesk.pages" (a breach sweep pages a thousand
+# technicians), and the sweep logs a line per sweep that did work: muted, here and in the worker.
+LOGGING = {
+    **LOGGING,
+    "loggers": {
+        **LOGGING["loggers"],
+        "kombu.connection": {"level": "ERROR"},
+        "helpdesk.pages": {"level": "ERROR"},
+        "tickets.sweep": {"level": "WARNING"},
+    },
+}

@@ -7,6 +7,7 @@ hung broker did not take. So a publish error is logged with the ids and swallowe
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 from celery import Task
@@ -21,5 +22,29 @@ def enqueue_on_commit(task: Task[Any, Any], *ids: int) -> None:
             task.apply_async(args=ids, retry=False)
         except Exception:  # the broker's errors vary by transport; none may reach the user
             logger.warning("could not enqueue %s%s; the sweep will pick it up", task.name, ids)
+
+    transaction.on_commit(publish)
+
+
+def enqueue_many_on_commit(task: Task[Any, Any], ids: Iterable[int]) -> None:
+    """One task per id, published over one broker connection once the transaction commits:
+    a sweep that breaches a thousand tickets must not pay a thousand connections."""
+    pending = list(ids)
+    if not pending:
+        return
+
+    def publish() -> None:
+        try:
+            with task.app.producer_or_acquire() as producer:  # type: ignore[attr-defined]
+                for one in pending:
+                    task.apply_async(args=(one,), retry=False, producer=producer)
+        except Exception:  # the broker's errors vary by transport; none may reach the user
+            shown = tuple(pending[:20])
+            logger.warning(
+                "could not enqueue %s%s%s; the sweep will pick them up",
+                task.name,
+                shown,
+                f" and {len(pending) - len(shown)} more" if len(pending) > len(shown) else "",
+            )
 
     transaction.on_commit(publish)

@@ -10,6 +10,7 @@ advances chains whose wait elapsed and re-enqueues pages a dead broker or worker
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core import signing
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
@@ -26,7 +27,7 @@ from departments.models import EscalationStep, Rotation, Team
 from departments.oncall import OnCall, OverrideSpec, RotationSpec, who_is_on_call
 from departments.roles import is_it_staff
 from tickets.channels import DeliveryError, PageMessage, get_channel
-from tickets.enqueue import enqueue_on_commit
+from tickets.enqueue import enqueue_many_on_commit
 from tickets.models import Page, PageChain, Ticket, TicketEvent
 
 logger = logging.getLogger(__name__)
@@ -123,59 +124,81 @@ def _recipient_ids(team: Team, step: LadderStep, at: datetime) -> list[int]:
     return [chosen] if chosen else []
 
 
-def _team_with_ladder(team_id: int) -> Team:
+def _teams_with_ladders(team_ids: Iterable[int]) -> dict[int, Team]:
     return (
         Team.objects.select_related("rotation", "escalation_policy")
         .prefetch_related("rotation__members", "rotation__overrides", "escalation_policy__steps")
-        .get(pk=team_id)
+        .in_bulk(set(team_ids))
     )
 
 
-def _write_pages(chain: PageChain, team: Team, step: LadderStep, now: datetime) -> list[int]:
-    """Pages for the chain's current position, one per recipient and channel, and the event."""
-    recipients = list(
-        User.objects.filter(pk__in=_recipient_ids(team, step, now)).select_related("profile")
-    )
-    rows = []
-    for user in recipients:
-        profile = getattr(user, "profile", None)
-        for channel in (profile.channels if profile else None) or DEFAULT_CHANNELS:
-            rows.append(
-                Page(
-                    chain=chain,
-                    ticket_id=chain.ticket_id,
-                    step=chain.step,
-                    round=chain.round,
-                    repeat=chain.repeat,
-                    target=step.target,
-                    recipient=user,
-                    channel=channel,
-                    created_at=now,
-                )
-            )
-    # The unique constraint makes a second write for the same position impossible.
-    Page.objects.bulk_create(rows, ignore_conflicts=True)
+def _team_with_ladder(team_id: int) -> Team:
+    return _teams_with_ladders([team_id])[team_id]
+
+
+def _page_rows(
+    chain: PageChain, step: LadderStep, recipients: list[User], now: datetime
+) -> list[Page]:
+    return [
+        Page(
+            chain=chain, ticket_id=chain.ticket_id, step=chain.step, round=chain.round,
+            repeat=chain.repeat, target=step.target, recipient=user, channel=channel,
+            created_at=now,
+        )
+        for user in recipients
+        for channel in (getattr(user, "profile", None) and user.profile.channels)
+        or DEFAULT_CHANNELS
+    ]  # fmt: skip
+
+
+def _page_event(
+    chain: PageChain, step: LadderStep, recipients: list[User], now: datetime
+) -> TicketEvent:
     if recipients:
         names = ", ".join(user.get_full_name() or user.username for user in recipients)
         again = f" (again, {chain.repeat + 1})" if chain.repeat else ""
         text = f"Paged {names}, {step.label}{again}."
     else:
         text = f"Nobody to page as {step.label}: check the team's rotation."
-    TicketEvent.objects.create(
+    return TicketEvent(
         ticket_id=chain.ticket_id, at=now, kind=TicketEvent.Kind.PAGE, new_value=step.target,
         text=text,
     )  # fmt: skip
-    page_ids = list(
-        Page.objects.filter(
-            chain=chain, step=chain.step, round=chain.round, repeat=chain.repeat,
-            status=Page.Status.PENDING,
-        ).values_list("pk", flat=True)
-    )  # fmt: skip
+
+
+def _write_pages(positions: list[tuple[PageChain, LadderStep, list[User]]], now: datetime) -> None:
+    """The pages for each chain's current position (one per recipient and channel), their
+    timeline events, and their delivery, all in a few statements however many chains move."""
+    # The unique constraint makes a second write for the same position impossible.
+    Page.objects.bulk_create(
+        [row for chain, step, people in positions for row in _page_rows(chain, step, people, now)],
+        ignore_conflicts=True,
+    )
+    TicketEvent.objects.bulk_create(
+        _page_event(chain, step, people, now) for chain, step, people in positions
+    )
+    page_ids = Page.objects.filter(
+        chain__in=[chain for chain, _step, _people in positions],
+        status=Page.Status.PENDING,
+        created_at=now,
+    ).values_list("pk", flat=True)
     from tickets.tasks import deliver_page
 
-    for page_id in page_ids:
-        enqueue_on_commit(deliver_page, page_id)
-    return page_ids
+    enqueue_many_on_commit(deliver_page, page_ids)
+
+
+def _recipients(
+    teams: dict[int, Team], wanted: list[tuple[int, LadderStep]], now: datetime
+) -> dict[tuple[int, str], list[User]]:
+    """Who each (team, ladder step) pages now, fetched in one query."""
+    ids = {
+        (team_id, step.target): _recipient_ids(teams[team_id], step, now)
+        for team_id, step in wanted
+    }
+    users = User.objects.select_related("profile").in_bulk(
+        {user_id for found in ids.values() for user_id in found}
+    )
+    return {key: [users[i] for i in found if i in users] for key, found in ids.items()}
 
 
 def _next_action_at(chain: PageChain, step: LadderStep, has_recipients: bool) -> datetime:
@@ -189,6 +212,74 @@ def _next_action_at(chain: PageChain, step: LadderStep, has_recipients: bool) ->
     return step_ends
 
 
+def start_chains(
+    *,
+    tickets: Iterable[Ticket],
+    reason: PageChain.Reason,
+    started_by: User | None = None,
+    now: datetime | None = None,
+) -> list[PageChain]:
+    """Start paging each ticket's team, unless a chain is already running for it. Call inside
+    the transaction that caused it, so the pages exist exactly when the cause does. A sweep
+    that breaches a thousand tickets after an outage starts a thousand chains in a handful of
+    statements."""
+    now = now or timezone.now()
+    tickets = list(tickets)
+    running = set(
+        PageChain.objects.filter(ticket__in=tickets, status=PageChain.Status.ACTIVE).values_list(
+            "ticket_id", flat=True
+        )
+    )
+    tickets = [ticket for ticket in tickets if ticket.pk not in running]
+    if not tickets:
+        return []
+    teams = _teams_with_ladders(ticket.team_id for ticket in tickets)
+    first_steps = {team_id: ladder_for(team)[0][0] for team_id, team in teams.items()}
+    people = _recipients(teams, list(first_steps.items()), now)
+    chains = [
+        PageChain(
+            ticket=ticket, team=teams[ticket.team_id], reason=reason, started_by=started_by,
+            started_at=now, step_started_at=now,
+        )
+        for ticket in tickets
+    ]  # fmt: skip
+    for chain in chains:
+        step = first_steps[chain.team_id]
+        chain.next_action_at = _next_action_at(
+            chain, step, bool(people[(chain.team_id, step.target)])
+        )
+    with transaction.atomic():
+        # A technician paging by hand at this very moment wins; the sweep's batch then goes
+        # ticket by ticket so nobody else loses their chain.
+        try:
+            with transaction.atomic():
+                PageChain.objects.bulk_create(chains)
+        except IntegrityError:
+            if len(chains) == 1:
+                return []
+            return [
+                chain
+                for ticket in tickets
+                for chain in start_chains(
+                    tickets=[ticket], reason=reason, started_by=started_by, now=now
+                )
+            ]
+        if any(chain.pk is None for chain in chains):  # a database that returns no ids
+            found = PageChain.objects.filter(
+                ticket__in=tickets, status=PageChain.Status.ACTIVE
+            ).in_bulk(field_name="ticket_id")
+            chains = [found[ticket.pk] for ticket in tickets]
+        _write_pages(
+            [
+                (chain, first_steps[chain.team_id],
+                 people[(chain.team_id, first_steps[chain.team_id].target)])
+                for chain in chains
+            ],
+            now,
+        )  # fmt: skip
+    return chains
+
+
 def start_chain(
     *,
     ticket: Ticket,
@@ -196,23 +287,9 @@ def start_chain(
     started_by: User | None = None,
     now: datetime | None = None,
 ) -> PageChain | None:
-    """Start paging the ticket's team, unless a chain is already running. Call inside the
-    transaction that caused it, so the pages exist exactly when the cause does."""
-    now = now or timezone.now()
-    if PageChain.objects.filter(ticket=ticket, status=PageChain.Status.ACTIVE).exists():
-        return None
-    team = _team_with_ladder(ticket.team_id)
-    ladder, _repeat_count = ladder_for(team)
-    chain = PageChain(
-        ticket=ticket, team=team, reason=reason, started_by=started_by, started_at=now,
-        step_started_at=now,
-    )  # fmt: skip
-    with transaction.atomic():
-        chain.save()
-    pages = _write_pages(chain, team, ladder[0], now)
-    chain.next_action_at = _next_action_at(chain, ladder[0], bool(pages))
-    chain.save(update_fields=["next_action_at"])
-    return chain
+    """Start paging one ticket's team, unless a chain is already running for it."""
+    started = start_chains(tickets=[ticket], reason=reason, started_by=started_by, now=now)
+    return started[0] if started else None
 
 
 def _advance(chain: PageChain, now: datetime) -> None:
@@ -245,9 +322,10 @@ def _advance(chain: PageChain, now: datetime) -> None:
             ticket_id=chain.ticket_id, at=now, kind=TicketEvent.Kind.PAGE_ESCALATED,
             new_value=step.target, text=f"No acknowledgement: escalating to {step.label}.",
         )  # fmt: skip
-    pages = _write_pages(chain, team, step, now)
-    chain.next_action_at = _next_action_at(chain, step, bool(pages))
+    people = _recipients({team.pk: team}, [(team.pk, step)], now)[(team.pk, step.target)]
+    chain.next_action_at = _next_action_at(chain, step, bool(people))
     chain.save()
+    _write_pages([(chain, step, people)], now)
 
 
 def advance_due_chains(*, now: datetime | None = None, limit: int = 500) -> int:
@@ -451,6 +529,5 @@ def redeliver_stranded(*, now: datetime | None = None, limit: int = 1000) -> int
                 chain__status=PageChain.Status.ACTIVE,
             ).values_list("pk", flat=True)[:limit]
         )
-        for page_id in stranded:
-            enqueue_on_commit(deliver_page, page_id)
+        enqueue_many_on_commit(deliver_page, stranded)
     return len(stranded)

@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from tickets import paging
-from tickets.enqueue import enqueue_on_commit
+from tickets.enqueue import enqueue_many_on_commit
 from tickets.models import (
     CLOCK_RUNNING_STATUSES,
     OPEN_STATUSES,
@@ -133,11 +133,10 @@ def _record(claim: Claim, ticket_ids: list[int], now: datetime) -> list[int]:
 
 def _page_on_call(ticket_ids: list[int], now: datetime) -> int:
     """Nobody answered in time: page the on-call technician of each ticket's team."""
-    started = 0
-    for ticket in Ticket.objects.filter(pk__in=ticket_ids).select_related("team"):
-        if paging.start_chain(ticket=ticket, reason=PageChain.Reason.RESPONSE_BREACH, now=now):
-            started += 1
-    return started
+    tickets = Ticket.objects.filter(pk__in=ticket_ids).only("pk", "team_id")
+    return len(
+        paging.start_chains(tickets=tickets, reason=PageChain.Reason.RESPONSE_BREACH, now=now)
+    )
 
 
 def sla_sweep(*, now: datetime | None = None) -> SweepResult:
@@ -152,8 +151,7 @@ def sla_sweep(*, now: datetime | None = None) -> SweepResult:
                 ticket_ids = _claim(claim, now)
                 if not ticket_ids:
                     break
-                for alert_id in _record(claim, ticket_ids, now):
-                    enqueue_on_commit(deliver_sla_alert, alert_id)
+                enqueue_many_on_commit(deliver_sla_alert, _record(claim, ticket_ids, now))
                 if claim.clock == SlaAlert.Clock.RESPONSE and claim.kind == SlaAlert.Kind.BREACH:
                     result.chains_started += _page_on_call(ticket_ids, now)
             result.claimed.setdefault(f"{claim.clock}_{claim.kind}", []).extend(ticket_ids)
@@ -165,18 +163,21 @@ def sla_sweep(*, now: datetime | None = None) -> SweepResult:
 
     stale = now - REDELIVER_AFTER
     with transaction.atomic():
-        for alert_id in SlaAlert.objects.filter(
-            sent_at__isnull=True, created_at__lte=stale
-        ).values_list("pk", flat=True)[:BATCH]:
-            enqueue_on_commit(deliver_sla_alert, alert_id)
-            result.redelivered += 1
-        for ticket_id in Ticket.objects.filter(
-            filing_notified_at__isnull=True,
-            created_at__lte=stale,
-            created_at__gte=now - timedelta(days=1),
-        ).values_list("pk", flat=True)[:BATCH]:
-            enqueue_on_commit(notify_ticket_filed, ticket_id)
-            result.redelivered += 1
+        alerts = list(
+            SlaAlert.objects.filter(sent_at__isnull=True, created_at__lte=stale).values_list(
+                "pk", flat=True
+            )[:BATCH]
+        )
+        notices = list(
+            Ticket.objects.filter(
+                filing_notified_at__isnull=True,
+                created_at__lte=stale,
+                created_at__gte=now - timedelta(days=1),
+            ).values_list("pk", flat=True)[:BATCH]
+        )
+        enqueue_many_on_commit(deliver_sla_alert, alerts)
+        enqueue_many_on_commit(notify_ticket_filed, notices)
+        result.redelivered += len(alerts) + len(notices)
     if result.total or result.redelivered or result.chains_advanced:
         logger.info(
             "sla sweep: %s; pages: %d chains started, %d advanced; redelivered %d",
