@@ -182,9 +182,9 @@ def _write_pages(positions: list[tuple[PageChain, LadderStep, list[User]]], now:
         status=Page.Status.PENDING,
         created_at=now,
     ).values_list("pk", flat=True)
-    from tickets.tasks import deliver_page
+    from tickets.tasks import deliver_pages
 
-    enqueue_many_on_commit(deliver_page, page_ids)
+    enqueue_many_on_commit(deliver_pages, page_ids)
 
 
 def _recipients(
@@ -515,7 +515,7 @@ def deliver(page_id: int, *, now: datetime | None = None) -> str:
 
 def redeliver_stranded(*, now: datetime | None = None, limit: int = 1000) -> int:
     """Pages a dead broker never handed out, or a killed worker never finished, go again."""
-    from tickets.tasks import deliver_page
+    from tickets.tasks import deliver_pages
 
     now = now or timezone.now()
     with transaction.atomic():
@@ -529,5 +529,5 @@ def redeliver_stranded(*, now: datetime | None = None, limit: int = 1000) -> int
                 chain__status=PageChain.Status.ACTIVE,
             ).values_list("pk", flat=True)[:limit]
         )
-        enqueue_many_on_commit(deliver_page, stranded)
+        enqueue_many_on_commit(deliver_pages, stranded)
     return len(stranded)

@@ -141,7 +141,7 @@ def _page_on_call(ticket_ids: list[int], now: datetime) -> int:
 
 def sla_sweep(*, now: datetime | None = None) -> SweepResult:
     """Warn and breach what is due, exactly once each; re-enqueue stranded notifications."""
-    from tickets.tasks import deliver_sla_alert, notify_ticket_filed
+    from tickets.tasks import deliver_sla_alerts, notify_tickets_filed
 
     now = now or timezone.now()
     result = SweepResult()
@@ -151,7 +151,7 @@ def sla_sweep(*, now: datetime | None = None) -> SweepResult:
                 ticket_ids = _claim(claim, now)
                 if not ticket_ids:
                     break
-                enqueue_many_on_commit(deliver_sla_alert, _record(claim, ticket_ids, now))
+                enqueue_many_on_commit(deliver_sla_alerts, _record(claim, ticket_ids, now))
                 if claim.clock == SlaAlert.Clock.RESPONSE and claim.kind == SlaAlert.Kind.BREACH:
                     result.chains_started += _page_on_call(ticket_ids, now)
             result.claimed.setdefault(f"{claim.clock}_{claim.kind}", []).extend(ticket_ids)
@@ -175,8 +175,8 @@ def sla_sweep(*, now: datetime | None = None) -> SweepResult:
                 created_at__gte=now - timedelta(days=1),
             ).values_list("pk", flat=True)[:BATCH]
         )
-        enqueue_many_on_commit(deliver_sla_alert, alerts)
-        enqueue_many_on_commit(notify_ticket_filed, notices)
+        enqueue_many_on_commit(deliver_sla_alerts, alerts)
+        enqueue_many_on_commit(notify_tickets_filed, notices)
         result.redelivered += len(alerts) + len(notices)
     if result.total or result.redelivered or result.chains_advanced:
         logger.info(

@@ -43,3 +43,39 @@ def deliver_page(self: Any, page_id: int) -> str:
 def notify_requester_of_reply(event_id: int) -> int:
     """Tell the requester IT replied. Never for internal notes."""
     return notifications.send_reply_notice(event_id)
+
+
+@shared_task(acks_late=True)
+def deliver_pages(page_ids: list[int]) -> list[str]:
+    """Send a batch of pages; one that needs another try goes on alone, with backoff."""
+    outcomes = []
+    for page_id in page_ids:
+        outcome = paging.deliver(page_id)
+        if outcome == paging.Outcome.RETRY:
+            deliver_page.apply_async(args=(page_id,), countdown=2)
+        outcomes.append(outcome)
+    return outcomes
+
+
+@shared_task(acks_late=True)
+def deliver_sla_alerts(alert_ids: list[int]) -> int:
+    """A batch of SLA alerts; a failed one is left unsent for the sweep to send again."""
+    sent = 0
+    for alert_id in alert_ids:
+        try:
+            sent += notifications.send_sla_alert(alert_id)
+        except RETRYABLE:
+            continue
+    return sent
+
+
+@shared_task(acks_late=True)
+def notify_tickets_filed(ticket_ids: list[int]) -> int:
+    """Filing notices the sweep found unsent; a failed one waits for the next sweep."""
+    sent = 0
+    for ticket_id in ticket_ids:
+        try:
+            sent += notifications.send_filing_notices(ticket_id)
+        except RETRYABLE:
+            continue
+    return sent
