@@ -3,7 +3,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
-from departments.roles import is_it_staff
+from departments.roles import is_it_staff, is_manager
 
 
 def helpdesk(request: HttpRequest) -> dict[str, Any]:
@@ -13,4 +13,5 @@ def helpdesk(request: HttpRequest) -> dict[str, Any]:
         "idle_timeout_seconds": settings.SESSION_COOKIE_AGE,
         "demo_mode": settings.DEMO_MODE,
         "is_it_staff": is_it_staff(request.user),
+        "is_manager": is_manager(request.user),
     }

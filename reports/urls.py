@@ -1,3 +1,17 @@
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from reports import views
+
+app_name = "reports"
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("compliance/", views.compliance, name="compliance"),
+    path("speed/", views.speed, name="speed"),
+    path("breaches/", views.breaches, name="breaches"),
+    path("trends/", views.trends, name="trends"),
+    path("critical-areas/", views.critical, name="critical"),
+    path("sources/", views.sources, name="sources"),
+    path("technicians/", views.technicians, name="technicians"),
+    path("<slug:report>/export.csv", views.export_csv, name="export"),
+]

@@ -47,9 +47,17 @@ from tickets.sweep import sla_sweep
 FILE_URL = reverse("file_ticket")
 WEBHOOK_SECRET = "paging-reliability-secret"
 # Every task the product publishes; each takes ids only.
-TASKS = {task.name: task for task in (tasks.deliver_page, tasks.deliver_pages,
-                                      tasks.notify_ticket_filed, tasks.notify_tickets_filed,
-                                      tasks.deliver_sla_alert, tasks.deliver_sla_alerts)}  # fmt: skip
+TASKS = {
+    task.name: task
+    for task in (
+        tasks.deliver_page,
+        tasks.deliver_pages,
+        tasks.notify_ticket_filed,
+        tasks.notify_tickets_filed,
+        tasks.deliver_sla_alert,
+        tasks.deliver_sla_alerts,
+    )
+}
 BASE_DIR = Path(__file__).resolve().parents[2]
 
 CANARY_MRN = "90817263"

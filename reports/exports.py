@@ -1,0 +1,480 @@
+"""CSV exports of every report and of the tickets behind them, streamed.
+
+Ticket rows come from ``values_list(...).iterator(chunk_size=EXPORT_CHUNK_SIZE)``: the database
+hands them over a batch at a time and each row is written out and dropped, so a year of tickets
+never sits in memory. Free text (titles, descriptions, comments) stays out unless titles are asked
+for, and every export is written to the audit trail (``ExportAudit``) before its first byte.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.http import StreamingHttpResponse
+from django.utils import timezone
+
+from reports import conf, queries
+from reports.models import ExportAudit
+from reports.queries import ReportFilters
+from reports.stats import Summary
+from tickets.models import TICKET_NUMBER_OFFSET, TICKET_PREFIX
+
+Row = Sequence[Any]
+# A spreadsheet runs a cell that starts with one of these as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+BOM = "\ufeff"  # so Excel reads the file as UTF-8
+
+
+class _Echo:
+    """A file-like object whose write() returns the line, for csv.writer in a generator."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def cell(value: Any, tz: Any) -> Any:
+    """A value as it goes into the file: local ISO times, no formulas, empty for None."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, datetime):
+        return value.astimezone(tz).isoformat(timespec="seconds")
+    if isinstance(value, float):
+        return f"{value:.1f}"
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def stream(
+    *,
+    user: User,
+    report: str,
+    filters: dict[str, Any],
+    header: Sequence[str],
+    rows: Iterable[Row],
+    filename: str,
+    included_titles: bool = False,
+) -> StreamingHttpResponse:
+    """Record the export, then stream the header and rows; the row count is added to the audit
+    row when the last row has gone out."""
+    audit = ExportAudit.objects.create(
+        user=user, report=report, filters=filters, included_titles=included_titles
+    )
+    tz = conf.hospital_tz()
+    writer = csv.writer(_Echo())
+
+    def lines() -> Iterator[str]:
+        yield BOM + writer.writerow(header)
+        written = 0
+        for row in rows:
+            yield writer.writerow([cell(value, tz) for value in row])
+            written += 1
+        ExportAudit.objects.filter(pk=audit.pk).update(rows=written)
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def filename(report: str, filters: ReportFilters) -> str:
+    return f"{report}-{filters.start.isoformat()}-to-{filters.end.isoformat()}.csv"
+
+
+def _pct(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+def _secs(summary: Summary, part: str) -> float | None:
+    value: float | None = getattr(summary, part)
+    return None if value is None else round(value, 1)
+
+
+def ticket_number(pk: int) -> str:
+    return f"{TICKET_PREFIX}{pk + TICKET_NUMBER_OFFSET}"
+
+
+# --- The tickets behind a report --------------------------------------------------------------
+
+TICKET_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("pk", "ticket"),
+    ("created_at", "filed_at"),
+    ("department__code", "department"),
+    ("location__code", "location"),
+    ("category__slug", "category"),
+    ("team__slug", "team"),
+    ("priority", "priority"),
+    ("status", "status"),
+    ("assignee__username", "assignee"),
+    ("first_response_at", "first_response_at"),
+    ("response_due_at", "response_due_at"),
+    ("response_met", "response_met"),
+    ("response_seconds", "response_seconds"),
+    ("response_business_seconds", "response_business_seconds"),
+    ("response_breached_at", "response_breached_at"),
+    ("resolved_at", "resolved_at"),
+    ("resolution_due_at", "resolution_due_at"),
+    ("resolution_met", "resolution_met"),
+    ("resolution_seconds", "resolution_seconds"),
+    ("resolution_business_seconds", "resolution_business_seconds"),
+    ("resolution_breached_at", "resolution_breached_at"),
+    ("resolution_code", "resolution_code"),
+    ("closed_at", "closed_at"),
+)
+
+
+def ticket_export(
+    filters: ReportFilters, *, include_titles: bool
+) -> tuple[list[str], Iterator[Row]]:
+    """Every ticket the reports cover, one row each, without free text unless titles are
+    asked for (descriptions and comments are never exported)."""
+    fields = [name for name, _ in TICKET_COLUMNS]
+    header = [label for _, label in TICKET_COLUMNS]
+    if include_titles:
+        fields.append("title")
+        header.append("title")
+    found = (
+        queries.tickets(filters)
+        .order_by("created_at", "pk")
+        .values_list(*fields)
+        .iterator(chunk_size=conf.EXPORT_CHUNK_SIZE)
+    )
+
+    def rows() -> Iterator[Row]:
+        for row in found:
+            yield (ticket_number(row[0]), *row[1:])
+
+    return header, rows()
+
+
+BREACH_FIELDS = (
+    "pk",
+    "created_at",
+    "department__code",
+    "priority",
+    "category__slug",
+    "team__slug",
+    "assignee__username",
+    "status",
+    "response_met",
+    "response_due_at",
+    "response_breached_at",
+    "first_response_at",
+    "resolution_met",
+    "resolution_due_at",
+    "resolution_breached_at",
+    "resolved_at",
+    "sla_paused_at",
+    "closed_at",
+    "updated_at",
+)
+BREACH_HEADER = [
+    "ticket",
+    "filed_at",
+    "department",
+    "priority",
+    "category",
+    "team",
+    "assignee",
+    "status",
+    "response_missed",
+    "response_due_at",
+    "response_late_seconds",
+    "response_still_late",
+    "resolution_missed",
+    "resolution_due_at",
+    "resolution_late_seconds",
+    "resolution_still_late",
+]
+
+
+def breach_export(
+    filters: ReportFilters, *, include_titles: bool, now: datetime
+) -> tuple[list[str], Iterator[Row]]:
+    """The breach list, every row, with which target was missed and by how much."""
+    fields = list(BREACH_FIELDS) + (["title"] if include_titles else [])
+    header = BREACH_HEADER + (["title"] if include_titles else [])
+    found = (
+        queries.breached_tickets(filters)
+        .values_list(*fields)
+        .iterator(chunk_size=conf.EXPORT_CHUNK_SIZE)
+    )
+
+    def rows() -> Iterator[Row]:
+        for values in found:
+            row = dict(zip(fields, values, strict=True))
+            ended = row["closed_at"] or (
+                row["updated_at"] if row["status"] == queries.Status.CANCELLED else None
+            )
+            response = queries.response_overrun(
+                met=row["response_met"],
+                due_at=row["response_due_at"],
+                breached_at=row["response_breached_at"],
+                responded_at=row["first_response_at"],
+                status=row["status"],
+                ended_at=ended,
+                now=now,
+            )
+            resolution = queries.resolution_overrun(
+                met=row["resolution_met"],
+                due_at=row["resolution_due_at"],
+                breached_at=row["resolution_breached_at"],
+                resolved_at=row["resolved_at"],
+                paused_at=row["sla_paused_at"],
+                status=row["status"],
+                ended_at=ended,
+                now=now,
+            )
+            out: list[Any] = [
+                ticket_number(row["pk"]),
+                row["created_at"],
+                row["department__code"],
+                row["priority"],
+                row["category__slug"],
+                row["team__slug"],
+                row["assignee__username"],
+                row["status"],
+                response is not None,
+                row["response_due_at"],
+                response.seconds if response else None,
+                response.ongoing if response else None,
+                resolution is not None,
+                row["resolution_due_at"],
+                resolution.seconds if resolution else None,
+                resolution.ongoing if resolution else None,
+            ]
+            if include_titles:
+                out.append(row["title"])
+            yield out
+
+    return header, rows()
+
+
+# --- The reports themselves -------------------------------------------------------------------
+
+
+def compliance_rows(report: queries.ComplianceReport) -> tuple[list[str], list[Row]]:
+    header = [
+        "department",
+        "department_name",
+        "priority",
+        "tickets",
+        "response_met",
+        "response_counted",
+        "response_percent",
+        "response_target_percent",
+        "response_below_target",
+        "resolution_met",
+        "resolution_counted",
+        "resolution_percent",
+        "resolution_target_percent",
+        "resolution_below_target",
+    ]
+
+    def line(code: str, name: str, priority: str, outcome: queries.Outcomes) -> Row:
+        return [
+            code,
+            name,
+            priority,
+            outcome.tickets,
+            outcome.response.met,
+            outcome.response.counted,
+            _pct(outcome.response.percent),
+            outcome.response.target,
+            outcome.response.below_target,
+            outcome.resolution.met,
+            outcome.resolution.counted,
+            _pct(outcome.resolution.percent),
+            outcome.resolution.target,
+            outcome.resolution.below_target,
+        ]
+
+    rows: list[Row] = []
+    for row in report.rows:
+        for priority, outcome in row.by_priority.items():
+            if outcome.tickets:
+                rows.append(line(row.department.code, row.department.name, f"P{priority}", outcome))
+        rows.append(line(row.department.code, row.department.name, "all", row.total))
+    for priority, outcome in report.by_priority.items():
+        if outcome.tickets:
+            rows.append(line("all", "All departments", f"P{priority}", outcome))
+    rows.append(line("all", "All departments", "all", report.overall))
+    return header, rows
+
+
+def speed_rows(report: queries.SpeedReport) -> tuple[list[str], list[Row]]:
+    header = ["group", "name"]
+    for measure in queries.SPEED_MEASURES:
+        header += [f"{measure}_count", f"{measure}_median_seconds", f"{measure}_p90_seconds"]
+    rows: list[Row] = []
+    groups = [
+        *(("priority", row) for row in report.by_priority),
+        *(("team", row) for row in report.by_team),
+        ("all", report.overall),
+    ]
+    for group, row in groups:
+        line: list[Any] = [group, row.label]
+        for measure in queries.SPEED_MEASURES:
+            summary = row[measure]
+            line += [summary.n, _secs(summary, "p50"), _secs(summary, "p90")]
+        rows.append(line)
+    return header, rows
+
+
+def trends_rows(report: queries.TrendsReport) -> tuple[list[str], list[Row]]:
+    header = [
+        "week_of",
+        "from",
+        "to",
+        "tickets",
+        *(f"{s.key}_shift" for s in queries.SHIFTS),
+        "weekend",
+        "response_percent",
+        "resolution_percent",
+        "backlog_at",
+        *(f"backlog_{key}" for key, _, _ in queries.BACKLOG_BANDS),
+        "backlog_total",
+    ]
+    rows: list[Row] = [
+        [
+            week.week_of.isoformat(),
+            week.start.isoformat(),
+            week.end.isoformat(),
+            week.outcomes.tickets,
+            *(week.by_shift[s.key] for s in queries.SHIFTS),
+            week.weekend,
+            _pct(week.outcomes.response.percent),
+            _pct(week.outcomes.resolution.percent),
+            week.backlog_at,
+            *(week.backlog[key] for key, _, _ in queries.BACKLOG_BANDS),
+            week.backlog_total,
+        ]
+        for week in report.weeks
+    ]
+    return header, rows
+
+
+def critical_rows(report: queries.CriticalReport) -> tuple[list[str], list[Row]]:
+    header = [
+        "department",
+        "open_now",
+        "open_now_breached",
+        "filed",
+        "pages_sent",
+        "page_chains",
+        "acknowledged",
+        "ack_median_seconds",
+        "ack_p90_seconds",
+        "escalated_to_secondary",
+        "escalated_to_manager",
+        "unanswered",
+    ]
+    rows: list[Row] = [
+        [
+            row.department.code if row.department else "all",
+            row.open_now,
+            row.open_breached,
+            row.filed,
+            row.pages_sent,
+            row.chains,
+            row.acknowledged,
+            _secs(row.ack, "p50"),
+            _secs(row.ack, "p90"),
+            row.to_secondary,
+            row.to_manager,
+            row.unanswered,
+        ]
+        for row in [*report.rows, report.total]
+    ]
+    return header, rows
+
+
+def sources_rows(report: queries.SourcesReport) -> tuple[list[str], list[Row]]:
+    header = [
+        "section",
+        "name",
+        "department",
+        "tickets",
+        "percent",
+        "cumulative_percent",
+        "repeats",
+        "top_category",
+        "top_category_tickets",
+    ]
+    rows: list[Row] = [
+        [
+            "category",
+            row.name,
+            "",
+            row.tickets,
+            _pct(row.percent),
+            _pct(row.cumulative_percent),
+            "",
+            "",
+            "",
+        ]
+        for row in report.pareto
+    ]
+    rows += [
+        [
+            "location",
+            f"{row.name} ({row.code})",
+            row.department_code,
+            row.tickets,
+            "",
+            "",
+            row.repeats,
+            row.top_category,
+            row.top_category_tickets,
+        ]
+        for row in report.locations
+    ]
+    return header, rows
+
+
+def technicians_rows(report: queries.TechniciansReport) -> tuple[list[str], list[Row]]:
+    header = [
+        "technician",
+        "name",
+        "handled",
+        "resolved",
+        "reopened",
+        "reopen_percent",
+        "first_contact",
+        "first_contact_percent",
+        "resolve_business_median_seconds",
+        "resolve_wall_median_seconds",
+    ]
+    rows: list[Row] = [
+        [
+            row.username,
+            row.name,
+            row.handled,
+            row.resolved,
+            row.reopened,
+            _pct(row.reopen_rate),
+            row.first_contact,
+            _pct(row.first_contact_rate),
+            _secs(row.resolve["resolution_business"], "p50"),
+            _secs(row.resolve["resolution_wall"], "p50"),
+        ]
+        for row in report.rows
+    ]
+    return header, rows
+
+
+AggregateExport = Callable[[ReportFilters], tuple[list[str], list[Row]]]
+AGGREGATE_EXPORTS: dict[str, AggregateExport] = {
+    "compliance": lambda f: compliance_rows(queries.compliance(f)),
+    "speed": lambda f: speed_rows(queries.speed(f)),
+    "trends": lambda f: trends_rows(queries.trends(f, now=timezone.now())),
+    "critical": lambda f: critical_rows(queries.critical_areas(f)),
+    "sources": lambda f: sources_rows(queries.work_sources(f)),
+    "technicians": lambda f: technicians_rows(queries.technicians(f)),
+}
