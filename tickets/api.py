@@ -13,7 +13,12 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
@@ -62,8 +67,13 @@ from tickets.services import (
     ticket_take_next,
 )
 
+# A 400 is either {"detail": "..."} or {field: ["message", ...]}: an object either way.
+BAD_REQUEST = OpenApiResponse(
+    response=OpenApiTypes.OBJECT,
+    description="What was wrong: {'detail': message} or {field: [messages]}. Nothing changed.",
+)
 ERRORS = {
-    400: ErrorSerializer,
+    400: BAD_REQUEST,
     401: ErrorSerializer,
     403: ErrorSerializer,
     404: ErrorSerializer,

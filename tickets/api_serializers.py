@@ -57,7 +57,9 @@ class TeamSerializer(serializers.ModelSerializer[Team]):
 
 
 class CategorySerializer(serializers.ModelSerializer[Category]):
-    parent = serializers.SlugRelatedField(slug_field="slug", read_only=True)  # type: ignore[assignment,var-annotated]
+    parent = serializers.SlugRelatedField(  # type: ignore[assignment,var-annotated]
+        slug_field="slug", read_only=True, allow_null=True
+    )
     team: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
         slug_field="slug", read_only=True
     )
