@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Count, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -55,6 +56,7 @@ from tickets.priority import Scope
 from tickets.services import (
     ClaimLost,
     TicketError,
+    record_view,
     ticket_assign,
     ticket_change_priority,
     ticket_claim,
@@ -97,6 +99,13 @@ def refused(error: TicketError) -> exceptions.APIException:
     return exceptions.ValidationError({"detail": str(error)})
 
 
+def numeric(value: str) -> int:
+    """An id from the URL; anything that is not one is simply not found."""
+    if not value.isdigit() or len(value) > 18:
+        raise exceptions.NotFound("No such ticket.")
+    return int(value)
+
+
 def signed(request: Request) -> User:
     """The authenticated user (every endpoint requires one)."""
     user = request.user
@@ -111,7 +120,24 @@ def require_it(user: Any) -> User:
     return user
 
 
-class TicketCursor(CursorPagination):
+class SafeCursor(CursorPagination):
+    """A tampered cursor is a 404 with a message, never a server error."""
+
+    def decode_cursor(self, request: Request) -> Any:
+        try:
+            return super().decode_cursor(request)
+        except (ValueError, TypeError, DjangoValidationError):
+            raise exceptions.NotFound(self.invalid_cursor_message) from None
+
+    def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> Any:
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except (ValueError, TypeError, DjangoValidationError):
+            # A cursor whose position does not fit the ordering's column.
+            raise exceptions.NotFound(self.invalid_cursor_message) from None
+
+
+class TicketCursor(SafeCursor):
     page_size = 50
     max_page_size = 200
     page_size_query_param = "page_size"
@@ -145,7 +171,7 @@ class TicketQueueFilter(queue.QueueFilter):
                 "open_only", OpenApiTypes.BOOL, description="Only open tickets (default true)."
             )
         ],
-        responses={200: TicketSerializer(many=True), **errors(400)},
+        responses={200: TicketSerializer(many=True), **errors(400, 404)},
     ),
     retrieve=extend_schema(summary="One ticket", responses={200: TicketSerializer, **errors(404)}),
 )
@@ -173,7 +199,16 @@ class TicketViewSet(
         return tickets
 
     def _ticket(self) -> Ticket:
-        return get_object_or_404(Ticket.objects.for_user(self.request.user), pk=self.kwargs["pk"])
+        ticket = Ticket.objects.for_user(self.request.user).filter(pk=numeric(self.kwargs["pk"]))
+        found = ticket.first()
+        if found is None:
+            raise exceptions.NotFound("No such ticket.")
+        return found
+
+    def retrieve(self, request: Request, pk: str) -> Response:
+        ticket = self._ticket()
+        record_view(ticket=ticket, user=signed(request))
+        return self._answer(ticket)
 
     def _answer(self, ticket: Ticket, code: int = status.HTTP_200_OK) -> Response:
         fresh = (
@@ -224,8 +259,10 @@ class TicketViewSet(
         if location is None:
             raise exceptions.ValidationError({"location": ["Say where the problem is."]})
         key = request.headers.get("Idempotency-Key", "").strip()
-        if len(key) > 56:
-            raise exceptions.ValidationError({"detail": "Idempotency-Key is too long (56 max)."})
+        if len(key) > 56 or not (key.isascii() and key.isprintable()):
+            raise exceptions.ValidationError(
+                {"detail": "Idempotency-Key must be at most 56 printable ASCII characters."}
+            )
         user = request.user
         assert isinstance(user, User)
         filing = ticket_file(
@@ -254,6 +291,8 @@ class TicketViewSet(
     )
     def partial_update(self, request: Request, pk: str) -> Response:
         ticket = self._ticket()
+        if not isinstance(request.data, dict):
+            raise exceptions.ValidationError({"detail": "Send a JSON object of fields to change."})
         editable = set(TicketUpdateSerializer().fields)
         unknown = sorted(set(request.data) - editable)
         if unknown:
@@ -273,9 +312,10 @@ class TicketViewSet(
         description="Requesters see the public timeline; IT also sees internal notes and audit.",
         responses={200: EventSerializer(many=True), **errors(404)},
     )
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def timeline(self, request: Request, pk: str) -> Response:
         ticket = self._ticket()
+        record_view(ticket=ticket, user=signed(request))
         events = ticket.events.exclude(kind=TicketEvent.Kind.VIEWED).select_related("actor")
         if not is_it_staff(request.user):
             events = events.filter(is_public=True)
@@ -323,6 +363,8 @@ class TicketViewSet(
     )
     @action(detail=True, methods=["post"])
     def assign(self, request: Request, pk: str) -> Response:
+        self._ticket()
+        require_it(request.user)
         data = AssignSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         username = data.validated_data.get("assignee")
@@ -420,6 +462,8 @@ class TicketViewSet(
     @action(detail=True, methods=["post"])
     def reopen(self, request: Request, pk: str) -> Response:
         ticket = self._ticket()
+        if ticket.status in Ticket.OPEN_STATUSES:
+            raise exceptions.ValidationError({"detail": f"{ticket.number} is not resolved."})
         try:
             ticket_set_status(
                 ticket=ticket, actor=signed(request), status=Ticket.Status.IN_PROGRESS
@@ -455,6 +499,8 @@ class TicketViewSet(
         data = LinkSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
+        self._ticket()
+        require_it(request.user)
         other_pk = queue.ticket_pk_from_number(values["other"])
         other = Ticket.objects.filter(pk=other_pk).first() if other_pk is not None else None
         if other is None:
@@ -476,7 +522,9 @@ class DepartmentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Departmen
     pagination_class = None
 
 
-@extend_schema_view(list=extend_schema(responses={200: LocationSerializer(many=True), **errors()}))
+@extend_schema_view(
+    list=extend_schema(responses={200: LocationSerializer(many=True), **errors(400)})
+)
 class LocationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Location]):
     serializer_class = LocationSerializer
     queryset = Location.objects.filter(is_active=True).select_related("department")
@@ -499,7 +547,9 @@ class TeamViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Team]):
 
 
 class OnCallView(APIView):
-    @extend_schema(summary="Who is on call now", responses={200: OnCallSerializer(many=True)})
+    @extend_schema(
+        summary="Who is on call now", responses={200: OnCallSerializer(many=True), **errors()}
+    )
     def get(self, request: Request) -> Response:
         now = timezone.now()
         teams = (
@@ -542,7 +592,7 @@ class OnCallView(APIView):
         return Response(OnCallSerializer(rows, many=True).data)
 
 
-class PageCursor(CursorPagination):
+class PageCursor(SafeCursor):
     page_size = 50
     ordering = "-started_at"
 
@@ -550,7 +600,7 @@ class PageCursor(CursorPagination):
 @extend_schema_view(
     list=extend_schema(
         summary="Recent page chains (IT only)",
-        responses={200: PageChainSerializer(many=True), **errors(403)},
+        responses={200: PageChainSerializer(many=True), **errors(400, 403, 404)},
     )
 )
 class PageChainViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[PageChain]):
@@ -577,7 +627,7 @@ class PageChainViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[PageChain]
     @action(detail=True, methods=["post"])
     def acknowledge(self, request: Request, pk: str) -> Response:
         user = require_it(request.user)
-        chain = get_object_or_404(PageChain, pk=pk)
+        chain = get_object_or_404(PageChain, pk=numeric(pk))
         try:
             paging.acknowledge(chain_id=chain.pk, user=user, via="api")
         except paging.PagingError as error:

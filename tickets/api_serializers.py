@@ -88,6 +88,7 @@ class TicketSerializer(serializers.ModelSerializer[Ticket]):
     assignee = serializers.SerializerMethodField()
     response_state = serializers.SerializerMethodField()
     resolution_state = serializers.SerializerMethodField()
+    resolution_code = serializers.SerializerMethodField()
 
     class Meta:
         model = Ticket
@@ -108,6 +109,12 @@ class TicketSerializer(serializers.ModelSerializer[Ticket]):
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_assignee(self, ticket: Ticket) -> str | None:
         return person(ticket.assignee)
+
+    @extend_schema_field(
+        serializers.ChoiceField(choices=Ticket.ResolutionCode.choices, allow_null=True)
+    )
+    def get_resolution_code(self, ticket: Ticket) -> str | None:
+        return ticket.resolution_code or None
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_response_state(self, ticket: Ticket) -> str | None:

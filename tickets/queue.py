@@ -102,7 +102,7 @@ class QueueFilter(django_filters.FilterSet):  # type: ignore[misc]
         queryset=Department.objects.order_by("name"), empty_label="Any department"
     )
     priority = django_filters.MultipleChoiceFilter(
-        choices=[(str(p), f"P{p}") for p in range(1, 6)], widget=CheckboxSelectMultiple
+        choices=[(p, f"P{p}") for p in range(1, 6)], widget=CheckboxSelectMultiple
     )
     status = django_filters.MultipleChoiceFilter(
         choices=[(s.value, s.label) for s in Ticket.Status if s in Ticket.OPEN_STATUSES],

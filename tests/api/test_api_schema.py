@@ -1,0 +1,398 @@
+"""The published OpenAPI schema is valid, and the API keeps to it.
+
+drf-spectacular validates the schema it generates. Schemathesis loads the schema from the app
+itself (``/api/schema/?format=json`` through ``helpdesk.wsgi.application``) and sends requests
+through the WSGI app, inside this test's transaction, as a technician and as a requester (each
+with a Bearer token):
+
+* explicit examples: every operation's usual answers (2xx, and the 400/403/404/409 the rules
+  give), each checked for no 5xx, a documented status code and a body matching the schema;
+* generated requests per operation: well-formed ones (no 5xx, every status documented),
+  malformed ones (wrong types, non-numeric ids, bad filters: no 5xx, every status
+  documented), and well-formed ones again for the response bodies.
+
+Generated ids are aimed at rows that exist (the requester's own tickets, another requester's,
+an ED P1 and its page chain) or at nothing, so requests reach the rules and not only the 404.
+No operation is skipped: the mutating ones run against this test's rows and roll back with it.
+Generation is bounded (four examples per operation, no shrinking) and seeded, so the run is
+quick and repeatable.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+import schemathesis
+from django.core.management import call_command
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
+from hypothesis import HealthCheck, Phase, given, seed, settings
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.core import NOT_SET
+from schemathesis.specs.openapi.checks import (
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from tests.api.conftest import issue_token
+from tests.factories import UserFactory
+from tickets import paging
+from tickets.models import Category, PageChain, Ticket
+from tickets.priority import Scope
+from tickets.services import ticket_claim, ticket_resolve
+
+pytestmark = pytest.mark.django_db
+
+OPERATIONS = [
+    "GET /api/tickets/",
+    "POST /api/tickets/",
+    "GET /api/tickets/{id}/",
+    "PATCH /api/tickets/{id}/",
+    "GET /api/tickets/{id}/timeline/",
+    "POST /api/tickets/{id}/claim/",
+    "POST /api/tickets/take-next/",
+    "POST /api/tickets/{id}/assign/",
+    "POST /api/tickets/{id}/reply/",
+    "POST /api/tickets/{id}/internal-note/",
+    "POST /api/tickets/{id}/transition/",
+    "POST /api/tickets/{id}/resolve/",
+    "POST /api/tickets/{id}/reopen/",
+    "POST /api/tickets/{id}/change-priority/",
+    "POST /api/tickets/{id}/link/",
+    "GET /api/departments/",
+    "GET /api/locations/",
+    "GET /api/categories/",
+    "GET /api/teams/",
+    "GET /api/on-call/",
+    "GET /api/pages/",
+    "POST /api/pages/{id}/acknowledge/",
+]
+ROLES = ["technician", "requester"]
+EXAMPLES_PER_OPERATION = 4
+ALL_CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance]
+
+
+def test_spectacular_validates_without_warnings(tmp_path):
+    target = tmp_path / "schema.yml"
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(target))
+    assert target.read_text().startswith("openapi: 3.")
+
+
+@pytest.fixture(scope="session")
+def openapi(django_db_setup: None, django_db_blocker: Any) -> Any:
+    """The schema as a client gets it: from the running app, through every middleware."""
+    from helpdesk.wsgi import application
+
+    with django_db_blocker.unblock():
+        return schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
+
+
+@pytest.fixture(scope="session")
+def openapi_json(openapi: Any) -> Any:
+    """The same schema with JSON request bodies only: the API's contract for integrations, and
+    the only encoding malformed bodies (arrays, nulls) can be sent in."""
+    raw = copy.deepcopy(openapi.raw_schema)
+    for operations in raw["paths"].values():
+        for operation in operations.values():
+            content = operation.get("requestBody", {}).get("content")
+            if content:
+                operation["requestBody"]["content"] = {
+                    "application/json": content["application/json"]
+                }
+    schema = schemathesis.openapi.from_dict(raw)
+    schema.app = openapi.app
+    return schema
+
+
+@pytest.fixture(autouse=True)
+def _wsgi_requests_share_the_test_transaction() -> Iterator[None]:
+    """Django's WSGI handler closes "old" connections as each request starts and ends; inside
+    the test's transaction that would throw the transaction away (PostgreSQL). Django's own
+    test client disconnects the same handler for the same reason."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+def test_the_schema_lists_every_operation(openapi):
+    labels = [result.ok().label for result in openapi.get_all_operations()]
+    assert sorted(labels) == sorted(OPERATIONS)
+
+
+def enum_type_mismatches(node: Any, path: str = "") -> Iterator[str]:
+    kinds = {"string": (str,), "integer": (int,), "number": (int, float), "boolean": (bool,)}
+    if isinstance(node, dict):
+        expected = kinds.get(node.get("type", ""))
+        if "enum" in node and expected:
+            for value in node["enum"]:
+                if value is not None and not isinstance(value, expected):
+                    yield f"{path}: {value!r} is not {node['type']}"
+        for key, value in node.items():
+            yield from enum_type_mismatches(value, f"{path}/{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from enum_type_mismatches(value, f"{path}/{index}")
+
+
+def test_every_enum_matches_its_type(openapi):
+    assert list(enum_type_mismatches(openapi.raw_schema)) == []
+
+
+@dataclass
+class Scene:
+    rows: dict[str, int]
+    tokens: dict[str, str]
+
+    @property
+    def tickets(self) -> list[int]:
+        return [self.rows[name] for name in ("own", "resolved", "theirs", "p1")]
+
+    @property
+    def chains(self) -> list[int]:
+        return [self.rows["chain"]]
+
+
+@pytest.fixture
+def scene(nurse_medsurg, nurse_ed, outsider, tech, on_call_team, file_ticket) -> Scene:
+    """The requester's open ticket and her resolved one, another requester's, one Priya has
+    taken, and an ED P1 that is paging the on-call technician."""
+    own = file_ticket(nurse_medsurg)
+    resolved = file_ticket(nurse_medsurg, title="Label printer offline")
+    ticket_resolve(ticket=resolved, actor=tech, code=Ticket.ResolutionCode.FIXED)
+    theirs = file_ticket(outsider, title="Badge tap fails")
+    claimed = file_ticket(nurse_medsurg, title="Monitor flickers")
+    ticket_claim(ticket=claimed, user=on_call_team["secondary"])
+    p1 = file_ticket(
+        nurse_ed, location="ED", category=Category.objects.get(slug="ehr"),
+        care_delayed=True, workaround=False, scope=Scope.UNIT,
+    )  # fmt: skip
+    rows = {"own": own.pk, "resolved": resolved.pk, "theirs": theirs.pk, "claimed": claimed.pk,
+            "p1": p1.pk, "chain": PageChain.objects.get(ticket=p1).pk, "missing": 0}  # fmt: skip
+    return Scene(rows, {"technician": issue_token(tech), "requester": issue_token(nurse_medsurg)})
+
+
+def headers_for(scene: Scene, role: str) -> dict[str, str]:
+    if role == "anonymous":
+        return {}
+    return {"Authorization": f"Bearer {scene.tokens[role]}"}
+
+
+@pytest.mark.parametrize("label", OPERATIONS)
+def test_every_operation_documents_refusing_a_caller(openapi, label):
+    """Every operation can answer 401 (no or bad credentials) and 429 (a token over its rate,
+    see test_api_access.py): both must be in the schema."""
+    responses = openapi.find_operation_by_label(label).definition.raw["responses"]
+    assert {"401", "429"} <= set(responses)
+
+
+# Explicit examples: each operation's usual answers.
+
+
+@dataclass
+class Example:
+    label: str
+    role: str
+    status: int
+    target: str | None = None  # a key of Scene.rows for {id}
+    body: Any = NOT_SET
+    query: dict[str, Any] = field(default_factory=dict)
+    before: Callable[[Scene], None] | None = None
+
+
+def filing(**overrides: Any) -> dict[str, Any]:
+    return {"category": "printers", "title": "Wristband printer jams", "callback": "x4567",
+            "location": "MEDSURG", "care_delayed": False, "scope": "me", "workaround": True,
+            **overrides}  # fmt: skip
+
+
+def acknowledged(scene: Scene) -> None:
+    paging.acknowledge(chain_id=scene.rows["chain"], user=UserFactory(role="technician"), via="api")
+
+
+T, R = "technician", "requester"
+EXAMPLES = [
+    Example("GET /api/tickets/", T, 200),
+    Example("GET /api/tickets/", R, 200, query={"open_only": "false"}),
+    Example("GET /api/tickets/", T, 200, query={"status": "new", "view": "critical"}),
+    Example("GET /api/tickets/", T, 400, query={"department": 999999}),
+    Example("GET /api/tickets/", T, 404, query={"cursor": "bm9wZQ"}),
+    Example("GET /api/tickets/", T, 404, query={"cursor": "cD1nYXJiYWdl"}),
+    Example("POST /api/tickets/", R, 201, body=filing()),
+    Example("POST /api/tickets/", R, 400, body=filing(title="")),
+    Example("POST /api/tickets/", R, 400, body=filing(department="ED")),
+    Example("GET /api/tickets/{id}/", R, 200, "own"),
+    Example("GET /api/tickets/{id}/", R, 200, "resolved"),
+    Example("GET /api/tickets/{id}/", R, 404, "theirs"),
+    Example("GET /api/tickets/{id}/", T, 404, "missing"),
+    Example("PATCH /api/tickets/{id}/", R, 200, "own", body={"callback": "x1"}),
+    Example("PATCH /api/tickets/{id}/", R, 400, "own", body={"title": "Mine now"}),
+    Example("PATCH /api/tickets/{id}/", T, 400, "own", body={"status": "closed"}),
+    Example("PATCH /api/tickets/{id}/", T, 400, "own", body={"category": "nope"}),
+    Example("PATCH /api/tickets/{id}/", R, 404, "theirs", body={"callback": "x1"}),
+    Example("GET /api/tickets/{id}/timeline/", R, 200, "own"),
+    Example("GET /api/tickets/{id}/timeline/", T, 200, "p1"),
+    Example("GET /api/tickets/{id}/timeline/", R, 404, "theirs"),
+    Example("POST /api/tickets/{id}/claim/", T, 200, "own"),
+    Example("POST /api/tickets/{id}/claim/", T, 409, "claimed"),
+    Example("POST /api/tickets/{id}/claim/", T, 400, "resolved"),
+    Example("POST /api/tickets/{id}/claim/", R, 403, "own"),
+    Example("POST /api/tickets/take-next/", T, 200, body={}),
+    Example("POST /api/tickets/take-next/", T, 204, body={"view": "mine"}),
+    Example("POST /api/tickets/take-next/", T, 400, body={"view": "all of it"}),
+    Example("POST /api/tickets/take-next/", R, 403, body={}),
+    Example("POST /api/tickets/{id}/assign/", T, 200, "own", body={"team": "service-desk"}),
+    Example("POST /api/tickets/{id}/assign/", T, 400, "own", body={}),
+    Example("POST /api/tickets/{id}/assign/", T, 400, "own", body={"assignee": "nobody"}),
+    Example("POST /api/tickets/{id}/assign/", R, 403, "own", body={"team": "service-desk"}),
+    Example("POST /api/tickets/{id}/reply/", R, 200, "own", body={"text": "Still jammed"}),
+    Example("POST /api/tickets/{id}/reply/", R, 400, "own", body={"text": ""}),
+    Example("POST /api/tickets/{id}/internal-note/", T, 200, "own", body={"text": "RMA"}),
+    Example("POST /api/tickets/{id}/internal-note/", R, 403, "own", body={"text": "RMA"}),
+    Example("POST /api/tickets/{id}/transition/", T, 200, "own", body={"status": "in_progress"}),
+    Example("POST /api/tickets/{id}/transition/", R, 400, "own", body={"status": "resolved"}),
+    Example("POST /api/tickets/{id}/transition/", T, 400, "own", body={"status": "gone"}),
+    Example("POST /api/tickets/{id}/resolve/", T, 200, "own", body={"code": "fixed"}),
+    Example("POST /api/tickets/{id}/resolve/", T, 400, "own", body={"code": "duplicate"}),
+    Example("POST /api/tickets/{id}/resolve/", R, 403, "own", body={"code": "fixed"}),
+    Example("POST /api/tickets/{id}/reopen/", R, 200, "resolved"),
+    Example("POST /api/tickets/{id}/reopen/", R, 400, "own"),
+    Example("POST /api/tickets/{id}/change-priority/", T, 200, "own",
+            body={"priority": 3, "reason": "Two printers down"}),
+    Example("POST /api/tickets/{id}/change-priority/", T, 400, "own", body={"priority": 3}),
+    Example("POST /api/tickets/{id}/change-priority/", R, 403, "own",
+            body={"priority": 3, "reason": "Please"}),
+    Example("POST /api/tickets/{id}/link/", T, 200, "own",
+            body={"other": "HD-1001", "kind": "duplicate"}),
+    Example("POST /api/tickets/{id}/link/", T, 400, "own", body={"other": "x", "kind": "related"}),
+    Example("GET /api/departments/", R, 200),
+    Example("GET /api/locations/", R, 200, query={"kind": "unit"}),
+    Example("GET /api/locations/", R, 400, query={"kind": "bed"}),
+    Example("GET /api/categories/", R, 200),
+    Example("GET /api/teams/", R, 200),
+    Example("GET /api/on-call/", R, 200),
+    Example("GET /api/on-call/", "anonymous", 401),
+    Example("GET /api/pages/", T, 200),
+    Example("GET /api/pages/", T, 200, query={"status": "acknowledged"}, before=acknowledged),
+    Example("GET /api/pages/", T, 400, query={"status": "paused"}),
+    Example("GET /api/pages/", T, 404, query={"cursor": "bm9wZQ"}),
+    Example("GET /api/pages/", T, 404, query={"cursor": "cD1nYXJiYWdl"}),
+    Example("GET /api/pages/", R, 403),
+    Example("POST /api/pages/{id}/acknowledge/", T, 200, "chain"),
+    Example("POST /api/pages/{id}/acknowledge/", T, 409, "chain", before=acknowledged),
+    Example("POST /api/pages/{id}/acknowledge/", T, 404, "missing"),
+    Example("POST /api/pages/{id}/acknowledge/", R, 403, "chain"),
+    # Every operation refuses an anonymous caller with a documented 401.
+    *[
+        Example(label, "anonymous", 401, target=None if "{id}" not in label
+                else "chain" if label.startswith("POST /api/pages/") else "own")
+        for label in OPERATIONS
+        if label != "GET /api/on-call/"
+    ],
+]  # fmt: skip
+
+
+def example_params() -> list[Any]:
+    params = []
+    for example in EXAMPLES:
+        name = f"{example.label}-{example.role}-{example.status}"
+        if example.target:
+            name += f"-{example.target}"
+        if example.query:
+            name += "-" + "&".join(f"{k}={v}" for k, v in example.query.items())
+        if (
+            isinstance(example.body, dict)
+            and example.body
+            and example.label != "POST /api/tickets/"
+        ):
+            name += "-" + ",".join(f"{k}={v}" for k, v in example.body.items())
+        elif example.label == "POST /api/tickets/" and example.status == 400:
+            name += "-" + ("blank title" if example.body["title"] == "" else "names a department")
+        params.append(pytest.param(example, id=name))
+    return params
+
+
+def test_the_examples_cover_every_operation():
+    assert {example.label for example in EXAMPLES if example.role != "anonymous"} == set(OPERATIONS)
+
+
+@pytest.mark.parametrize("example", example_params())
+def test_explicit_examples_keep_to_the_schema(openapi, scene, example):
+    if example.before:
+        example.before(scene)
+    operation = openapi.find_operation_by_label(example.label)
+    body = example.body
+    if isinstance(body, dict) and body.get("other") == "HD-1001":
+        body = {**body, "other": f"HD-{scene.rows['theirs'] + 1000}"}
+    case = operation.Case(
+        path_parameters={"id": scene.rows[example.target]} if example.target else {},
+        query=example.query,
+        body=body,
+        media_type="application/json" if body is not NOT_SET else None,
+    )
+    response = case.call_and_validate(headers=headers_for(scene, example.role), checks=ALL_CHECKS)
+    assert response.status_code == example.status, response.text[:300]
+
+
+# Generated requests.
+
+
+def aim(case: Any, scene: Scene) -> None:
+    """Point a generated integer id at an existing row, or at no row at all."""
+    value = case.path_parameters.get("id")
+    if isinstance(value, int) and not isinstance(value, bool):
+        pool = scene.chains if case.path.startswith("/api/pages/") else scene.tickets
+        index = value % (len(pool) + 1)
+        case.path_parameters["id"] = pool[index] if index < len(pool) else -abs(value)
+
+
+def explore(openapi: Any, scene: Scene, label: str, role: str, mode: GenerationMode,
+            checks: list[Callable[..., Any]]) -> None:  # fmt: skip
+    operation = openapi.find_operation_by_label(label)
+    headers = headers_for(scene, role)
+
+    @seed(20261128)
+    @settings(
+        max_examples=EXAMPLES_PER_OPERATION,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        database=None,
+        phases=[Phase.explicit, Phase.generate],
+        report_multiple_bugs=False,
+    )
+    @given(case=operation.as_strategy(generation_mode=mode))
+    def run(case: Any) -> None:
+        aim(case, scene)
+        case.call_and_validate(headers=headers, checks=checks)
+
+    run()
+
+
+def params() -> list[Any]:
+    return [
+        pytest.param(label, role, id=f"{label}-{role}") for label in OPERATIONS for role in ROLES
+    ]
+
+
+@pytest.mark.parametrize(("label", "role"), params())
+def test_well_formed_requests_get_documented_answers(openapi, scene, label, role):
+    explore(openapi, scene, label, role, GenerationMode.POSITIVE,
+            [not_a_server_error, status_code_conformance])  # fmt: skip
+
+
+@pytest.mark.parametrize(("label", "role"), params())
+def test_malformed_requests_get_documented_answers(openapi_json, scene, label, role):
+    explore(openapi_json, scene, label, role, GenerationMode.NEGATIVE,
+            [not_a_server_error, status_code_conformance])  # fmt: skip
+
+
+@pytest.mark.parametrize(("label", "role"), params())
+def test_response_bodies_match_the_schema(openapi, scene, label, role):
+    explore(openapi, scene, label, role, GenerationMode.POSITIVE,
+            [not_a_server_error, response_schema_conformance])  # fmt: skip
