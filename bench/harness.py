@@ -8,7 +8,8 @@ twice the tickets the breach sweep needs due). ``--grow-from N`` seeds N tickets
 open one among them), times the history measures (``history=True``: the SLA sweeps) there as
 ``name@<N>``, then adds the rest of the closed history and times everything, the history
 measures as ``name@<tickets>``. ``--profile sweep`` is the sweep's target: 100,000 open among
-200,000 and then 1,000,000 tickets.
+200,000 and then 1,000,000 tickets. ``--profile queue`` is the queue's, the API's and the reports'
+target: 10,000 open among 1,000,000 tickets, the reports (history measures) also at 100,000.
 """
 
 from __future__ import annotations
@@ -42,6 +43,9 @@ PROFILES: dict[str, dict[str, int | None]] = {
     "default": {"tickets": DEFAULT_TICKETS, "open": None, "grow_from": None},
     # The sweep's target: 100,000 open tickets among 200,000, then among 1,000,000.
     "sweep": {"tickets": 1_000_000, "open": 100_000, "grow_from": 200_000},
+    # The queue's and the reports' target: 10,000 open tickets among 1,000,000; the history
+    # measures (the reports) also at 100,000.
+    "queue": {"tickets": 1_000_000, "open": 10_000, "grow_from": 100_000},
 }
 # Measures that need a Celery worker (and so PostgreSQL and Redis).
 WORKER_MEASURES = frozenset({"page_latency"})
@@ -90,7 +94,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         choices=sorted(PROFILES),
         default="default",
         help="named sizes: default (100000 tickets, 1%% open); sweep (1000000 tickets, 100000 "
-        "open, history measures also at 200000)",
+        "open, history measures also at 200000); queue (1000000 tickets, 10000 open, history "
+        "measures (the reports) also at 100000)",
     )
     parser.add_argument(
         "--tickets", type=_positive, default=None, help="tickets to seed (default 100000)"

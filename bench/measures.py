@@ -26,16 +26,17 @@ models are imported inside functions.
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import urlencode, urlsplit
 
 from django.db import close_old_connections
 from django.test import Client
@@ -128,10 +129,16 @@ class Bench:
 # connection health check on PostgreSQL, and the reconnect per request on SQLite (CONN_MAX_AGE 0).
 
 
-def get(client: Client, path: str, *, expect: int = 200) -> Response:
+def get(
+    client: Client,
+    path: str,
+    *,
+    expect: int | Collection[int] = 200,
+    headers: dict[str, str] | None = None,
+) -> Response:
     close_old_connections()
     try:
-        response = client.get(path, secure=True)
+        response = client.get(path, secure=True, headers=headers)
     finally:
         close_old_connections()
     _expect(response, "GET", path, expect)
@@ -139,18 +146,58 @@ def get(client: Client, path: str, *, expect: int = 200) -> Response:
 
 
 def post(client: Client, path: str, data: dict[str, Any], *, expect: int = 302) -> Response:
+    """A form sent as browsers send it: urlencoded (the test client's default, multipart, costs
+    ~2 ms of parsing that no browser form in the product causes)."""
     close_old_connections()
     try:
         # Browsers send Origin with a POST; over HTTPS the CSRF check needs it (or a Referer).
-        response = client.post(path, data, secure=True, headers={"Origin": ORIGIN})
+        response = client.post(
+            path,
+            urlencode(data),
+            content_type="application/x-www-form-urlencoded",
+            secure=True,
+            headers={"Origin": ORIGIN},
+        )
     finally:
         close_old_connections()
     _expect(response, "POST", path, expect)
     return response
 
 
-def _expect(response: Response, method: str, path: str, status: int) -> None:
-    if response.status_code != status:
+def api(
+    client: Client,
+    method: str,
+    path: str,
+    token: str,
+    *,
+    body: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+    expect: int = 200,
+) -> Response:
+    """An API call with a token (no session, no CSRF: token-authenticated requests need none)."""
+    sent = {"Authorization": f"Bearer {token}", "Accept": "application/json", **(headers or {})}
+    close_old_connections()
+    try:
+        if method == "GET":
+            response = client.get(path, secure=True, headers=sent)
+        else:
+            response = client.generic(
+                method,
+                path,
+                json.dumps(body or {}),
+                content_type="application/json",
+                secure=True,
+                headers=sent,
+            )
+    finally:
+        close_old_connections()
+    _expect(response, method, path, expect)
+    return response
+
+
+def _expect(response: Response, method: str, path: str, status: int | Collection[int]) -> None:
+    wanted = {status} if isinstance(status, int) else set(status)
+    if response.status_code not in wanted:
         where = f" to {response['Location']}" if response.has_header("Location") else ""
         raise BenchError(
             f"{method} {path} answered {response.status_code}{where}, expected {status}: "
@@ -159,6 +206,8 @@ def _expect(response: Response, method: str, path: str, status: int) -> None:
 
 
 def _snippet(response: Response) -> str:
+    if response.streaming:
+        return "(streamed)"
     text = response.content.decode(errors="replace")
     errors = re.findall(r'class="field-error">([^<]*)<', text)
     if errors:
@@ -251,6 +300,396 @@ def my_tickets_page(bench: Bench) -> Operation:
     if rows != min(seeded.nurse_tickets, 50):
         raise BenchError(f"My tickets lists {rows} tickets, expected {seeded.nurse_tickets}")
     return lambda: get(client, path)
+
+
+# --- The technicians' queue, the ticket page, claim -------------------------------------------
+# As a technician (IT staff): the queue is theirs, and their GET of a ticket page is audited.
+
+
+def _open_ticket_ids(
+    bench: Bench, *, unassigned: bool | None = None, limit: int = 1, due: bool = False
+) -> list[int]:
+    """Open tickets, newest first, not the nurse's; not the breach sweep's due ones unless
+    ``due`` (the seed's only unassigned open tickets are those: a measure that changes them
+    must put them back exactly)."""
+    from tickets.models import Ticket
+
+    seeded = bench.seeded
+    tickets = Ticket.objects.filter(status__in=Ticket.OPEN_STATUSES).exclude(
+        requester_id=seeded.nurse_id
+    )
+    if not due:
+        tickets = tickets.exclude(pk__in=seeded.breach_ticket_ids)
+    if unassigned is not None:
+        tickets = tickets.filter(assignee__isnull=unassigned)
+    return list(tickets.order_by("-pk").values_list("pk", flat=True)[:limit])
+
+
+def _technician(bench: Bench, index: int = 0) -> int:
+    ids = bench.seeded.technician_ids
+    if not ids:
+        raise BenchError("the seed made no technicians")
+    return ids[index % len(ids)]
+
+
+_QUEUE_ROW = b'class="queue-row'
+
+
+@measure("queue_page")
+def queue_page(bench: Bench) -> Operation:
+    """A technician opens the queue (default view: all open, first page of 50, view counts)."""
+    from tickets.queue import PAGE_SIZE
+
+    client = bench.client(_technician(bench))
+    path = reverse("queue")
+    rows = get(client, path).content.count(_QUEUE_ROW)
+    if rows != min(PAGE_SIZE, bench.seeded.open_tickets):
+        raise BenchError(f"the queue lists {rows} rows, expected {PAGE_SIZE}")
+    return lambda: get(client, path)
+
+
+def _touch(ticket_id: int) -> None:
+    """Move an open ticket's updated_at to now, as any write does: the queue's ETag changes."""
+    from django.utils import timezone
+
+    from tickets.models import Ticket
+
+    Ticket.objects.filter(pk=ticket_id).update(updated_at=timezone.now())
+
+
+@measure("queue_fragment_changed")
+def queue_fragment_changed(bench: Bench) -> Operation:
+    """The page's poll after an open ticket changed (untimed: its updated_at moved): 200 with the
+    rows and counts, sent with the previous response's ETag as a browser does."""
+    from tickets.models import Ticket
+
+    client = bench.client(_technician(bench, 1))
+    path = reverse("queue_fragment")
+    touched = _open_ticket_ids(bench, unassigned=False, limit=1)
+    if not touched:
+        raise BenchError("no assigned open ticket to touch")
+    saved = Ticket.objects.get(pk=touched[0]).updated_at
+    first = get(client, path)
+    if first.content.count(_QUEUE_ROW) == 0:
+        raise BenchError("the queue fragment lists no rows")
+    etag = [first["ETag"]]
+    _touch(touched[0])  # the first call, too, follows a change
+
+    def poll() -> None:
+        response = get(client, path, headers={"If-None-Match": etag[0]})
+        etag[0] = response["ETag"]
+
+    def close() -> None:
+        Ticket.objects.filter(pk=touched[0]).update(updated_at=saved)
+
+    return Timed(poll, reset=lambda: _touch(touched[0]), close=close)
+
+
+# The ETag holds the current minute (UTC): a poll that straddles a minute gets a 200. The reset
+# waits past a boundary that is this close, and a 200 that still comes back is retried.
+_MINUTE_MARGIN_S = 0.25
+_MAX_RETRIES = 3
+
+
+@measure("queue_fragment_unchanged")
+def queue_fragment_unchanged(bench: Bench) -> Operation:
+    """The page's poll when nothing changed: 304 on the previous response's ETag. The operation
+    times itself: a 200 (the minute turned between two polls) takes the new ETag and polls again,
+    counted as a retry, not a sample."""
+    client = bench.client(_technician(bench, 2))
+    path = reverse("queue_fragment")
+    etag = [get(client, path)["ETag"]]
+    retries = [0]
+    waits = [0]
+
+    def refresh() -> None:
+        etag[0] = get(client, path)["ETag"]
+
+    def poll() -> Elapsed:
+        for _ in range(_MAX_RETRIES + 1):
+            start = time.perf_counter()
+            response = get(client, path, expect=(200, 304), headers={"If-None-Match": etag[0]})
+            elapsed = time.perf_counter() - start
+            if response.status_code == 304:
+                return Elapsed(elapsed)
+            retries[0] += 1
+            etag[0] = response["ETag"]
+        raise BenchError(
+            f"{_MAX_RETRIES + 1} polls in a row answered 200: the queue keeps changing"
+        )
+
+    def reset() -> None:
+        """Untimed: if the minute turns within the margin, wait it out and take the new ETag."""
+        second = time.time() % 60
+        if second > 60 - _MINUTE_MARGIN_S:
+            time.sleep(60 - second + 0.01)
+            waits[0] += 1
+            refresh()
+
+    def close() -> None:
+        _say(
+            f"queue_fragment_unchanged: waited past {waits[0]} minute boundaries, "
+            f"{retries[0]} polls answered 200 and were retried (not counted as samples)"
+        )
+
+    return Timed(poll, reset=reset, close=close)
+
+
+TIMELINE_EVENTS = 20
+
+
+@measure("ticket_page")
+def ticket_page(bench: Bench) -> Operation:
+    """A technician opens an open ticket with ~20 timeline events (IT's workspace: actions,
+    related tickets, the full timeline); the view it records is deleted again, untimed."""
+    from datetime import timedelta
+
+    from tickets.models import Ticket, TicketEvent
+
+    tech = _technician(bench, 3)
+    found = _open_ticket_ids(bench, unassigned=False, limit=1)
+    if not found:
+        raise BenchError("no assigned open ticket")
+    ticket = Ticket.objects.get(pk=found[0])
+    have = ticket.events.exclude(kind=TicketEvent.Kind.VIEWED).count()
+    kinds = [
+        (TicketEvent.Kind.COMMENT, True, "Still failing after the restart."),
+        (TicketEvent.Kind.INTERNAL_NOTE, False, "Driver mismatch on this model; checking."),
+        (TicketEvent.Kind.STATUS, True, ""),
+        (TicketEvent.Kind.PRIORITY, False, "Whole unit affected."),
+    ]
+    start = ticket.created_at
+    step = max((_now() - start) / (TIMELINE_EVENTS + 1), timedelta(seconds=1))
+    TicketEvent.objects.bulk_create(
+        TicketEvent(
+            ticket=ticket,
+            at=start + step * (number + 1),
+            actor_id=tech if number % 2 else ticket.requester_id,
+            kind=kinds[number % len(kinds)][0],
+            is_public=kinds[number % len(kinds)][1],
+            text=kinds[number % len(kinds)][2],
+        )
+        for number in range(max(0, TIMELINE_EVENTS - have))
+    )
+    client = bench.client(tech)
+    path = ticket.get_absolute_url()
+    if ticket.number.encode() not in get(client, path).content:
+        raise BenchError(f"the page at {path} does not show {ticket.number}")
+    viewed = TicketEvent.objects.filter(ticket=ticket, kind=TicketEvent.Kind.VIEWED)
+
+    def reset() -> None:
+        _delete(viewed)
+
+    reset()
+    return Timed(lambda: get(client, path), reset=reset)
+
+
+@measure("claim")
+def claim(bench: Bench) -> Operation:
+    """A technician claims an unassigned open ticket from the queue (the row's form: POST with
+    CSRF, 302 back to the ticket). Untimed after each call: the ticket is put back exactly as it
+    was (unassigned, its status and updated_at, the assignment event deleted), and the next call
+    claims the next one of a pool of 50. The seed's unassigned open tickets are the breach
+    sweep's due ones (new, nobody on them yet), so they must be put back exactly."""
+    from tickets.models import Ticket, TicketEvent
+
+    tech = _technician(bench, 4)
+    pool = _open_ticket_ids(bench, unassigned=True, limit=50, due=True)
+    if len(pool) < 2:
+        raise BenchError(f"{len(pool)} unassigned open tickets; the claim measure needs two")
+    saved = {
+        pk: (status, updated_at)
+        for pk, status, updated_at in Ticket.objects.filter(pk__in=pool).values_list(
+            "pk", "status", "updated_at"
+        )
+    }
+    client = bench.client(tech)
+    page = get(client, reverse("queue"))
+    data = {"csrfmiddlewaretoken": csrf_token(page)}
+    turn = [0]
+
+    def claim_one() -> None:
+        pk = pool[turn[0] % len(pool)]
+        response = post(client, reverse("claim", args=[pk]), data)
+        if _url_name(response["Location"]) != "ticket_detail":
+            raise BenchError(f"claiming {pk} redirected to {response['Location']}")
+
+    def reset() -> None:
+        pk = pool[turn[0] % len(pool)]
+        turn[0] += 1
+        # A browser follows the redirect and shows the message; here it is dropped instead, so
+        # that the messages cookie does not grow call after call.
+        client.cookies.pop("messages", None)
+        status, updated_at = saved[pk]
+        put_back = Ticket.objects.filter(pk=pk, assignee_id=tech).update(
+            assignee=None, status=status, updated_at=updated_at
+        )
+        if put_back != 1:
+            raise BenchError(f"ticket {pk} was not claimed by the technician")
+        _delete(
+            TicketEvent.objects.filter(
+                ticket_id=pk, actor_id=tech, kind=TicketEvent.Kind.ASSIGNMENT
+            )
+        )
+
+    return Timed(claim_one, reset=reset)
+
+
+# --- The API, with tokens ----------------------------------------------------------------------
+# Tokens are throttled (HELPDESK_API_TOKEN_RATE, 600 a minute per user by default, in the local
+# memory cache): the bench issues a fresh token for every few hundred calls, untimed.
+
+_TOKEN_CALLS = 400
+
+
+class _Tokens:
+    """Raw API tokens for one user, a new one every ``_TOKEN_CALLS`` calls (see reset)."""
+
+    def __init__(self, user_id: int, name: str) -> None:
+        from django.contrib.auth import get_user_model
+
+        self.user = get_user_model().objects.get(pk=user_id)
+        self.name = name
+        self.calls = 0
+        self.raw = self._issue()
+
+    def _issue(self) -> str:
+        from departments.models import ApiToken
+
+        return ApiToken.issue(user=self.user, name=f"bench {self.name}")[1]
+
+    def used(self) -> None:
+        self.calls += 1
+        if self.calls % _TOKEN_CALLS == 0:
+            self.raw = self._issue()
+
+
+@measure("api_ticket_list")
+def api_ticket_list(bench: Bench) -> Operation:
+    """A technician's token lists the open queue, queue order, first page (50)."""
+    tokens = _Tokens(_technician(bench, 5), "api_ticket_list")
+    client = Client()
+    path = f"{reverse('api-ticket-list')}?ordering=queue"
+    results = api(client, "GET", path, tokens.raw).json().get("results", [])
+    if len(results) != min(50, bench.seeded.open_tickets):
+        raise BenchError(f"the API list returned {len(results)} tickets, expected 50")
+    return Timed(lambda: api(client, "GET", path, tokens.raw), reset=tokens.used)
+
+
+@measure("api_ticket_create")
+def api_ticket_create(bench: Bench) -> Operation:
+    """The filing nurse's token files a ticket (the form's fields, as JSON; a fresh
+    Idempotency-Key each time): 201."""
+    from departments.models import Location
+    from tickets.models import Category
+
+    seeded = bench.seeded
+    tokens = _Tokens(seeded.filer_id, "api_ticket_create")
+    client = Client()
+    path = reverse("api-ticket-list")
+    body = {
+        "category": Category.objects.get(pk=seeded.filing_category_id).slug,
+        "title": "Wristband printer jams on every label",
+        "callback": "x4567",
+        "location": Location.objects.get(pk=seeded.nurse_location_id).code,
+        "care_delayed": False,
+        "scope": "unit",
+        "workaround": True,
+        "description": (
+            "The wristband printer at the nurses' station jams after one label since this "
+            "morning. Tried reloading the roll and power cycling. Using the printer on 5 South."
+        ),
+    }
+
+    def create() -> None:
+        api(
+            client,
+            "POST",
+            path,
+            tokens.raw,
+            body=body,
+            headers={"Idempotency-Key": uuid.uuid4().hex},
+            expect=201,
+        )
+
+    return Timed(create, reset=tokens.used)
+
+
+@measure("api_ticket_detail")
+def api_ticket_detail(bench: Bench) -> Operation:
+    """A technician's token reads one open ticket."""
+    tokens = _Tokens(_technician(bench, 6), "api_ticket_detail")
+    client = Client()
+    found = _open_ticket_ids(bench, unassigned=False, limit=2)
+    if not found:
+        raise BenchError("no open ticket")
+    pk = found[-1]
+    path = reverse("api-ticket-detail", args=[pk])
+    if api(client, "GET", path, tokens.raw).json().get("id") not in (pk, None):
+        raise BenchError(f"the API answered another ticket than {pk}")
+    return Timed(lambda: api(client, "GET", path, tokens.raw), reset=tokens.used)
+
+
+# --- Reports, as a manager ---------------------------------------------------------------------
+# The last 90 days (the form's "period=90"). history=True: with --grow-from (--profile queue)
+# they run at both history sizes. Slow per call at a million tickets, so fewer calls.
+
+REPORT_RANGE = "period=90"
+
+
+def _report(bench: Bench, url_name: str, marker: bytes) -> Operation:
+    client = bench.client(bench.seeded.manager_id)
+    path = f"{reverse(url_name)}?{REPORT_RANGE}"
+    page = get(client, path).content
+    if marker not in page or b'class="field-error"' in page:
+        raise BenchError(f"the report at {path} shows no {marker.decode()!r} or a filter error")
+    return lambda: get(client, path)
+
+
+@measure("report_compliance_90d", history=True, n=20, warmup=2)
+def report_compliance_90d(bench: Bench) -> Operation:
+    """SLA compliance by department and priority over the last 90 days."""
+    return _report(bench, "reports:compliance", b"<table")
+
+
+@measure("report_speed_90d", history=True, n=20, warmup=2)
+def report_speed_90d(bench: Bench) -> Operation:
+    """Time to first response and resolution (median, 90th percentile) over the last 90 days."""
+    return _report(bench, "reports:speed", b"<table")
+
+
+@measure("report_critical_areas", history=True, n=20, warmup=2)
+def report_critical_areas(bench: Bench) -> Operation:
+    """The critical areas report (ED, OR, ICU...) over the last 90 days."""
+    return _report(bench, "reports:critical", b"<table")
+
+
+@measure("csv_export_90d", history=True, n=10, warmup=1)
+def csv_export_90d(bench: Bench) -> Operation:
+    """The tickets behind the reports as CSV, last 90 days: timed to the streamed last byte."""
+    client = bench.client(bench.seeded.manager_id)
+    path = f"{reverse('reports:export', kwargs={'report': 'tickets'})}?{REPORT_RANGE}"
+    lines = [0]
+
+    def export() -> None:
+        close_old_connections()
+        try:
+            response = client.get(path, secure=True)
+            _expect(response, "GET", path, 200)
+            body = b"".join(cast("Iterable[bytes]", cast(Any, response).streaming_content))
+            response.close()
+        finally:
+            close_old_connections()
+        lines[0] = body.count(b"\n")
+        if lines[0] < 2:
+            raise BenchError(f"the export at {path} has no rows")
+
+    export()
+    return Timed(export, close=lambda: _say(f"csv_export_90d: {lines[0] - 1:,} rows per export"))
+
+
+def _say(text: str) -> None:
+    print(f"# {text}", flush=True)
 
 
 # --- Background work ---------------------------------------------------------------------------
