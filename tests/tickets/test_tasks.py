@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -17,10 +18,11 @@ from tickets.services import ticket_file
 def wait_for(condition, timeout: float = 30.0) -> bool:
     """Poll a condition until it holds; the worker runs in another thread."""
     deadline = time.monotonic() + timeout
+    pause = threading.Event()
     while time.monotonic() < deadline:
         if condition():
             return True
-        time.sleep(0.1)
+        pause.wait(0.1)
     return False
 
 
