@@ -42,3 +42,9 @@ def is_manager(user: AbstractBaseUser | AnonymousUser) -> bool:
 
 def is_integration(user: AbstractBaseUser | AnonymousUser) -> bool:
     return Role.INTEGRATION in role_names(user)
+
+
+def display_name(user: AbstractBaseUser) -> str:
+    """How a person is named on pages, timelines, pages and exports: full name, else username."""
+    full = user.get_full_name() if hasattr(user, "get_full_name") else ""
+    return full or user.get_username()

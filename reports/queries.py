@@ -38,7 +38,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncHour
 
 from departments.models import Department, Location, Team
-from departments.roles import IT_ROLES
+from departments.roles import IT_ROLES, display_name
 from reports import conf
 from reports.stats import EMPTY, Measure, Method, Summary, grouped_percentiles
 from tickets.models import Category, Page, PageChain, Ticket, TicketEvent
@@ -1072,7 +1072,7 @@ def technicians(filters: ReportFilters, *, method: Method = "auto") -> Technicia
             TechnicianRow(
                 user_id=pk,
                 username=person.username,
-                name=person.get_full_name() or person.username,
+                name=display_name(person),
                 handled=int(handled),
                 resolved=int(resolved),
                 reopened=int(reopened_count),

@@ -29,7 +29,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from departments.models import Department, Location, Team
-from departments.roles import is_integration, is_it_staff
+from departments.roles import display_name, is_integration, is_it_staff
 from tickets import paging, queue
 from tickets.api_serializers import (
     AssignSerializer,
@@ -551,43 +551,26 @@ class OnCallView(APIView):
         summary="Who is on call now", responses={200: OnCallSerializer(many=True), **errors()}
     )
     def get(self, request: Request) -> Response:
-        now = timezone.now()
-        teams = (
-            Team.objects.select_related("rotation")
-            .prefetch_related("rotation__members", "rotation__overrides")
-            .order_by("name")
-        )
-        plans = [(team, paging.on_call(team, now)) for team in teams]
-        ids = {
-            user_id
-            for _team, current in plans
-            if current
-            for user_id in (current.primary, current.secondary)
-            if user_id
-        }
-        users = User.objects.select_related("profile").in_bulk(ids)
-
-        def who(user_id: int | None) -> dict[str, str] | None:
-            user = users.get(user_id) if user_id else None
+        def who(user: User | None) -> dict[str, str] | None:
             if user is None:
                 return None
             profile = getattr(user, "profile", None)
             return {
-                "name": user.get_full_name() or user.username,
+                "name": display_name(user),
                 "pager": profile.pager if profile else "",
                 "callback": profile.callback if profile else "",
             }
 
         rows = [
             {
-                "team": team.slug,
-                "team_name": team.name,
-                "team_phone": team.phone,
-                "primary": who(current.primary) if current else None,
-                "secondary": who(current.secondary) if current else None,
-                "until": current.shift_ends_at if current else None,
+                "team": row.team.slug,
+                "team_name": row.team.name,
+                "team_phone": row.team.phone,
+                "primary": who(row.primary),
+                "secondary": who(row.secondary),
+                "until": row.until,
             }
-            for team, current in plans
+            for row in paging.on_call_board(timezone.now())
         ]
         return Response(OnCallSerializer(rows, many=True).data)
 

@@ -10,6 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from departments.models import Department, Location, Team
+from departments.roles import display_name
 from tickets.models import Category, PageChain, Ticket, TicketEvent
 from tickets.priority import Scope
 from tickets.services import (
@@ -21,7 +22,7 @@ from tickets.services import (
 
 
 def person(user: Any) -> str | None:
-    return (user.get_full_name() or user.username) if user is not None else None
+    return display_name(user) if user is not None else None
 
 
 class ErrorSerializer(serializers.Serializer[Any]):

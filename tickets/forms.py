@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
 from departments.models import Location, Team, active_locations
-from departments.roles import IT_ROLES
+from departments.roles import IT_ROLES, display_name
 from tickets.models import Category, Ticket, filing_categories
 from tickets.priority import PRIORITY_LABELS, SCOPE_LABELS, Scope
 from tickets.services import (
@@ -197,7 +197,7 @@ class StatusForm(forms.Form):
 
 class StaffChoiceField(forms.ModelChoiceField[User]):
     def label_from_instance(self, obj: User) -> str:
-        return obj.get_full_name() or obj.username
+        return display_name(obj)
 
 
 class AssignForm(forms.Form):

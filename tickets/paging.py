@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from departments.models import EscalationStep, Rotation, Team
 from departments.oncall import OnCall, OverrideSpec, RotationSpec, who_is_on_call
-from departments.roles import is_it_staff
+from departments.roles import display_name, is_it_staff
 from tickets.channels import DeliveryError, PageMessage, get_channel
 from tickets.enqueue import enqueue_many_on_commit
 from tickets.models import Page, PageChain, Ticket, TicketEvent
@@ -108,6 +108,59 @@ def on_call(team: Team, at: datetime) -> OnCall | None:
     return who_is_on_call(rotation_spec(rotation), override_specs(rotation), at)
 
 
+@dataclass(frozen=True)
+class TeamOnCall:
+    """One team's line on the "Who's on call" board."""
+
+    team: Team
+    primary: User | None
+    secondary: User | None
+    until: datetime | None
+    next_primary: User | None
+    covering: bool
+
+
+def on_call_board(now: datetime) -> list[TeamOnCall]:
+    """Every team: who is on call now, the backup, until when, and who comes next. A fixed
+    number of queries whatever the number of teams; the page and the API both show it."""
+    teams = list(
+        Team.objects.select_related("rotation", "manager")
+        .prefetch_related("rotation__members", "rotation__overrides")
+        .order_by("name")
+    )
+    plans = []
+    for team in teams:
+        current = on_call(team, now)
+        following = on_call(team, current.shift_ends_at) if current else None
+        plans.append((team, current, following))
+    wanted = {
+        user_id
+        for _team, current, following in plans
+        for user_id in (
+            current.primary if current else None,
+            current.secondary if current else None,
+            following.primary if following else None,
+        )
+        if user_id
+    }
+    users = User.objects.select_related("profile").in_bulk(wanted)
+
+    def user(user_id: int | None) -> User | None:
+        return users.get(user_id) if user_id else None
+
+    return [
+        TeamOnCall(
+            team=team,
+            primary=user(current.primary) if current else None,
+            secondary=user(current.secondary) if current else None,
+            until=current.shift_ends_at if current else None,
+            next_primary=user(following.primary) if following else None,
+            covering=bool(current and current.override_id),
+        )
+        for team, current, following in plans
+    ]
+
+
 def _recipient_ids(team: Team, step: LadderStep, at: datetime) -> list[int]:
     if step.target == EscalationStep.Target.USER:
         return [step.user_id] if step.user_id else []
@@ -155,7 +208,7 @@ def _page_event(
     chain: PageChain, step: LadderStep, recipients: list[User], now: datetime
 ) -> TicketEvent:
     if recipients:
-        names = ", ".join(user.get_full_name() or user.username for user in recipients)
+        names = ", ".join(display_name(user) for user in recipients)
         again = f" (again, {chain.repeat + 1})" if chain.repeat else ""
         text = f"Paged {names}, {step.label}{again}."
     else:
@@ -373,7 +426,7 @@ def acknowledge(*, chain_id: int, user: User, via: str, now: datetime | None = N
         )
         if chain.status != PageChain.Status.ACTIVE:
             if chain.status == PageChain.Status.ACKNOWLEDGED and chain.acknowledged_by:
-                who = chain.acknowledged_by.get_full_name() or chain.acknowledged_by.username
+                who = display_name(chain.acknowledged_by)
                 when = timezone.localtime(chain.acknowledged_at).strftime("%H:%M")
                 raise PagingError(f"Already acknowledged by {who} at {when}.")
             raise PagingError(f"This page has ended: {chain.get_status_display().lower()}.")
@@ -383,7 +436,7 @@ def acknowledge(*, chain_id: int, user: User, via: str, now: datetime | None = N
         _end_chain(chain, PageChain.Status.ACKNOWLEDGED, now)
         ticket = Ticket.objects.select_for_update().get(pk=chain.ticket_id)
         fields = ["updated_at", *ticket.record_first_response(now)]
-        name = user.get_full_name() or user.username
+        name = display_name(user)
         TicketEvent.objects.create(
             ticket=ticket, at=now, actor=user, kind=TicketEvent.Kind.ACK, is_public=True,
             new_value=via, text=f"{name} acknowledged the page and is on it.",
@@ -457,7 +510,7 @@ def message_for(page: Page) -> PageMessage:
         step=str(EscalationStep.Target(page.target).label).lower()
         if page.target in EscalationStep.Target.values
         else page.target,
-        recipient_name=recipient.get_full_name() or recipient.username,
+        recipient_name=display_name(recipient),
         recipient_email=recipient.email,
         recipient_pager=profile.pager if profile else "",
     )
@@ -484,7 +537,7 @@ def deliver(page_id: int, *, now: datetime | None = None) -> str:
     page = Page.objects.select_related("ticket__department", "recipient__profile", "chain").get(
         pk=page_id
     )
-    who = page.recipient.get_full_name() or page.recipient.username
+    who = display_name(page.recipient)
     try:
         get_channel(page.channel).send(message_for(page))
     except DeliveryError as error:

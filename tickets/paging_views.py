@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
@@ -15,7 +11,6 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from departments.models import Team
 from departments.roles import is_it_staff
 from tickets import paging
 from tickets.models import PageChain
@@ -24,53 +19,11 @@ from tickets.views import get_ticket_for, signed_in
 RECENT_CHAINS = 50
 
 
-@dataclass(frozen=True)
-class TeamOnCall:
-    team: Team
-    primary: User | None
-    secondary: User | None
-    until: datetime | None
-    next_primary: User | None
-    covering: bool
-
-
 @login_required
 @require_GET
 def who_is_on_call(request: HttpRequest) -> HttpResponse:
     """Every signed-in user may see it: nurses want to know whom to call."""
-    now = timezone.now()
-    teams = list(
-        Team.objects.select_related("rotation", "manager")
-        .prefetch_related("rotation__members", "rotation__overrides")
-        .order_by("name")
-    )
-    plans = []
-    for team in teams:
-        current = paging.on_call(team, now)
-        following = paging.on_call(team, current.shift_ends_at) if current else None
-        plans.append((team, current, following))
-    user_ids = {
-        user_id
-        for _team, current, following in plans
-        for user_id in (
-            current.primary if current else None,
-            current.secondary if current else None,
-            following.primary if following else None,
-        )
-        if user_id
-    }
-    users = User.objects.select_related("profile").in_bulk(user_ids)
-    rows = [
-        TeamOnCall(
-            team=team,
-            primary=users.get(current.primary) if current and current.primary else None,
-            secondary=users.get(current.secondary) if current and current.secondary else None,
-            until=current.shift_ends_at if current else None,
-            next_primary=users.get(following.primary) if following and following.primary else None,
-            covering=bool(current and current.override_id),
-        )
-        for team, current, following in plans
-    ]
+    rows = paging.on_call_board(timezone.now())
     return render(request, "paging/on_call.html", {"rows": rows})
 
 

@@ -17,7 +17,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from departments.models import Location, Team
-from departments.roles import is_it_staff
+from departments.roles import display_name, is_it_staff
 from tickets import paging, phi
 from tickets.enqueue import enqueue_on_commit
 from tickets.models import Category, PageChain, SlaPolicy, Ticket, TicketEvent
@@ -370,7 +370,7 @@ def ticket_change_priority(
 
 
 def _name(user: User) -> str:
-    return user.get_full_name() or user.username
+    return display_name(user)
 
 
 class ClaimLost(TicketError):
