@@ -25,6 +25,8 @@ PERIODS = [
     ("custom", "Custom dates"),
 ]
 FILTER_FIELDS = ("period", "start", "end", "team", "category", "department", "priority")
+# No help desk history goes back further; and date arithmetic near year 1 overflows.
+EARLIEST_DAY = date(2000, 1, 1)
 
 
 class DateInput(forms.DateInput):
@@ -78,6 +80,8 @@ class ReportFilterForm(forms.Form):
                 raise forms.ValidationError("Give both a From and a To date for a custom period.")
             if end < start:
                 raise forms.ValidationError("The To date must be on or after the From date.")
+            if start < EARLIEST_DAY:
+                raise forms.ValidationError(f"The From date cannot be before {_day(EARLIEST_DAY)}.")
             if end > self.today:
                 raise forms.ValidationError("The To date cannot be after today.")
             if (end - start).days + 1 > conf.MAX_RANGE_DAYS:

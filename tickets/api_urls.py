@@ -18,6 +18,7 @@ router.register("pages", api.PageChainViewSet, basename="api-page")
 urlpatterns = [
     path("", include(router.urls)),
     path("on-call/", api.OnCallView.as_view(), name="api-on-call"),
+    path("reports/", include("reports.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # Swagger UI sets inline styles on its elements; only this page allows them.
     path(

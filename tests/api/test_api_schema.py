@@ -3,7 +3,7 @@
 drf-spectacular validates the schema it generates. Schemathesis loads the schema from the app
 itself (``/api/schema/?format=json`` through ``helpdesk.wsgi.application``) and sends requests
 through the WSGI app, inside this test's transaction, as a technician and as a requester (each
-with a Bearer token):
+with a Bearer token), and the reports also as a manager, who alone gets them:
 
 * explicit examples: every operation's usual answers (2xx, and the 400/403/404/409 the rules
   give), each checked for no 5xx, a documented status code and a body matching the schema;
@@ -12,7 +12,8 @@ with a Bearer token):
   documented), and well-formed ones again for the response bodies.
 
 Generated ids are aimed at rows that exist (the requester's own tickets, another requester's,
-an ED P1 and its page chain) or at nothing, so requests reach the rules and not only the 404.
+an ED P1 and its page chain; teams, categories and departments for the reports' filters) or at
+nothing, so requests reach the rules and not only the 404 or the 400.
 No operation is skipped: the mutating ones run against this test's rows and roll back with it.
 Generation is bounded (four examples per operation, no shrinking) and seeded, so the run is
 quick and repeatable.
@@ -39,6 +40,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from departments.models import Department, Team
 from tests.api.conftest import issue_token
 from tests.factories import UserFactory
 from tickets import paging
@@ -48,6 +50,16 @@ from tickets.services import ticket_claim, ticket_resolve
 
 pytestmark = pytest.mark.django_db
 
+REPORT_OPERATIONS = [
+    "GET /api/reports/",
+    "GET /api/reports/compliance/",
+    "GET /api/reports/speed/",
+    "GET /api/reports/breaches/",
+    "GET /api/reports/trends/",
+    "GET /api/reports/critical-areas/",
+    "GET /api/reports/sources/",
+    "GET /api/reports/technicians/",
+]
 OPERATIONS = [
     "GET /api/tickets/",
     "POST /api/tickets/",
@@ -71,6 +83,7 @@ OPERATIONS = [
     "GET /api/on-call/",
     "GET /api/pages/",
     "POST /api/pages/{id}/acknowledge/",
+    *REPORT_OPERATIONS,
 ]
 ROLES = ["technician", "requester"]
 EXAMPLES_PER_OPERATION = 4
@@ -149,6 +162,8 @@ def test_every_enum_matches_its_type(openapi):
 class Scene:
     rows: dict[str, int]
     tokens: dict[str, str]
+    # The ids a report filter names, by query parameter.
+    filters: dict[str, list[int]] = field(default_factory=dict)
 
     @property
     def tickets(self) -> list[int]:
@@ -160,9 +175,10 @@ class Scene:
 
 
 @pytest.fixture
-def scene(nurse_medsurg, nurse_ed, outsider, tech, on_call_team, file_ticket) -> Scene:
+def scene(nurse_medsurg, nurse_ed, outsider, tech, manager, on_call_team, file_ticket) -> Scene:
     """The requester's open ticket and her resolved one, another requester's, one Priya has
-    taken, and an ED P1 that is paging the on-call technician."""
+    taken, an ED P1 that is paging the on-call technician, and one whose response is late (for
+    the breach report)."""
     own = file_ticket(nurse_medsurg)
     resolved = file_ticket(nurse_medsurg, title="Label printer offline")
     ticket_resolve(ticket=resolved, actor=tech, code=Ticket.ResolutionCode.FIXED)
@@ -173,9 +189,18 @@ def scene(nurse_medsurg, nurse_ed, outsider, tech, on_call_team, file_ticket) ->
         nurse_ed, location="ED", category=Category.objects.get(slug="ehr"),
         care_delayed=True, workaround=False, scope=Scope.UNIT,
     )  # fmt: skip
+    late = file_ticket(outsider, title="Scanner offline")
+    Ticket.objects.filter(pk=late.pk).update(
+        response_due_at=late.created_at, response_breached_at=late.created_at
+    )
     rows = {"own": own.pk, "resolved": resolved.pk, "theirs": theirs.pk, "claimed": claimed.pk,
             "p1": p1.pk, "chain": PageChain.objects.get(ticket=p1).pk, "missing": 0}  # fmt: skip
-    return Scene(rows, {"technician": issue_token(tech), "requester": issue_token(nurse_medsurg)})
+    tokens = {"technician": issue_token(tech), "requester": issue_token(nurse_medsurg),
+              "manager": issue_token(manager)}  # fmt: skip
+    filters = {"team": list(Team.objects.values_list("pk", flat=True)),
+               "category": list(Category.objects.values_list("pk", flat=True)),
+               "department": list(Department.objects.values_list("pk", flat=True))}  # fmt: skip
+    return Scene(rows, tokens, filters)
 
 
 def headers_for(scene: Scene, role: str) -> dict[str, str]:
@@ -216,7 +241,7 @@ def acknowledged(scene: Scene) -> None:
     paging.acknowledge(chain_id=scene.rows["chain"], user=UserFactory(role="technician"), via="api")
 
 
-T, R = "technician", "requester"
+T, R, M = "technician", "requester", "manager"
 EXAMPLES = [
     Example("GET /api/tickets/", T, 200),
     Example("GET /api/tickets/", R, 200, query={"open_only": "false"}),
@@ -288,6 +313,22 @@ EXAMPLES = [
     Example("POST /api/pages/{id}/acknowledge/", T, 409, "chain", before=acknowledged),
     Example("POST /api/pages/{id}/acknowledge/", T, 404, "missing"),
     Example("POST /api/pages/{id}/acknowledge/", R, 403, "chain"),
+    Example("GET /api/reports/", M, 200),
+    Example("GET /api/reports/", T, 404),
+    *[
+        example
+        for label in REPORT_OPERATIONS[1:]
+        for example in (
+            Example(label, M, 200),
+            Example(label, M, 200, query={"period": "7", "priority": 1}),
+            Example(label, M, 400, query={"period": "12"}),
+            Example(label, M, 400, query={"start": "2026-02-15", "end": "2026-02-02"}),
+            Example(label, T, 404),
+            Example(label, R, 404),
+        )
+    ],
+    Example("GET /api/reports/breaches/", M, 200, query={"page": 2}),
+    Example("GET /api/reports/breaches/", M, 400, query={"page": 0}),
     # Every operation refuses an anonymous caller with a documented 401.
     *[
         Example(label, "anonymous", 401, target=None if "{id}" not in label
@@ -343,13 +384,22 @@ def test_explicit_examples_keep_to_the_schema(openapi, scene, example):
 # Generated requests.
 
 
+def aimed(value: Any, pool: list[int]) -> Any:
+    """A generated integer as an existing row's id, or as no row at all."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        return value
+    index = value % (len(pool) + 1)
+    return pool[index] if index < len(pool) else -abs(value)
+
+
 def aim(case: Any, scene: Scene) -> None:
-    """Point a generated integer id at an existing row, or at no row at all."""
-    value = case.path_parameters.get("id")
-    if isinstance(value, int) and not isinstance(value, bool):
+    """Point generated ids (a path's, a report filter's) at existing rows, or at none."""
+    if "id" in case.path_parameters:
         pool = scene.chains if case.path.startswith("/api/pages/") else scene.tickets
-        index = value % (len(pool) + 1)
-        case.path_parameters["id"] = pool[index] if index < len(pool) else -abs(value)
+        case.path_parameters["id"] = aimed(case.path_parameters["id"], pool)
+    for name, pool in scene.filters.items():
+        if name in case.query:
+            case.query[name] = aimed(case.query[name], pool)
 
 
 def explore(openapi: Any, scene: Scene, label: str, role: str, mode: GenerationMode,
@@ -375,8 +425,12 @@ def explore(openapi: Any, scene: Scene, label: str, role: str, mode: GenerationM
 
 
 def params() -> list[Any]:
+    """Every operation as a technician and a requester; the reports also as a manager, the one
+    role that gets past their 404."""
     return [
-        pytest.param(label, role, id=f"{label}-{role}") for label in OPERATIONS for role in ROLES
+        pytest.param(label, role, id=f"{label}-{role}")
+        for label in OPERATIONS
+        for role in ROLES + ([M] if label in REPORT_OPERATIONS else [])
     ]
 
 
