@@ -184,7 +184,7 @@ def active_locations() -> dict[int, Location]:
     )
 
 
-class Team(models.Model):
+class Team(ReferenceDataModel):
     """An IT support team. Categories route to a team; a team has an on-call rotation.
 
     Teams are their own model rather than a kind of Department: they own categories, members and

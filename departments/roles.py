@@ -46,5 +46,11 @@ def is_integration(user: AbstractBaseUser | AnonymousUser) -> bool:
 
 def display_name(user: AbstractBaseUser) -> str:
     """How a person is named on pages, timelines, pages and exports: full name, else username."""
-    full = user.get_full_name() if hasattr(user, "get_full_name") else ""
-    return full or user.get_username()
+    return person_name(
+        getattr(user, "first_name", ""), getattr(user, "last_name", ""), user.get_username()
+    )
+
+
+def person_name(first_name: str, last_name: str, username: str) -> str:
+    """``display_name`` from the columns, for lists read without loading users."""
+    return f"{first_name} {last_name}".strip() or username

@@ -130,6 +130,14 @@ TEMPLATES = [
             ],
         },
     },
+    # The hot partials (queue rows, the ticket workspace): see helpdesk/jinja.py.
+    {
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "NAME": "jinja2",
+        "DIRS": [BASE_DIR / "templates" / "jinja2"],
+        "APP_DIRS": False,
+        "OPTIONS": {"environment": "helpdesk.jinja.environment"},
+    },
 ]
 
 

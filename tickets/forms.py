@@ -187,12 +187,26 @@ class ReplyForm(forms.Form):
     )
 
 
+# The workspace's limits and choices, shared by the forms and the page that prints them.
+NOTE_MAX_LENGTH = 500
+REASON_MAX_LENGTH = 300
+TICKET_NUMBER_MAX_LENGTH = 20
+RESOLUTION_CHOICES = [
+    (code.value, code.label)
+    for code in Ticket.ResolutionCode
+    if code != Ticket.ResolutionCode.DUPLICATE
+]
+LINK_CHOICES = [("duplicate", "This is a duplicate of it"), ("related", "Related to it")]
+
+
 class StatusForm(forms.Form):
     status = forms.ChoiceField(
         choices=[(s.value, s.label) for s in Ticket.Status if s != Ticket.Status.RESOLVED],
         label="Move to",
     )
-    note = forms.CharField(max_length=500, required=False, label="Note for the requester")
+    note = forms.CharField(
+        max_length=NOTE_MAX_LENGTH, required=False, label="Note for the requester"
+    )
 
 
 class StaffChoiceField(forms.ModelChoiceField[User]):
@@ -212,7 +226,12 @@ class AssignForm(forms.Form):
         super().__init__(*args, **kwargs)
         assignee = self.fields["assignee"]
         assert isinstance(assignee, forms.ModelChoiceField)
-        assignee.queryset = (
+        assignee.queryset = self.people()
+
+    @staticmethod
+    def people() -> QuerySet[User]:
+        """Whom a ticket can go to: active IT staff."""
+        return (
             User.objects.filter(is_active=True, groups__name__in=[r.value for r in IT_ROLES])
             .distinct()
             .order_by("first_name", "last_name")
@@ -224,7 +243,7 @@ class PriorityForm(forms.Form):
         choices=list(PRIORITY_LABELS.items()), coerce=int, label="New priority"
     )
     reason = forms.CharField(
-        max_length=300,
+        max_length=REASON_MAX_LENGTH,
         label="Reason (goes on the record)",
         error_messages={"required": "Give a reason for changing the priority."},
     )
@@ -232,11 +251,7 @@ class PriorityForm(forms.Form):
 
 class ResolveForm(forms.Form):
     code = forms.ChoiceField(
-        choices=[
-            (code.value, code.label)
-            for code in Ticket.ResolutionCode
-            if code != Ticket.ResolutionCode.DUPLICATE
-        ],
+        choices=RESOLUTION_CHOICES,
         label="How was it resolved?",
         error_messages={"required": "Choose how it was resolved."},
     )
@@ -249,9 +264,13 @@ class ResolveForm(forms.Form):
 
 
 class LinkForm(forms.Form):
-    other = forms.CharField(max_length=20, label="Ticket number", help_text="For example HD-1042.")
+    other = forms.CharField(
+        max_length=TICKET_NUMBER_MAX_LENGTH,
+        label="Ticket number",
+        help_text="For example HD-1042.",
+    )
     kind = forms.ChoiceField(
-        choices=[("duplicate", "This is a duplicate of it"), ("related", "Related to it")],
+        choices=LINK_CHOICES,
         widget=forms.RadioSelect,
         initial="duplicate",
         label="Link",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from django.conf import settings
 from django.db import models
@@ -383,7 +383,16 @@ class Ticket(models.Model):
             # whatever the history holds.
             models.Index(
                 fields=["queue_rank", "next_due_at", "id"],
+                # The saved views' counts read only these: one index-only scan of the open tickets.
+                include=["assignee_id", "department_id", "status"],
                 name="ticket_queue_order",
+                condition=models.Q(status__in=OPEN_STATUSES),
+            ),
+            # The workspace's "open from the same unit" panel: the department's open tickets,
+            # newest first, without touching the closed history.
+            models.Index(
+                fields=["department_id", "-created_at"],
+                name="ticket_open_by_department",
                 condition=models.Q(status__in=OPEN_STATUSES),
             ),
             # The sweep's four claims: each reads a small partial index of the tickets that can
@@ -541,46 +550,87 @@ class Ticket(models.Model):
 
     def sla_clocks(self, now: datetime) -> list[ClockView]:
         """Both clocks as the ticket page shows them."""
-        views = []
-        response = self.response_clock(now)
-        if response is not None:
-            views.append(ClockView("First response", response, self.response_due_at,
-                                   self.first_response_at))  # fmt: skip
-        resolution = self.resolution_clock(now)
-        if resolution is not None:
-            views.append(ClockView("Resolution", resolution, self.resolution_due_at,
-                                   self.resolved_at))  # fmt: skip
-        return views
+        return sla_clocks(self, now)
 
     def next_clock(self, now: datetime) -> ClockView | None:
         """The clock the queue shows: the first response until there is one, then resolution."""
-        clocks = self.sla_clocks(now)
-        if not clocks:
-            return None
-        return clocks[0] if self.first_response_at is None else clocks[-1]
+        return next_clock(self, now)
 
     def response_clock(self, now: datetime) -> sla.ClockStatus | None:
-        if self.response_due_at is None or self.response_warn_at is None:
-            return None
-        return sla.clock_status(
-            now=now,
-            due_at=self.response_due_at,
-            warn_at=self.response_warn_at,
-            done_at=self.first_response_at,
-            breached=self.response_breached_at is not None,
-        )
+        return response_clock(self, now)
 
     def resolution_clock(self, now: datetime) -> sla.ClockStatus | None:
-        if self.resolution_due_at is None or self.resolution_warn_at is None:
-            return None
-        return sla.clock_status(
-            now=now,
-            due_at=self.resolution_due_at,
-            warn_at=self.resolution_warn_at,
-            done_at=self.resolved_at,
-            breached=self.resolution_breached_at is not None,
-            paused=self.status in PAUSED_STATUSES,
+        return resolution_clock(self, now)
+
+
+class SlaFacts(Protocol):
+    """What a ticket's clocks read: a Ticket, or a queue row read without one."""
+
+    @property
+    def status(self) -> str: ...
+    @property
+    def first_response_at(self) -> datetime | None: ...
+    @property
+    def response_due_at(self) -> datetime | None: ...
+    @property
+    def response_warn_at(self) -> datetime | None: ...
+    @property
+    def response_breached_at(self) -> datetime | None: ...
+    @property
+    def resolved_at(self) -> datetime | None: ...
+    @property
+    def resolution_due_at(self) -> datetime | None: ...
+    @property
+    def resolution_warn_at(self) -> datetime | None: ...
+    @property
+    def resolution_breached_at(self) -> datetime | None: ...
+
+
+def response_clock(facts: SlaFacts, now: datetime) -> sla.ClockStatus | None:
+    if facts.response_due_at is None or facts.response_warn_at is None:
+        return None
+    return sla.clock_status(
+        now=now,
+        due_at=facts.response_due_at,
+        warn_at=facts.response_warn_at,
+        done_at=facts.first_response_at,
+        breached=facts.response_breached_at is not None,
+    )
+
+
+def resolution_clock(facts: SlaFacts, now: datetime) -> sla.ClockStatus | None:
+    if facts.resolution_due_at is None or facts.resolution_warn_at is None:
+        return None
+    return sla.clock_status(
+        now=now,
+        due_at=facts.resolution_due_at,
+        warn_at=facts.resolution_warn_at,
+        done_at=facts.resolved_at,
+        breached=facts.resolution_breached_at is not None,
+        paused=facts.status in PAUSED_STATUSES,
+    )
+
+
+def sla_clocks(facts: SlaFacts, now: datetime) -> list[ClockView]:
+    views = []
+    response = response_clock(facts, now)
+    if response is not None:
+        views.append(
+            ClockView("First response", response, facts.response_due_at, facts.first_response_at)
         )
+    resolution = resolution_clock(facts, now)
+    if resolution is not None:
+        views.append(
+            ClockView("Resolution", resolution, facts.resolution_due_at, facts.resolved_at)
+        )
+    return views
+
+
+def next_clock(facts: SlaFacts, now: datetime) -> ClockView | None:
+    clocks = sla_clocks(facts, now)
+    if not clocks:
+        return None
+    return clocks[0] if facts.first_response_at is None else clocks[-1]
 
 
 class TicketEventQuerySet(models.QuerySet["TicketEvent"]):
@@ -649,6 +699,10 @@ class TicketEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise TypeError("The ticket timeline is append-only.")
+
+    @property
+    def kind_label(self) -> str:
+        return self.Kind(self.kind).label
 
     @property
     def change_display(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.contrib import messages
@@ -15,6 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from departments.roles import is_it_staff
+from helpdesk.jinja import render_partial
 from tickets import queue
 from tickets.models import Ticket
 from tickets.services import ClaimLost, TicketError, ticket_claim, ticket_take_next
@@ -29,32 +31,31 @@ def it_staff(request: HttpRequest) -> User:
     return user
 
 
-def _queue_context(request: HttpRequest, user: User) -> dict[str, Any]:
-    now = timezone.now()
-    filters = queue.QueueFilter(
-        request.GET, queryset=Ticket.objects.all(), request=request, now=now
-    )
-    rows = list(queue.queue_rows(filters.qs)[: queue.PAGE_SIZE]) if filters.is_valid() else []
-    current_view = request.GET.get("view") or queue.SavedView.ALL
-    counts = queue.view_counts(user, now)
+def _queue_context(
+    request: HttpRequest, user: User, filters: queue.QueueFilter, now: datetime
+) -> dict[str, Any]:
     return {
-        "filters": filters,
-        "rows": [(ticket, ticket.next_clock(now)) for ticket in rows],
-        "views": [
-            (view, queue.VIEW_LABELS[view], counts[view], view == current_view)
-            for view in queue.SavedView
-        ],
-        "now": now,
-        "query": request.GET.urlencode(),
+        "rows": queue.page_rows(filters.qs, now) if filters.is_valid() else [],
+        "views": queue.view_tabs(user, now, request.GET.get("view") or queue.SavedView.ALL),
         "page_size": queue.PAGE_SIZE,
     }
+
+
+def _filters(request: HttpRequest, now: datetime) -> queue.QueueFilter:
+    return queue.QueueFilter(request.GET, queryset=Ticket.objects.all(), request=request, now=now)
 
 
 @login_required
 @require_GET
 def queue_page(request: HttpRequest) -> HttpResponse:
     user = it_staff(request)
-    return render(request, "queue/queue.html", _queue_context(request, user))
+    now = timezone.now()
+    filters = _filters(request, now)
+    context = _queue_context(request, user, filters, now)
+    pairs = [(name, value) for name, values in request.GET.lists() for value in values]
+    context.update(bar=queue.filter_bar(filters), filter_pairs=pairs, query=request.GET.urlencode())
+    board = render_partial("queue/board.html", context, request)
+    return render(request, "queue/queue.html", {**context, "board": board})
 
 
 @login_required
@@ -69,7 +70,8 @@ def queue_fragment(request: HttpRequest) -> HttpResponse:
     if etag in request.headers.get("If-None-Match", ""):
         response: HttpResponse = HttpResponseNotModified()
     else:
-        response = render(request, "queue/_rows.html", _queue_context(request, user))
+        context = _queue_context(request, user, _filters(request, now), now)
+        response = HttpResponse(render_partial("queue/fragment.html", context, request))
     response["ETag"] = etag
     response["Cache-Control"] = "private, no-cache"
     return response

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
@@ -12,13 +12,21 @@ from django.contrib.auth.models import User
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from departments.models import Location
-from departments.roles import is_it_staff
+from departments.roles import display_name, is_it_staff
+from helpdesk.jinja import render_partial
+from helpdesk.ttl_cache import TtlCache, reference_cache
 from tickets import phi
 from tickets.forms import (
+    LINK_CHOICES,
+    NOTE_MAX_LENGTH,
+    REASON_MAX_LENGTH,
+    RESOLUTION_CHOICES,
+    TICKET_NUMBER_MAX_LENGTH,
     AssignForm,
     CommentForm,
     FileTicketForm,
@@ -29,8 +37,10 @@ from tickets.forms import (
     StatusForm,
 )
 from tickets.models import PageChain, Ticket, TicketEvent
-from tickets.queue import ticket_pk_from_number
+from tickets.priority import PRIORITY_LABELS
+from tickets.queue import team_names, ticket_pk_from_number
 from tickets.services import (
+    COMMENT_MAX_LENGTH,
     TRANSITIONS,
     TicketError,
     record_view,
@@ -158,11 +168,12 @@ RELATED_COLUMNS = ("pk", "title", "priority", "status", "created_at", "location_
 
 
 def _related_open(ticket: Ticket) -> list[Ticket]:
-    """Other open tickets from the same unit lately: the duplicates worth a look."""
+    """Other open tickets from the same unit lately: the duplicates worth a look. A ticket's
+    department is its location's, so the department's tickets take in the location's."""
     return list(
         Ticket.objects.open()
         .filter(
-            Q(location_id=ticket.location_id) | Q(department_id=ticket.department_id),
+            department_id=ticket.department_id,
             created_at__gte=ticket.created_at - RELATED_WINDOW,
         )
         .exclude(pk=ticket.pk)
@@ -170,6 +181,63 @@ def _related_open(ticket: Ticket) -> list[Ticket]:
         .only(*RELATED_COLUMNS)
         .order_by("-created_at")[:8]
     )
+
+
+_people: TtlCache[list[tuple[int, str]]] = reference_cache()
+
+# The workspace's forms and the views they post to.
+WORKSPACE_URLS = {
+    "claim": "claim",
+    "resolve": "resolve",
+    "status": "change_status",
+    "assign": "assign",
+    "priority": "change_priority",
+    "link": "link",
+}
+
+
+def _it_people() -> list[tuple[int, str]]:
+    """Whom a ticket can go to (the assign form's choices), read at most once a minute."""
+    return _people.get_or_set(
+        "people", lambda: [(user.pk, display_name(user)) for user in AssignForm.people()]
+    )
+
+
+def _options(pairs: Iterable[tuple[Any, str]], chosen: Any = None) -> list[tuple[str, str, bool]]:
+    return [(str(value), label, value == chosen) for value, label in pairs]
+
+
+def allowed_statuses(ticket: Ticket) -> list[tuple[str, str]]:
+    """The moves the status form offers (resolving has its own form)."""
+    return [
+        (status, Ticket.Status(status).label)
+        for status in sorted(TRANSITIONS.get(ticket.status, ()))
+        if status != Ticket.Status.RESOLVED
+    ]
+
+
+def _workspace(ticket: Ticket) -> dict[str, Any]:
+    """What the workspace's forms offer: the same choices the forms validate against."""
+    return {
+        "ticket": ticket,
+        "urls": {
+            key: reverse(name, kwargs={"pk": ticket.pk}) for key, name in WORKSPACE_URLS.items()
+        },
+        "choices": {
+            "resolution": _options(RESOLUTION_CHOICES),
+            "status": _options(allowed_statuses(ticket)),
+            "people": _options([("", "(keep)"), *_it_people()]),
+            "teams": _options([("", "(keep)"), *team_names()]),
+            "priority": _options(PRIORITY_LABELS.items(), ticket.priority),
+            "link": _options(LINK_CHOICES, "duplicate"),
+        },
+        "limits": {
+            "comment": COMMENT_MAX_LENGTH,
+            "status_note": NOTE_MAX_LENGTH,
+            "reason": REASON_MAX_LENGTH,
+            "ticket_number": TICKET_NUMBER_MAX_LENGTH,
+        },
+    }
 
 
 @login_required
@@ -206,9 +274,11 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if not staff:
         events = events.filter(is_public=True)
+    timeline = list(events)
     context: dict[str, Any] = {
         "ticket": ticket,
-        "events": events,
+        "events": timeline,
+        "timeline": render_partial("tickets/_timeline.html", {"events": timeline}, request),
         "form": form,
         "staff_view": staff,
         "clocks": ticket.sla_clocks(timezone.now()),
@@ -219,16 +289,8 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
             .select_related("team")
             .first(),
             related=_related_open(ticket),
-            status_form=StatusForm(prefix="status"),
-            assign_form=AssignForm(prefix="assign"),
-            priority_form=PriorityForm(prefix="priority", initial={"priority": ticket.priority}),
-            resolve_form=ResolveForm(prefix="resolve"),
-            link_form=LinkForm(prefix="link"),
-            allowed_statuses=[
-                (status, Ticket.Status(status).label)
-                for status in sorted(TRANSITIONS.get(ticket.status, ()))
-                if status != Ticket.Status.RESOLVED
-            ],
+            allowed_statuses=allowed_statuses(ticket),
+            workspace=render_partial("tickets/workspace.html", _workspace(ticket), request),
         )
     return render(request, "tickets/detail.html", context)
 

@@ -142,8 +142,8 @@
       case "Enter": if (row) { window.location.assign(row.getAttribute("data-url")); } else { return; } break;
       case "c":
         if (row) {
-          var form = row.querySelector(".claim-form");
-          if (form) { form.submit(); }
+          var button = row.querySelector(".claim-button");
+          if (button) { button.click(); }
         } else {
           var claim = document.querySelector('[data-key="c"]');
           if (claim) { claim.click(); }

@@ -12,7 +12,7 @@ import time_machine
 from django.contrib.sessions.models import Session
 from django.urls import reverse
 
-from departments.models import Location
+from departments.models import Location, Team
 from tests.factories import TicketFactory, UserFactory
 from tickets.models import Category, Ticket, TicketEvent
 from tickets.priority import Scope
@@ -83,10 +83,10 @@ def test_the_page_has_counts_filters_and_rows(client, tech, nurse_medsurg):
     client.force_login(tech)
     response = client.get(reverse("queue"))
     body = response.content.decode()
-    views = {view: count for view, _label, count, _current in response.context["views"]}
+    views = {tab.key: tab.count for tab in response.context["views"]}
     assert views == {"all": 2, "mine": 1, "unassigned": 1, "critical": 0, "breaching": 0}
     # Same priority, filed a moment apart: the earlier deadline first.
-    assert [ticket for ticket, _clock in response.context["rows"]] == [mine, waiting]
+    assert [row.pk for row in response.context["rows"]] == [mine.pk, waiting.pk]
     assert f"{tech.get_full_name()}</td>" in body
     # The unassigned one has a claim button named after it; the assigned one names its owner.
     assert f'Claim<span class="visually-hidden"> {waiting.number}</span>' in body
@@ -124,10 +124,10 @@ def test_queue_page_queries_do_not_grow(
 ):
     many_open(nurse_medsurg, size, tech)
     client.force_login(tech)
-    # session, user, groups, the rows with their department, location, assignee and team
-    # joined, the critical departments and the view counts (one aggregate), the team and
-    # department filter choices, and the session renewed (an UPDATE in a savepoint): 11,
-    # never one more per row for its department, location or assignee.
+    # session, user, groups, the rows with their department and assignee joined, the critical
+    # departments and the view counts (one aggregate), the team and department filter choices
+    # (cached after the first page), and the session renewed (an UPDATE in a savepoint): 11,
+    # never one more per row for its department or assignee.
     with django_assert_max_num_queries(11):
         response = client.get(reverse("queue"))
     assert len(response.context["rows"]) == min(size, 50)
@@ -476,3 +476,40 @@ def test_take_next_form_carries_every_priority_ticked(client, tech, backlog):
     client.force_login(tech)
     body = client.get(reverse("queue") + "?priority=1&priority=2").content.decode()
     assert sorted(take_next_fields(body)) == [("priority", "1"), ("priority", "2")]
+
+
+def test_filters_chosen_in_the_url_stay_chosen(client, tech, nurse_medsurg):
+    make(nurse_medsurg, priority=1)
+    client.force_login(tech)
+    team = tech.teams.first() or Team.objects.order_by("name").first()
+    body = client.get(
+        reverse("queue"), {"team": team.pk, "priority": ["1", "2"], "assignee": "mine", "q": "epic"}
+    ).content.decode()
+    assert f'<option value="{team.pk}" selected>{team.name}</option>' in body
+    assert '<option value="mine" selected>Mine</option>' in body
+    assert 'name="priority" value="1" id="id_priority_0" checked' in body
+    assert 'name="priority" value="2" id="id_priority_1" checked' in body
+    assert 'name="priority" value="3" id="id_priority_2">' in body
+    assert 'value="epic"' in body
+    # The priority and status panel opens when one of its boxes is ticked.
+    assert '<details class="more-filters" open>' in body
+    # Take-next carries the same filters.
+    assert '<input type="hidden" name="priority" value="2">' in body
+
+
+def test_one_claim_form_serves_every_row(client, tech, nurse_medsurg):
+    first, second = make(nurse_medsurg), make(nurse_medsurg)
+    client.force_login(tech)
+    body = client.get(reverse("queue"), {"q": ""}).content.decode()
+    assert body.count('id="claim-form"') == 1
+    # Take next, claim, and the two sign-out buttons (the header and the idle warning).
+    assert body.count("csrfmiddlewaretoken") == 4
+    for ticket in (first, second):
+        assert f'form="claim-form" formaction="{reverse("claim", args=[ticket.pk])}"' in body
+    # The button posts the shared form to its own ticket's claim view.
+    response = client.post(
+        reverse("claim", args=[second.pk]), {"next": reverse("queue") + "?q="}, follow=True
+    )
+    second.refresh_from_db()
+    assert second.assignee == tech
+    assert f"{second.number} is yours." in messages_of(response)

@@ -461,3 +461,33 @@ def test_reopened_ticket_no_longer_shows_a_resolution(client, tech, nurse_medsur
     assert messages_of(response) == [f"{ticket.number} is now in progress."]
     assert "<dt>Resolution</dt>" not in response.content.decode()
     assert Ticket.objects.get(pk=ticket.pk).resolution_code == ""
+
+
+def test_timeline_and_queue_print_what_people_typed_as_text(client, tech, nurse_medsurg, ticket):
+    typed = '<script>alert(1)</script> & "quotes"\nsecond line'
+    ticket_comment(ticket=ticket, author=nurse_medsurg, text=typed)
+    ticket_comment(ticket=ticket, author=tech, text=typed, internal=True)
+    Ticket.objects.filter(pk=ticket.pk).update(title="<img src=x onerror=alert(1)>")
+    for user, comments in ((nurse_medsurg, 1), (tech, 2)):
+        client.force_login(user)
+        body = client.get(reverse("ticket_detail", args=[ticket.pk])).content.decode()
+        assert "<script>alert(1)</script>" not in body
+        escaped = "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;quotes&quot;<br>second line"
+        assert body.count(escaped) == comments
+    for url in (reverse("queue"), reverse("queue_fragment")):
+        body = client.get(url).content.decode()
+        assert "<img src=x" not in body
+        assert "&lt;img src=x onerror=alert(1)&gt;" in body
+
+
+def test_workspace_forms_offer_what_their_views_accept(client, tech, manager, ticket):
+    client.force_login(tech)
+    body = client.get(reverse("ticket_detail", args=[ticket.pk])).content.decode()
+    for name in ("resolve-code", "resolve-note", "status-status", "status-note",
+                 "assign-assignee", "assign-team", "priority-priority", "priority-reason",
+                 "link-other", "link-kind"):  # fmt: skip
+        assert f'name="{name}"' in body, name
+    # People are named as everywhere; the ticket's own priority is the one chosen.
+    assert f'<option value="{manager.pk}">{manager.get_full_name()}</option>' in body
+    assert f'<option value="{ticket.priority}" selected>' in body
+    assert 'name="priority-reason" maxlength="300" id="id_priority-reason" required' in body
