@@ -633,6 +633,52 @@ def next_clock(facts: SlaFacts, now: datetime) -> ClockView | None:
     return clocks[0] if facts.first_response_at is None else clocks[-1]
 
 
+@dataclass(frozen=True, slots=True)
+class References:
+    """Every department, location, category and team, by id: the rows a ticket page names."""
+
+    departments: dict[int, Department]
+    locations: dict[int, Location]
+    categories: dict[int, Category]
+    teams: dict[int, Team]
+
+    @classmethod
+    def load(cls) -> References:
+        return cls(
+            departments=Department.objects.in_bulk(),
+            locations=Location.objects.in_bulk(),
+            categories=Category.objects.select_related("parent").in_bulk(),
+            teams=Team.objects.in_bulk(),
+        )
+
+    def covers(self, ticket: Ticket) -> bool:
+        return (
+            ticket.department_id in self.departments
+            and ticket.location_id in self.locations
+            and ticket.category_id in self.categories
+            and (ticket.team_id is None or ticket.team_id in self.teams)
+        )
+
+
+_references: TtlCache[References] = reference_cache()
+
+
+def attach_references(ticket: Ticket) -> Ticket:
+    """Give a ticket its department, location, category and team from the per-process reference
+    cache instead of joining their tables: PostgreSQL's planning time grows with every table a
+    query joins, and a ticket page would otherwise pay for six joins on every view. The rows are
+    shared; treat them as read-only. A row newer than the cache reloads it once."""
+    found = _references.get_or_set("all", References.load)
+    if not found.covers(ticket):
+        _references.clear()
+        found = _references.get_or_set("all", References.load)
+    ticket.department = found.departments[ticket.department_id]
+    ticket.location = found.locations[ticket.location_id]
+    ticket.category = found.categories[ticket.category_id]
+    ticket.team = found.teams[ticket.team_id] if ticket.team_id is not None else None
+    return ticket
+
+
 class TicketEventQuerySet(models.QuerySet["TicketEvent"]):
     def update(self, **kwargs: Any) -> int:
         raise TypeError("The ticket timeline is append-only.")

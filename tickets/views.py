@@ -36,7 +36,7 @@ from tickets.forms import (
     ResolveForm,
     StatusForm,
 )
-from tickets.models import PageChain, Ticket, TicketEvent
+from tickets.models import PageChain, Ticket, TicketEvent, attach_references
 from tickets.priority import PRIORITY_LABELS
 from tickets.queue import team_names, ticket_pk_from_number
 from tickets.services import (
@@ -64,10 +64,8 @@ def signed_in(request: HttpRequest) -> User:
 
 def get_ticket_for(user: User, pk: int) -> Ticket:
     """The ticket if this user may see it; a 404 otherwise, so numbers reveal nothing."""
-    queryset = Ticket.objects.for_user(user).select_related(
-        "department", "location", "category", "team", "requester", "assignee"
-    )
-    return get_object_or_404(queryset, pk=pk)
+    queryset = Ticket.objects.for_user(user).select_related("requester", "assignee")
+    return attach_references(get_object_or_404(queryset, pk=pk))
 
 
 @login_required

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from departments.models import Location
 from tests.factories import TicketFactory
 from tickets.models import Ticket, TicketEvent
 from tickets.services import ticket_comment
@@ -133,7 +134,24 @@ def test_ticket_page_queries_do_not_grow(
         for _ in range(size)
     )
     client.force_login(nurse_medsurg)
-    # session, user, groups, the ticket with its joins, the timeline with its actors.
+    client.get(reverse("ticket_detail", args=[ticket.pk]))  # the reference rows, once a minute
+    # session, user, groups, the ticket with its requester and assignee (departments,
+    # locations, categories and teams come from the reference cache), the timeline with its
+    # actors.
     with django_assert_max_num_queries(8):
         response = client.get(reverse("ticket_detail", args=[ticket.pk]))
     assert len(response.context["events"]) == size
+
+
+def test_ticket_page_names_a_location_newer_than_the_reference_cache(client, nurse_medsurg):
+    first = TicketFactory(requester=nurse_medsurg)
+    client.force_login(nurse_medsurg)
+    client.get(reverse("ticket_detail", args=[first.pk]))  # the reference cache is loaded
+    # Added by another process (bulk_create clears no cache here), then filed for at once.
+    (room,) = Location.objects.bulk_create(
+        [Location(code="MS-412", name="Room 412", kind=Location.Kind.ROOM,
+                  department=first.department)]
+    )  # fmt: skip
+    ticket = TicketFactory(requester=nurse_medsurg, location=room)
+    body = client.get(reverse("ticket_detail", args=[ticket.pk])).content.decode()
+    assert "<dt>Location</dt><dd>Room 412</dd>" in body
