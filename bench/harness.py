@@ -10,6 +10,15 @@ open one among them), times the history measures (``history=True``: the SLA swee
 measures as ``name@<tickets>``. ``--profile sweep`` is the sweep's target: 100,000 open among
 200,000 and then 1,000,000 tickets. ``--profile queue`` is the queue's, the API's and the reports'
 target: 10,000 open among 1,000,000 tickets, the reports (history measures) also at 100,000.
+
+History (``--history``, with ``--grow-from``): ``older`` (default) files the first N tickets over
+the last 365 days and grows the history backwards, the rest filed over the years before at the
+same rate (``--profile queue``: 100,000 in the last year, 900,000 over the nine before), so the
+last 90 days hold the same tickets at both sizes: what a help desk that has run for ten years
+looks like, and what "a report's cost tracks its range, not the history" is measured on.
+``spread`` files every ticket over the same 365 days, so growing makes the year ten times denser
+(a report over 90 days covers ten times the tickets): the scenario of a much busier hospital.
+Without ``--grow-from`` all the tickets are filed over the last 365 days.
 """
 
 from __future__ import annotations
@@ -47,6 +56,8 @@ PROFILES: dict[str, dict[str, int | None]] = {
     # measures (the reports) also at 100,000.
     "queue": {"tickets": 1_000_000, "open": 10_000, "grow_from": 100_000},
 }
+# bench.ticketgen.HISTORIES, which cannot be imported before Django is set up.
+HISTORY_CHOICES = ("older", "spread")
 # Measures that need a Celery worker (and so PostgreSQL and Redis).
 WORKER_MEASURES = frozenset({"page_latency"})
 
@@ -113,6 +124,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         metavar="N",
         help="seed N tickets first (all the open ones among them) and time the history measures "
         "(the SLA sweeps) there too, then grow the closed history to --tickets",
+    )
+    parser.add_argument(
+        "--history",
+        choices=HISTORY_CHOICES,
+        default="older",
+        help="with --grow-from, what growing adds: older (default) files the first N tickets "
+        "over the last 365 days and the rest over the years before, at the same rate (a date "
+        "range holds the same tickets at both sizes); spread files them all over the same 365 "
+        "days (growing makes the range denser)",
     )
     parser.add_argument("--only", default="", help="comma-separated measures to run")
     parser.add_argument(
@@ -239,7 +259,13 @@ def _run(
     if broker.url:
         _purge_broker_queue()
 
-    config = SeedConfig(tickets=args.tickets, open_tickets=args.open, first_stage=args.grow_from)
+    config = SeedConfig(
+        tickets=args.tickets,
+        open_tickets=args.open,
+        first_stage=args.grow_from,
+        history=args.history,
+    )
+    say(f"history: {config.describe_history()}")
     seeder = Seeder(config, log=lambda text: say(f"seeding {text}"))
     seeded = seeder.seed()
     _say_seeded(seeded)

@@ -1,18 +1,28 @@
-"""Benchmark data: a year of a hospital's tickets, sized by a few parameters.
+"""Benchmark data: a hospital's tickets, a year of them or more, sized by a few parameters.
 
 ``Seeder(SeedConfig(...)).seed()`` runs once per run on a freshly migrated database (the
 migrations have seeded departments, their main units, calendars, teams, categories, SLA policies,
 escalation ladders and the role groups) and returns the ids the measures need as a ``Seeded``.
 With ``first_stage`` set, ``seed()`` inserts that many tickets (every open one among them) and
 ``grow()`` adds the rest of the closed history later, so a measure can be timed at two history
-sizes in one run. Rows look like what the product writes, so the planner and the pages see
-realistic data:
+sizes in one run. ``history`` says what growing means (``bench.ticketgen``):
+
+* ``older`` (default): the first stage is the last ``days`` of tickets; the second adds the
+  years before, filed at the same rate (``--profile queue``: 100,000 tickets in the last 365
+  days, then 900,000 more over the 3,285 days before them). The last 90 days hold about 25,000
+  tickets at both sizes, so a report over them should cost the same.
+* ``spread``: every ticket is filed within ``days`` and the first stage is a random sample of
+  them; growing makes the same days denser (``--profile queue``: the last 90 days hold about
+  25,000 tickets, then 250,000).
+
+Without ``first_stage`` all the tickets are filed over ``days``. Rows look like what the
+product writes, so the planner and the pages see realistic data:
 
 * requesters: many clinical staff (``size // 50``, 200..10,000) with unusable passwords, each in
   the requester group with a home department; technicians (team members, ``page_channels``
   "console"), a manager, and an on-call rotation per team (weekly, handing off Monday 08:00);
 * locations: each department's unit (from the migrations) plus rooms and workstations;
-* tickets (``bench.ticketgen``): ``created_at`` spread over ``days``, ids in filing order;
+* tickets (``bench.ticketgen``): ``created_at`` as above, ids in filing order;
   ``open_tickets`` still open (the newest), the rest resolved (within three days of filing) or
   closed; priority fields from the pure functions in ``tickets.priority``; SLA targets, deadlines,
   first response and resolution facts from the product's own model methods, and the warning and
@@ -21,7 +31,8 @@ realistic data:
   notifications already sent (``filing_notified_at`` set) so no background work is pending;
 * a timeline: a ``filed`` event per ticket, plus ``escalated`` / ``phi_flagged`` where filing
   would have written them;
-* the benchmark nurse (``bench.nurse``, home Med-Surg) owns ``nurse_tickets`` of the tickets; the
+* the benchmark nurse (``bench.nurse``, home Med-Surg) owns ``nurse_tickets`` of the tickets
+  (first-stage ones, filed within ``days``, like every open ticket); the
   filing nurse (``bench.filer``) owns none, so measures that file tickets leave the first one's
   pages unchanged.
 
@@ -53,13 +64,16 @@ from bench import bulk
 from bench.ticketgen import (
     BREACH_WINDOW,
     EVENT_COLUMNS,
+    HISTORIES,
     Chunk,
+    History,
     Kind,
     Plan,
     SlaTerms,
     TicketFactory,
     due_combos,
     make_plan,
+    older_days,
 )
 from departments.models import Department, Location, Profile, Rotation, RotationMember, Team
 from departments.roles import Role
@@ -90,6 +104,9 @@ class SeedConfig:
     at_risk_tickets: int | None = None
     # Tickets in the first stage (all the open ones among them); None: everything at once.
     first_stage: int | None = None
+    # What the second stage adds: "older" tickets, filed before the first stage's ``days`` at
+    # the same rate, or more tickets "spread" over the same ``days``.
+    history: History = "older"
     # None: scale with the ticket count (size // 50, at least 200 and at most 10,000).
     requesters: int | None = None
     technicians: int = 24
@@ -126,7 +143,25 @@ class SeedConfig:
             return self.at_risk_tickets
         return min(300, self.open_count() // 10)
 
+    def describe_history(self) -> str:
+        """What the tickets' filing dates look like, for the run's log."""
+        if self.first_stage is None or self.first_stage >= self.tickets:
+            return f"{self.tickets:,} tickets filed over the last {self.days} days"
+        grown = self.tickets - self.first_stage
+        if self.history == "older":
+            before = older_days(days=self.days, recent=self.first_stage, grown=grown)
+            return (
+                f"{self.first_stage:,} tickets filed over the last {self.days} days, then "
+                f"{grown:,} older ones over the {before:,.0f} days before (history 'older')"
+            )
+        return (
+            f"{self.first_stage:,} tickets, then {grown:,} more, all filed over the last "
+            f"{self.days} days (history 'spread')"
+        )
+
     def validate(self) -> None:
+        if self.history not in HISTORIES:
+            raise ValueError(f"history is one of {', '.join(HISTORIES)}, not {self.history!r}")
         due, open_count = self.due_count(), self.open_count()
         if not 0 < due <= open_count <= self.tickets:
             raise ValueError(
@@ -257,6 +292,7 @@ class Seeder:
             nurse_tickets=config.nurse_tickets,
             days=config.days,
             first_stage=config.first_stage,
+            history=config.history,
             combos=due_combos(departments, terms),
             id_offset=id_offset,
         )
@@ -320,7 +356,8 @@ class Seeder:
         return self.seeded
 
     def grow(self) -> Seeded:
-        """Add the rest of the closed history (the second stage)."""
+        """Add the rest of the closed history (the second stage): older tickets, or more in the
+        same days (``SeedConfig.history``)."""
         if self.seeded is None or self.plan is None or self.plan.stages is None:
             raise RuntimeError("grow() follows seed() of a two-stage config")
         started = time.perf_counter()

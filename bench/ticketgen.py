@@ -2,8 +2,20 @@
 
 ``make_plan`` decides, for every ticket of the run, when it was filed and what it is: closed
 history, open, open and at risk, or open and due for a response breach at the bench's sweep
-instant. Ticket ids follow filing order (index + 1 over any tickets already in the table), so a
-history added in a later stage slots in between the ids of the first one.
+instant. Ticket ids follow filing order (index + 1 over any tickets already in the table).
+
+When the tickets go in two stages (``first_stage``), the history has one of two shapes:
+
+* ``older`` (the default): the first stage's tickets are filed over the last ``days``, and the
+  second stage's over the years before them, at the same filing rate (100,000 in the last year
+  grown to 1,000,000 adds 900,000 over the nine years before). A date range in the recent past
+  holds the same tickets at both sizes, as in a hospital whose help desk has simply run longer.
+  The grown tickets take the lowest ids (they were filed first), though they are loaded last.
+* ``spread``: all the tickets are filed over the last ``days`` and the first stage is a random
+  sample of them, so growing makes the same year denser (a busier hospital, or a larger one).
+
+Either way every open ticket (due and at-risk ones included) and every one of the nurse's is in
+the first stage and filed within ``days``.
 
 ``TicketFactory`` builds one ticket from its slot the way the product would have left it: the
 priority from the pure functions of ``tickets.priority``, the SLA deadlines from the product's own
@@ -39,7 +51,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import IntEnum
 from operator import attrgetter
-from typing import Any
+from typing import Any, Literal
 
 from django.db.models.base import ModelState
 
@@ -67,6 +79,11 @@ OPEN_WINDOW_DAYS = 30.0
 AT_RISK_MIN_AGE_DAYS = 20.0
 # Share of open tickets whose clocks are left as their filing time makes them (mostly breached).
 NATURAL_SHARE = 0.04
+
+# How a second stage grows the history: older tickets before the first stage's ``days``, or a
+# denser ``days`` (see the module docstring).
+History = Literal["older", "spread"]
+HISTORIES: tuple[History, ...] = ("older", "spread")
 
 Status = Ticket.Status
 OPEN_STATUS_WEIGHTS = (
@@ -253,12 +270,27 @@ def make_plan(
     nurse_tickets: int,
     days: int,
     first_stage: int | None,
+    history: History,
     combos: Sequence[DueCombo],
     id_offset: int,
 ) -> Plan:
     if not 0 <= due <= open_tickets <= tickets:
         raise ValueError(f"need 0 <= due ({due}) <= open ({open_tickets}) <= tickets ({tickets})")
-    regular = sorted((rng.random() * days * DAY for _ in range(tickets - due)), reverse=True)
+    if history not in HISTORIES:
+        raise ValueError(f"history is one of {', '.join(HISTORIES)}, not {history!r}")
+    stage_size = first_stage if first_stage is not None and first_stage < tickets else None
+    if stage_size is not None and stage_size < open_tickets:
+        raise ValueError(
+            f"the first stage ({stage_size:,} tickets) cannot hold the {open_tickets:,} open "
+            "tickets"
+        )
+    # Tickets filed within the last ``days``: all of them, unless the second stage is older.
+    recent = stage_size if stage_size is not None and history == "older" else tickets
+    regular = [rng.random() * days * DAY for _ in range(recent - due)]
+    if recent < tickets:
+        before = older_days(days=days, recent=recent, grown=tickets - recent) * DAY
+        regular += [days * DAY + rng.random() * before for _ in range(tickets - recent)]
+    regular.sort(reverse=True)
     window = BREACH_WINDOW.total_seconds()
     due_slots = []
     for number in range(due):
@@ -282,11 +314,13 @@ def make_plan(
             due_at[position] = due_slots[number][2]
         else:
             regular_indexes.append(position)
+    # Oldest first: the tickets filed before the last ``days`` (if any) come first.
+    within_days = regular_indexes[len(regular_indexes) - (recent - due) :]
 
     # Open tickets: the newest ones, over at least OPEN_WINDOW_DAYS of history.
     wanted = open_tickets - due
-    span = max(3 * wanted, math.ceil(len(regular_indexes) * OPEN_WINDOW_DAYS / max(days, 1)))
-    candidates = regular_indexes[-min(span, len(regular_indexes)) :]
+    span = max(3 * wanted, math.ceil(len(within_days) * OPEN_WINDOW_DAYS / max(days, 1)))
+    candidates = within_days[-min(span, len(within_days)) :]
     opened = rng.sample(candidates, k=min(wanted, len(candidates)))
     for index in opened:
         kinds[index] = Kind.OPEN
@@ -294,22 +328,24 @@ def make_plan(
     for index in rng.sample(old_enough, k=min(at_risk, len(old_enough))):
         kinds[index] = Kind.AT_RISK
 
-    nurse = frozenset(rng.sample(regular_indexes, k=min(nurse_tickets, len(regular_indexes))))
+    nurse = frozenset(rng.sample(within_days, k=min(nurse_tickets, len(within_days))))
 
     stages = None
-    if first_stage is not None and first_stage < tickets:
+    if stage_size is not None and recent < tickets:
+        stages = bytearray(b"\x02") * (tickets - recent) + bytearray(b"\x01") * recent
+    elif stage_size is not None:
         stages = bytearray(b"\x02") * len(ages)
         must = [i for i in range(len(ages)) if kinds[i] != Kind.CLOSED or i in nurse]
         for index in must:
             stages[index] = 1
-        history = [i for i in range(len(ages)) if stages[i] == 2]
-        extra = first_stage - len(must)
+        history_indexes = [i for i in range(len(ages)) if stages[i] == 2]
+        extra = stage_size - len(must)
         if extra < 0:
             raise ValueError(
-                f"the first stage ({first_stage:,} tickets) cannot hold the {len(must):,} open "
-                "tickets"
+                f"the first stage ({stage_size:,} tickets) cannot hold the {len(must):,} open "
+                "and nurse's tickets"
             )
-        for index in rng.sample(history, k=extra):
+        for index in rng.sample(history_indexes, k=extra):
             stages[index] = 1
     return Plan(
         now=now,
@@ -320,6 +356,12 @@ def make_plan(
         stages=stages,
         id_offset=id_offset,
     )
+
+
+def older_days(*, days: int, recent: int, grown: int) -> float:
+    """Days before the last ``days`` that ``grown`` more tickets span at the filing rate of
+    ``recent`` tickets in ``days``."""
+    return days * grown / recent if recent else 0.0
 
 
 # --- Making tickets -----------------------------------------------------------------------------

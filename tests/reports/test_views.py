@@ -27,10 +27,10 @@ BASE_QUERIES = 9
 REPORT_QUERIES = {
     "index": 3,  # headline; breaches by department, and their names
     "compliance": 2,  # department x priority, then the departments' names
-    "speed": 4,  # by priority, by team, overall; the teams' names
+    "speed": 2,  # by priority, by team and overall in one; the teams' names
     "breaches": 4,  # by department and their names; the list's count and its page
     "trends": 2,  # week x shift x weekend, backlog at each week's end
-    "critical": 6,  # departments, tickets, pages, chains, acknowledgement by area and overall
+    "critical": 5,  # departments, tickets, pages, chains, acknowledgement (by area and overall)
     "sources": 4,  # category tiles, location x category; the categories' and locations' names
     "technicians": 3,  # counts, times to resolve, names
 }
