@@ -28,14 +28,14 @@ class TokenAuthentication(authentication.BaseAuthentication):
         raw = raw.strip()
         if not raw:
             raise exceptions.AuthenticationFailed("The Authorization header has no token.")
-        token = (
-            ApiToken.objects.active()
-            .select_related("user")
-            .filter(key_hash=ApiToken.hash(raw))
-            .first()
-        )
-        if token is None:
-            raise exceptions.AuthenticationFailed("This token is not valid or was revoked.")
+        try:
+            token = (
+                ApiToken.objects.active().select_related("user").get(key_hash=ApiToken.hash(raw))
+            )
+        except ApiToken.DoesNotExist:
+            raise exceptions.AuthenticationFailed(
+                "This token is not valid or was revoked."
+            ) from None
         now = timezone.now()
         if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)

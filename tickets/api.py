@@ -50,6 +50,9 @@ from tickets.api_serializers import (
     TicketSerializer,
     TicketUpdateSerializer,
     TransitionSerializer,
+    as_filed,
+    for_output,
+    output_rows,
 )
 from tickets.models import Category, PageChain, Ticket, TicketEvent
 from tickets.priority import Scope
@@ -162,6 +165,16 @@ class TicketQueueFilter(queue.QueueFilter):
         super().__init__(*args, **kwargs)
 
 
+class QueueFilterBackend(DjangoFilterBackend):  # type: ignore[misc]
+    """A URL naming none of the filters leaves the list as it is (and cannot be invalid): the
+    filter set and its form are not built for it."""
+
+    def filter_queryset(self, request: Request, queryset: QuerySet[Any], view: Any) -> Any:
+        if request.query_params.keys().isdisjoint(TicketQueueFilter.base_filters):
+            return queryset
+        return super().filter_queryset(request, queryset, view)
+
+
 @extend_schema_view(
     list=extend_schema(
         summary="List tickets in scope",
@@ -182,42 +195,38 @@ class TicketViewSet(
 ):
     serializer_class = TicketSerializer
     pagination_class = TicketCursor
-    filter_backends = [DjangoFilterBackend, QueueOrdering]
+    filter_backends = [QueueFilterBackend, QueueOrdering]
     filterset_class = TicketQueueFilter
     ordering_fields = ["created_at", "updated_at", "priority", "next_due_at"]
 
     def get_queryset(self) -> QuerySet[Ticket]:
-        tickets = Ticket.objects.for_user(self.request.user).select_related(
-            "department", "location", "category", "team", "requester", "assignee"
-        )
+        """The list's tickets, as plain rows (output_rows)."""
+        tickets = Ticket.objects.for_user(self.request.user)
         if self.action == "list" and self.request.query_params.get("open_only", "true") in (
             "true",
             "1",
             "",
         ):
             tickets = tickets.open()
-        return tickets
+        return output_rows(tickets)
 
-    def _ticket(self) -> Ticket:
-        ticket = Ticket.objects.for_user(self.request.user).filter(pk=numeric(self.kwargs["pk"]))
-        found = ticket.first()
+    def _ticket(self, *, shown: bool = False) -> Ticket:
+        """The ticket in the URL if the caller may see it (404 otherwise). ``shown``: fetched
+        with just what the answer shows, for a read that changes nothing."""
+        tickets = Ticket.objects.for_user(self.request.user).filter(pk=numeric(self.kwargs["pk"]))
+        found = (for_output(tickets) if shown else tickets).first()
         if found is None:
             raise exceptions.NotFound("No such ticket.")
         return found
 
     def retrieve(self, request: Request, pk: str) -> Response:
-        ticket = self._ticket()
+        ticket = self._ticket(shown=True)
         record_view(ticket=ticket, user=signed(request))
-        return self._answer(ticket)
+        return Response(TicketSerializer(ticket).data)
 
     def _answer(self, ticket: Ticket, code: int = status.HTTP_200_OK) -> Response:
-        fresh = (
-            self.get_queryset()
-            .model.objects.select_related(
-                "department", "location", "category", "team", "requester", "assignee"
-            )
-            .get(pk=ticket.pk)
-        )
+        """The ticket as the service left it."""
+        fresh = for_output(Ticket.objects.filter(pk=ticket.pk)).get()
         return Response(TicketSerializer(fresh).data, status=code)
 
     @extend_schema(
@@ -277,9 +286,12 @@ class TicketViewSet(
             description=values["description"],
             idempotency_key=f"api:{key}" if key else None,
         )
-        return self._answer(
-            filing.ticket, status.HTTP_201_CREATED if filing.created else status.HTTP_200_OK
-        )
+        if not filing.created:
+            return self._answer(filing.ticket)
+        ticket, category = filing.ticket, values["category"]
+        if ticket.team_id == category.team_id:
+            ticket.team = category.team  # the row validation read, not a query for it again
+        return Response(TicketSerializer(as_filed(ticket)).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         summary="Change details",

@@ -1,4 +1,5 @@
-"""Every list endpoint costs the same number of queries at two data sizes: no N+1.
+"""Every list endpoint costs the same number of queries at two data sizes: no N+1. Reading and
+filing one ticket cost what they must and no more.
 
 Each call is made with a token that has been used once already (the first use of a token
 writes ``last_used_at``; that write is once a minute, not per row). The budgets below are the
@@ -196,3 +197,27 @@ def test_the_ticket_list_is_one_page_whatever_the_history(
     assert len(rows) == 50
     assert len(client.get("/api/tickets/", {"page_size": 1000}).json()["results"]) == 60
     assert Ticket.objects.count() == 60
+
+
+def test_reading_one_ticket_costs_four_queries(api, tech, django_assert_num_queries):
+    """Token, the caller's groups, the ticket with its people's names and its reference codes
+    (not a query per relation, nor a second read for the answer), the audit row of IT's read."""
+    ticket = TicketFactory(assignee=tech)
+    client = api(tech, token=True)
+    client.get("/api/teams/")
+    with django_assert_num_queries(4):
+        assert client.get(f"/api/tickets/{ticket.pk}/").status_code == 200
+
+
+def test_filing_costs_the_filing_and_no_read_back(api, nurse_medsurg, django_assert_num_queries):
+    """Token, the category with its team, the location with its department, then the filing's
+    transaction (begin, a savepoint around the insert that an Idempotency-Key may collide with,
+    the ticket, its release, the timeline row, commit): the answer is written from the ticket
+    just saved, not read back. The first filing warms the SLA terms' cache."""
+    client = api(nurse_medsurg, token=True)
+    body = {"category": "printers", "title": "Jams", "callback": "x1", "location": "MEDSURG",
+            "care_delayed": False, "scope": "me", "workaround": True}  # fmt: skip
+    client.post("/api/tickets/", body, format="json", HTTP_IDEMPOTENCY_KEY="first")
+    with django_assert_num_queries(9):
+        response = client.post("/api/tickets/", body, format="json", HTTP_IDEMPOTENCY_KEY="k")
+    assert response.status_code == 201
