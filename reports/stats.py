@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Expression, F, FloatField, Func, QuerySet
@@ -175,7 +176,14 @@ def _by_sql(
         (alias, measure.expression())
         for alias, measure in zip(measure_aliases, measures.values(), strict=True)
     )
-    rows, params = queryset.values(**selected).query.sql_with_params()
+    try:
+        rows, params = queryset.values(**selected).query.sql_with_params()
+    except EmptyResultSet:
+        # The filters can match nothing (an empty IN list): no groups, and () is empty.
+        return {
+            grouping_set: {} if grouping_set else {(): dict.fromkeys(measures, EMPTY)}
+            for grouping_set in sets
+        }
     quote = connection.ops.quote_name
     group_columns = [quote(group_alias[field]) for field in fields]
     # Which grouping set a row belongs to (see _grouping_mask).

@@ -9,7 +9,13 @@ import pytest
 from django.db import connection
 
 from departments.models import Team
-from reports.stats import Measure, grouped_percentiles, percentile_cont, percentiles_by_sets
+from reports.stats import (
+    Measure,
+    Summary,
+    grouped_percentiles,
+    percentile_cont,
+    percentiles_by_sets,
+)
 from tests.conftest import need
 from tests.factories import TicketFactory
 from tests.reports.conftest import local
@@ -155,6 +161,21 @@ def test_percentiles_by_sets_of_nothing(reference_data):
     assert found[("priority",)] == {}
     assert found[()][()]["x"].n == 0
     assert found[()][()]["x"].p90 is None
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("method", ["auto", "python"])
+def test_percentiles_of_filters_that_match_nothing(reference_data, method):
+    """An empty IN list (a department filter outside the critical areas) cannot even be
+    written as SQL; the answer is the same as for no rows."""
+    found = percentiles_by_sets(
+        Ticket.objects.filter(department_id__in=[]),
+        [("priority",), ()],
+        {"x": Measure("response_seconds")},
+        method=method,
+    )
+    assert found[("priority",)] == {}
+    assert found[()][()]["x"] == Summary(0, None, None)
 
 
 def test_percentiles_need_a_grouping_set():
