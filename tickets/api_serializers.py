@@ -51,7 +51,7 @@ class ValidationErrorSerializer(serializers.Serializer[Any]):
 class DepartmentSerializer(serializers.ModelSerializer[Department]):
     class Meta:
         model = Department
-        fields = ["code", "name", "tier", "auto_escalate"]
+        fields = ["id", "code", "name", "tier", "auto_escalate"]
 
 
 class LocationSerializer(serializers.ModelSerializer[Location]):
@@ -61,13 +61,13 @@ class LocationSerializer(serializers.ModelSerializer[Location]):
 
     class Meta:
         model = Location
-        fields = ["code", "name", "kind", "department"]
+        fields = ["id", "code", "name", "kind", "department"]
 
 
 class TeamSerializer(serializers.ModelSerializer[Team]):
     class Meta:
         model = Team
-        fields = ["slug", "name", "email", "phone"]
+        fields = ["id", "slug", "name", "email", "phone"]
 
 
 class CategorySerializer(serializers.ModelSerializer[Category]):
@@ -80,7 +80,7 @@ class CategorySerializer(serializers.ModelSerializer[Category]):
 
     class Meta:
         model = Category
-        fields = ["slug", "name", "parent", "team", "hint"]
+        fields = ["id", "slug", "name", "parent", "team", "hint"]
 
 
 # What a ticket's answer reads: these columns, the two people's names and the four reference

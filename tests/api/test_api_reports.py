@@ -133,6 +133,22 @@ def test_the_filters_are_echoed_as_resolved(api, dataset: DataSet):
     assert body["targets"] == {"response": 90.0, "resolution": 85.0}
 
 
+def test_filter_ids_come_from_the_reference_endpoints(api, dataset: DataSet):
+    """An integrator finds a team's, a category's and a department's id in the API itself."""
+    client = api(dataset.manager, token=True)
+    ids = {}
+    for name, key, value in (("teams", "slug", "clinical-apps"), ("categories", "slug", "ehr"),
+                             ("departments", "code", "ED")):  # fmt: skip
+        listed = client.get(f"/api/{name}/").json()
+        rows = listed["results"] if isinstance(listed, dict) else listed
+        ids[name] = next(row["id"] for row in rows if row[key] == value)
+    body = read(api, dataset.manager, "compliance", period="7", team=ids["teams"],
+                category=ids["categories"], department=ids["departments"])  # fmt: skip
+    assert body["filters"]["team"]["slug"] == "clinical-apps"
+    assert body["filters"]["category"]["slug"] == "ehr"
+    assert body["filters"]["department"]["code"] == "ED"
+
+
 def test_the_default_period_is_the_last_30_days(api, dataset: DataSet):
     body = read(api, dataset.manager, "speed", team="")
     assert body["filters"] == {
