@@ -21,7 +21,7 @@ from reports import conf, queries
 from reports.models import ExportAudit
 from reports.queries import ReportFilters
 from reports.stats import Summary
-from tickets.models import TICKET_NUMBER_OFFSET, TICKET_PREFIX
+from tickets.models import ticket_number
 
 Row = Sequence[Any]
 # A spreadsheet runs a cell that starts with one of these as a formula.
@@ -94,10 +94,6 @@ def _pct(value: float | None) -> float | None:
 def _secs(summary: Summary, part: str) -> float | None:
     value: float | None = getattr(summary, part)
     return None if value is None else round(value, 1)
-
-
-def ticket_number(pk: int) -> str:
-    return f"{TICKET_PREFIX}{pk + TICKET_NUMBER_OFFSET}"
 
 
 # --- The tickets behind a report --------------------------------------------------------------

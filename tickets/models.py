@@ -35,6 +35,11 @@ TICKET_PREFIX = "HD-"
 TICKET_NUMBER_OFFSET = 1000
 
 
+def ticket_number(pk: int) -> str:
+    """What people read and say: "HD-1042"."""
+    return f"{TICKET_PREFIX}{pk + TICKET_NUMBER_OFFSET}"
+
+
 class Category(ReferenceDataModel):
     """What the problem is about. Top-level categories are the tiles nurses pick from."""
 
@@ -447,7 +452,7 @@ class Ticket(models.Model):
 
     @property
     def number(self) -> str:
-        return f"{TICKET_PREFIX}{self.pk + TICKET_NUMBER_OFFSET}"
+        return ticket_number(self.pk)
 
     @property
     def is_open(self) -> bool:

@@ -23,7 +23,14 @@ from django.urls import reverse
 from departments.models import Department, Team
 from departments.roles import person_name
 from helpdesk.ttl_cache import TtlCache, reference_cache
-from tickets.models import TICKET_NUMBER_OFFSET, TICKET_PREFIX, ClockView, Ticket, next_clock
+from tickets.models import (
+    TICKET_NUMBER_OFFSET,
+    TICKET_PREFIX,
+    ClockView,
+    Ticket,
+    next_clock,
+    ticket_number,
+)
 from tickets.priority import PRIORITY_LABELS
 
 PAGE_SIZE = 50
@@ -205,7 +212,7 @@ class QueueRow:
 
     @property
     def number(self) -> str:
-        return f"{TICKET_PREFIX}{self.pk + TICKET_NUMBER_OFFSET}"
+        return ticket_number(self.pk)
 
     @property
     def assignee(self) -> str:
