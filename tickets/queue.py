@@ -16,6 +16,7 @@ from typing import Any
 
 import django_filters
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.db.models import Count, Max, Q, QuerySet
 from django.forms import CheckboxSelectMultiple
 from django.urls import reverse
@@ -243,12 +244,36 @@ def page_rows(queryset: QuerySet[Ticket], now: datetime, size: int = PAGE_SIZE) 
     return rows
 
 
-def queue_etag(user: User, query: str, now: datetime) -> str:
-    """Changes whenever any ticket does (every write moves updated_at), when the filters do, and
-    once a minute, for the counts that move with the clock ("breaching soon")."""
-    latest = Ticket.objects.aggregate(latest=Max("updated_at"))["latest"]
-    raw = f"{latest.isoformat() if latest else '-'}|{user.pk}|{query}|{now:%Y%m%d%H%M}"
+def latest_change() -> datetime | None:
+    """When any ticket last changed: every write moves ``updated_at`` (one indexed MAX)."""
+    latest: datetime | None = Ticket.objects.aggregate(latest=Max("updated_at"))["latest"]
+    return latest
+
+
+def _version(user: User, latest: datetime | None, now: datetime) -> str:
+    """What a technician's queue depends on: any ticket's change, who is asking (Mine), and the
+    minute, for the counts that move with the clock ("breaching soon")."""
+    return f"{latest.isoformat() if latest else '-'}|{user.pk}|{now:%Y%m%d%H%M}"
+
+
+def queue_etag(user: User, query: str, now: datetime, latest: datetime | None) -> str:
+    """Changes whenever the queue's version does, and when the filters do."""
+    raw = f"{_version(user, latest, now)}|{query}"
     return hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+
+COUNTS_SECONDS = 120
+
+
+def current_view_counts(user: User, now: datetime, latest: datetime | None) -> dict[str, int]:
+    """``view_counts``, counted once per version of the queue: reloading a queue where nothing
+    changed (the same minute, no ticket written since) reads the counts it already made."""
+    key = "queue-counts:" + hashlib.sha256(_version(user, latest, now).encode()).hexdigest()
+    counts: dict[str, int] | None = cache.get(key)
+    if counts is None:
+        counts = view_counts(user, now)
+        cache.set(key, counts, COUNTS_SECONDS)
+    return counts
 
 
 @dataclass(frozen=True, slots=True)
@@ -328,8 +353,8 @@ class ViewTab:
     current: bool
 
 
-def view_tabs(user: User, now: datetime, current: str) -> list[ViewTab]:
-    counts = view_counts(user, now)
+def view_tabs(user: User, now: datetime, current: str, latest: datetime | None) -> list[ViewTab]:
+    counts = current_view_counts(user, now, latest)
     return [
         ViewTab(view.value, VIEW_LABELS[view], counts[view], view == current) for view in SavedView
     ]

@@ -32,11 +32,16 @@ def it_staff(request: HttpRequest) -> User:
 
 
 def _queue_context(
-    request: HttpRequest, user: User, filters: queue.QueueFilter, now: datetime
+    request: HttpRequest,
+    user: User,
+    filters: queue.QueueFilter,
+    now: datetime,
+    latest: datetime | None,
 ) -> dict[str, Any]:
+    current = request.GET.get("view") or queue.SavedView.ALL
     return {
         "rows": queue.page_rows(filters.qs, now) if filters.is_valid() else [],
-        "views": queue.view_tabs(user, now, request.GET.get("view") or queue.SavedView.ALL),
+        "views": queue.view_tabs(user, now, current, latest),
         "page_size": queue.PAGE_SIZE,
     }
 
@@ -51,7 +56,7 @@ def queue_page(request: HttpRequest) -> HttpResponse:
     user = it_staff(request)
     now = timezone.now()
     filters = _filters(request, now)
-    context = _queue_context(request, user, filters, now)
+    context = _queue_context(request, user, filters, now, queue.latest_change())
     pairs = [(name, value) for name, values in request.GET.lists() for value in values]
     context.update(bar=queue.filter_bar(filters), filter_pairs=pairs, query=request.GET.urlencode())
     board = render_partial("queue/board.html", context, request)
@@ -66,11 +71,12 @@ def queue_fragment(request: HttpRequest) -> HttpResponse:
     request.passive = True  # type: ignore[attr-defined]
     user = it_staff(request)
     now = timezone.now()
-    etag = f'"{queue.queue_etag(user, request.GET.urlencode(), now)}"'
+    latest = queue.latest_change()
+    etag = f'"{queue.queue_etag(user, request.GET.urlencode(), now, latest)}"'
     if etag in request.headers.get("If-None-Match", ""):
         response: HttpResponse = HttpResponseNotModified()
     else:
-        context = _queue_context(request, user, _filters(request, now), now)
+        context = _queue_context(request, user, _filters(request, now), now, latest)
         response = HttpResponse(render_partial("queue/fragment.html", context, request))
     response["ETag"] = etag
     response["Cache-Control"] = "private, no-cache"

@@ -19,10 +19,13 @@ from tickets.queue import (
     QueueFilter,
     SavedView,
     critical_department_ids,
+    current_view_counts,
+    latest_change,
     queue_rows,
     ticket_pk_from_number,
     view_counts,
 )
+from tickets.services import ticket_claim
 
 pytestmark = pytest.mark.django_db
 CHICAGO = ZoneInfo("America/Chicago")
@@ -305,6 +308,31 @@ def test_view_counts_in_one_query(tech, hand_made, django_assert_num_queries):
         SavedView.CRITICAL: 3,
         SavedView.BREACHING: 4,
     }
+
+
+def test_counts_are_made_once_per_version_of_the_queue(
+    tech, other_tech, hand_made, django_assert_num_queries
+):
+    critical_department_ids()
+    latest = latest_change()
+    with django_assert_num_queries(1):
+        first = current_view_counts(tech, NOW, latest)
+    # The same technician, the same minute, no ticket written since: no query at all.
+    with django_assert_num_queries(0):
+        assert current_view_counts(tech, NOW, latest) == first
+    # Another technician has a Mine of their own.
+    with django_assert_num_queries(1):
+        assert current_view_counts(other_tech, NOW, latest)[SavedView.MINE] == 2
+    # The next minute counts again ("breaching soon" moves with the clock).
+    with django_assert_num_queries(1):
+        current_view_counts(tech, NOW + timedelta(minutes=1), latest)
+    # Any write to a ticket moves the version: the claim shows in the counts at once.
+    with time_machine.travel(NOW + timedelta(seconds=5), tick=False):
+        ticket_claim(ticket=hand_made["b"], user=tech)
+    assert latest_change() != latest
+    after = current_view_counts(tech, NOW, latest_change())
+    assert after[SavedView.MINE] == first[SavedView.MINE] + 1
+    assert after[SavedView.UNASSIGNED] == first[SavedView.UNASSIGNED] - 1
 
 
 def test_mine_is_counted_for_whoever_asks(other_tech, hand_made):
