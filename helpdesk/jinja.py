@@ -14,6 +14,7 @@ from typing import Any
 
 import jinja2
 from django.http import HttpRequest
+from django.template.backends.utils import csrf_input
 from django.template.defaultfilters import linebreaksbr
 from django.template.loader import get_template
 from django.templatetags.static import static
@@ -57,5 +58,8 @@ def environment(**options: Any) -> jinja2.Environment:
 
 
 def render_partial(name: str, context: dict[str, Any], request: HttpRequest) -> SafeString:
-    """Render a Jinja2 partial (under templates/jinja2/) to HTML a Django template can include."""
+    """Render a Jinja2 partial (under templates/jinja2/) to HTML a Django template can include.
+    ``csrf`` is the CSRF field, made once (the backend's own ``csrf_input`` masks a new token
+    every time a template prints it)."""
+    context = {**context, "csrf": csrf_input(request)}
     return SafeString(get_template(name, using=ENGINE).render(context, request))

@@ -167,11 +167,14 @@ class CommentForm(forms.Form):
     )
 
 
+VISIBILITY_CHOICES = [("reply", "Reply to the requester"), ("internal", "Internal note (IT only)")]
+
+
 class ReplyForm(forms.Form):
     """IT's reply box: a reply goes to the requester, a note stays in IT."""
 
     visibility = forms.ChoiceField(
-        choices=[("reply", "Reply to the requester"), ("internal", "Internal note (IT only)")],
+        choices=VISIBILITY_CHOICES,
         widget=forms.RadioSelect,
         initial="reply",
         label="Who sees it?",

@@ -27,6 +27,7 @@ from tickets.forms import (
     REASON_MAX_LENGTH,
     RESOLUTION_CHOICES,
     TICKET_NUMBER_MAX_LENGTH,
+    VISIBILITY_CHOICES,
     AssignForm,
     CommentForm,
     FileTicketForm,
@@ -160,6 +161,8 @@ def my_tickets(request: HttpRequest) -> HttpResponse:
     )
 
 
+TIMELINE_COLUMNS = ("ticket_id", "at", "kind", "is_public", "old_value", "new_value", "text",
+                    "actor__username", "actor__first_name", "actor__last_name")  # fmt: skip
 RELATED_WINDOW = timedelta(hours=12)
 RELATED_COLUMNS = ("pk", "title", "priority", "status", "created_at", "location__name",
                    "location__code", "location__kind")  # fmt: skip
@@ -191,6 +194,14 @@ WORKSPACE_URLS = {
     "assign": "assign",
     "priority": "change_priority",
     "link": "link",
+}
+
+
+LIMITS = {
+    "comment": COMMENT_MAX_LENGTH,
+    "status_note": NOTE_MAX_LENGTH,
+    "reason": REASON_MAX_LENGTH,
+    "ticket_number": TICKET_NUMBER_MAX_LENGTH,
 }
 
 
@@ -229,12 +240,7 @@ def _workspace(ticket: Ticket) -> dict[str, Any]:
             "priority": _options(PRIORITY_LABELS.items(), ticket.priority),
             "link": _options(LINK_CHOICES, "duplicate"),
         },
-        "limits": {
-            "comment": COMMENT_MAX_LENGTH,
-            "status_note": NOTE_MAX_LENGTH,
-            "reason": REASON_MAX_LENGTH,
-            "ticket_number": TICKET_NUMBER_MAX_LENGTH,
-        },
+        "limits": LIMITS,
     }
 
 
@@ -268,6 +274,7 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
     events = (
         ticket.events.exclude(kind=TicketEvent.Kind.VIEWED)
         .select_related("actor")
+        .only(*TIMELINE_COLUMNS)
         .order_by("at", "pk")
     )
     if not staff:
@@ -282,14 +289,25 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "clocks": ticket.sla_clocks(timezone.now()),
     }
     if staff:
+        # A chain's first page writes a Paged event in the same transaction: a ticket whose
+        # timeline has none was never paged, and needs no look for an active chain.
+        paged = any(event.kind == TicketEvent.Kind.PAGE for event in timeline)
         context.update(
             active_chain=ticket.page_chains.filter(status=PageChain.Status.ACTIVE)
             .select_related("team")
-            .first(),
+            .first()
+            if paged
+            else None,
             related=_related_open(ticket),
             allowed_statuses=allowed_statuses(ticket),
-            workspace=render_partial("tickets/workspace.html", _workspace(ticket), request),
+            **_workspace(ticket),
         )
+    context["aside"] = render_partial("tickets/_aside.html", context, request)
+    context["reply"] = render_partial(
+        "tickets/_reply.html",
+        {**context, "visibility": VISIBILITY_CHOICES, "limits": LIMITS},
+        request,
+    )
     return render(request, "tickets/detail.html", context)
 
 
