@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from departments.models import BusinessCalendar, Department, Location, Team
-from departments.roles import is_it_staff
+from departments.roles import is_it_staff, person_name
 from helpdesk.ttl_cache import ReferenceDataModel, TtlCache, reference_cache
 from tickets import sla
 from tickets.priority import (
@@ -757,15 +757,61 @@ class TicketEvent(models.Model):
 
     @property
     def change_display(self) -> str:
-        """ "In progress -> Resolved", "P3 -> P2": the change, in words, where there is one."""
-        if self.kind == self.Kind.STATUS:
-            labels = dict(TicketStatus.choices)
-            old, new = labels.get(self.old_value, ""), labels.get(self.new_value, "")
-        elif self.kind in (self.Kind.PRIORITY, self.Kind.ESCALATED, self.Kind.ASSIGNMENT):
-            old, new = self.old_value, self.new_value
-        else:
+        return change_in_words(self.kind, self.old_value, self.new_value)
+
+
+_STATUS_LABELS = dict(TicketStatus.choices)
+_CHANGES_SHOWN_AS_IS = (
+    TicketEvent.Kind.PRIORITY, TicketEvent.Kind.ESCALATED, TicketEvent.Kind.ASSIGNMENT
+)  # fmt: skip
+
+
+def change_in_words(kind: str, old_value: str, new_value: str) -> str:
+    """ "In progress -> Resolved", "P3 -> P2": an event's change, in words, where it has one."""
+    if kind == TicketEvent.Kind.STATUS:
+        old, new = _STATUS_LABELS.get(old_value, ""), _STATUS_LABELS.get(new_value, "")
+    elif kind in _CHANGES_SHOWN_AS_IS:
+        old, new = old_value, new_value
+    else:
+        return ""
+    return f"{old} \u2192 {new}" if old else new
+
+
+# TimelineEntry's fields, in order, as a values_list() reads them.
+TIMELINE_VALUES = ("pk", "at", "kind", "is_public", "old_value", "new_value", "text",
+                   "actor__first_name", "actor__last_name", "actor__username")  # fmt: skip
+
+
+@dataclass(slots=True)
+class TimelineEntry:
+    """One line of a ticket's timeline as its page prints it, read as values."""
+
+    pk: int
+    at: datetime
+    kind: str
+    is_public: bool
+    old_value: str
+    new_value: str
+    text: str
+    actor_first_name: str | None
+    actor_last_name: str | None
+    actor_username: str | None
+
+    @property
+    def kind_label(self) -> str:
+        return TicketEvent.Kind(self.kind).label
+
+    @property
+    def change_display(self) -> str:
+        return change_in_words(self.kind, self.old_value, self.new_value)
+
+    @property
+    def actor(self) -> str:
+        """Who did it, named as everywhere; empty for the system (the sweep, paging)."""
+        if self.actor_username is None:
             return ""
-        return f"{old} \u2192 {new}" if old else new
+        return person_name(self.actor_first_name or "", self.actor_last_name or "",
+                           self.actor_username)  # fmt: skip
 
 
 class SlaAlert(models.Model):

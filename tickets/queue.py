@@ -19,6 +19,7 @@ from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.db.models import Count, Max, Q, QuerySet
 from django.forms import CheckboxSelectMultiple
+from django.http import HttpRequest, QueryDict
 from django.urls import reverse
 
 from departments.models import Department, Team
@@ -99,6 +100,11 @@ def ticket_pk_from_number(text: str) -> int | None:
     return None
 
 
+PRIORITY_CHOICES = [(p, f"P{p}") for p in range(1, 6)]
+STATUS_CHOICES = [(s.value, s.label) for s in Ticket.Status if s in Ticket.OPEN_STATUSES]
+ASSIGNEE_CHOICES = [("mine", "Mine"), ("unassigned", "Unassigned")]
+
+
 class QueueFilter(django_filters.FilterSet):  # type: ignore[misc]
     """The queue's filters, all in the URL so a view can be bookmarked. The API's ticket list
     uses the same filters."""
@@ -115,16 +121,13 @@ class QueueFilter(django_filters.FilterSet):  # type: ignore[misc]
         queryset=Department.objects.order_by("name"), empty_label="Any department"
     )
     priority = django_filters.MultipleChoiceFilter(
-        choices=[(p, f"P{p}") for p in range(1, 6)], widget=CheckboxSelectMultiple
+        choices=PRIORITY_CHOICES, widget=CheckboxSelectMultiple
     )
     status = django_filters.MultipleChoiceFilter(
-        choices=[(s.value, s.label) for s in Ticket.Status if s in Ticket.OPEN_STATUSES],
-        widget=CheckboxSelectMultiple,
+        choices=STATUS_CHOICES, widget=CheckboxSelectMultiple
     )
     assignee = django_filters.ChoiceFilter(
-        choices=[("mine", "Mine"), ("unassigned", "Unassigned")],
-        method="filter_assignee",
-        empty_label="Anyone",
+        choices=ASSIGNEE_CHOICES, method="filter_assignee", empty_label="Anyone"
     )
     q = django_filters.CharFilter(method="filter_search", label="Search")
 
@@ -320,29 +323,38 @@ def department_names() -> list[tuple[int, str]]:
     )
 
 
-def filter_bar(filters: QueueFilter) -> FilterBar:
-    data = filters.form.data
+def filter_bar(data: QueryDict) -> FilterBar:
+    """The filter form as ``data`` (the URL's query) fills it in."""
 
     def choices(name: str, label: str, pairs: Sequence[tuple[Any, str]]) -> FilterChoices:
-        picked = set(data.getlist(name)) if hasattr(data, "getlist") else {data.get(name)}
+        picked = set(data.getlist(name))
         return FilterChoices(
             name, label, [Option(str(value), text, str(value) in picked) for value, text in pairs]
         )
 
-    fields = filters.form.fields
     return FilterBar(
         q=str(data.get("q", "")),
         view=str(data.get("view", "")),
         selects=[
             choices("team", "Team", [("", "Any team"), *team_names()]),
             choices("department", "Department", [("", "Any department"), *department_names()]),
-            choices("assignee", "Assignee", fields["assignee"].choices),
+            choices("assignee", "Assignee", [("", "Anyone"), *ASSIGNEE_CHOICES]),
         ],
         checks=[
-            choices("priority", "Priority", fields["priority"].choices),
-            choices("status", "Status", fields["status"].choices),
+            choices("priority", "Priority", PRIORITY_CHOICES),
+            choices("status", "Status", STATUS_CHOICES),
         ],
     )
+
+
+def filtered(data: QueryDict, request: HttpRequest, now: datetime) -> QuerySet[Ticket] | None:
+    """The tickets the URL's filters select; None when they are not valid. A URL naming no
+    filter (the queue as a technician opens it) selects every ticket without building the
+    filter set and its form."""
+    if data.keys().isdisjoint(QueueFilter.base_filters):
+        return Ticket.objects.all()
+    filters = QueueFilter(data, queryset=Ticket.objects.all(), request=request, now=now)
+    return filters.qs if filters.is_valid() else None
 
 
 @dataclass(frozen=True, slots=True)

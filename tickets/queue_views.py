@@ -32,22 +32,15 @@ def it_staff(request: HttpRequest) -> User:
 
 
 def _queue_context(
-    request: HttpRequest,
-    user: User,
-    filters: queue.QueueFilter,
-    now: datetime,
-    latest: datetime | None,
+    request: HttpRequest, user: User, now: datetime, latest: datetime | None
 ) -> dict[str, Any]:
+    tickets = queue.filtered(request.GET, request, now)
     current = request.GET.get("view") or queue.SavedView.ALL
     return {
-        "rows": queue.page_rows(filters.qs, now) if filters.is_valid() else [],
+        "rows": queue.page_rows(tickets, now) if tickets is not None else [],
         "views": queue.view_tabs(user, now, current, latest),
         "page_size": queue.PAGE_SIZE,
     }
-
-
-def _filters(request: HttpRequest, now: datetime) -> queue.QueueFilter:
-    return queue.QueueFilter(request.GET, queryset=Ticket.objects.all(), request=request, now=now)
 
 
 @login_required
@@ -55,10 +48,10 @@ def _filters(request: HttpRequest, now: datetime) -> queue.QueueFilter:
 def queue_page(request: HttpRequest) -> HttpResponse:
     user = it_staff(request)
     now = timezone.now()
-    filters = _filters(request, now)
-    context = _queue_context(request, user, filters, now, queue.latest_change())
+    context = _queue_context(request, user, now, queue.latest_change())
     pairs = [(name, value) for name, values in request.GET.lists() for value in values]
-    context.update(bar=queue.filter_bar(filters), filter_pairs=pairs, query=request.GET.urlencode())
+    bar = queue.filter_bar(request.GET)
+    context.update(bar=bar, filter_pairs=pairs, query=request.GET.urlencode())
     board = render_partial("queue/board.html", context, request)
     return render(request, "queue/queue.html", {**context, "board": board})
 
@@ -76,7 +69,7 @@ def queue_fragment(request: HttpRequest) -> HttpResponse:
     if etag in request.headers.get("If-None-Match", ""):
         response: HttpResponse = HttpResponseNotModified()
     else:
-        context = _queue_context(request, user, _filters(request, now), now, latest)
+        context = _queue_context(request, user, now, latest)
         response = HttpResponse(render_partial("queue/fragment.html", context, request))
     response["ETag"] = etag
     response["Cache-Control"] = "private, no-cache"

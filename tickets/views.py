@@ -37,7 +37,14 @@ from tickets.forms import (
     ResolveForm,
     StatusForm,
 )
-from tickets.models import PageChain, Ticket, TicketEvent, attach_references
+from tickets.models import (
+    TIMELINE_VALUES,
+    PageChain,
+    Ticket,
+    TicketEvent,
+    TimelineEntry,
+    attach_references,
+)
 from tickets.priority import PRIORITY_LABELS
 from tickets.queue import team_names, ticket_pk_from_number
 from tickets.services import (
@@ -161,8 +168,6 @@ def my_tickets(request: HttpRequest) -> HttpResponse:
     )
 
 
-TIMELINE_COLUMNS = ("ticket_id", "at", "kind", "is_public", "old_value", "new_value", "text",
-                    "actor__username", "actor__first_name", "actor__last_name")  # fmt: skip
 RELATED_WINDOW = timedelta(hours=12)
 RELATED_COLUMNS = ("pk", "title", "priority", "status", "created_at", "location__name",
                    "location__code", "location__kind")  # fmt: skip
@@ -271,15 +276,10 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect(ticket)
     if request.method == "GET":
         record_view(ticket=ticket, user=user)
-    events = (
-        ticket.events.exclude(kind=TicketEvent.Kind.VIEWED)
-        .select_related("actor")
-        .only(*TIMELINE_COLUMNS)
-        .order_by("at", "pk")
-    )
+    events = ticket.events.exclude(kind=TicketEvent.Kind.VIEWED).order_by("at", "pk")
     if not staff:
         events = events.filter(is_public=True)
-    timeline = list(events)
+    timeline = [TimelineEntry(*values) for values in events.values_list(*TIMELINE_VALUES)]
     context: dict[str, Any] = {
         "ticket": ticket,
         "events": timeline,
