@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -668,15 +669,22 @@ class References:
 _references: TtlCache[References] = reference_cache()
 
 
+def references_covering(check: Callable[[References], bool]) -> References:
+    """The cached reference rows, reloaded once if ``check`` finds one missing (a row newer than
+    the cache, added by another process)."""
+    found = _references.get_or_set("all", References.load)
+    if not check(found):
+        _references.clear()
+        found = _references.get_or_set("all", References.load)
+    return found
+
+
 def attach_references(ticket: Ticket) -> Ticket:
     """Give a ticket its department, location, category and team from the per-process reference
     cache instead of joining their tables: PostgreSQL's planning time grows with every table a
     query joins, and a ticket page would otherwise pay for six joins on every view. The rows are
     shared; treat them as read-only. A row newer than the cache reloads it once."""
-    found = _references.get_or_set("all", References.load)
-    if not found.covers(ticket):
-        _references.clear()
-        found = _references.get_or_set("all", References.load)
+    found = references_covering(lambda rows: rows.covers(ticket))
     ticket.department = found.departments[ticket.department_id]
     ticket.location = found.locations[ticket.location_id]
     ticket.category = found.categories[ticket.category_id]

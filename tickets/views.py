@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from django import forms
@@ -44,9 +45,11 @@ from tickets.models import (
     TicketEvent,
     TimelineEntry,
     attach_references,
+    references_covering,
+    ticket_number,
 )
 from tickets.priority import PRIORITY_LABELS
-from tickets.queue import team_names, ticket_pk_from_number
+from tickets.queue import pk_url, team_names, ticket_pk_from_number
 from tickets.services import (
     COMMENT_MAX_LENGTH,
     TRANSITIONS,
@@ -169,24 +172,39 @@ def my_tickets(request: HttpRequest) -> HttpResponse:
 
 
 RELATED_WINDOW = timedelta(hours=12)
-RELATED_COLUMNS = ("pk", "title", "priority", "status", "created_at", "location__name",
-                   "location__code", "location__kind")  # fmt: skip
+RELATED_SHOWN = 8
 
 
-def _related_open(ticket: Ticket) -> list[Ticket]:
+@dataclass(frozen=True, slots=True)
+class RelatedTicket:
+    pk: int
+    number: str
+    title: str
+    location: str
+    created_at: datetime
+
+
+def _related_open(ticket: Ticket) -> list[RelatedTicket]:
     """Other open tickets from the same unit lately: the duplicates worth a look. A ticket's
-    department is its location's, so the department's tickets take in the location's."""
-    return list(
+    department is its location's, so the department's tickets take in the location's. Read as
+    values; the locations are named from the reference cache."""
+    rows = list(
         Ticket.objects.open()
         .filter(
             department_id=ticket.department_id,
             created_at__gte=ticket.created_at - RELATED_WINDOW,
         )
         .exclude(pk=ticket.pk)
-        .select_related("location")
-        .only(*RELATED_COLUMNS)
-        .order_by("-created_at")[:8]
+        .order_by("-created_at")
+        .values_list("pk", "title", "location_id", "created_at")[:RELATED_SHOWN]
     )
+    locations = references_covering(
+        lambda found: all(row[2] in found.locations for row in rows)
+    ).locations
+    return [
+        RelatedTicket(pk, ticket_number(pk), title, str(locations[location_id]), created_at)
+        for pk, title, location_id, created_at in rows
+    ]
 
 
 _people: TtlCache[list[tuple[int, str]]] = reference_cache()
@@ -299,6 +317,7 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
             if paged
             else None,
             related=_related_open(ticket),
+            ticket_url=pk_url("ticket_detail"),
             allowed_statuses=allowed_statuses(ticket),
             **_workspace(ticket),
         )
