@@ -17,13 +17,12 @@ from django.http import HttpRequest
 from django.template.backends.utils import csrf_input
 from django.template.defaultfilters import linebreaksbr
 from django.template.loader import get_template
-from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
 from departments.roles import display_name
-from tickets.templatetags.sla_display import age, due_phrase, duration_words, time_left
+from tickets.templatetags.sla_display import age, time_left
 
 ENGINE = "jinja2"
 
@@ -43,11 +42,9 @@ def environment(**options: Any) -> jinja2.Environment:
     options.pop("autoescape", None)
     options.pop("undefined", None)
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, **options)
-    env.globals.update(url=lambda name, *args: reverse(name, args=args), static=static)
+    env.globals.update(url=lambda name, *args: reverse(name, args=args))
     env.filters.update(
         age=age,
-        due_phrase=due_phrase,
-        duration_words=duration_words,
         iso=iso,
         linebreaksbr=linebreaksbr,
         local=local,

@@ -350,14 +350,22 @@ def ticks(maximum: float, *, durations: bool = False, count: int = 4) -> list[fl
 
 
 def _table(
-    category_header: str, categories: Sequence[str], series: Sequence[Series], fmt: Formatter
+    category_header: str,
+    categories: Sequence[str],
+    series: Sequence[Series],
+    fmt: Formatter,
+    alert_text: str = "",
 ) -> tuple[list[str], list[list[str]]]:
+    """The chart's numbers as a table; a cell the chart marks says why in words."""
     columns = [category_header, *(s.name for s in series)]
     rows = []
     for i, category in enumerate(categories):
         row = [category]
         for s in series:
-            row.append(_label(s, i, fmt))
+            cell = _label(s, i, fmt)
+            if alert_text and s.alerts and s.alerts[i]:
+                cell = f"{cell} (\u26a0 {alert_text})"
+            row.append(cell)
         rows.append(row)
     return columns, rows
 
@@ -495,12 +503,7 @@ def hbar(
                 )
             )
     body.append(_line(plot_left, top - 4, plot_left, plot_bottom, stroke=INK_SOFT))
-    columns, rows = _table(category_header, categories, series, fmt)
-    if any(s.alerts for s in series):
-        for i, row in enumerate(rows):
-            for j, s in enumerate(series):
-                if s.alerts and s.alerts[i]:
-                    row[j + 1] = f"{row[j + 1]} (\u26a0 {alert_text})"
+    columns, rows = _table(category_header, categories, series, fmt, alert_text)
     return Chart(
         chart_id,
         title,
@@ -811,12 +814,7 @@ def lines(
                         halo=True,
                     )
                 )
-    columns_, rows = _table(category_header, categories, series, fmt)
-    if any(s.alerts for s in series):
-        for i, row in enumerate(rows):
-            for j, s in enumerate(series):
-                if s.alerts and s.alerts[i]:
-                    row[j + 1] = f"{row[j + 1]} (\u26a0 below target)"
+    columns_, rows = _table(category_header, categories, series, fmt, "below target")
     return Chart(
         chart_id,
         title,

@@ -375,6 +375,36 @@ def _deadline(due_at: datetime | None, breached_at: datetime | None) -> datetime
     return min(due_at, breached_at) if breached_at is not None else due_at
 
 
+def _overrun(
+    *,
+    met: bool | None,
+    due_at: datetime | None,
+    breached_at: datetime | None,
+    done_at: datetime | None,
+    paused_at: datetime | None,
+    status: str,
+    ended_at: datetime | None,
+    now: datetime,
+) -> Overrun | None:
+    """How far a missed target ran past its deadline: to when it was met, to when the ticket
+    ended, to the pause that stopped its clock, or to now while it still runs."""
+    if not (met is False or (met is None and breached_at is not None)):
+        return None
+    deadline = _deadline(due_at, breached_at)
+    if deadline is None:
+        return None
+    ongoing = False
+    if done_at is not None:
+        stopped = done_at
+    elif status in ENDED_STATUSES and ended_at is not None:
+        stopped = ended_at
+    elif status in Ticket.PAUSED_STATUSES and paused_at is not None:
+        stopped = paused_at
+    else:
+        stopped, ongoing = now, True
+    return Overrun(max(0.0, (stopped - deadline).total_seconds()), ongoing)
+
+
 def response_overrun(
     *,
     met: bool | None,
@@ -385,20 +415,10 @@ def response_overrun(
     ended_at: datetime | None,
     now: datetime,
 ) -> Overrun | None:
-    """None when the response target was not missed."""
-    if not (met is False or (met is None and breached_at is not None)):
-        return None
-    deadline = _deadline(due_at, breached_at)
-    if deadline is None:
-        return None
-    ongoing = False
-    if responded_at is not None:
-        stopped = responded_at
-    elif status in ENDED_STATUSES and ended_at is not None:
-        stopped = ended_at
-    else:
-        stopped, ongoing = now, True
-    return Overrun(max(0.0, (stopped - deadline).total_seconds()), ongoing)
+    """None when the response target was not missed. Waiting on someone does not stop the
+    response clock."""
+    return _overrun(met=met, due_at=due_at, breached_at=breached_at, done_at=responded_at,
+                    paused_at=None, status=status, ended_at=ended_at, now=now)  # fmt: skip
 
 
 def resolution_overrun(
@@ -414,21 +434,8 @@ def resolution_overrun(
 ) -> Overrun | None:
     """None when the resolution target was not missed. A ticket waiting on someone has its
     clock stopped, so its overrun is counted to the pause."""
-    if not (met is False or (met is None and breached_at is not None)):
-        return None
-    deadline = _deadline(due_at, breached_at)
-    if deadline is None:
-        return None
-    ongoing = False
-    if resolved_at is not None:
-        stopped = resolved_at
-    elif status in ENDED_STATUSES and ended_at is not None:
-        stopped = ended_at
-    elif status in Ticket.PAUSED_STATUSES and paused_at is not None:
-        stopped = paused_at
-    else:
-        stopped, ongoing = now, True
-    return Overrun(max(0.0, (stopped - deadline).total_seconds()), ongoing)
+    return _overrun(met=met, due_at=due_at, breached_at=breached_at, done_at=resolved_at,
+                    paused_at=paused_at, status=status, ended_at=ended_at, now=now)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
