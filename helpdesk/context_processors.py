@@ -4,6 +4,7 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from departments.roles import is_it_staff, is_manager
+from helpdesk.links import site_links
 
 
 def helpdesk(request: HttpRequest) -> dict[str, Any]:
@@ -14,4 +15,5 @@ def helpdesk(request: HttpRequest) -> dict[str, Any]:
         "demo_mode": settings.DEMO_MODE,
         "is_it_staff": is_it_staff(request.user),
         "is_manager": is_manager(request.user),
+        "links": site_links(),
     }

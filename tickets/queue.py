@@ -8,7 +8,7 @@ so a page costs a few dozen rows whatever the history holds.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -20,10 +20,10 @@ from django.core.cache import cache
 from django.db.models import Count, Max, Q, QuerySet
 from django.forms import CheckboxSelectMultiple
 from django.http import HttpRequest, QueryDict
-from django.urls import reverse
 
 from departments.models import Department, Team
 from departments.roles import person_name
+from helpdesk.links import pk_url
 from helpdesk.ttl_cache import TtlCache, reference_cache
 from tickets.models import (
     TICKET_NUMBER_OFFSET,
@@ -175,15 +175,6 @@ ROW_VALUES = (
 def queue_rows(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
     """The open tickets of ``queryset`` in queue order."""
     return queryset.filter(status__in=Ticket.OPEN_STATUSES).order_by(*QUEUE_ORDER)
-
-
-def pk_url(name: str) -> Callable[[int], str]:
-    """``reverse(name, kwargs={"pk": pk})`` for many rows: one reverse, then each pk in its
-    place (a reverse per row costs more than the rest of the row)."""
-    marker = "8080808080"
-    head, found, tail = reverse(name, kwargs={"pk": int(marker)}).rpartition(marker)
-    assert found, f"{name} has no pk in its path"
-    return lambda pk: f"{head}{pk}{tail}"
 
 
 @dataclass(slots=True)

@@ -13,13 +13,13 @@ from django.contrib.auth.models import User
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from departments.models import Location
 from departments.roles import display_name, is_it_staff
 from helpdesk.jinja import render_partial
+from helpdesk.links import pk_url
 from helpdesk.ttl_cache import TtlCache, reference_cache
 from tickets import phi
 from tickets.forms import (
@@ -49,7 +49,7 @@ from tickets.models import (
     ticket_number,
 )
 from tickets.priority import PRIORITY_LABELS
-from tickets.queue import pk_url, team_names, ticket_pk_from_number
+from tickets.queue import team_names, ticket_pk_from_number
 from tickets.services import (
     COMMENT_MAX_LENGTH,
     TRANSITIONS,
@@ -211,6 +211,8 @@ _people: TtlCache[list[tuple[int, str]]] = reference_cache()
 
 # The workspace's forms and the views they post to.
 WORKSPACE_URLS = {
+    "acknowledge": "acknowledge_ticket",
+    "page": "page_on_call",
     "claim": "claim",
     "resolve": "resolve",
     "status": "change_status",
@@ -252,9 +254,7 @@ def _workspace(ticket: Ticket) -> dict[str, Any]:
     """What the workspace's forms offer: the same choices the forms validate against."""
     return {
         "ticket": ticket,
-        "urls": {
-            key: reverse(name, kwargs={"pk": ticket.pk}) for key, name in WORKSPACE_URLS.items()
-        },
+        "urls": {key: pk_url(name)(ticket.pk) for key, name in WORKSPACE_URLS.items()},
         "choices": {
             "resolution": _options(RESOLUTION_CHOICES),
             "status": _options(allowed_statuses(ticket)),
@@ -301,10 +301,11 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context: dict[str, Any] = {
         "ticket": ticket,
         "events": timeline,
-        "timeline": render_partial("tickets/_timeline.html", {"events": timeline}, request),
         "form": form,
         "staff_view": staff,
         "clocks": ticket.sla_clocks(timezone.now()),
+        "visibility": VISIBILITY_CHOICES,
+        "limits": LIMITS,
     }
     if staff:
         # A chain's first page writes a Paged event in the same transaction: a ticket whose
@@ -318,15 +319,9 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
             else None,
             related=_related_open(ticket),
             ticket_url=pk_url("ticket_detail"),
-            allowed_statuses=allowed_statuses(ticket),
             **_workspace(ticket),
         )
-    context["aside"] = render_partial("tickets/_aside.html", context, request)
-    context["reply"] = render_partial(
-        "tickets/_reply.html",
-        {**context, "visibility": VISIBILITY_CHOICES, "limits": LIMITS},
-        request,
-    )
+    context["article"] = render_partial("tickets/article.html", context, request)
     return render(request, "tickets/detail.html", context)
 
 

@@ -7,10 +7,10 @@ import jinja2
 import pytest
 from django.template.loader import get_template
 from django.test import RequestFactory
-from django.urls import reverse
+from django.urls import reverse, set_script_prefix
 
 from helpdesk.jinja import ENGINE, environment, render_partial
-from tickets.queue import pk_url
+from helpdesk.links import SITE_LINKS, pk_url, site_links
 
 
 def test_escaping_cannot_be_turned_off():
@@ -37,3 +37,22 @@ def test_partials_render_through_the_django_backend():
 def test_pk_url_matches_reverse(pk):
     for name in ("ticket_detail", "claim"):
         assert pk_url(name)(pk) == reverse(name, kwargs={"pk": pk})
+
+
+def test_site_links_match_reverse():
+    links = site_links()
+    assert links.keys() == SITE_LINKS.keys()
+    for key, name in SITE_LINKS.items():
+        assert links[key] == reverse(name)
+
+
+def test_links_follow_the_script_prefix():
+    """Behind a path prefix (SCRIPT_NAME) the links carry it, and another prefix gets its own."""
+    try:
+        set_script_prefix("/helpdesk/")
+        assert site_links()["queue"] == reverse("queue")
+        assert site_links()["queue"].startswith("/helpdesk/")
+        assert pk_url("claim")(7) == reverse("claim", kwargs={"pk": 7})
+    finally:
+        set_script_prefix("/")
+    assert not site_links()["queue"].startswith("/helpdesk/")
