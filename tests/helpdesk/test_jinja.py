@@ -3,11 +3,15 @@ helpers the queue uses give what Django's own would."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import jinja2
 import pytest
+import time_machine
 from django.template.loader import get_template
 from django.test import RequestFactory
 from django.urls import reverse, set_script_prefix
+from django.utils import timezone
 
 from helpdesk.jinja import ENGINE, environment, render_partial
 from helpdesk.links import SITE_LINKS, pk_url, site_links
@@ -56,3 +60,31 @@ def test_links_follow_the_script_prefix():
     finally:
         set_script_prefix("/")
     assert not site_links()["queue"].startswith("/helpdesk/")
+
+
+@pytest.mark.parametrize(
+    ("text", "html"),
+    [
+        ("one line", "one line"),
+        ("first\nsecond", "first<br>second"),
+        ("windows\r\nline\rold mac", "windows<br>line<br>old mac"),
+        (
+            "<b>bold</b> & 'quotes'\n\"x\"",
+            "&lt;b&gt;bold&lt;/b&gt; &amp; &#39;quotes&#39;<br>&#34;x&#34;",
+        ),
+        ("", ""),
+    ],
+)
+def test_linebreaksbr_escapes_each_line_and_keeps_the_breaks(text, html):
+    env = environment(loader=jinja2.DictLoader({"t": "{{ text|linebreaksbr }}"}))
+    assert env.get_template("t").render(text=text) == html
+
+
+@time_machine.travel(datetime(2026, 3, 8, 8, 30, tzinfo=UTC), tick=False)
+def test_time_tag_prints_the_local_moment_both_ways():
+    """08:30 UTC on the day US clocks go forward is 03:30 CDT in the hospital's zone."""
+    env = environment(loader=jinja2.DictLoader({"t": '{{ at|time_tag("%a %-d %b, %H:%M") }}'}))
+    assert env.get_template("t").render(at=timezone.now()) == (
+        '<time datetime="2026-03-08T03:30:00-05:00">Sun 8 Mar, 03:30</time>'
+    )
+    assert env.get_template("t").render(at=None) == ""

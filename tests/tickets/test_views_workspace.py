@@ -473,7 +473,7 @@ def test_timeline_and_queue_print_what_people_typed_as_text(client, tech, nurse_
         client.force_login(user)
         body = client.get(reverse("ticket_detail", args=[ticket.pk])).content.decode()
         assert "<script>alert(1)</script>" not in body
-        escaped = "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;quotes&quot;<br>second line"
+        escaped = "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &#34;quotes&#34;<br>second line"
         assert body.count(escaped) == comments
     for url in (reverse("queue"), reverse("queue_fragment")):
         body = client.get(url).content.decode()
