@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -20,6 +20,7 @@ from departments.models import Location
 from departments.roles import display_name, is_it_staff
 from helpdesk.jinja import render_partial
 from helpdesk.links import pk_url
+from helpdesk.prepared import PreparedValues
 from helpdesk.ttl_cache import TtlCache, reference_cache
 from tickets import phi
 from tickets.forms import (
@@ -46,6 +47,7 @@ from tickets.models import (
     TimelineEntry,
     attach_references,
     references_covering,
+    sees_every_ticket,
     ticket_number,
 )
 from tickets.priority import PRIORITY_LABELS
@@ -73,10 +75,46 @@ def signed_in(request: HttpRequest) -> User:
     return request.user
 
 
+_PERSON_COLUMNS = tuple(field.attname for field in User._meta.concrete_fields)
+_TICKET_COLUMNS = tuple(field.attname for field in Ticket._meta.concrete_fields)
+
+# A ticket with its requester and assignee, as select_related() reads them; compiled once.
+_ticket_with_people = PreparedValues(
+    lambda pk: Ticket.objects.filter(pk=pk).values_list(
+        *_TICKET_COLUMNS,
+        *(f"requester__{column}" for column in _PERSON_COLUMNS),
+        *(f"assignee__{column}" for column in _PERSON_COLUMNS),
+    ),
+    "pk",
+)
+
+
+def _ticket_by_pk(pk: int) -> Ticket:
+    """Any ticket, with its people, built as the ORM builds it (``Model.from_db``)."""
+    rows = _ticket_with_people(pk=pk)
+    if not rows:
+        raise Http404
+    row = rows[0]
+    database = Ticket.objects.db
+    ticket = Ticket.from_db(database, _TICKET_COLUMNS, row[: len(_TICKET_COLUMNS)])
+    people = len(_PERSON_COLUMNS)
+    requester = row[len(_TICKET_COLUMNS) :][:people]
+    assignee = row[len(_TICKET_COLUMNS) + people :]
+    ticket.requester = User.from_db(database, _PERSON_COLUMNS, requester)
+    ticket.assignee = (
+        User.from_db(database, _PERSON_COLUMNS, assignee) if ticket.assignee_id else None
+    )
+    return ticket
+
+
 def get_ticket_for(user: User, pk: int) -> Ticket:
     """The ticket if this user may see it; a 404 otherwise, so numbers reveal nothing."""
-    queryset = Ticket.objects.for_user(user).select_related("requester", "assignee")
-    return attach_references(get_object_or_404(queryset, pk=pk))
+    if sees_every_ticket(user):
+        ticket = _ticket_by_pk(pk)
+    else:
+        queryset = Ticket.objects.for_user(user).select_related("requester", "assignee")
+        ticket = get_object_or_404(queryset, pk=pk)
+    return attach_references(ticket)
 
 
 @login_required
@@ -184,20 +222,28 @@ class RelatedTicket:
     created_at: datetime
 
 
+# Read on every view of a ticket by IT; compiled once (helpdesk.prepared). The window is counted
+# back from the ticket's own filing time, read in the same statement.
+_related_rows = PreparedValues(
+    lambda ticket_id, department_id: Ticket.objects.open()
+    .filter(
+        department_id=department_id,
+        created_at__gte=Subquery(Ticket.objects.filter(pk=ticket_id).values("created_at")[:1])
+        - RELATED_WINDOW,
+    )
+    .exclude(pk=ticket_id)
+    .order_by("-created_at")
+    .values_list("pk", "title", "location_id", "created_at")[:RELATED_SHOWN],
+    "ticket_id",
+    "department_id",
+)
+
+
 def _related_open(ticket: Ticket) -> list[RelatedTicket]:
     """Other open tickets from the same unit lately: the duplicates worth a look. A ticket's
     department is its location's, so the department's tickets take in the location's. Read as
     values; the locations are named from the reference cache."""
-    rows = list(
-        Ticket.objects.open()
-        .filter(
-            department_id=ticket.department_id,
-            created_at__gte=ticket.created_at - RELATED_WINDOW,
-        )
-        .exclude(pk=ticket.pk)
-        .order_by("-created_at")
-        .values_list("pk", "title", "location_id", "created_at")[:RELATED_SHOWN]
-    )
+    rows = _related_rows(ticket_id=ticket.pk, department_id=ticket.department_id)
     locations = references_covering(
         lambda found: all(row[2] in found.locations for row in rows)
     ).locations
@@ -205,6 +251,23 @@ def _related_open(ticket: Ticket) -> list[RelatedTicket]:
         RelatedTicket(pk, ticket_number(pk), title, str(locations[location_id]), created_at)
         for pk, title, location_id, created_at in rows
     ]
+
+
+def _timeline_read(*, public_only: bool) -> PreparedValues:
+    def build(ticket_id: int) -> QuerySet[TicketEvent, tuple[Any, ...]]:
+        events = TicketEvent.objects.filter(ticket_id=ticket_id).exclude(
+            kind=TicketEvent.Kind.VIEWED
+        )
+        if public_only:
+            events = events.filter(is_public=True)
+        return events.order_by("at", "pk").values_list(*TIMELINE_VALUES)
+
+    return PreparedValues(build, "ticket_id")
+
+
+# A ticket's timeline, oldest first, without the audit trail of views: all of it for IT, the
+# public part for the requester.
+_TIMELINES = {True: _timeline_read(public_only=False), False: _timeline_read(public_only=True)}
 
 
 _people: TtlCache[list[tuple[int, str]]] = reference_cache()
@@ -294,10 +357,7 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect(ticket)
     if request.method == "GET":
         record_view(ticket=ticket, user=user)
-    events = ticket.events.exclude(kind=TicketEvent.Kind.VIEWED).order_by("at", "pk")
-    if not staff:
-        events = events.filter(is_public=True)
-    timeline = [TimelineEntry(*values) for values in events.values_list(*TIMELINE_VALUES)]
+    timeline = [TimelineEntry(*values) for values in _TIMELINES[staff](ticket_id=ticket.pk)]
     context: dict[str, Any] = {
         "ticket": ticket,
         "events": timeline,

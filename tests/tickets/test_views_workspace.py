@@ -5,6 +5,8 @@ queries."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.core import mail
 from django.urls import reverse
@@ -506,3 +508,38 @@ def test_a_refused_reply_comes_back_with_its_text_and_reason(client, tech, ticke
     # The choice made is kept: the note stays internal if sent again.
     assert 'value="internal" id="id_visibility_1" required checked' in body
     assert not ticket.events.filter(kind=K.INTERNAL_NOTE).exists()
+
+
+def test_open_from_the_same_unit_is_the_last_twelve_hours_of_open_tickets(
+    client, tech, nurse_medsurg, nurse_ed
+):
+    """Counted back from the ticket's own filing: open tickets of its department filed from
+    twelve hours before it on, newest first, eight at most; never the ticket itself, a resolved
+    one, or another department's."""
+    ticket = TicketFactory(requester=nurse_medsurg)
+    filed = ticket.created_at
+
+    def filed_before(delta: timedelta, **fields) -> Ticket:
+        return TicketFactory(requester=nurse_medsurg, created_at=filed - delta, **fields)
+
+    edge = filed_before(timedelta(hours=12))
+    filed_before(timedelta(hours=12, seconds=1))
+    resolved = filed_before(timedelta(hours=1), status=Ticket.Status.RESOLVED)
+    elsewhere = Location.objects.exclude(department=ticket.department).first()
+    TicketFactory(requester=nurse_ed, location=elsewhere, created_at=filed)
+    recent = [filed_before(timedelta(minutes=minutes)) for minutes in range(1, 7)]
+    later = TicketFactory(requester=nurse_medsurg, created_at=filed + timedelta(hours=2))
+    client.force_login(tech)
+
+    def shown() -> list[int]:
+        return [other.pk for other in client.get(ticket.get_absolute_url()).context["related"]]
+
+    assert shown() == [later.pk, *(other.pk for other in recent), edge.pk]
+    ticket_set_status(ticket=later, actor=tech, status=Ticket.Status.RESOLVED)
+    assert shown() == [*(other.pk for other in recent), edge.pk]
+    ticket_set_status(ticket=resolved, actor=tech, status=Ticket.Status.IN_PROGRESS)
+    newest = filed_before(timedelta(seconds=30))
+    # Eight at most: the oldest drops off.
+    assert shown() == [newest.pk, *(other.pk for other in recent), resolved.pk]
+    related = client.get(ticket.get_absolute_url()).context["related"][0]
+    assert (related.number, related.location) == (newest.number, str(newest.location))
