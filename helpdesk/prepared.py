@@ -4,9 +4,9 @@ Django turns a QuerySet into SQL every time it is evaluated: it clones the query
 ``filter()``, resolves every field name, builds the joins and renders the SQL. For the short reads
 on the busiest pages (a ticket's timeline, the open tickets from the same unit) that costs two to
 three times what the database takes to answer. A ``PreparedValues`` is written as an ordinary
-``values_list()`` QuerySet; it is compiled once per database, with stand-in numbers where the
+``values_list()`` QuerySet; it is compiled on its first call, with stand-in numbers where the
 caller's numbers go, and each call only binds the numbers, runs the SQL and converts the rows with
-the same converters the ORM would use.
+the converters the ORM would use, found once too.
 
 Only whole numbers vary from call to call (primary and foreign keys); anything else in the query
 (statuses, time windows as intervals) is part of the compiled SQL.
@@ -31,6 +31,8 @@ _STAND_IN_BASE = -7_340_032_000
 class _Compiled:
     using: str
     compiler: SQLCompiler
+    # What the ORM does to each column's raw value (on SQLite, text to datetime, for one).
+    converters: dict[int, Any]
     sql: str
     params: tuple[Any, ...]
     # For each SQL parameter, the name of the caller's number that goes there, or None.
@@ -76,12 +78,20 @@ class PreparedValues:
             raise TypeError("PreparedValues takes a values_list() of model fields")
         compiler = query.get_compiler(using=queryset.db)
         sql, params = compiler.as_sql()
+        columns = [selected[0] for selected in compiler.select[: compiler.col_count]]
+        if compiler.has_composite_fields(columns):
+            raise TypeError("PreparedValues does not read composite primary keys")
         by_value = {value: name for name, value in stand_ins.items()}
         slots = tuple(by_value.get(value) if type(value) is int else None for value in params)
         missing = set(stand_ins) - set(slots)
         if missing:
             raise TypeError(f"the query does not use {sorted(missing)}")
         self._compiled = _Compiled(
-            using=queryset.db, compiler=compiler, sql=sql, params=tuple(params), slots=slots
+            using=queryset.db,
+            compiler=compiler,
+            converters=compiler.get_converters(columns),
+            sql=sql,
+            params=tuple(params),
+            slots=slots,
         )
         return self._compiled

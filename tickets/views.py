@@ -94,15 +94,12 @@ def _ticket_by_pk(pk: int) -> Ticket:
     rows = _ticket_with_people(pk=pk)
     if not rows:
         raise Http404
-    row = rows[0]
-    database = Ticket.objects.db
-    ticket = Ticket.from_db(database, _TICKET_COLUMNS, row[: len(_TICKET_COLUMNS)])
-    people = len(_PERSON_COLUMNS)
-    requester = row[len(_TICKET_COLUMNS) :][:people]
-    assignee = row[len(_TICKET_COLUMNS) + people :]
-    ticket.requester = User.from_db(database, _PERSON_COLUMNS, requester)
+    row, database = rows[0], Ticket.objects.db
+    requester_at, assignee_at = len(_TICKET_COLUMNS), len(_TICKET_COLUMNS) + len(_PERSON_COLUMNS)
+    ticket = Ticket.from_db(database, _TICKET_COLUMNS, row[:requester_at])
+    ticket.requester = User.from_db(database, _PERSON_COLUMNS, row[requester_at:assignee_at])
     ticket.assignee = (
-        User.from_db(database, _PERSON_COLUMNS, assignee) if ticket.assignee_id else None
+        User.from_db(database, _PERSON_COLUMNS, row[assignee_at:]) if ticket.assignee_id else None
     )
     return ticket
 
@@ -326,7 +323,6 @@ def _workspace(ticket: Ticket) -> dict[str, Any]:
             "priority": _options(PRIORITY_LABELS.items(), ticket.priority),
             "link": _options(LINK_CHOICES, "duplicate"),
         },
-        "limits": LIMITS,
     }
 
 
