@@ -8,7 +8,7 @@ so a page costs a few dozen rows whatever the history holds.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -17,13 +17,14 @@ from typing import Any
 import django_filters
 from django.contrib.auth.models import User
 from django.core.cache import cache
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.forms import CheckboxSelectMultiple
 from django.http import HttpRequest, QueryDict
 
 from departments.models import Department, Team
 from departments.roles import person_name
 from helpdesk.links import pk_url
+from helpdesk.prepared import PreparedValues
 from helpdesk.ttl_cache import TtlCache, reference_cache
 from tickets.models import (
     TICKET_NUMBER_OFFSET,
@@ -227,21 +228,42 @@ class QueueRow:
         return Ticket.Status(self.status).label
 
 
-def page_rows(queryset: QuerySet[Ticket], now: datetime, size: int = PAGE_SIZE) -> list[QueueRow]:
-    """The first ``size`` rows of ``queryset``'s open tickets, in queue order."""
+def _rows(values: Iterable[tuple[Any, ...]], now: datetime) -> list[QueueRow]:
     detail, claim = pk_url("ticket_detail"), pk_url("claim")
     rows = []
-    for values in queue_rows(queryset).values_list(*ROW_VALUES)[:size]:
-        row = QueueRow(*values)
+    for row_values in values:
+        row = QueueRow(*row_values)
         row.url, row.claim_url, row.clock = detail(row.pk), claim(row.pk), next_clock(row, now)
         rows.append(row)
     return rows
 
 
+def page_rows(queryset: QuerySet[Ticket], now: datetime, size: int = PAGE_SIZE) -> list[QueueRow]:
+    """The first ``size`` rows of ``queryset``'s open tickets, in queue order."""
+    return _rows(queue_rows(queryset).values_list(*ROW_VALUES)[:size], now)
+
+
+# The queue as technicians open and poll it, with no filter; compiled once (helpdesk.prepared).
+_first_page = PreparedValues(
+    lambda: queue_rows(Ticket.objects.all()).values_list(*ROW_VALUES)[:PAGE_SIZE]
+)
+
+
+def first_page(now: datetime) -> list[QueueRow]:
+    """``page_rows`` of every ticket: the queue's first page with no filter."""
+    return _rows(_first_page(), now)
+
+
+_latest_change = PreparedValues(
+    lambda: Ticket.objects.order_by("-updated_at").values_list("updated_at")[:1]
+)
+
+
 def latest_change() -> datetime | None:
-    """When any ticket last changed: every write moves ``updated_at`` (one indexed MAX)."""
-    latest: datetime | None = Ticket.objects.aggregate(latest=Max("updated_at"))["latest"]
-    return latest
+    """When any ticket last changed: every write moves ``updated_at`` (the newest entry of its
+    index)."""
+    latest = _latest_change()
+    return latest[0][0] if latest else None
 
 
 def _version(user: User, latest: datetime | None, now: datetime) -> str:
@@ -338,11 +360,15 @@ def filter_bar(data: QueryDict) -> FilterBar:
     )
 
 
+def unfiltered(data: QueryDict) -> bool:
+    """Whether the URL names no filter (the queue as a technician opens it)."""
+    return data.keys().isdisjoint(QueueFilter.base_filters)
+
+
 def filtered(data: QueryDict, request: HttpRequest, now: datetime) -> QuerySet[Ticket] | None:
     """The tickets the URL's filters select; None when they are not valid. A URL naming no
-    filter (the queue as a technician opens it) selects every ticket without building the
-    filter set and its form."""
-    if data.keys().isdisjoint(QueueFilter.base_filters):
+    filter selects every ticket without building the filter set and its form."""
+    if unfiltered(data):
         return Ticket.objects.all()
     filters = QueueFilter(data, queryset=Ticket.objects.all(), request=request, now=now)
     return filters.qs if filters.is_valid() else None

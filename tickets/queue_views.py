@@ -34,10 +34,14 @@ def it_staff(request: HttpRequest) -> User:
 def _queue_context(
     request: HttpRequest, user: User, now: datetime, latest: datetime | None
 ) -> dict[str, Any]:
-    tickets = queue.filtered(request.GET, request, now)
+    if queue.unfiltered(request.GET):
+        rows = queue.first_page(now)
+    else:
+        tickets = queue.filtered(request.GET, request, now)
+        rows = queue.page_rows(tickets, now) if tickets is not None else []
     current = request.GET.get("view") or queue.SavedView.ALL
     return {
-        "rows": queue.page_rows(tickets, now) if tickets is not None else [],
+        "rows": rows,
         "views": queue.view_tabs(user, now, current, latest),
         "page_size": queue.PAGE_SIZE,
     }
