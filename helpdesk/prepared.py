@@ -58,11 +58,10 @@ class PreparedValues:
         )
         with connections[compiled.using].cursor() as cursor:
             cursor.execute(compiled.sql, params)
-            rows = cursor.fetchall()
-        return [
-            tuple(row)
-            for row in compiled.compiler.results_iter(results=[rows], tuple_expected=True)
-        ]
+            rows: list[tuple[Any, ...]] = cursor.fetchall()
+        if not compiled.converters:
+            return rows
+        return [tuple(row) for row in compiled.compiler.apply_converters(rows, compiled.converters)]
 
     def _compile(self) -> _Compiled:
         stand_ins = {name: _STAND_IN_BASE - number for number, name in enumerate(self._names)}
