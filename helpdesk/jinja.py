@@ -33,8 +33,10 @@ def local(moment: datetime | None, pattern: str) -> str:
 
 
 def iso(moment: datetime | None) -> str:
-    """The machine-readable form for ``<time datetime>`` and ``data-due``."""
-    return "" if moment is None else timezone.localtime(moment).isoformat()
+    """The machine-readable form for ``<time datetime>`` and ``data-due``: ISO 8601 with the
+    offset the moment carries (UTC, as the database gives it). Browsers and scripts read any
+    offset; nobody reads it as a clock, so the queue's fifty rows skip converting it."""
+    return "" if moment is None else moment.isoformat()
 
 
 def time_tag(moment: datetime | None, pattern: str) -> Markup:

@@ -784,7 +784,8 @@ class TicketEvent(models.Model):
         return change_in_words(self.kind, self.old_value, self.new_value)
 
 
-_STATUS_LABELS = dict(TicketStatus.choices)
+# A status's words, by its value (what rows read as values print).
+STATUS_LABELS = dict(TicketStatus.choices)
 _CHANGES_SHOWN_AS_IS = (
     TicketEvent.Kind.PRIORITY, TicketEvent.Kind.ESCALATED, TicketEvent.Kind.ASSIGNMENT
 )  # fmt: skip
@@ -793,7 +794,7 @@ _CHANGES_SHOWN_AS_IS = (
 def change_in_words(kind: str, old_value: str, new_value: str) -> str:
     """ "In progress -> Resolved", "P3 -> P2": an event's change, in words, where it has one."""
     if kind == TicketEvent.Kind.STATUS:
-        old, new = _STATUS_LABELS.get(old_value, ""), _STATUS_LABELS.get(new_value, "")
+        old, new = STATUS_LABELS.get(old_value, ""), STATUS_LABELS.get(new_value, "")
     elif kind in _CHANGES_SHOWN_AS_IS:
         old, new = old_value, new_value
     else:

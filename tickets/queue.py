@@ -27,6 +27,7 @@ from helpdesk.links import pk_url
 from helpdesk.prepared import PreparedValues
 from helpdesk.ttl_cache import TtlCache, reference_cache
 from tickets.models import (
+    STATUS_LABELS,
     TICKET_NUMBER_OFFSET,
     TICKET_PREFIX,
     ClockView,
@@ -225,7 +226,7 @@ class QueueRow:
 
     @property
     def status_label(self) -> str:
-        return Ticket.Status(self.status).label
+        return STATUS_LABELS[self.status]
 
 
 def _rows(values: Iterable[tuple[Any, ...]], now: datetime) -> list[QueueRow]:

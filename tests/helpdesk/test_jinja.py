@@ -88,3 +88,11 @@ def test_time_tag_prints_the_local_moment_both_ways():
         '<time datetime="2026-03-08T03:30:00-05:00">Sun 8 Mar, 03:30</time>'
     )
     assert env.get_template("t").render(at=None) == ""
+
+
+def test_iso_is_the_same_moment_with_its_offset():
+    moment = datetime(2026, 3, 8, 8, 30, tzinfo=UTC)
+    env = environment(loader=jinja2.DictLoader({"t": "{{ at|iso }}|{{ none|iso }}"}))
+    printed = env.get_template("t").render(at=moment, none=None)
+    assert printed == "2026-03-08T08:30:00+00:00|"
+    assert datetime.fromisoformat(printed.rstrip("|")) == moment
