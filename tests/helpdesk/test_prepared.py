@@ -6,13 +6,11 @@ from datetime import timedelta
 
 import pytest
 from django.db.models import Subquery
-from django.http import Http404
 from django.utils import timezone
 
 from helpdesk.prepared import PreparedValues
 from tests.factories import TicketFactory
 from tickets.models import Ticket, TicketEvent
-from tickets.views import _ticket_by_pk
 
 pytestmark = pytest.mark.django_db
 
@@ -100,29 +98,3 @@ def test_misuse_is_refused(two_tickets):
         PreparedValues(
             lambda ticket_id, other: _events(ticket_id).values_list("pk"), "ticket_id", "other"
         )(ticket_id=1, other=2)
-
-
-def test_the_ticket_read_builds_what_select_related_builds(
-    nurse_medsurg, tech, django_assert_num_queries
-):
-    assigned = TicketFactory(
-        requester=nurse_medsurg, assignee=tech, description="Line one\nline two"
-    )
-    unassigned = TicketFactory(requester=nurse_medsurg)
-    for ticket in (assigned, unassigned):
-        expected = Ticket.objects.select_related("requester", "assignee").get(pk=ticket.pk)
-        with django_assert_num_queries(1):
-            read = _ticket_by_pk(ticket.pk)
-            # The people come with it: no query to name them.
-            names = (read.requester.get_full_name(), read.assignee and read.assignee.username)
-        assert names == (
-            expected.requester.get_full_name(),
-            expected.assignee and expected.assignee.username,
-        )
-        for field in Ticket._meta.concrete_fields:
-            assert getattr(read, field.attname) == getattr(expected, field.attname), field.name
-        assert read._state.adding is False
-        assert read._state.db == expected._state.db
-        assert read.requester.email == expected.requester.email
-    with pytest.raises(Http404):
-        _ticket_by_pk(unassigned.pk + 1000)

@@ -20,7 +20,9 @@ from tickets.queue import (
     SavedView,
     critical_department_ids,
     current_view_counts,
+    first_page,
     latest_change,
+    page_rows,
     queue_rows,
     ticket_pk_from_number,
     view_counts,
@@ -388,3 +390,24 @@ def test_a_department_switched_to_auto_escalate_becomes_critical(tech, nurse_med
     tele.auto_escalate = True
     tele.save()  # clears the per-process reference cache
     assert listed(tech, "view=critical") == [ticket]
+
+
+def test_the_unfiltered_first_page_is_page_rows_of_every_ticket(nurse_medsurg, tech):
+    """The prepared read the queue opens with gives the rows the ORM path gives."""
+    make(nurse_medsurg, due_in=timedelta(minutes=30))
+    make(nurse_medsurg, due_in=timedelta(minutes=5), assignee=tech)
+    make(nurse_medsurg, resolution_in=timedelta(hours=3), responded=True, where="ED")
+    make(nurse_medsurg, due_in=timedelta(minutes=1), status=S.CLOSED)
+    now = NOW.astimezone(ZoneInfo("UTC"))
+    expected = page_rows(Ticket.objects.all(), now)
+    assert len(expected) == 3
+    assert first_page(now) == expected
+
+
+def test_latest_change_is_the_newest_update(nurse_medsurg):
+    assert latest_change() is None
+    first, second = make(nurse_medsurg), make(nurse_medsurg)
+    Ticket.objects.filter(pk=first.pk).update(updated_at=NOW + timedelta(minutes=3))
+    assert latest_change() == NOW + timedelta(minutes=3)
+    Ticket.objects.filter(pk=second.pk).update(updated_at=NOW + timedelta(minutes=7))
+    assert latest_change() == NOW + timedelta(minutes=7)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from django.http import Http404
 from django.urls import reverse
 
 from departments.models import Location
 from tests.factories import TicketFactory
 from tickets.models import Ticket, TicketEvent
 from tickets.services import ticket_comment
+from tickets.views import _ticket_by_pk
 
 pytestmark = pytest.mark.django_db
 
@@ -155,3 +157,29 @@ def test_ticket_page_names_a_location_newer_than_the_reference_cache(client, nur
     ticket = TicketFactory(requester=nurse_medsurg, location=room)
     body = client.get(reverse("ticket_detail", args=[ticket.pk])).content.decode()
     assert "<dt>Location</dt><dd>Room 412</dd>" in body
+
+
+def test_the_ticket_read_builds_what_select_related_builds(
+    nurse_medsurg, tech, django_assert_num_queries
+):
+    assigned = TicketFactory(
+        requester=nurse_medsurg, assignee=tech, description="Line one\nline two"
+    )
+    unassigned = TicketFactory(requester=nurse_medsurg)
+    for ticket in (assigned, unassigned):
+        expected = Ticket.objects.select_related("requester", "assignee").get(pk=ticket.pk)
+        with django_assert_num_queries(1):
+            read = _ticket_by_pk(ticket.pk)
+            # The people come with it: no query to name them.
+            names = (read.requester.get_full_name(), read.assignee and read.assignee.username)
+        assert names == (
+            expected.requester.get_full_name(),
+            expected.assignee and expected.assignee.username,
+        )
+        for field in Ticket._meta.concrete_fields:
+            assert getattr(read, field.attname) == getattr(expected, field.attname), field.name
+        assert read._state.adding is False
+        assert read._state.db == expected._state.db
+        assert read.requester.email == expected.requester.email
+    with pytest.raises(Http404):
+        _ticket_by_pk(unassigned.pk + 1000)
