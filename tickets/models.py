@@ -319,6 +319,13 @@ class Ticket(models.Model):
     sla_paused_seconds = models.FloatField(default=0.0)
 
     phi_suspected = models.BooleanField(default=False)
+    # Filed for a location outside the requester's own units (a float nurse, a call for a
+    # colleague): she was asked which unit she reports for, and the timeline says so.
+    filed_for_other_unit = models.BooleanField(default=False)
+    # The requester's answer to "Fixed?" after a resolve: True yes, False still broken, None not
+    # answered; and how many times she said it was still broken (the team's satisfaction figure).
+    fixed_confirmed = models.BooleanField(null=True, blank=True)
+    still_broken_count = models.PositiveSmallIntegerField(default=0)
     # Set by the filing form (one per form render) or the API's Idempotency-Key header: a double
     # click or a resubmitted form finds the ticket it already filed. NULL, not "", when absent, so
     # the unique constraint ignores tickets filed without one.
@@ -738,6 +745,9 @@ class TicketEvent(models.Model):
         ACK = "ack", "Acknowledged"
         VIEWED = "viewed", "Viewed"
         EDITED = "edited", "Details changed"
+        OTHER_UNIT = "other_unit", "Filed for another unit"
+        FEEDBACK = "feedback", "Requester's answer"
+        REDACTED = "redacted", "Patient data removed"
 
     # Indexed by event_ticket_at, which leads with it.
     ticket = models.ForeignKey(
