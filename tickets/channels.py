@@ -1,11 +1,14 @@
 """Channels that deliver one page to one on-call technician: console/log, email and webhook.
 
-A page never carries patient data. It holds the ticket number, the department, the priority, a
-one-line title (``None`` when the ticket is suspected of holding PHI), a link to the ticket and a
-signed acknowledge link. Channels deliver exactly one attempt and raise :class:`DeliveryError`
-when it fails; retrying (with backoff) belongs to the Celery task that drives the escalation.
+A page never carries patient data, and so never carries free text: a page travels through a
+third-party gateway to a personal phone, and the PHI check is a heuristic that misses unlabelled
+names and numbers. It holds structured fields only: the ticket number, the priority, the
+department and location, the category, whether care is delayed, the ticket's age, who has it,
+a link to the ticket and a signed acknowledge link. Channels deliver exactly one attempt and
+raise :class:`DeliveryError` when it fails; retrying (with backoff) belongs to the Celery task
+that drives the escalation.
 
-Diagnostics name the page id, the channel and the HTTP status only: the title, the page text and
+Diagnostics name the page id, the channel and the HTTP status only: the page text and
 the request body never go into a log line (other than the console channel's own output, which is
 the page itself) or into an exception message.
 
@@ -63,8 +66,6 @@ page_logger = logging.getLogger("helpdesk.pages")
 DEFAULT_WEBHOOK_TIMEOUT = 5.0
 SIGNATURE_PREFIX = "sha256="
 USER_AGENT = "hospital-helpdesk-pager/1"
-#: Longest title that goes into a page; an SMS segment is 160 characters.
-MAX_TITLE_CHARS = 80
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,9 +75,13 @@ class PageMessage:
     page_id: int
     dedupe_key: str  # e.g. "page-1234": receivers use it to drop duplicate deliveries
     ticket_number: str  # "HD-1042"
-    department: str  # "Emergency Department"
     priority: str  # "P1 Critical"
-    title: str | None  # None when the ticket may hold patient data
+    department: str  # "Emergency Department"
+    location: str  # "Triage 2": reference data, never typed by the requester
+    category: str  # "EHR (Epic)"
+    care_delayed: bool  # the nurse said patient care is delayed
+    age_minutes: int  # since the ticket was filed
+    owner: str | None  # the technician who has the ticket, if anyone
     link: str  # absolute URL of the ticket page
     ack_link: str  # absolute signed acknowledge URL
     step: str  # "primary on call", "secondary on call", "manager on call"
@@ -131,37 +136,40 @@ def _one_line(value: str) -> str:
     return " ".join("".join(ch if ch.isprintable() else " " for ch in value).split())
 
 
-def _short_title(title: str | None) -> str:
-    if title is None:
-        return ""
-    text = _one_line(title).rstrip(" .")
-    if len(text) > MAX_TITLE_CHARS:
-        text = text[: MAX_TITLE_CHARS - 3].rstrip() + "..."
-    return text
+def _age(minutes: int) -> str:
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, rest = divmod(minutes, 60)
+    if hours >= 24:
+        days, hours = divmod(hours, 24)
+        return f"{days} d {hours} h" if hours else f"{days} d"
+    return f"{hours} h {rest} min" if rest else f"{hours} h"
 
 
 def page_text(message: PageMessage) -> str:
-    """One short line for SMS and the console.
+    """One short line for SMS and the console, structured fields only:
 
-    ``HD-1042 P1 Critical - Emergency Department - Epic frozen on all triage PCs. Ack: <ack>``,
-    or, without a title, ``HD-1042 P1 Critical - Emergency Department. Open: <link> Ack: <ack>``.
+    ``HD-1042 P1 Critical - Emergency Department, Triage 2 - EHR (Epic) - care delayed - filed
+    4 min ago - Terry Nguyen has it. Ack: <ack>``
     """
-    base = (
-        f"{_one_line(message.ticket_number)} {_one_line(message.priority)}"
-        f" - {_one_line(message.department)}"
-    )
-    title = _short_title(message.title)
-    if title:
-        stop = "" if title.endswith("...") else "."
-        return f"{base} - {title}{stop} Ack: {message.ack_link}"
-    return f"{base}. Open: {message.link} Ack: {message.ack_link}"
+    parts = [
+        f"{_one_line(message.ticket_number)} {_one_line(message.priority)}",
+        f"{_one_line(message.department)}, {_one_line(message.location)}",
+        _one_line(message.category),
+    ]
+    if message.care_delayed:
+        parts.append("care delayed")
+    parts.append(f"filed {_age(message.age_minutes)} ago")
+    if message.owner:
+        parts.append(f"{_one_line(message.owner)} has it")
+    return f"{' - '.join(parts)}. Ack: {message.ack_link}"
 
 
 class ConsoleChannel:
     """Logs the page at WARNING on ``helpdesk.pages``: the demo's pager is the terminal.
 
-    The line is :func:`page_text`, which has no title when the ticket is flagged for PHI. Note that
-    it contains the working acknowledge link, so in production prefer a real channel.
+    The line is :func:`page_text`, structured fields only. Note that it contains the working
+    acknowledge link, so in production prefer a real channel.
     """
 
     name = "console"
@@ -344,9 +352,13 @@ class WebhookChannel:
             "page_id": message.page_id,
             "dedupe_key": message.dedupe_key,
             "ticket": message.ticket_number,
-            "department": message.department,
             "priority": message.priority,
-            "title": message.title,
+            "department": message.department,
+            "location": message.location,
+            "category": message.category,
+            "care_delayed": message.care_delayed,
+            "age_minutes": message.age_minutes,
+            "owner": message.owner,
             "link": message.link,
             "ack_link": message.ack_link,
             "step": message.step,

@@ -22,8 +22,10 @@ from tickets.priority import (
     SCOPE_LABELS,
     URGENCY_LABELS,
     Impact,
+    PagingRule,
     Scope,
     Urgency,
+    paging_rule,
 )
 
 if TYPE_CHECKING:
@@ -482,6 +484,15 @@ class Ticket(models.Model):
     @property
     def priority_label(self) -> str:
         return PRIORITY_LABELS[self.priority]
+
+    @property
+    def paging_rule(self) -> PagingRule:
+        """When the on-call is paged for this ticket, by the one rule in tickets/priority.py."""
+        return paging_rule(
+            priority=self.priority,
+            auto_escalate=self.department.auto_escalate,
+            care_delayed=self.care_delayed,
+        )
 
     # SLA clocks: rules about one ticket. Each returns the fields it changed, for
     # save(update_fields=...) in the service that calls it.

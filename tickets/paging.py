@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from departments.models import EscalationStep, Rotation, Team
 from departments.oncall import OnCall, OverrideSpec, RotationSpec, who_is_on_call
-from departments.roles import display_name, is_it_staff
+from departments.roles import display_name, is_it_staff, person_name
 from tickets.channels import DeliveryError, PageMessage, get_channel
 from tickets.enqueue import enqueue_many_on_commit
 from tickets.models import Page, PageChain, Ticket, TicketEvent
@@ -204,31 +204,52 @@ def _page_rows(
     ]  # fmt: skip
 
 
+def _owner_names(ticket_ids: Iterable[int]) -> dict[int, str]:
+    """Who has each of these tickets, for the pages and events that name the owner."""
+    ticket_ids = set(ticket_ids)
+    if not ticket_ids:
+        return {}
+    rows = Ticket.objects.filter(pk__in=ticket_ids, assignee__isnull=False).values_list(
+        "pk", "assignee__first_name", "assignee__last_name", "assignee__username"
+    )
+    return {pk: person_name(first, last, username) for pk, first, last, username in rows}
+
+
+def _has_it(owner: str | None) -> str:
+    return f" {owner} has the ticket." if owner else ""
+
+
 def _page_event(
-    chain: PageChain, step: LadderStep, recipients: list[User], now: datetime
+    chain: PageChain, step: LadderStep, recipients: list[User], now: datetime, owner: str | None
 ) -> TicketEvent:
     if recipients:
         names = ", ".join(display_name(user) for user in recipients)
         again = f" (again, {chain.repeat + 1})" if chain.repeat else ""
-        text = f"Paged {names}, {step.label}{again}."
+        text = f"Paged {names}, {step.label}{again}.{_has_it(owner)}"
     else:
-        text = f"Nobody to page as {step.label}: check the team's rotation."
+        text = f"Nobody to page as {step.label}: check the team's rotation.{_has_it(owner)}"
     return TicketEvent(
         ticket_id=chain.ticket_id, at=now, kind=TicketEvent.Kind.PAGE, new_value=step.target,
         text=text,
     )  # fmt: skip
 
 
-def _write_pages(positions: list[tuple[PageChain, LadderStep, list[User]]], now: datetime) -> None:
+def _write_pages(
+    positions: list[tuple[PageChain, LadderStep, list[User]]],
+    now: datetime,
+    owners: dict[int, str],
+) -> None:
     """The pages for each chain's current position (one per recipient and channel), their
-    timeline events, and their delivery, all in a few statements however many chains move."""
+    timeline events (naming the ticket's owner, if it has one), and their delivery, all in a
+    few statements however many chains move."""
     # The unique constraint makes a second write for the same position impossible.
     Page.objects.bulk_create(
         [row for chain, step, people in positions for row in _page_rows(chain, step, people, now)],
         ignore_conflicts=True,
     )
     TicketEvent.objects.bulk_create(
-        _page_event(chain, step, people, now) for chain, step, people in positions
+        _page_event(chain, step, people, now, owners.get(chain.ticket_id))
+        for chain, step, people in positions
     )
     page_ids = Page.objects.filter(
         chain__in=[chain for chain, _step, _people in positions],
@@ -329,6 +350,7 @@ def start_chains(
                 for chain in chains
             ],
             now,
+            _owner_names(ticket.pk for ticket in tickets if ticket.assignee_id),
         )  # fmt: skip
     return chains
 
@@ -347,6 +369,8 @@ def start_chain(
 
 def _advance(chain: PageChain, now: datetime) -> None:
     team = _team_with_ladder(chain.team_id)
+    owners = _owner_names([chain.ticket_id])
+    owner = owners.get(chain.ticket_id)
     ladder, repeat_count = ladder_for(team)
     step = ladder[min(chain.step, len(ladder) - 1)]
     step_ends = chain.step_started_at + timedelta(minutes=step.wait_minutes)
@@ -373,12 +397,13 @@ def _advance(chain: PageChain, now: datetime) -> None:
         step = ladder[chain.step]
         TicketEvent.objects.create(
             ticket_id=chain.ticket_id, at=now, kind=TicketEvent.Kind.PAGE_ESCALATED,
-            new_value=step.target, text=f"No acknowledgement: escalating to {step.label}.",
+            new_value=step.target,
+            text=f"No acknowledgement: escalating to {step.label}.{_has_it(owner)}",
         )  # fmt: skip
     people = _recipients({team.pk: team}, [(team.pk, step)], now)[(team.pk, step.target)]
     chain.next_action_at = _next_action_at(chain, step, bool(people))
     chain.save()
-    _write_pages([(chain, step, people)], now)
+    _write_pages([(chain, step, people)], now, owners)
 
 
 def advance_due_chains(*, now: datetime | None = None, limit: int = 500) -> int:
@@ -412,13 +437,55 @@ def _end_chain(chain: PageChain, status: PageChain.Status, now: datetime) -> Non
     )
 
 
+class AckVia:
+    """How a chain was acknowledged; stored on the timeline's "acknowledged" event."""
+
+    LINK = "link"
+    TICKET_PAGE = "ticket page"
+    API = "api"
+    # Whoever owns the ticket is working on it: taking it is an acknowledgement.
+    CLAIM = "claim"
+    TAKE_NEXT = "take next"
+    OPENED_ASSIGNED = "opened"
+
+
+_ACK_TEXT = {
+    AckVia.CLAIM: "{name} acknowledged the page by claiming the ticket.",
+    AckVia.TAKE_NEXT: "{name} acknowledged the page by taking the ticket from the queue.",
+    AckVia.OPENED_ASSIGNED: "{name} acknowledged the page by opening the ticket assigned to them.",
+}
+
+
+def _acknowledge_locked(
+    chain: PageChain, ticket: Ticket, user: User, via: str, now: datetime
+) -> list[str]:
+    """Stop a chain both of whose rows the caller has locked. The acknowledgement is the first
+    response if there was none. Returns the ticket fields it changed."""
+    chain.acknowledged_at = now
+    chain.acknowledged_by = user
+    chain.save(update_fields=["acknowledged_at", "acknowledged_by"])
+    _end_chain(chain, PageChain.Status.ACKNOWLEDGED, now)
+    text = _ACK_TEXT.get(via, "{name} acknowledged the page and is on it.")
+    TicketEvent.objects.create(
+        ticket=ticket, at=now, actor=user, kind=TicketEvent.Kind.ACK, is_public=True,
+        new_value=via, text=text.format(name=display_name(user)),
+    )  # fmt: skip
+    return ticket.record_first_response(now)
+
+
 def acknowledge(*, chain_id: int, user: User, via: str, now: datetime | None = None) -> PageChain:
     """Stop the chain. The acknowledgement is the first response if there was none, and takes
     the ticket if nobody had it."""
     if not is_it_staff(user):
         raise PagingError("Only IT staff can acknowledge a page.")
     now = now or timezone.now()
+    ticket_id = PageChain.objects.filter(pk=chain_id).values_list("ticket_id", flat=True).first()
+    if ticket_id is None:
+        raise PageChain.DoesNotExist(f"no page chain {chain_id}")
     with transaction.atomic():
+        # The ticket first, then the chain: the order a claim takes them in. FOR NO KEY UPDATE
+        # lets the sweep add timeline rows to the ticket while it holds the chain.
+        ticket = Ticket.objects.select_for_update(no_key=True).get(pk=ticket_id)
         chain = (
             PageChain.objects.select_for_update(of=("self",))
             .select_related("acknowledged_by")
@@ -430,18 +497,9 @@ def acknowledge(*, chain_id: int, user: User, via: str, now: datetime | None = N
                 when = timezone.localtime(chain.acknowledged_at).strftime("%H:%M")
                 raise PagingError(f"Already acknowledged by {who} at {when}.")
             raise PagingError(f"This page has ended: {chain.get_status_display().lower()}.")
-        chain.acknowledged_at = now
-        chain.acknowledged_by = user
-        chain.save(update_fields=["acknowledged_at", "acknowledged_by"])
-        _end_chain(chain, PageChain.Status.ACKNOWLEDGED, now)
-        ticket = Ticket.objects.select_for_update().get(pk=chain.ticket_id)
-        fields = ["updated_at", *ticket.record_first_response(now)]
-        name = display_name(user)
-        TicketEvent.objects.create(
-            ticket=ticket, at=now, actor=user, kind=TicketEvent.Kind.ACK, is_public=True,
-            new_value=via, text=f"{name} acknowledged the page and is on it.",
-        )  # fmt: skip
+        fields = ["updated_at", *_acknowledge_locked(chain, ticket, user, via, now)]
         if ticket.assignee_id is None:
+            name = display_name(user)
             ticket.assignee = user
             fields.append("assignee")
             if ticket.status == Ticket.Status.NEW:
@@ -453,6 +511,28 @@ def acknowledge(*, chain_id: int, user: User, via: str, now: datetime | None = N
             )  # fmt: skip
         ticket.save(update_fields=fields)
     return chain
+
+
+def acknowledge_by_owner(
+    *, ticket: Ticket, user: User, via: str, now: datetime
+) -> list[str] | None:
+    """The ticket's owner is on it (claimed it, took it next, or opened it once assigned to
+    them): its running chain stops exactly as the acknowledge link stops it. Call inside the
+    transaction that made ``user`` the owner, with ``ticket`` locked or just updated by it. A
+    concurrent escalation step holds the chain's lock; this waits for it, then stops the chain
+    and cancels whatever that step wrote and not yet sent. Returns the ticket fields it changed
+    (and saved), or None when no chain was running."""
+    chain = (
+        PageChain.objects.select_for_update()
+        .filter(ticket_id=ticket.pk, status=PageChain.Status.ACTIVE)
+        .first()
+    )
+    if chain is None:
+        return None
+    fields = _acknowledge_locked(chain, ticket, user, via, now)
+    if fields:
+        ticket.save(update_fields=fields)
+    return fields
 
 
 def end_chains_for(ticket: Ticket, now: datetime) -> None:
@@ -493,18 +573,23 @@ def _absolute(path: str) -> str:
     return f"{settings.HELPDESK['BASE_URL'].rstrip('/')}{path}"
 
 
-def message_for(page: Page) -> PageMessage:
+def message_for(page: Page, *, now: datetime | None = None) -> PageMessage:
+    """A page's fields. Structured only: what a nurse typed never leaves in a page."""
     ticket = page.ticket
     recipient = page.recipient
     profile = getattr(recipient, "profile", None)
+    now = now or timezone.now()
     return PageMessage(
         page_id=page.pk,
         dedupe_key=page.dedupe_key,
         ticket_number=ticket.number,
-        department=ticket.department.name,
         priority=ticket.priority_label,
-        # What a nurse typed stays on the ticket when it may hold patient data.
-        title=None if ticket.phi_suspected else ticket.title,
+        department=ticket.department.name,
+        location=ticket.location.name,
+        category=str(ticket.category),
+        care_delayed=ticket.care_delayed,
+        age_minutes=max(int((now - ticket.created_at).total_seconds() // 60), 0),
+        owner=display_name(ticket.assignee) if ticket.assignee else None,
         link=_absolute(ticket.get_absolute_url()),
         ack_link=_absolute(reverse("page_acknowledge", args=[ack_token(page)])),
         step=str(EscalationStep.Target(page.target).label).lower()
@@ -534,9 +619,10 @@ def deliver(page_id: int, *, now: datetime | None = None) -> str:
             chain__status=PageChain.Status.ACTIVE
         ).update(status=Page.Status.CANCELLED)
         return Outcome.SKIPPED
-    page = Page.objects.select_related("ticket__department", "recipient__profile", "chain").get(
-        pk=page_id
-    )
+    page = Page.objects.select_related(
+        "ticket__department", "ticket__location", "ticket__category__parent", "ticket__assignee",
+        "recipient__profile", "chain",
+    ).get(pk=page_id)  # fmt: skip
     who = display_name(page.recipient)
     try:
         get_channel(page.channel).send(message_for(page))

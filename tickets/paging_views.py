@@ -51,7 +51,7 @@ def acknowledge_link(request: HttpRequest, token: str) -> HttpResponse:
     chain = page.chain
     if request.method == "POST":
         try:
-            paging.acknowledge(chain_id=chain.pk, user=page.recipient, via="link")
+            paging.acknowledge(chain_id=chain.pk, user=page.recipient, via=paging.AckVia.LINK)
         except paging.PagingError as error:
             return render(request, "paging/ack_refused.html", {"reason": str(error)}, status=409)
         return render(request, "paging/ack_done.html", {"page": page})
@@ -74,7 +74,9 @@ def acknowledge_ticket(request: HttpRequest, pk: int) -> HttpResponse:
         messages.warning(request, "Nobody is being paged for this ticket.")
         return redirect(ticket)
     try:
-        paging.acknowledge(chain_id=chain.pk, user=signed_in(request), via="ticket page")
+        paging.acknowledge(
+            chain_id=chain.pk, user=signed_in(request), via=paging.AckVia.TICKET_PAGE
+        )
     except paging.PagingError as error:
         messages.error(request, str(error))
     else:

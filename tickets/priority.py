@@ -117,3 +117,42 @@ def decide_priority(
     return PriorityDecision(
         priority=escalated_to, matrix_priority=base, escalated=True, reason=reason
     )
+
+
+class PagingRule(StrEnum):
+    """When the on-call technician is paged for a ticket."""
+
+    # At once, because it is a P1.
+    P1 = "p1"
+    # At once: a P2 where the department escalates by itself and the nurse said care is delayed.
+    CRITICAL_AREA = "critical_area"
+    # Only if nobody has responded by the response target (the sweep starts the chain then).
+    ON_RESPONSE_BREACH = "on_response_breach"
+
+    @property
+    def at_once(self) -> bool:
+        return self is not PagingRule.ON_RESPONSE_BREACH
+
+
+PAGING_RULE_LABELS = {
+    PagingRule.P1: "The on-call technician is paged at once: it is a P1.",
+    PagingRule.CRITICAL_AREA: (
+        "The on-call technician is paged at once: patient care is delayed in a department "
+        "that escalates by itself."
+    ),
+    PagingRule.ON_RESPONSE_BREACH: (
+        "The on-call technician is paged only if nobody has responded by the response target."
+    ),
+}
+
+
+def paging_rule(*, priority: int, auto_escalate: bool, care_delayed: bool) -> PagingRule:
+    """The one rule for paging the on-call (DOMAIN.md, "On-call"): at once for a P1; at once for
+    a P2 in an auto-escalating department only when the nurse said patient care is delayed; any
+    other ticket when its response target is breached. Paging every ED and OR ticket would flood
+    the pager and teach the on-call to ignore it: a wristband printer with a workaround waits."""
+    if priority == 1:
+        return PagingRule.P1
+    if priority == 2 and auto_escalate and care_delayed:
+        return PagingRule.CRITICAL_AREA
+    return PagingRule.ON_RESPONSE_BREACH

@@ -21,7 +21,13 @@ from departments.roles import display_name, is_it_staff
 from tickets import paging, phi
 from tickets.enqueue import enqueue_on_commit
 from tickets.models import Category, PageChain, SlaPolicy, Ticket, TicketEvent
-from tickets.priority import Scope, decide_priority, impact_from_scope, urgency_from_answers
+from tickets.priority import (
+    PagingRule,
+    Scope,
+    decide_priority,
+    impact_from_scope,
+    urgency_from_answers,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -159,13 +165,17 @@ def ticket_file(
     return Filing(ticket=ticket, created=True)
 
 
+# The chain a filing starts, by the rule that decided to page at once.
+FILING_PAGE_REASONS = {
+    PagingRule.P1: PageChain.Reason.P1_FILED,
+    PagingRule.CRITICAL_AREA: PageChain.Reason.CRITICAL_AREA,
+}
+
+
 def paging_reason(ticket: Ticket) -> PageChain.Reason | None:
-    """A P1 pages the on-call at once; so does a P2 from an auto-escalating department."""
-    if ticket.priority == 1:
-        return PageChain.Reason.P1_FILED
-    if ticket.department.auto_escalate and ticket.priority <= 2:
-        return PageChain.Reason.CRITICAL_AREA
-    return None
+    """Why filing this ticket pages the on-call at once, or None when it waits for its response
+    target like any other (the sweep pages it then)."""
+    return FILING_PAGE_REASONS.get(ticket.paging_rule)
 
 
 def _start_clocks(ticket: Ticket) -> list[str]:
@@ -379,10 +389,14 @@ class ClaimLost(TicketError):
 
 def ticket_claim(*, ticket: Ticket, user: User, now: datetime | None = None) -> Ticket:
     """Take an unassigned ticket. A conditional UPDATE decides: of two technicians clicking at
-    once, exactly one changes a row; the other is told who has it."""
+    once, exactly one changes a row; the other is told who has it. Taking a ticket acknowledges
+    its running page chain: whoever owns it is working on it."""
+    return _claim(ticket=ticket, user=user, now=now or timezone.now(), via=paging.AckVia.CLAIM)
+
+
+def _claim(*, ticket: Ticket, user: User, now: datetime, via: str) -> Ticket:
     if not is_it_staff(user):
         raise TicketError("Only IT staff can take tickets.")
-    now = now or timezone.now()
     with transaction.atomic():
         won = (
             Ticket.objects.filter(
@@ -408,6 +422,7 @@ def ticket_claim(*, ticket: Ticket, user: User, now: datetime | None = None) -> 
             ticket=current, at=now, actor=user, kind=TicketEvent.Kind.ASSIGNMENT, is_public=True,
             new_value=_name(user), text=f"{_name(user)} is on it.",
         )  # fmt: skip
+        paging.acknowledge_by_owner(ticket=current, user=user, via=via, now=now)
     return current
 
 
@@ -428,7 +443,7 @@ def ticket_take_next(
         )
         if ticket is None:
             return None
-        return ticket_claim(ticket=ticket, user=user, now=now)
+        return _claim(ticket=ticket, user=user, now=now, via=paging.AckVia.TAKE_NEXT)
 
 
 def ticket_assign(
@@ -543,11 +558,24 @@ def ticket_link(
 
 
 def record_view(*, ticket: Ticket, user: User, now: datetime | None = None) -> None:
-    """Every read of a ticket by IT staff goes on the audit trail."""
-    if is_it_staff(user):
-        TicketEvent.objects.create(
-            ticket=ticket, at=now or timezone.now(), actor=user, kind=TicketEvent.Kind.VIEWED
-        )
+    """Every read of a ticket by IT staff goes on the audit trail. A technician opening a ticket
+    assigned to them has seen it: that acknowledges its running page chain."""
+    if not is_it_staff(user):
+        return
+    now = now or timezone.now()
+    TicketEvent.objects.create(ticket=ticket, at=now, actor=user, kind=TicketEvent.Kind.VIEWED)
+    if ticket.assignee_id != user.pk:
+        return
+    with transaction.atomic():
+        if not ticket.page_chains.filter(status=PageChain.Status.ACTIVE).exists():
+            return
+        locked = Ticket.objects.select_for_update(no_key=True).get(pk=ticket.pk)
+        if locked.assignee_id == user.pk:
+            changed = paging.acknowledge_by_owner(
+                ticket=locked, user=user, via=paging.AckVia.OPENED_ASSIGNED, now=now
+            )
+            for field in changed or ():
+                setattr(ticket, field, getattr(locked, field))
 
 
 # What each role may edit directly; everything else has its own action (claim, transition...).

@@ -174,7 +174,7 @@ def test_a_machine_account_files_for_the_ed_as_p1_and_pages(api, integration, on
     )
 
 
-def test_a_machine_account_files_an_ed_p2_from_low_answers_and_pages(
+def test_a_machine_account_files_an_ed_p2_from_low_answers_without_paging(
     api, integration, on_call_team
 ):
     response = post(
@@ -187,6 +187,22 @@ def test_a_machine_account_files_an_ed_p2_from_low_answers_and_pages(
     assert (body["location"], body["priority"], body["auto_escalated"]) == ("ED", 2, True)
     ticket = Ticket.objects.get(pk=body["id"])
     assert ticket.matrix_priority == 5
+    # Care is not delayed: an ED P2 waits for its response target like any other ticket.
+    assert not PageChain.objects.filter(ticket=ticket).exists()
+
+
+def test_a_machine_account_files_an_ed_p2_with_care_delayed_and_pages(
+    api, integration, on_call_team
+):
+    response = post(
+        api(integration, token=True),
+        filing(location=None, department="ED", category="ehr", care_delayed=True,
+               workaround=True, scope="me"),
+    )  # fmt: skip
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert (body["priority"], body["auto_escalated"]) == (2, True)
+    ticket = Ticket.objects.get(pk=body["id"])
     chain = PageChain.objects.get(ticket=ticket)
     assert chain.reason == PageChain.Reason.CRITICAL_AREA
     assert Page.objects.filter(chain=chain, recipient=on_call_team["primary"]).exists()
@@ -304,8 +320,10 @@ def test_a_nurse_at_an_ed_workstation_escalates_exactly_as_the_form_does(
         return list(ticket.events.order_by("pk").values_list("kind", "new_value", "text"))
 
     assert timeline(by_api) == timeline(by_form)
-    assert PageChain.objects.filter(ticket=by_api).exists()
-    assert PageChain.objects.filter(ticket=by_form).exists()
+    # The one paging rule: a P1 pages at once, an ED P2 only when care is delayed.
+    pages_at_once = priority == 1 or care_delayed
+    assert PageChain.objects.filter(ticket=by_api).exists() is pages_at_once
+    assert PageChain.objects.filter(ticket=by_form).exists() is pages_at_once
 
 
 # Validation: clear messages, nothing filed

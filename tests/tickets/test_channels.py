@@ -27,10 +27,8 @@ from tickets.channels import (
 )
 
 SECRET = "s3cret"
-# Stands in for patient data typed into a title; it must never leave when the title is withheld.
-PHI_CANARY = "MRN 88812345 Jane Canary DOB 01/02/1950"
-# A harmless title that still must not reach logs or exception messages of email and webhook.
-TITLE_CANARY = "Epic frozen on all triage PCs zq7canary"
+# A harmless field that still must not reach logs or exception messages of email and webhook.
+FIELD_CANARY = "Triage 2 zq7canary"
 ACK = "https://helpdesk.example.org/pages/1234/ack/?sig=abc.def"
 LINK = "https://helpdesk.example.org/tickets/HD-1042/"
 
@@ -40,7 +38,11 @@ PAYLOAD_KEYS = {
     "ticket",
     "department",
     "priority",
-    "title",
+    "location",
+    "category",
+    "care_delayed",
+    "age_minutes",
+    "owner",
     "link",
     "ack_link",
     "step",
@@ -56,7 +58,11 @@ def make_message(**overrides: object) -> PageMessage:
         "ticket_number": "HD-1042",
         "department": "Emergency Department",
         "priority": "P1 Critical",
-        "title": "Epic frozen on all triage PCs",
+        "location": "Triage 2",
+        "category": "EHR (Epic)",
+        "care_delayed": True,
+        "age_minutes": 4,
+        "owner": None,
         "link": LINK,
         "ack_link": ACK,
         "step": "primary on call",
@@ -66,12 +72,6 @@ def make_message(**overrides: object) -> PageMessage:
     }
     fields.update(overrides)
     return PageMessage(**fields)  # type: ignore[arg-type]
-
-
-def flagged_message() -> PageMessage:
-    """A page for a ticket flagged for PHI whose title holds the canary: the title is withheld."""
-    ticket_title, phi_suspected = PHI_CANARY, True
-    return make_message(title=None if phi_suspected else ticket_title)
 
 
 @pytest.fixture
@@ -93,31 +93,41 @@ def closed_port() -> int:
 # page_text -----------------------------------------------------------------------------------
 
 
-def test_page_text_with_title() -> None:
+def test_page_text_carries_structured_fields_only() -> None:
     assert page_text(make_message()) == (
-        f"HD-1042 P1 Critical - Emergency Department - Epic frozen on all triage PCs. Ack: {ACK}"
+        "HD-1042 P1 Critical - Emergency Department, Triage 2 - EHR (Epic) - care delayed - "
+        f"filed 4 min ago. Ack: {ACK}"
     )
 
 
-def test_page_text_without_title_links_the_ticket() -> None:
-    assert page_text(flagged_message()) == (
-        f"HD-1042 P1 Critical - Emergency Department. Open: {LINK} Ack: {ACK}"
+def test_page_text_names_the_owner_and_the_age_in_hours() -> None:
+    text = page_text(make_message(care_delayed=False, age_minutes=135, owner="Terry Nguyen"))
+    assert text == (
+        "HD-1042 P1 Critical - Emergency Department, Triage 2 - EHR (Epic) - filed 2 h 15 min "
+        f"ago - Terry Nguyen has it. Ack: {ACK}"
     )
 
 
-def test_page_text_keeps_a_long_or_multiline_title_to_one_short_line() -> None:
-    text = page_text(make_message(title="Printer down.\nFAKE LOG LINE\r\n" + "x" * 300))
+@pytest.mark.parametrize(
+    ("minutes", "age"),
+    [(0, "0 min"), (59, "59 min"), (60, "1 h"), (1500, "1 d 1 h"), (2880, "2 d")],
+)
+def test_page_text_says_the_age_briefly(minutes: int, age: str) -> None:
+    assert f" - filed {age} ago. Ack: " in page_text(make_message(age_minutes=minutes))
+
+
+def test_page_text_cannot_be_split_into_forged_lines() -> None:
+    text = page_text(make_message(location="Bay 3\nFAKE LOG LINE\r\n", owner="ok\r\nforged"))
     assert "\n" not in text
     assert "\r" not in text
-    assert len(text) < 200
-    assert text.endswith(f"... Ack: {ACK}")
+    assert text.endswith(f"Ack: {ACK}")
 
 
-@given(title=st.one_of(st.none(), st.text()))
-def test_page_text_is_always_one_line_with_the_ack_link(title: str | None) -> None:
-    text = page_text(make_message(title=title))
+@given(location=st.text(), owner=st.one_of(st.none(), st.text()))
+def test_page_text_is_always_one_line_with_the_ack_link(location: str, owner: str | None) -> None:
+    text = page_text(make_message(location=location, owner=owner))
     assert text.splitlines() == [text]
-    assert text.startswith("HD-1042 P1 Critical - Emergency Department")
+    assert text.startswith("HD-1042 P1 Critical - Emergency Department,")
     assert text.endswith(f"Ack: {ACK}")
 
 
@@ -198,7 +208,11 @@ def test_webhook_body_has_exactly_the_documented_keys(receiver: WebhookReceiver)
         "ticket": "HD-1042",
         "department": "Emergency Department",
         "priority": "P1 Critical",
-        "title": "Epic frozen on all triage PCs",
+        "location": "Triage 2",
+        "category": "EHR (Epic)",
+        "care_delayed": True,
+        "age_minutes": 4,
+        "owner": None,
         "link": LINK,
         "ack_link": ACK,
         "step": "primary on call",
@@ -211,16 +225,6 @@ def test_webhook_body_has_exactly_the_documented_keys(receiver: WebhookReceiver)
     assert int(sent_at.timestamp()) == int(request.headers["X-Helpdesk-Timestamp"])
     # Compact, sorted JSON: the exact bytes the signature covers.
     assert request.body == json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
-
-
-def test_webhook_title_is_null_when_withheld(receiver: WebhookReceiver) -> None:
-    WebhookChannel().send(flagged_message())
-
-    [request] = receiver.requests
-    assert "title" in request.json
-    assert request.json["title"] is None
-    assert PHI_CANARY.encode() not in request.body
-    assert b"Canary" not in request.body
 
 
 @pytest.mark.parametrize("status", [200, 201, 202, 204])
@@ -236,14 +240,14 @@ def test_webhook_transient_statuses_are_retryable(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     receiver.configure(default_status=status)
-    message = make_message(title=TITLE_CANARY)
+    message = make_message(location=FIELD_CANARY)
     with pytest.raises(DeliveryError) as excinfo:
         WebhookChannel().send(message)
     assert excinfo.value.retryable is True
     assert excinfo.value.status == status
     assert str(status) in str(excinfo.value)
-    assert TITLE_CANARY not in str(excinfo.value)
-    assert TITLE_CANARY not in caplog.text
+    assert FIELD_CANARY not in str(excinfo.value)
+    assert FIELD_CANARY not in caplog.text
     assert f"status={status}" in caplog.text
     assert "page 1234" in caplog.text
 
@@ -303,10 +307,10 @@ def test_webhook_slow_gateway_times_out_as_retryable(receiver: WebhookReceiver, 
     settings.HELPDESK_PAGING = {**settings.HELPDESK_PAGING, "WEBHOOK_TIMEOUT": 0.5}
     receiver.configure(delay=2.0)
     with pytest.raises(DeliveryError) as excinfo:
-        WebhookChannel().send(make_message(title=TITLE_CANARY))
+        WebhookChannel().send(make_message(location=FIELD_CANARY))
     assert excinfo.value.retryable is True
     assert excinfo.value.status is None
-    assert TITLE_CANARY not in str(excinfo.value)
+    assert FIELD_CANARY not in str(excinfo.value)
     assert receiver.wait_for_requests(1)
 
 
@@ -373,17 +377,6 @@ def test_email_page_goes_to_the_recipient(settings) -> None:
     assert "Acknowledge to stop the escalation." in email.body
 
 
-def test_email_page_without_title_when_withheld(settings) -> None:
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    EmailChannel().send(flagged_message())
-
-    [email] = mail.outbox
-    assert ACK in email.body
-    assert PHI_CANARY not in email.subject
-    assert PHI_CANARY not in email.body
-    assert "Canary" not in email.message().as_string()
-
-
 @pytest.mark.parametrize("address", ["", "   "])
 def test_email_without_address_is_not_retryable(settings, address: str) -> None:
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
@@ -400,34 +393,29 @@ def test_email_smtp_down_is_retryable(settings, caplog: pytest.LogCaptureFixture
     settings.EMAIL_PORT = closed_port()
     settings.EMAIL_TIMEOUT = 2
     with pytest.raises(DeliveryError) as excinfo:
-        EmailChannel().send(make_message(title=TITLE_CANARY))
+        EmailChannel().send(make_message(location=FIELD_CANARY))
     assert excinfo.value.retryable is True
-    assert TITLE_CANARY not in str(excinfo.value)
-    assert TITLE_CANARY not in caplog.text
+    assert FIELD_CANARY not in str(excinfo.value)
+    assert FIELD_CANARY not in caplog.text
 
 
 # console -------------------------------------------------------------------------------------
 
 
-def test_console_logs_one_warning_without_phi(caplog: pytest.LogCaptureFixture) -> None:
+def test_console_logs_one_warning(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
-    ConsoleChannel().send(flagged_message())
+    ConsoleChannel().send(make_message())
 
     pages = [record for record in caplog.records if record.name == "helpdesk.pages"]
     assert len(pages) == 1
     [record] = pages
     assert record.levelno == logging.WARNING
-    assert "HD-1042" in record.getMessage()
-    assert ACK in record.getMessage()
-    assert PHI_CANARY not in caplog.text
-    assert "Canary" not in caplog.text
-    for record in caplog.records:
-        assert PHI_CANARY not in record.getMessage()
+    assert page_text(make_message()) in record.getMessage()
 
 
-def test_console_line_cannot_be_split_by_the_title(caplog: pytest.LogCaptureFixture) -> None:
+def test_console_line_cannot_be_split_by_a_field(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.WARNING, logger="helpdesk.pages")
-    ConsoleChannel().send(make_message(title="ok\n2026-01-01 00:00:00 WARNING forged"))
+    ConsoleChannel().send(make_message(owner="ok\n2026-01-01 00:00:00 WARNING forged"))
     [record] = [r for r in caplog.records if r.name == "helpdesk.pages"]
     assert "\n" not in record.getMessage()
 

@@ -17,7 +17,13 @@ from tests.webhook_receiver import webhook_receiver  # noqa: F401
 from tickets import paging
 from tickets.models import Category, Page, PageChain, Ticket, TicketEvent
 from tickets.priority import Scope
-from tickets.services import ticket_file, ticket_set_status
+from tickets.services import (
+    ticket_assign,
+    ticket_claim,
+    ticket_file,
+    ticket_set_status,
+    ticket_take_next,
+)
 from tickets.sweep import sla_sweep
 
 pytestmark = pytest.mark.django_db
@@ -362,3 +368,169 @@ def test_pages_list_queries_do_not_grow(
     with django_assert_max_num_queries(7):
         response = client.get(reverse("pages"))
     assert len(response.context["chains"]) == chains
+
+
+# When the on-call is paged: the one rule, end to end
+
+
+def file_at(requester, code, *, care_delayed, workaround, scope, title="Printer prints blank"):
+    with time_machine.travel(FILED, tick=False):
+        return ticket_file(
+            requester=requester,
+            location=Location.objects.get(code=code),
+            category=Category.objects.get(slug="ehr"),
+            title=title,
+            callback="x4410",
+            care_delayed=care_delayed,
+            scope=scope,
+            workaround=workaround,
+        ).ticket
+
+
+def test_ed_p2_with_care_delayed_pages_at_once(nurse_ed, on_call_team):
+    ticket = file_at(nurse_ed, "ED", care_delayed=True, workaround=True, scope=Scope.ME)
+    assert ticket.priority == 2
+    assert PageChain.objects.get(ticket=ticket).reason == PageChain.Reason.CRITICAL_AREA
+    assert pages(ticket) == [("tech", 0, 0, 0)]
+
+
+def test_ed_p2_without_care_delayed_pages_only_when_its_response_is_breached(
+    nurse_ed, on_call_team
+):
+    ticket = file_at(nurse_ed, "ED", care_delayed=False, workaround=True, scope=Scope.UNIT)
+    assert ticket.priority == 2
+    assert not PageChain.objects.filter(ticket=ticket).exists()
+    sweep_at(29)
+    assert not PageChain.objects.filter(ticket=ticket).exists()
+    assert sweep_at(31).chains_started == 1  # the P2 response target is 30 minutes
+    assert PageChain.objects.get(ticket=ticket).reason == PageChain.Reason.RESPONSE_BREACH
+
+
+def test_medsurg_p1_pages_at_once(nurse_medsurg, on_call_team):
+    ticket = file_at(
+        nurse_medsurg, "MEDSURG", care_delayed=True, workaround=False, scope=Scope.SEVERAL
+    )
+    assert ticket.priority == 1
+    assert PageChain.objects.get(ticket=ticket).reason == PageChain.Reason.P1_FILED
+
+
+# Taking the ticket is an acknowledgement
+
+
+def take(how, client, ticket, on_call_team):
+    """The secondary takes the ticket three minutes in, by claiming, by "take next", or by
+    being assigned it and opening it a minute later (after one more re-page of the primary)."""
+    primary, secondary = on_call_team["primary"], on_call_team["secondary"]
+    at = FILED + timedelta(minutes=3)
+    with time_machine.travel(at, tick=False):
+        if how == "claim":
+            ticket_claim(ticket=ticket, user=secondary)
+        elif how == "take next":
+            assert ticket_take_next(user=secondary, queryset=Ticket.objects.all()) == ticket
+        else:
+            ticket_assign(ticket=ticket, actor=primary, assignee=secondary)
+    if how == "opened":
+        assert PageChain.objects.get(ticket=ticket).status == PageChain.Status.ACTIVE
+        sweep_at(5)  # assigning alone is no acknowledgement: the primary is paged again
+        at = FILED + timedelta(minutes=6)
+        client.force_login(secondary)
+        with time_machine.travel(at, tick=False):
+            assert client.get(ticket.get_absolute_url()).status_code == 200
+    return at
+
+
+@pytest.mark.parametrize(
+    ("how", "words"),
+    [
+        ("claim", "acknowledged the page by claiming the ticket."),
+        ("take next", "acknowledged the page by taking the ticket from the queue."),
+        ("opened", "acknowledged the page by opening the ticket assigned to them."),
+    ],
+)
+def test_taking_the_ticket_stops_its_chain(client, nurse_ed, on_call_team, how, words):
+    ticket = file_p1(nurse_ed)
+    secondary = on_call_team["secondary"]
+    taken_at = take(how, client, ticket, on_call_team)
+
+    chain = PageChain.objects.get(ticket=ticket)
+    assert chain.status == PageChain.Status.ACKNOWLEDGED
+    assert (chain.acknowledged_by, chain.acknowledged_at) == (secondary, taken_at)
+    [ack] = ticket.events.filter(kind=TicketEvent.Kind.ACK)
+    assert ack.text == f"{secondary.get_full_name()} {words}"
+    assert ack.actor == secondary
+    ticket.refresh_from_db()
+    assert ticket.assignee == secondary
+    assert ticket.first_response_at == taken_at  # as the acknowledge link would have it
+    sent = pages(ticket)
+    for minute in range(5, 65, 5):  # an hour of sweeps: no re-page, no escalation
+        sweep_at(minute)
+    assert pages(ticket) == sent
+    assert not ticket.events.filter(kind=TicketEvent.Kind.PAGE_ESCALATED).exists()
+    assert not Page.objects.filter(ticket=ticket, status=Page.Status.PENDING).exists()
+
+
+def test_claiming_a_ticket_nobody_paged_for_acknowledges_nothing(nurse_medsurg, tech):
+    ticket = file_at(nurse_medsurg, "MEDSURG", care_delayed=False, workaround=True, scope=Scope.ME)
+    ticket_claim(ticket=ticket, user=tech)
+    assert not ticket.events.filter(kind=TicketEvent.Kind.ACK).exists()
+    ticket.refresh_from_db()
+    assert ticket.first_response_at is None
+
+
+def test_repages_and_escalations_name_the_owner(nurse_ed, on_call_team):
+    ticket = file_p1(nurse_ed)
+    primary, secondary = on_call_team["primary"], on_call_team["secondary"]
+    with time_machine.travel(FILED + timedelta(minutes=1), tick=False):
+        ticket_assign(ticket=ticket, actor=primary, assignee=secondary)  # she has not opened it
+    sweep_at(5)
+    sweep_at(15)
+    owner = f"{secondary.get_full_name()} has the ticket."
+    repage = ticket.events.filter(kind=TicketEvent.Kind.PAGE).order_by("at", "pk")[1]
+    assert repage.text == f"Paged {primary.get_full_name()}, primary on call (again, 2). {owner}"
+    escalation = ticket.events.get(kind=TicketEvent.Kind.PAGE_ESCALATED)
+    assert escalation.text == f"No acknowledgement: escalating to secondary on call. {owner}"
+    page = Page.objects.filter(ticket=ticket).order_by("-created_at", "-pk").first()
+    assert paging.message_for(page).owner == secondary.get_full_name()
+
+
+# Pages never carry free text: the PHI check misses unlabelled names and numbers
+
+
+UNFLAGGED_PHI = "John Smith 01/02/1960 12345678 label printer"
+
+
+def test_a_page_carries_no_free_text_even_when_nothing_was_flagged(
+    nurse_ed,
+    on_call_team,
+    settings,
+    caplog,
+    webhook_receiver,  # noqa: F811
+):
+    settings.HELPDESK_PAGING = {
+        **settings.HELPDESK_PAGING,
+        "WEBHOOK_URL": webhook_receiver.url,
+        "WEBHOOK_SECRET": "s3cret",
+    }
+    primary = on_call_team["primary"]
+    primary.profile.page_channels = "console,email,webhook"
+    primary.profile.save()
+    ticket = file_at(
+        nurse_ed, "ED", care_delayed=True, workaround=False, scope=Scope.UNIT, title=UNFLAGGED_PHI
+    )
+    assert not ticket.phi_suspected  # the heuristic does not see it
+    sent = Page.objects.filter(ticket=ticket)
+    assert {page.channel for page in sent} == {"console", "email", "webhook"}
+    for page in sent:
+        assert paging.deliver(page.pk) == paging.Outcome.SENT
+
+    [email] = mail.outbox
+    [request] = webhook_receiver.requests
+    console = [r.getMessage() for r in caplog.records if r.name == "helpdesk.pages"]
+    outputs = [email.subject, email.body, request.body.decode(), *console]
+    for output in outputs:
+        assert ticket.number in output
+        for fragment in ("Smith", "01/02/1960", "12345678", "label printer"):
+            assert fragment not in output
+    document = request.json
+    assert (document["department"], document["location"]) == ("Emergency Department", "ED Main")
+    assert (document["category"], document["care_delayed"]) == ("Epic / EHR", True)

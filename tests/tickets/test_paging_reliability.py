@@ -41,7 +41,7 @@ from tests.webhook_receiver import WebhookReceiver
 from tickets import paging, tasks
 from tickets.models import Category, Page, PageChain, Ticket, TicketEvent
 from tickets.priority import Scope
-from tickets.services import ticket_file
+from tickets.services import ticket_claim, ticket_file
 from tickets.sweep import sla_sweep
 
 FILE_URL = reverse("file_ticket")
@@ -724,3 +724,35 @@ def test_an_acknowledgement_racing_an_escalation_leaves_nothing_to_send(
         assert outcome["escalate"] == len({(p.step, p.repeat) for p in pages}) - 1
     # Both orders are legal; which one won the row lock is printed for the record.
     print(f"escalation won the row lock in {escalation_won} of 20 races")
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_a_claim_racing_an_escalation_gives_one_outcome(nurse_ed, on_call_team, kept_tasks):
+    need(connection.vendor == "postgresql", "PostgreSQL")  # real row locks, real concurrency
+    secondary = on_call_team["secondary"]
+    escalation_won = 0
+    for attempt in range(12):
+        ticket = file_p1(nurse_ed)
+        chain = PageChain.objects.get(ticket=ticket)
+        due = chain.step_started_at + timedelta(minutes=15)
+        claimed_at = due - timedelta(seconds=1)
+        outcome = race(
+            partial(ticket_claim, ticket=ticket, user=secondary, now=claimed_at),
+            partial(paging.advance_due_chains, now=due),
+        )
+        for name, result in outcome.items():
+            if isinstance(result, Exception):
+                pytest.fail(f"attempt {attempt}: {name} raised {type(result).__name__}: {result}")
+        escalation_won += outcome["escalate"]
+
+        chain.refresh_from_db()
+        assert chain.status == PageChain.Status.ACKNOWLEDGED, f"attempt {attempt}"
+        assert (chain.acknowledged_by, chain.acknowledged_at) == (secondary, claimed_at)
+        assert Ticket.objects.get(pk=ticket.pk).assignee == secondary
+        assert ticket.events.filter(kind=TicketEvent.Kind.ACK).count() == 1, f"attempt {attempt}"
+        pages = list(Page.objects.filter(chain=chain))
+        # Whatever the escalation wrote before the claim took the chain is never sent.
+        assert {p.status for p in pages} == {Page.Status.CANCELLED}, f"attempt {attempt}"
+        assert outcome["escalate"] == len({(p.step, p.repeat) for p in pages}) - 1
+    print(f"escalation won the row lock in {escalation_won} of 12 races")

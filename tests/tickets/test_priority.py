@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import pytest
 
+from departments.defaults import DEPARTMENTS
 from tickets.priority import (
+    PAGING_RULE_LABELS,
     Impact,
+    PagingRule,
     Scope,
     Urgency,
     decide_priority,
     impact_from_scope,
+    paging_rule,
     urgency_from_answers,
 )
 
@@ -92,3 +96,57 @@ def test_department_rule_never_lowers_and_never_leaves_below_p2(impact, urgency)
     ruled = decide_priority(impact=impact, urgency=urgency, department_name="X", auto_escalate=True)
     assert ruled.priority <= plain.priority
     assert ruled.priority <= 2
+
+
+# When the on-call is paged: one rule, every department of the demo hospital x priority x answer.
+PAGES_AT_ONCE = {
+    # (auto-escalating department, priority, care delayed) -> paged at filing
+    **{(auto, 1, delayed): True for auto in (True, False) for delayed in (True, False)},
+    (True, 2, True): True,
+    (True, 2, False): False,
+    (False, 2, True): False,
+    (False, 2, False): False,
+    **{
+        (auto, priority, delayed): False
+        for auto in (True, False)
+        for priority in (3, 4, 5)
+        for delayed in (True, False)
+    },
+}
+
+
+@pytest.mark.parametrize("priority", [1, 2, 3, 4, 5])
+@pytest.mark.parametrize("care_delayed", [True, False])
+@pytest.mark.parametrize(
+    ("code", "tier", "auto_escalate"),
+    [(code, tier, auto) for code, _name, tier, _calendar, auto, _unit in DEPARTMENTS],
+)
+def test_paging_rule_for_every_department_priority_and_answer(
+    code, tier, auto_escalate, priority, care_delayed
+):
+    rule = paging_rule(priority=priority, auto_escalate=auto_escalate, care_delayed=care_delayed)
+    assert rule.at_once is PAGES_AT_ONCE[(auto_escalate, priority, care_delayed)], code
+    if priority == 1:
+        assert rule is PagingRule.P1
+    elif rule.at_once:
+        assert (rule, code) in {(PagingRule.CRITICAL_AREA, "ED"), (PagingRule.CRITICAL_AREA, "OR")}
+    else:
+        assert rule is PagingRule.ON_RESPONSE_BREACH
+
+
+def test_only_the_ed_and_the_or_escalate_by_default():
+    assert {code for code, _n, _t, _c, auto, _u in DEPARTMENTS if auto} == {"ED", "OR"}
+
+
+def test_a_wristband_printer_with_a_workaround_in_the_ed_does_not_page():
+    """P2 by the department rule, but care is not delayed: it waits for its response target."""
+    decision = decide_priority(
+        impact=impact_from_scope(Scope.UNIT),
+        urgency=urgency_from_answers(care_delayed=False, workaround=True),
+        department_name="Emergency Department",
+        auto_escalate=True,
+    )
+    assert decision.priority == 2
+    rule = paging_rule(priority=decision.priority, auto_escalate=True, care_delayed=False)
+    assert rule is PagingRule.ON_RESPONSE_BREACH
+    assert "only if nobody has responded" in PAGING_RULE_LABELS[rule]
