@@ -23,7 +23,7 @@ from tickets.models import (
     response_clock,
     ticket_number,
 )
-from tickets.priority import PRIORITY_LABELS, Scope
+from tickets.priority import PRIORITY_LABELS, PagingRule, Scope, paging_rule
 from tickets.services import (
     CALLBACK_MAX_LENGTH,
     COMMENT_MAX_LENGTH,
@@ -89,7 +89,8 @@ class CategorySerializer(serializers.ModelSerializer[Category]):
 # queue_rank and next_due_at are for the cursor pagination of the queue's order.
 OUTPUT_COLUMNS = (
     "id", "title", "description", "status", "priority", "urgency", "impact", "auto_escalated",
-    "callback", "created_at", "updated_at", "first_response_at", "resolved_at", "closed_at",
+    "care_delayed", "callback", "created_at", "updated_at", "first_response_at", "resolved_at",
+    "closed_at",
     "response_due_at", "response_warn_at", "response_breached_at", "resolution_due_at",
     "resolution_warn_at", "resolution_breached_at", "phi_suspected", "resolution_code",
     "queue_rank", "next_due_at",
@@ -99,6 +100,7 @@ REFERENCE_CODES = {
     name: Subquery(model._default_manager.filter(pk=OuterRef(column)).order_by().values(field))
     for name, (model, column, field) in {
         "department_code": (Department, "department_id", "code"),
+        "department_auto_escalate": (Department, "department_id", "auto_escalate"),
         "location_code": (Location, "location_id", "code"),
         "category_slug": (Category, "category_id", "slug"),
         "team_slug": (Team, "team_id", "slug"),
@@ -128,6 +130,7 @@ def as_filed(ticket: Ticket) -> Ticket:
     people = {"requester": ticket.requester, "assignee": ticket.assignee}
     vars(ticket).update(
         department_code=ticket.department.code,
+        department_auto_escalate=ticket.department.auto_escalate,
         location_code=ticket.location.code,
         category_slug=ticket.category.slug,
         team_slug=ticket.team.slug,
@@ -196,12 +199,14 @@ class TicketSerializer(serializers.ModelSerializer[Ticket]):
     response_state = serializers.SerializerMethodField()
     resolution_state = serializers.SerializerMethodField()
     resolution_code = serializers.SerializerMethodField()
+    pages_on_call = serializers.SerializerMethodField()
 
     class Meta:
         model = Ticket
         fields = [
             "id", "number", "title", "description", "status", "priority", "priority_label",
-            "urgency", "impact", "auto_escalated", "department", "location", "category", "team",
+            "urgency", "impact", "auto_escalated", "care_delayed", "pages_on_call", "department",
+            "location", "category", "team",
             "requester", "assignee", "callback", "created_at", "updated_at",
             "first_response_at", "resolved_at", "closed_at", "response_due_at",
             "resolution_due_at", "response_state", "resolution_state", "phi_suspected",
@@ -229,6 +234,12 @@ class TicketSerializer(serializers.ModelSerializer[Ticket]):
             "urgency": str(ticket.urgency),
             "impact": str(ticket.impact),
             "auto_escalated": ticket.auto_escalated,
+            "care_delayed": ticket.care_delayed,
+            "pages_on_call": paging_rule(
+                priority=ticket.priority,
+                auto_escalate=ticket.department_auto_escalate,
+                care_delayed=ticket.care_delayed,
+            ).value,
             "department": ticket.department_code,
             "location": ticket.location_code,
             "category": ticket.category_slug,
@@ -266,6 +277,13 @@ class TicketSerializer(serializers.ModelSerializer[Ticket]):
     )
     def get_resolution_code(self, ticket: Ticket) -> str | None:
         return ticket.resolution_code or None
+
+    @extend_schema_field(serializers.ChoiceField(choices=[rule.value for rule in PagingRule]))
+    def get_pages_on_call(self, ticket: Ticket) -> str:
+        """When the on-call is paged for this ticket: at once for a P1 ("p1") or for a P2 with
+        care delayed in a department that escalates by itself ("critical_area"); otherwise only
+        if its response target is breached ("on_response_breach")."""
+        return ticket.paging_rule.value
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_response_state(self, ticket: Ticket) -> str | None:

@@ -558,24 +558,31 @@ def ticket_link(
 
 
 def record_view(*, ticket: Ticket, user: User, now: datetime | None = None) -> None:
-    """Every read of a ticket by IT staff goes on the audit trail. A technician opening a ticket
-    assigned to them has seen it: that acknowledges its running page chain."""
-    if not is_it_staff(user):
-        return
+    """Every read of a ticket by IT staff goes on the audit trail."""
+    if is_it_staff(user):
+        TicketEvent.objects.create(
+            ticket=ticket, at=now or timezone.now(), actor=user, kind=TicketEvent.Kind.VIEWED
+        )
+
+
+def ticket_opened_by_assignee(*, ticket: Ticket, user: User, now: datetime | None = None) -> bool:
+    """A technician who opens a ticket assigned to them has seen it and owns it: that
+    acknowledges its running page chain, as claiming it would. Assigning alone does not: the
+    assignee may not know yet. True when a chain was stopped; ``ticket`` then holds the
+    fields the acknowledgement changed."""
+    if ticket.assignee_id != user.pk or not is_it_staff(user):
+        return False
     now = now or timezone.now()
-    TicketEvent.objects.create(ticket=ticket, at=now, actor=user, kind=TicketEvent.Kind.VIEWED)
-    if ticket.assignee_id != user.pk:
-        return
     with transaction.atomic():
-        if not ticket.page_chains.filter(status=PageChain.Status.ACTIVE).exists():
-            return
         locked = Ticket.objects.select_for_update(no_key=True).get(pk=ticket.pk)
-        if locked.assignee_id == user.pk:
-            changed = paging.acknowledge_by_owner(
-                ticket=locked, user=user, via=paging.AckVia.OPENED_ASSIGNED, now=now
-            )
-            for field in changed or ():
-                setattr(ticket, field, getattr(locked, field))
+        if locked.assignee_id != user.pk:
+            return False
+        changed = paging.acknowledge_by_owner(
+            ticket=locked, user=user, via=paging.AckVia.OPENED_ASSIGNED, now=now
+        )
+    for field in changed or ():
+        setattr(ticket, field, getattr(locked, field))
+    return changed is not None
 
 
 # What each role may edit directly; everything else has its own action (claim, transition...).

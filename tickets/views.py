@@ -62,9 +62,11 @@ from tickets.services import (
     ticket_comment,
     ticket_file,
     ticket_link,
+    ticket_opened_by_assignee,
     ticket_resolve,
     ticket_set_status,
 )
+from tickets.templatetags.sla_display import due_phrase
 
 MY_TICKETS_PAGE_SIZE = 50
 
@@ -181,11 +183,54 @@ def file_ticket(request: HttpRequest) -> HttpResponse:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class FiledNotice:
+    """What the confirmation tells the nurse, in this order: whether the on-call was paged, who
+    has the ticket, and when to expect the call back."""
+
+    paged: bool
+    paging: str
+    owner: str
+    callback: str
+    callback_due: str
+    # "If patient care is stopped and nobody has called within 15 minutes, phone..."
+    phone_if_no_call: bool
+
+
+def filed_notice(ticket: Ticket) -> FiledNotice:
+    chain = ticket.page_chains.select_related("acknowledged_by").order_by("-started_at").first()
+    due = due_phrase(ticket.response_due_at)
+    if chain is None:
+        # The one paging rule decided at filing; the chain is its record.
+        paging = "The on-call technician was not paged: IT answers it in turn"
+        paging += f", and pages the on-call if nobody has called you back {due}." if due else "."
+    elif chain.status == PageChain.Status.ACTIVE:
+        paging = f"The {ticket.team.name} on-call technician is being paged now."
+    elif chain.acknowledged_by is not None:
+        paging = (
+            f"The on-call technician was paged; {display_name(chain.acknowledged_by)} is on it."
+        )
+    else:
+        paging = "The on-call technician was paged."
+    return FiledNotice(
+        paged=chain is not None,
+        paging=paging,
+        owner=(
+            f"{display_name(ticket.assignee)} ({ticket.team.name}) has your ticket."
+            if ticket.assignee
+            else f"{ticket.team.name} has your ticket."
+        ),
+        callback=ticket.callback,
+        callback_due=due,
+        phone_if_no_call=ticket.priority <= 2,
+    )
+
+
 @login_required
 @require_GET
 def ticket_filed(request: HttpRequest, pk: int) -> HttpResponse:
     ticket = get_ticket_for(signed_in(request), pk)
-    return render(request, "tickets/filed.html", {"ticket": ticket})
+    return render(request, "tickets/filed.html", {"ticket": ticket, "notice": filed_notice(ticket)})
 
 
 @login_required
@@ -367,12 +412,17 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
         # A chain's first page writes a Paged event in the same transaction: a ticket whose
         # timeline has none was never paged, and needs no look for an active chain.
         paged = any(event.kind == TicketEvent.Kind.PAGE for event in timeline)
-        context.update(
-            active_chain=ticket.page_chains.filter(status=PageChain.Status.ACTIVE)
-            .select_related("team")
-            .first()
+        active_chain = (
+            ticket.page_chains.filter(status=PageChain.Status.ACTIVE).select_related("team").first()
             if paged
-            else None,
+            else None
+        )
+        if active_chain is not None and ticket_opened_by_assignee(ticket=ticket, user=user):
+            active_chain = None
+            timeline = [TimelineEntry(*values) for values in _TIMELINES[staff](ticket_id=ticket.pk)]
+            context.update(events=timeline, clocks=ticket.sla_clocks(timezone.now()))
+        context.update(
+            active_chain=active_chain,
             related=_related_open(ticket),
             ticket_url=pk_url("ticket_detail"),
             **_workspace(ticket),

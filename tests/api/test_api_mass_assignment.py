@@ -46,8 +46,9 @@ FORBIDDEN_VALUES: dict[str, Any] = {
     "resolution_state": "met",
     "phi_suspected": True,
     "resolution_code": "fixed",
-    # Not in the API's output at all: model fields a client might guess.
     "care_delayed": True,
+    "pages_on_call": "p1",
+    # Not in the API's output at all: model fields a client might guess.
     "scope": "several",
     "workaround": False,
     "matrix_priority": 1,

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
+import time_machine
 from django.urls import reverse
 
 from departments.models import Department, Location
 from tickets.models import Category, Ticket, TicketEvent
+from tickets.services import ticket_claim
 
 pytestmark = pytest.mark.django_db
 
@@ -86,6 +92,61 @@ def test_filing_redirects_to_a_p1_confirmation(client, nurse_ed):
     assert "x4357" in body  # the Service Desk number for a P1
     assert ticket.priority == 1
     assert ticket.auto_escalated
+
+
+def confirmation_lines(body: str) -> list[str]:
+    """The "What happens next" list, as the nurse reads it."""
+    block = body.split('<ul class="next-steps">', 1)[1].split("</ul>", 1)[0]
+    return [" ".join(re.sub(r"<[^>]+>", "", item).split()) for item in block.split("</li>")[:-1]]
+
+
+def test_confirmation_says_paged_then_who_has_it_then_the_call_back(client, nurse_ed):
+    client.force_login(nurse_ed)
+    response = client.post(URL, answers(), follow=True)
+    ticket = Ticket.objects.get()
+    lines = confirmation_lines(response.content.decode())
+    assert lines[0] == f"The {ticket.team.name} on-call technician is being paged now."
+    assert lines[1] == f"{ticket.team.name} has your ticket."
+    assert lines[2].startswith("Expect a call back on x4410 by ")
+
+
+def test_ed_p2_with_care_delayed_is_confirmed_as_paged(client, nurse_ed):
+    client.force_login(nurse_ed)
+    response = client.post(URL, answers(workaround="yes", scope="me"), follow=True)
+    ticket = Ticket.objects.get()
+    assert ticket.priority == 2
+    lines = confirmation_lines(response.content.decode())
+    assert lines[0] == f"The {ticket.team.name} on-call technician is being paged now."
+    assert "If patient care is stopped and nobody has called within 15 minutes" in (
+        response.content.decode()
+    )
+
+
+def test_ed_p2_without_care_delayed_is_confirmed_as_not_paged(client, nurse_ed):
+    with time_machine.travel(datetime(2026, 12, 7, 9, 0, tzinfo=ZoneInfo("America/Chicago"))):
+        client.force_login(nurse_ed)
+        response = client.post(
+            URL, answers(care_delayed="no", workaround="yes", scope="me"), follow=True
+        )
+        lines = confirmation_lines(response.content.decode())
+    assert Ticket.objects.get().priority == 2
+    assert lines[0] == (
+        "The on-call technician was not paged: IT answers it in turn, and pages the on-call if "
+        "nobody has called you back by 09:30."
+    )
+    assert lines[2] == "Expect a call back on x4410 by 09:30."
+
+
+def test_confirmation_names_whoever_has_taken_the_ticket(client, nurse_ed, tech):
+    client.force_login(nurse_ed)
+    client.post(URL, answers())
+    ticket = Ticket.objects.get()
+    ticket_claim(ticket=ticket, user=tech)
+    lines = confirmation_lines(
+        client.get(reverse("ticket_filed", args=[ticket.pk])).content.decode()
+    )
+    assert lines[0] == f"The on-call technician was paged; {tech.get_full_name()} is on it."
+    assert lines[1] == f"{tech.get_full_name()} ({ticket.team.name}) has your ticket."
 
 
 def test_nurse_cannot_claim_the_ed_from_a_medsurg_location(client, nurse_medsurg):
