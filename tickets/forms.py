@@ -17,6 +17,7 @@ from tickets.services import (
     CALLBACK_MAX_LENGTH,
     COMMENT_MAX_LENGTH,
     DESCRIPTION_MAX_LENGTH,
+    STILL_BROKEN_MAX_LENGTH,
     TITLE_MAX_LENGTH,
 )
 
@@ -278,3 +279,23 @@ class LinkForm(forms.Form):
         initial="duplicate",
         label="Link",
     )
+
+
+class FixedForm(forms.Form):
+    """The requester's answer to "Fixed?" on a resolved ticket: one tap for yes; for "No, still
+    broken", a line saying what is still wrong."""
+
+    fixed = forms.TypedChoiceField(
+        choices=[("yes", "Yes, it's fixed"), ("no", "No, still broken")],
+        coerce=lambda value: value == "yes",
+        error_messages={"required": "Choose yes or no.", "invalid_choice": "Choose yes or no."},
+    )
+    answer = forms.CharField(
+        required=False,
+        max_length=STILL_BROKEN_MAX_LENGTH,
+        label="What is still broken?",
+        error_messages={"max_length": f"Keep it under {STILL_BROKEN_MAX_LENGTH} characters."},
+        widget=forms.TextInput(attrs={"data-phi-check": "true", "autocomplete": "off"}),
+    )
+    # Where the answer was given, to go back there: the list of her tickets or the ticket.
+    back = forms.ChoiceField(choices=[("mine", "mine"), ("ticket", "ticket")], required=False)

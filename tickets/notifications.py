@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.utils import timezone
 
+from departments.roles import display_name
 from tickets.models import Ticket
 
 logger = logging.getLogger(__name__)
@@ -135,4 +136,35 @@ def send_reply_notice(event_id: int) -> int:
         to=[ticket.requester.email],
     ).send()
     logger.info("reply notice sent for ticket %s", ticket.pk)
+    return 1
+
+
+def send_resolved_notice(event_id: int) -> int:
+    """IT resolved the ticket: tell the requester, and ask her whether it is fixed. One tap on
+    the ticket page answers; the note IT wrote stays on the ticket page."""
+    from tickets.models import TicketEvent
+
+    event = TicketEvent.objects.select_related(
+        "ticket__requester", "ticket__department", "ticket__category", "actor"
+    ).get(pk=event_id)
+    ticket = event.ticket
+    if event.kind != TicketEvent.Kind.STATUS or event.new_value != Ticket.Status.RESOLVED:
+        return 0
+    if not ticket.requester.email:
+        return 0
+    how = Ticket.ResolutionCode(ticket.resolution_code).label if ticket.resolution_code else ""
+    who = display_name(event.actor) if event.actor else "IT"
+    EmailMessage(
+        subject=f"{ticket.number} is resolved: is it fixed?",
+        body=(
+            f"{who} resolved your ticket {safe_summary(ticket)}.\n"
+            + (f"How: {how}.\n" if how else "")
+            + f"\nIs it fixed? Answer with one tap: {ticket_link(ticket)}\n"
+            "If it is still broken, say so there and the ticket reopens.\n"
+            f"If patient care is stopped, call the Service Desk at "
+            f"{settings.HELPDESK['SERVICE_DESK_PHONE']}.\n"
+        ),
+        to=[ticket.requester.email],
+    ).send()
+    logger.info("resolved notice sent for ticket %s", ticket.pk)
     return 1

@@ -274,8 +274,9 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.CLOSED: frozenset(),
     S.CANCELLED: frozenset(),
 }  # fmt: skip
-# What a requester may do to their own ticket: reopen it, or call it off.
-REQUESTER_TRANSITIONS = {(S.RESOLVED, S.IN_PROGRESS)} | {
+# What a requester may do to their own ticket: reopen it or close it once resolved ("Fixed?"),
+# or call it off.
+REQUESTER_TRANSITIONS = {(S.RESOLVED, S.IN_PROGRESS), (S.RESOLVED, S.CLOSED)} | {
     (status, S.CANCELLED) for status in Ticket.OPEN_STATUSES
 }
 
@@ -321,7 +322,7 @@ def ticket_set_status(
             fields += locked.record_first_response(now)
         locked.status = status
         locked.save(update_fields=sorted(set(fields)))
-        TicketEvent.objects.create(
+        event = TicketEvent.objects.create(
             ticket=locked,
             at=now,
             actor=actor,
@@ -331,6 +332,60 @@ def ticket_set_status(
             new_value=status,
             text=note.strip(),
         )
+        if status == S.RESOLVED and actor.pk != locked.requester_id:
+            from tickets.tasks import notify_requester_resolved
+
+            enqueue_on_commit(notify_requester_resolved, event.pk)
+    ticket.refresh_from_db()
+    return ticket
+
+
+STILL_BROKEN_MAX_LENGTH = 200
+
+
+def ticket_answer_fixed(
+    *, ticket: Ticket, requester: User, fixed: bool, answer: str = "", now: datetime | None = None
+) -> Ticket:
+    """The requester's answer to "Fixed?" on her resolved ticket. Yes closes it; "No, still
+    broken" reopens it with her one-line answer on the timeline. Both are recorded on the
+    ticket for the technicians report (the first satisfaction measure that costs one tap)."""
+    answer = " ".join(answer.split())
+    if not fixed and not answer:
+        raise TicketError("Say in a few words what is still broken.")
+    if len(answer) > STILL_BROKEN_MAX_LENGTH:
+        raise TicketError(f"Keep it under {STILL_BROKEN_MAX_LENGTH} characters.")
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        if locked.requester_id != requester.pk:
+            raise TicketError("Only the person who filed the ticket can answer this.")
+        if locked.status != S.RESOLVED:
+            raise TicketError(
+                f"{locked.number} is {locked.get_status_display().lower()}: "
+                "there is nothing to confirm."
+            )
+        fields = ["fixed_confirmed", "updated_at"]
+        locked.fixed_confirmed = fixed
+        if not fixed:
+            locked.still_broken_count += 1
+            fields.append("still_broken_count")
+            if text_has_phi(answer) and not locked.phi_suspected:
+                locked.phi_suspected = True
+                fields.append("phi_suspected")
+                TicketEvent.objects.create(
+                    ticket=locked, at=now, kind=TicketEvent.Kind.PHI_FLAGGED,
+                    text="The requester's answer looks like it holds patient data.",
+                )  # fmt: skip
+        locked.save(update_fields=fields)
+        TicketEvent.objects.create(
+            ticket=locked, at=now, actor=requester, kind=TicketEvent.Kind.FEEDBACK,
+            is_public=True, new_value="yes" if fixed else "no",
+            text="Fixed: yes." if fixed else f"Still broken: {answer}",
+        )  # fmt: skip
+        ticket_set_status(
+            ticket=locked, actor=requester, status=S.CLOSED if fixed else S.IN_PROGRESS, now=now,
+            note="" if fixed else "Reopened: the requester says it is still broken.",
+        )  # fmt: skip
     ticket.refresh_from_db()
     return ticket
 

@@ -45,6 +45,12 @@ def notify_requester_of_reply(event_id: int) -> int:
     return notifications.send_reply_notice(event_id)
 
 
+@shared_task(acks_late=True, autoretry_for=RETRYABLE, retry_backoff=True, max_retries=5)
+def notify_requester_resolved(event_id: int) -> int:
+    """Tell the requester her ticket is resolved and ask "Fixed?"."""
+    return notifications.send_resolved_notice(event_id)
+
+
 @shared_task(acks_late=True)
 def deliver_pages(page_ids: list[int]) -> list[str]:
     """Send a batch of pages; one that needs another try goes on alone, with backoff."""

@@ -8,6 +8,7 @@ urlpatterns = [
     path("tickets/mine/", views.my_tickets, name="my_tickets"),
     path("tickets/<int:pk>/", views.ticket_detail, name="ticket_detail"),
     path("tickets/<int:pk>/filed/", views.ticket_filed, name="ticket_filed"),
+    path("tickets/<int:pk>/fixed/", views.answer_fixed, name="answer_fixed"),
     path("queue/", queue_views.queue_page, name="queue"),
     path("queue/rows/", queue_views.queue_fragment, name="queue_fragment"),
     path("queue/take-next/", queue_views.take_next, name="take_next"),

@@ -13,6 +13,7 @@ from django.contrib.auth.models import User
 from django.db.models import Count, Q, QuerySet, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -33,6 +34,7 @@ from tickets.forms import (
     AssignForm,
     CommentForm,
     FileTicketForm,
+    FixedForm,
     LinkForm,
     PriorityForm,
     ReplyForm,
@@ -57,6 +59,7 @@ from tickets.services import (
     TRANSITIONS,
     TicketError,
     record_view,
+    ticket_answer_fixed,
     ticket_assign,
     ticket_change_priority,
     ticket_comment,
@@ -234,6 +237,36 @@ def ticket_filed(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_POST
+def answer_fixed(request: HttpRequest, pk: int) -> HttpResponse:
+    """The requester's "Fixed? Yes / No, still broken" on her resolved ticket."""
+    user = signed_in(request)
+    ticket = get_ticket_for(user, pk)
+    form = FixedForm(request.POST, prefix="fixed")
+    back = redirect("my_tickets") if form["back"].value() == "mine" else redirect(ticket)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, str(error))
+        return back
+    fixed = form.cleaned_data["fixed"]
+    try:
+        ticket_answer_fixed(
+            ticket=ticket, requester=user, fixed=fixed, answer=form.cleaned_data["answer"]
+        )
+    except TicketError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            f"Thank you: {ticket.number} is closed."
+            if fixed
+            else f"{ticket.number} is reopened; {ticket.team.name} has your answer.",
+        )
+    return back
+
+
+@login_required
 @require_GET
 def my_tickets(request: HttpRequest) -> HttpResponse:
     tickets = (
@@ -244,11 +277,22 @@ def my_tickets(request: HttpRequest) -> HttpResponse:
     counts = Ticket.objects.filter(requester=signed_in(request)).aggregate(
         open=Count("pk", filter=Q(status__in=Ticket.OPEN_STATUSES)), total=Count("pk")
     )
+    rows = [
+        (ticket, fixed_form(ticket, signed_in(request), back="mine"))
+        for ticket in tickets[:MY_TICKETS_PAGE_SIZE]
+    ]
     return render(
         request,
         "tickets/my_tickets.html",
-        {"tickets": tickets[:MY_TICKETS_PAGE_SIZE], "counts": counts},
+        {"rows": rows, "tickets": [ticket for ticket, _form in rows], "counts": counts},
     )
+
+
+def fixed_form(ticket: Ticket, user: User, *, back: str) -> FixedForm | None:
+    """ "Fixed? Yes / No" for the person who filed a resolved ticket; None for anyone else."""
+    if ticket.status != Ticket.Status.RESOLVED or ticket.requester_id != user.pk:
+        return None
+    return FixedForm(prefix="fixed", auto_id=f"fixed-{ticket.pk}-%s", initial={"back": back})
 
 
 RELATED_WINDOW = timedelta(hours=12)
@@ -427,6 +471,12 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
             ticket_url=pk_url("ticket_detail"),
             **_workspace(ticket),
         )
+    form_for_fixed = fixed_form(ticket, user, back="ticket")
+    context["fixed_box"] = (
+        render_to_string("tickets/_fixed.html", {"ticket": ticket, "form": form_for_fixed}, request)
+        if form_for_fixed is not None
+        else None
+    )
     context["article"] = render_partial("tickets/article.html", context, request)
     return render(request, "tickets/detail.html", context)
 
