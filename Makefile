@@ -14,9 +14,16 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
-## The demo: migrate, seed demo data once, then web + Celery worker + beat. Ctrl-C stops all.
+## The demo, run as production runs (DEBUG off, static files collected into var/ and served by
+## WhiteNoise) with the demo hospital in it: migrate, collect static files, seed demo data once,
+## then web + Celery worker + beat. Ctrl-C stops all. Links in pages and e-mails point at PORT
+## unless HELPDESK_BASE_URL says otherwise.
+run: export DJANGO_DEBUG = 0
+run: export HELPDESK_DEMO = 1
+run: export HELPDESK_BASE_URL ?= http://127.0.0.1:$(PORT)
 run: install
 	$(PY) manage.py migrate --noinput -v0
+	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py seed_demo
 	$(PY) manage.py run_stack --port $(PORT)
 

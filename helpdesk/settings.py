@@ -9,8 +9,10 @@ message naming the variable, rather than running with a guess.
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dj_database_url
@@ -61,18 +63,68 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_base_url(name: str, default: str) -> str:
+    raw = os.environ.get(name) or default
+    parts = urlsplit(raw)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ImproperlyConfigured(
+            f"{name} must be the address people reach the help desk at, such as "
+            f"https://helpdesk.hospital.org, not {raw!r}"
+        )
+    return raw.rstrip("/")
+
+
+def host_of(url: str) -> str:
+    """The ``Host`` a browser sends for ``url``, as ALLOWED_HOSTS spells it."""
+    hostname = urlsplit(url).hostname or ""
+    return f"[{hostname}]" if ":" in hostname else hostname
+
+
+def demo_secret_key(path: Path) -> str:
+    """A demo installation's signing key: made at the first start and kept in ``path``, so that
+    sessions survive a restart and the web app, the worker and beat sign alike. The first process
+    to link its draft in place wins; every process then reads the same key."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        draft = path.with_name(f"{path.name}.{os.getpid()}")
+        # Readable by its owner only, from the moment it exists.
+        with os.fdopen(os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as file:
+            file.write(secrets.token_urlsafe(50))
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return path.read_text().strip()
+
+
 DEBUG = env_bool("DJANGO_DEBUG", True)
 # Demo accounts and demo data exist only where they are asked for: a debug checkout, or an
-# installation that says HELPDESK_DEMO=1 on purpose.
+# installation that says HELPDESK_DEMO=1 on purpose (`make run` does: production settings with the
+# demo hospital in them).
 DEMO_MODE = env_bool("HELPDESK_DEMO", DEBUG)
+# Where links in e-mails and pages point: the address staff reach the help desk at.
+BASE_URL = env_base_url("HELPDESK_BASE_URL", "http://127.0.0.1:8000")
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DJANGO_DEBUG=0")
-    SECRET_KEY = "django-insecure-local-development-only-" + "x" * 32
+    if DEBUG:
+        SECRET_KEY = "django-insecure-local-development-only-" + "x" * 32
+    elif DEMO_MODE:
+        SECRET_KEY = demo_secret_key(VAR_DIR / "demo-secret-key")
+    else:
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set when DJANGO_DEBUG=0 (only a demo, HELPDESK_DEMO=1, makes one)"
+        )
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
+# A demo answers on this machine's own names and on the host of its base URL.
+ALLOWED_HOSTS = env_list(
+    "ALLOWED_HOSTS",
+    list(dict.fromkeys(["127.0.0.1", "localhost", "[::1]", host_of(BASE_URL)]))
+    if DEBUG or DEMO_MODE
+    else [],
+)
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
@@ -235,7 +287,8 @@ STORAGES = {
     },
 }
 
-# The demo serves static files straight from static/ through WhiteNoise, with no collectstatic.
+# A debug checkout serves static files straight from static/ through WhiteNoise. Otherwise, the
+# demo included, they are collected (hashed names, compressed) and served with far-future caching.
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
 
@@ -258,18 +311,22 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if not DEBUG:
-    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    # Production is served over HTTPS. A demo is too when its base URL says so; `make run`'s demo
+    # on http://127.0.0.1 is not, and must not redirect to an address nobody answers on.
+    _https = not DEMO_MODE or BASE_URL.startswith("https://")
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", _https)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = True
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if _https else 0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = _https
+    SECURE_HSTS_PRELOAD = _https
+    SESSION_COOKIE_SECURE = _https
+    CSRF_COOKIE_SECURE = _https
 
+# A demo prints its e-mails in the terminal: it has no mail server to send them to.
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
     "django.core.mail.backends.console.EmailBackend"
-    if DEBUG
+    if DEBUG or DEMO_MODE
     else "django.core.mail.backends.smtp.EmailBackend",
 )
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
@@ -328,8 +385,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # The product.
 HELPDESK: dict[str, Any] = {
-    # Where links in emails and pages point; the address staff reach the help desk at.
-    "BASE_URL": env_str("HELPDESK_BASE_URL", "http://127.0.0.1:8000"),
+    "BASE_URL": BASE_URL,
     # Shown on the confirmation page of every P1 ticket and in the header.
     "SERVICE_DESK_PHONE": env_str("HELPDESK_SERVICE_DESK_PHONE", "x4357 (HELP)"),
     "HOSPITAL_NAME": env_str("HELPDESK_HOSPITAL_NAME", "Lakeside Regional Medical Center"),

@@ -1,5 +1,6 @@
-"""`make run` on a fresh copy of the project: the demo comes up, serves the login page and its
-static files, and Ctrl-C stops every process it started.
+"""`make run` on a fresh copy of the project: the demo comes up as production runs (DEBUG off, the
+product's 404 page, collected static files with far-future caching) with the demo data in it, its
+links point at the port it runs on, and Ctrl-C stops every process it started.
 
 It runs on the embedded defaults (SQLite and the filesystem broker under the copy's ``var/``) and
 reuses the installed virtualenv, so it needs neither services nor network. About 15-60 s.
@@ -8,7 +9,10 @@ reuses the installed virtualenv, so it needs neither services nor network. About
 from __future__ import annotations
 
 import contextlib
+import http.cookiejar
+import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -16,6 +20,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,8 +28,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import need
+from tests.helpdesk.checkout import copy_project, need_a_checkout
 
-REPO = Path(__file__).resolve().parents[2]
 START_DEADLINE = 180.0  # seconds: migrate a fresh SQLite, seed the demo, start gunicorn
 STOP_DEADLINE = 60.0
 POLL = 0.5
@@ -36,30 +41,15 @@ NOT_A_USERS_ENVIRONMENT = (
     "HELPDESK_VAR_DIR",
     "DJANGO_SETTINGS_MODULE",
     "DJANGO_ALLOW_ASYNC_UNSAFE",
+    "DJANGO_DEBUG",
+    "HELPDESK_DEMO",
+    "HELPDESK_BASE_URL",
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
     "MAKEFLAGS",
     "MAKELEVEL",
     "MFLAGS",
 )
-
-
-def git_files(*args: str) -> list[str]:
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", *args], cwd=REPO, check=True, capture_output=True
-    ).stdout
-    return [name for name in listed.decode().split("\0") if name]
-
-
-def copy_project(target: Path) -> None:
-    """What a clone would hold, plus files not committed yet (and not ignored)."""
-    names = git_files() + git_files("--others", "--exclude-standard")
-    for name in dict.fromkeys(names):
-        source = REPO / name
-        if not source.is_file():  # deleted in the working tree but still in the index
-            continue
-        destination = target / name
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        # copy2 keeps the modification times, so make sees the copy as it sees the checkout.
-        shutil.copy2(source, destination, follow_symlinks=False)
 
 
 def free_port() -> int:
@@ -105,10 +95,106 @@ def get(url: str) -> tuple[int, str]:
         return response.status, response.read().decode()
 
 
+class Browser:
+    """Just enough of a browser for the demo over plain HTTP: cookies, CSRF tokens, no proxy."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.cookies = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(
+            urllib.request.ProxyHandler({}), urllib.request.HTTPCookieProcessor(self.cookies)
+        )
+
+    def open(
+        self, path: str, data: bytes | None = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, dict[str, str], str]:
+        # Always the demo on 127.0.0.1 that this test started.
+        request = urllib.request.Request(self.base + path, data=data, headers=headers or {})  # noqa: S310
+        try:
+            with self.opener.open(request, timeout=10) as response:
+                return response.status, dict(response.headers), response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, dict(error.headers), error.read().decode()
+
+    def csrf_cookie(self) -> str:
+        return next(cookie.value for cookie in self.cookies if cookie.name == "csrftoken")
+
+    def sign_in(self, username: str) -> None:
+        _, _, page = self.open("/accounts/login/")
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+        assert token, page[:2000]
+        form = {"username": username, "password": "demo", "csrfmiddlewaretoken": token[1]}
+        status, _, page = self.open("/accounts/login/", urllib.parse.urlencode(form).encode())
+        assert status == 200, page[:2000]
+        assert "Sign in" not in page, f"{username} could not sign in"
+
+    def post_json(self, path: str, payload: dict[str, object]) -> tuple[int, str]:
+        headers = {"Content-Type": "application/json", "X-CSRFToken": self.csrf_cookie()}
+        status, _, body = self.open(path, json.dumps(payload).encode(), headers)
+        return status, body
+
+
+def check_the_demo_runs_as_production(base: str, login_page: str) -> None:
+    # Demo data on: the login page offers the demo accounts.
+    assert "nurse.ed" in login_page
+    # Static files are the collected ones, under hashed names cached for a year by browsers.
+    stylesheet = re.search(r'href="(/static/css/helpdesk\.[0-9a-f]{12}\.css)"', login_page)
+    assert stylesheet, "the login page does not link the collected, hashed stylesheet"
+    browser = Browser(base)
+    status, headers, css = browser.open(stylesheet[1])
+    assert status == 200
+    assert "--tap" in css
+    assert "max-age=315360000" in headers["Cache-Control"]
+    assert "immutable" in headers["Cache-Control"]
+    # DEBUG off: an address nothing answers gives the product's page, not Django's technical one.
+    status, _, page = browser.open("/no-such-page/")
+    assert status == 404
+    assert "There is nothing here, or it is not yours to see." in page
+    assert "URLconf" not in page
+    browser.sign_in("nurse.ed")
+    status, _, page = browser.open("/tickets/987654321/")
+    assert status == 404
+    assert "There is nothing here, or it is not yours to see." in page
+
+
+def file_a_p1_in_the_emergency_department(base: str) -> str:
+    """Care stopped in several units of the ED: the on-call is paged at once. The ticket's
+    number, to find its page in the terminal."""
+    browser = Browser(base)
+    browser.sign_in("nurse.ed")
+    status, body = browser.post_json(
+        "/api/tickets/",
+        {
+            "category": "ehr",
+            "title": "Epic frozen on all triage PCs",
+            "callback": "x4100",
+            "location": "WOW-ED-07",
+            "care_delayed": True,
+            "scope": "several",
+            "workaround": False,
+        },
+    )
+    assert status == 201, body
+    ticket = json.loads(body)
+    assert ticket["priority"] == 1, ticket
+    return str(ticket["number"])
+
+
+def wait_for_page(log: Path, number: str, timeout: float = 60.0) -> str:
+    """The console channel's line for the ticket: the demo's pager is the terminal."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for line in log.read_text(errors="replace").splitlines():
+            if "PAGE " in line and f": {number} " in line:
+                return line
+        time.sleep(POLL)
+    pytest.fail(f"no page for {number} within {timeout:.0f} s:\n{tail(log)}")
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Iterator[Path]:
     need(shutil.which("make") is not None, "make")
-    need(shutil.which("git") is not None and (REPO / ".git").exists(), "A git checkout")
+    need_a_checkout()
     folder = tmp_path / "helpdesk"
     copy_project(folder)
     yield folder
@@ -118,7 +204,9 @@ def project(tmp_path: Path) -> Iterator[Path]:
             os.kill(pid, signal.SIGKILL)
 
 
-def test_make_run_serves_the_demo_and_stops_on_ctrl_c(project: Path, tmp_path: Path) -> None:
+def test_make_run_serves_the_demo_as_production_and_stops_on_ctrl_c(
+    project: Path, tmp_path: Path
+) -> None:
     venv = Path(sys.prefix)
     assert (venv / "bin" / "python").exists(), f"run the suite from the project's venv, not {venv}"
     port = free_port()
@@ -169,13 +257,15 @@ def test_make_run_serves_the_demo_and_stops_on_ctrl_c(project: Path, tmp_path: P
                 pytest.fail(f"`make run` exited with {proc.returncode}:\n{tail(log)}")
 
         assert "Sign in" in body
-        assert "nurse.ed" in body  # the demo accounts box (DEBUG on by default)
-        status, css = get(f"{base}/static/css/helpdesk.css")
-        assert status == 200
-        assert "--tap" in css
-        # The embedded defaults, in the copy: SQLite and the filesystem broker under var/.
+        check_the_demo_runs_as_production(base, body)
+        # Links in pages point at the port the demo runs on.
+        number = file_a_p1_in_the_emergency_department(base)
+        assert f"Ack: {base}/" in wait_for_page(log, number)
+        # The embedded defaults, in the copy: SQLite and the filesystem broker under var/, and
+        # the demo's signing key kept there (never committed).
         assert (project / "var" / "helpdesk.sqlite3").is_file()
         assert (project / "var" / "broker" / "queue").is_dir()
+        assert (project / "var" / "demo-secret-key").is_file()
 
         # Ctrl-C, as a terminal sends it: SIGINT to the whole foreground process group.
         os.killpg(group, signal.SIGINT)

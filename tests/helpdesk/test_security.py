@@ -93,6 +93,7 @@ def run_settings(**env: str) -> subprocess.CompletedProcess[str]:
         ({"HELPDESK_IDLE_TIMEOUT_SECONDS": "soon"}, "must be a whole number"),
         ({"HELPDESK_TIME_ZONE": "Mars/Olympus"}, "not a known time zone"),
         ({"DATABASE_URL": "nonsense://x"}, "DATABASE_URL"),
+        ({"HELPDESK_BASE_URL": "helpdesk.hospital.org"}, "HELPDESK_BASE_URL must be the address"),
     ],
 )
 def test_bad_settings_stop_start_up_with_a_message(env, message):

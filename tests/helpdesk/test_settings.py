@@ -1,0 +1,109 @@
+"""Settings as a start-up reads them from the environment: production (DJANGO_DEBUG=0), and the demo
+`make run` starts (DJANGO_DEBUG=0 with HELPDESK_DEMO=1), each in a process of its own."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+
+# What the settings read and a developer's or CI's shell may hold.
+READ_BY_SETTINGS = ("SECRET_KEY", "ALLOWED_HOSTS", "EMAIL_BACKEND", "SECURE_SSL_REDIRECT")
+PRINT_SETTINGS = """
+import json
+from django.conf import settings
+print(json.dumps({
+    "secret_key": settings.SECRET_KEY,
+    "allowed_hosts": settings.ALLOWED_HOSTS,
+    "ssl_redirect": settings.SECURE_SSL_REDIRECT,
+    "secure_cookies": settings.SESSION_COOKIE_SECURE and settings.CSRF_COOKIE_SECURE,
+    "email_backend": settings.EMAIL_BACKEND,
+    "base_url": settings.HELPDESK["BASE_URL"],
+}))
+"""
+PRODUCTION = {"DJANGO_DEBUG": "0", "SECRET_KEY": "production-" + "k" * 50}
+DEMO = {"DJANGO_DEBUG": "0", "HELPDESK_DEMO": "1"}
+
+
+def start(var: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("DJANGO_", "HELPDESK_")) and name not in READ_BY_SETTINGS
+    }
+    clean.update(env, HELPDESK_VAR_DIR=str(var), DJANGO_SETTINGS_MODULE="helpdesk.settings")
+    return subprocess.run(
+        [sys.executable, "-c", PRINT_SETTINGS],
+        env=clean,
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=settings.BASE_DIR,
+    )
+
+
+def settings_of(var: Path, **env: str) -> dict[str, Any]:
+    started = start(var, **env)
+    assert started.returncode == 0, started.stderr[-2000:]
+    return dict(json.loads(started.stdout))
+
+
+def test_a_demo_without_a_secret_key_makes_one_once_and_keeps_it_in_var(tmp_path):
+    first = settings_of(tmp_path, **DEMO)
+    again = settings_of(tmp_path, **DEMO)
+    kept = tmp_path / "demo-secret-key"
+    assert first["secret_key"] == again["secret_key"] == kept.read_text().strip()
+    assert len(first["secret_key"]) >= 50
+    assert not first["secret_key"].startswith("django-insecure")
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600  # readable by its owner only
+    assert [path.name for path in tmp_path.iterdir() if path.name.startswith("demo-")] == [
+        kept.name
+    ]
+
+
+def test_production_refuses_to_start_without_a_secret_key_even_beside_a_demo_key(tmp_path):
+    settings_of(tmp_path, **DEMO)
+    assert (tmp_path / "demo-secret-key").is_file()
+    started = start(tmp_path, DJANGO_DEBUG="0")
+    assert started.returncode != 0
+    assert "SECRET_KEY must be set" in started.stderr
+
+
+def test_a_demo_answers_on_this_machine_and_on_the_host_of_its_base_url(tmp_path):
+    local = settings_of(tmp_path, **DEMO)
+    assert {"127.0.0.1", "localhost", "[::1]"} <= set(local["allowed_hosts"])
+    elsewhere = settings_of(tmp_path, **DEMO, HELPDESK_BASE_URL="http://demo.hospital.test:8080/")
+    assert "demo.hospital.test" in elsewhere["allowed_hosts"]
+    assert elsewhere["base_url"] == "http://demo.hospital.test:8080"
+
+
+def test_production_answers_only_on_the_hosts_it_is_given(tmp_path):
+    assert settings_of(tmp_path, **PRODUCTION)["allowed_hosts"] == []
+    given = settings_of(tmp_path, **PRODUCTION, ALLOWED_HOSTS="helpdesk.hospital.org")
+    assert given["allowed_hosts"] == ["helpdesk.hospital.org"]
+
+
+def test_a_demo_on_plain_http_neither_redirects_to_https_nor_needs_secure_cookies(tmp_path):
+    demo = settings_of(tmp_path, **DEMO, HELPDESK_BASE_URL="http://127.0.0.1:8123")
+    assert demo["ssl_redirect"] is False
+    assert demo["secure_cookies"] is False
+    behind_tls = settings_of(tmp_path, **DEMO, HELPDESK_BASE_URL="https://demo.hospital.test")
+    assert behind_tls["ssl_redirect"] is True
+    assert behind_tls["secure_cookies"] is True
+
+
+def test_production_redirects_to_https_and_keeps_cookies_secure(tmp_path):
+    production = settings_of(tmp_path, **PRODUCTION, HELPDESK_BASE_URL="http://127.0.0.1:8000")
+    assert production["ssl_redirect"] is True
+    assert production["secure_cookies"] is True
+
+
+def test_a_demo_prints_its_emails_in_the_terminal_and_production_sends_them(tmp_path):
+    assert settings_of(tmp_path, **DEMO)["email_backend"].endswith("console.EmailBackend")
+    assert settings_of(tmp_path, **PRODUCTION)["email_backend"].endswith("smtp.EmailBackend")
