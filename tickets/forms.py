@@ -17,7 +17,9 @@ from tickets.services import (
     CALLBACK_MAX_LENGTH,
     COMMENT_MAX_LENGTH,
     DESCRIPTION_MAX_LENGTH,
+    PASSAGE_MAX_LENGTH,
     TITLE_MAX_LENGTH,
+    RedactTarget,
 )
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
@@ -277,4 +279,22 @@ class LinkForm(forms.Form):
         widget=forms.RadioSelect,
         initial="duplicate",
         label="Link",
+    )
+
+
+class RedactForm(forms.Form):
+    """Remove a passage of patient data: where it is, and the passage (selected or pasted)."""
+
+    target = forms.ChoiceField(
+        choices=RedactTarget.choices,
+        error_messages={"required": "Choose the title, the description or a comment."},
+    )
+    event = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    passage = forms.CharField(
+        max_length=PASSAGE_MAX_LENGTH,
+        label="Text to remove",
+        error_messages={
+            "required": "Paste or type the text to remove.",
+            "max_length": f"Keep the text to remove under {PASSAGE_MAX_LENGTH} characters.",
+        },
     )
