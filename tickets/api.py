@@ -42,6 +42,7 @@ from tickets.api_serializers import (
     OnCallSerializer,
     PageChainSerializer,
     PrioritySerializer,
+    RedactSerializer,
     ResolveSerializer,
     TakeNextSerializer,
     TeamSerializer,
@@ -67,6 +68,7 @@ from tickets.services import (
     ticket_edit,
     ticket_file,
     ticket_link,
+    ticket_redact,
     ticket_resolve,
     ticket_set_status,
     ticket_take_next,
@@ -479,6 +481,36 @@ class TicketViewSet(
         try:
             ticket_set_status(
                 ticket=ticket, actor=signed(request), status=Ticket.Status.IN_PROGRESS
+            )
+        except TicketError as error:
+            raise refused(error) from None
+        return self._answer(ticket)
+
+    @extend_schema(
+        summary="Remove patient data",
+        description=(
+            "Replaces a passage of the title, the description or a comment with "
+            "'[removed: patient data]', wherever it is on the ticket, keeping no copy of it. "
+            "IT may do it on any ticket; the requester on her own open ticket, and not in "
+            "internal notes. The removal goes on the timeline without the text, and "
+            "phi_suspected is set again from what remains."
+        ),
+        request=RedactSerializer,
+        responses={200: TicketSerializer, **errors(400, 404)},
+    )
+    @action(detail=True, methods=["post"])
+    def redact(self, request: Request, pk: str) -> Response:
+        ticket = self._ticket()
+        data = RedactSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        try:
+            ticket_redact(
+                ticket=ticket,
+                actor=signed(request),
+                target=values["target"],
+                passage=values["passage"],
+                event_id=values.get("event"),
             )
         except TicketError as error:
             raise refused(error) from None

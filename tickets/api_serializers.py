@@ -28,7 +28,9 @@ from tickets.services import (
     CALLBACK_MAX_LENGTH,
     COMMENT_MAX_LENGTH,
     DESCRIPTION_MAX_LENGTH,
+    PASSAGE_MAX_LENGTH,
     TITLE_MAX_LENGTH,
+    RedactTarget,
 )
 from tickets.sla import ClockStatus
 
@@ -363,6 +365,21 @@ class LinkSerializer(serializers.Serializer[Any]):
     kind = serializers.ChoiceField(choices=["duplicate", "related"])
 
 
+class RedactSerializer(serializers.Serializer[Any]):
+    target = serializers.ChoiceField(
+        choices=RedactTarget.choices, help_text="Where the passage is: title, description, comment."
+    )
+    passage = serializers.CharField(
+        max_length=PASSAGE_MAX_LENGTH,
+        help_text="The patient data to remove, exactly as it is written there.",
+    )
+    event = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="For a comment: its id on the timeline (GET .../timeline/).",
+    )
+
+
 class TakeNextSerializer(serializers.Serializer[Any]):
     view = serializers.ChoiceField(
         choices=["all", "mine", "unassigned", "critical", "breaching"], required=False
@@ -374,7 +391,7 @@ class EventSerializer(serializers.ModelSerializer[TicketEvent]):
 
     class Meta:
         model = TicketEvent
-        fields = ["at", "kind", "actor", "is_public", "old_value", "new_value", "text"]
+        fields = ["id", "at", "kind", "actor", "is_public", "old_value", "new_value", "text"]
         read_only_fields = fields
 
     @extend_schema_field(serializers.CharField(allow_null=True))

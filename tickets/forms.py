@@ -17,8 +17,10 @@ from tickets.services import (
     CALLBACK_MAX_LENGTH,
     COMMENT_MAX_LENGTH,
     DESCRIPTION_MAX_LENGTH,
+    PASSAGE_MAX_LENGTH,
     STILL_BROKEN_MAX_LENGTH,
     TITLE_MAX_LENGTH,
+    RedactTarget,
 )
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
@@ -299,3 +301,21 @@ class FixedForm(forms.Form):
     )
     # Where the answer was given, to go back there: the list of her tickets or the ticket.
     back = forms.ChoiceField(choices=[("mine", "mine"), ("ticket", "ticket")], required=False)
+
+
+class RedactForm(forms.Form):
+    """Remove a passage of patient data: where it is, and the passage (selected or pasted)."""
+
+    target = forms.ChoiceField(
+        choices=RedactTarget.choices,
+        error_messages={"required": "Choose the title, the description or a comment."},
+    )
+    event = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    passage = forms.CharField(
+        max_length=PASSAGE_MAX_LENGTH,
+        label="Text to remove",
+        error_messages={
+            "required": "Paste or type the text to remove.",
+            "max_length": f"Keep the text to remove under {PASSAGE_MAX_LENGTH} characters.",
+        },
+    )

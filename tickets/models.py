@@ -733,6 +733,18 @@ class TicketEventQuerySet(models.QuerySet["TicketEvent"]):
     def public(self) -> TicketEventQuerySet:
         return self.filter(is_public=True)
 
+    def scrub(self, **texts: str) -> int:
+        """The one change a timeline row takes: patient data taken out of its texts
+        (services.ticket_redact). Who did what, and when, stays as it was."""
+        refused = sorted(set(texts) - SCRUBBED_FIELDS)
+        if refused:
+            raise TypeError(f"Only an event's texts can be scrubbed, not {', '.join(refused)}.")
+        return super().update(**texts)
+
+
+# The columns of an event that hold text someone typed, or a copy of it (an edited title).
+SCRUBBED_FIELDS = frozenset({"text", "old_value", "new_value"})
+
 
 class TicketEvent(models.Model):
     """The ticket's timeline and audit trail. Rows are only ever added."""
@@ -805,6 +817,13 @@ class TicketEvent(models.Model):
         return change_in_words(self.kind, self.old_value, self.new_value)
 
 
+# Events whose text a person typed (a comment, a note for the requester, a reason): the ones the
+# ticket page offers to remove patient data from.
+REDACTABLE_KINDS = frozenset({
+    TicketEvent.Kind.COMMENT, TicketEvent.Kind.INTERNAL_NOTE, TicketEvent.Kind.STATUS,
+    TicketEvent.Kind.PRIORITY, TicketEvent.Kind.FEEDBACK,
+})  # fmt: skip
+
 # A status's words, by its value (what rows read as values print).
 STATUS_LABELS = dict(TicketStatus.choices)
 _CHANGES_SHOWN_AS_IS = (
@@ -850,6 +869,10 @@ class TimelineEntry:
     @property
     def change_display(self) -> str:
         return change_in_words(self.kind, self.old_value, self.new_value)
+
+    @property
+    def is_redactable(self) -> bool:
+        return bool(self.text) and self.kind in REDACTABLE_KINDS
 
     @property
     def actor(self) -> str:

@@ -15,7 +15,19 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-__all__ = ["PHI_KIND_LABELS", "PhiFinding", "PhiKind", "kinds", "scan"]
+__all__ = [
+    "PHI_KIND_LABELS",
+    "REDACTION_MARK",
+    "PhiFinding",
+    "PhiKind",
+    "kinds",
+    "redact",
+    "scan",
+    "spans",
+]
+
+#: What a removed passage of patient data reads as, wherever it was.
+REDACTION_MARK = "[removed: patient data]"
 
 
 class PhiKind(StrEnum):
@@ -278,3 +290,28 @@ def kinds(text: str, *, mrn_min_digits: int = 6, mrn_max_digits: int = 10) -> li
         for finding in scan(text, mrn_min_digits=mrn_min_digits, mrn_max_digits=mrn_max_digits)
     }
     return [kind for kind in PhiKind if kind in found]
+
+
+def spans(text: str, *, mrn_min_digits: int = 6, mrn_max_digits: int = 10) -> list[tuple[int, int]]:
+    """Where the findings are, as (start, end) character offsets, overlapping ones merged: what
+    to remove so that nothing flagged is left, without saying what it is."""
+    merged: list[tuple[int, int]] = []
+    for finding in scan(text, mrn_min_digits=mrn_min_digits, mrn_max_digits=mrn_max_digits):
+        if merged and finding.start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], finding.end))
+        else:
+            merged.append((finding.start, finding.end))
+    return merged
+
+
+def redact(text: str, passage: str) -> tuple[str, int]:
+    """``text`` with every occurrence of ``passage`` replaced by :data:`REDACTION_MARK`, and how
+    many there were. Earlier removals are left alone: a passage is only looked for between them,
+    so removing "patient" does not eat into a mark."""
+    if not passage:
+        return text, 0
+    pieces = text.split(REDACTION_MARK)
+    found = sum(piece.count(passage) for piece in pieces)
+    if not found:
+        return text, 0
+    return REDACTION_MARK.join(piece.replace(passage, REDACTION_MARK) for piece in pieces), found

@@ -12,7 +12,9 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import User
+from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
@@ -20,7 +22,14 @@ from departments.models import Location, Team
 from departments.roles import display_name, is_it_staff
 from tickets import paging, phi
 from tickets.enqueue import enqueue_on_commit
-from tickets.models import Category, PageChain, SlaPolicy, Ticket, TicketEvent
+from tickets.models import (
+    REDACTABLE_KINDS,
+    Category,
+    PageChain,
+    SlaPolicy,
+    Ticket,
+    TicketEvent,
+)
 from tickets.priority import (
     PagingRule,
     Scope,
@@ -681,3 +690,166 @@ def ticket_edit(
         locked.save(update_fields=fields)
     ticket.refresh_from_db()
     return ticket
+
+
+class RedactTarget(models.TextChoices):
+    """Where a passage of patient data is removed from."""
+
+    TITLE = "title", "Title"
+    DESCRIPTION = "description", "Description"
+    COMMENT = "comment", "Comment"
+
+
+# The longest passage a removal takes: the longest text it can be in.
+PASSAGE_MAX_LENGTH = max(DESCRIPTION_MAX_LENGTH, COMMENT_MAX_LENGTH)
+_EVENT_VALUE_MAX_LENGTH = 120  # TicketEvent.old_value and new_value
+_ADMIN_REPR_MAX_LENGTH = 200  # LogEntry.object_repr
+
+
+def may_redact(ticket: Ticket, user: User) -> bool:
+    """IT may remove patient data from any ticket; the requester from her own while it is open."""
+    return is_it_staff(user) or (ticket.requester_id == user.pk and ticket.is_open)
+
+
+def _fit(text: str, limit: int) -> str:
+    """A mark is longer than a short passage (a surname): keep a column within its length."""
+    return text if len(text) <= limit else f"{text[: limit - 1]}\u2026"
+
+
+def ticket_redact(
+    *,
+    ticket: Ticket,
+    actor: User,
+    target: str,
+    passage: str,
+    event_id: int | None = None,
+    now: datetime | None = None,
+) -> Ticket:
+    """Remove a passage of patient data from the title, the description or a comment.
+
+    Every copy of the passage on the ticket becomes "[removed: patient data]": the text it was
+    found in, the title or description it also sits in, other comments, an edited title's old
+    and new values on the timeline and the admin's history of the ticket. Nothing keeps the
+    original. A requester reaches only what she sees (IT's internal notes are IT's to clean).
+    The removal goes on the timeline, saying where and who but not what, and the PHI flag is
+    set again from the text that remains.
+    """
+    passage = passage.strip()
+    if target not in RedactTarget.values:
+        raise TicketError("Choose the title, the description or a comment to remove text from.")
+    if not passage:
+        raise TicketError("Paste or type the text to remove.")
+    if len(passage) > PASSAGE_MAX_LENGTH:
+        raise TicketError(f"Keep the text to remove under {PASSAGE_MAX_LENGTH} characters.")
+    if passage in phi.REDACTION_MARK:
+        raise TicketError("That text is part of an earlier removal.")
+    staff = is_it_staff(actor)
+    with transaction.atomic():
+        locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        if not staff:
+            if locked.requester_id != actor.pk:
+                raise TicketError("Only the requester or IT can remove text from this ticket.")
+            if not locked.is_open:
+                raise TicketError(
+                    f"{locked.number} is {locked.get_status_display().lower()}. "
+                    "Ask IT to remove the text."
+                )
+        public = True
+        if target == RedactTarget.COMMENT:
+            if event_id is None:
+                raise TicketError("Say which comment the text is in.")
+            event = (
+                locked.events.filter(pk=event_id, kind__in=REDACTABLE_KINDS)
+                .exclude(text="")
+                .first()
+            )
+            if event is None:
+                raise TicketError(f"There is no such comment on {locked.number}.")
+            if not event.is_public and not staff:
+                raise TicketError("Only IT staff can remove text from internal notes.")
+            public = event.is_public
+            where, found_in = ("a comment" if public else "an internal note"), event.text
+        else:
+            where, found_in = f"the {target}", getattr(locked, target)
+        if not phi.redact(found_in, passage)[1]:
+            raise TicketError(f"That text is not in {where}. Copy it from there exactly.")
+
+        now = now or timezone.now()
+        fields, places = ["updated_at"], 0
+        for name in ("title", "description"):
+            scrubbed, found = phi.redact(getattr(locked, name), passage)
+            if found:
+                limit = TITLE_MAX_LENGTH if name == "title" else len(scrubbed)
+                setattr(locked, name, _fit(scrubbed, limit))
+                fields.append(name)
+                places += 1
+        copies = locked.events.filter(
+            models.Q(text__contains=passage)
+            | models.Q(old_value__contains=passage)
+            | models.Q(new_value__contains=passage)
+        )
+        if not staff:
+            copies = copies.filter(is_public=True)
+        for pk, *values in copies.values_list("pk", "text", "old_value", "new_value"):
+            changes = {}
+            for column, value in zip(("text", "old_value", "new_value"), values, strict=True):
+                scrubbed, found = phi.redact(value, passage)
+                if found:
+                    limit = len(scrubbed) if column == "text" else _EVENT_VALUE_MAX_LENGTH
+                    changes[column] = _fit(scrubbed, limit)
+            if changes:
+                TicketEvent.objects.filter(pk=pk).scrub(**changes)
+                places += 1
+        _scrub_admin_history(locked, passage)
+
+        flagged = text_has_phi(locked.title, locked.description, *_typed_texts(locked))
+        note = f"Removed patient data from {where}."
+        if places > 1:
+            others = places - 1
+            note += (
+                f" The same text was also removed from {others} other "
+                f"place{'s' if others > 1 else ''} on this ticket."
+            )
+        if flagged:
+            note += " Other text on this ticket still looks like patient data."
+        elif locked.phi_suspected:
+            note += (
+                " Nothing that looks like patient data remains; the ticket is no longer flagged."
+            )
+        if flagged != locked.phi_suspected:
+            locked.phi_suspected = flagged
+            fields.append("phi_suspected")
+        locked.save(update_fields=fields)
+        TicketEvent.objects.create(
+            ticket=locked, at=now, actor=actor, kind=TicketEvent.Kind.REDACTED,
+            is_public=public, new_value=target, text=note,
+        )  # fmt: skip
+    ticket.refresh_from_db()
+    return ticket
+
+
+def _typed_texts(ticket: Ticket) -> list[str]:
+    """What people typed into the ticket's timeline: comments, notes and reasons, and the old
+    and new values of edited details (a title as it was)."""
+    rows = ticket.events.filter(kind__in=[*REDACTABLE_KINDS, TicketEvent.Kind.EDITED]).values_list(
+        "kind", "text", "old_value", "new_value"
+    )
+    texts: list[str] = []
+    for kind, text, old_value, new_value in rows:
+        texts += [old_value, new_value] if kind == TicketEvent.Kind.EDITED else [text]
+    return texts
+
+
+def _scrub_admin_history(ticket: Ticket, passage: str) -> None:
+    """The admin's change history names a ticket as it was then: "HD-1042 <title>"."""
+    entries = LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Ticket),
+        object_id=str(ticket.pk),
+        object_repr__contains=passage,
+    )
+    for entry_id, object_repr in entries.values_list("pk", "object_repr"):
+        scrubbed, found = phi.redact(object_repr, passage)
+        if found:
+            LogEntry.objects.filter(pk=entry_id).update(
+                object_repr=_fit(scrubbed, _ADMIN_REPR_MAX_LENGTH)
+            )

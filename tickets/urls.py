@@ -18,6 +18,7 @@ urlpatterns = [
     path("tickets/<int:pk>/priority/", views.change_priority, name="change_priority"),
     path("tickets/<int:pk>/resolve/", views.resolve, name="resolve"),
     path("tickets/<int:pk>/link/", views.link, name="link"),
+    path("tickets/<int:pk>/redact/", views.redact, name="redact"),
     path("tickets/<int:pk>/page/", paging_views.page_on_call, name="page_on_call"),
     path(
         "tickets/<int:pk>/acknowledge/",

@@ -37,6 +37,7 @@ from tickets.forms import (
     FixedForm,
     LinkForm,
     PriorityForm,
+    RedactForm,
     ReplyForm,
     ResolveForm,
     StatusForm,
@@ -56,8 +57,10 @@ from tickets.priority import PRIORITY_LABELS
 from tickets.queue import team_names, ticket_pk_from_number
 from tickets.services import (
     COMMENT_MAX_LENGTH,
+    PASSAGE_MAX_LENGTH,
     TRANSITIONS,
     TicketError,
+    may_redact,
     record_view,
     ticket_answer_fixed,
     ticket_assign,
@@ -66,6 +69,7 @@ from tickets.services import (
     ticket_file,
     ticket_link,
     ticket_opened_by_assignee,
+    ticket_redact,
     ticket_resolve,
     ticket_set_status,
 )
@@ -376,6 +380,7 @@ LIMITS = {
     "status_note": NOTE_MAX_LENGTH,
     "reason": REASON_MAX_LENGTH,
     "ticket_number": TICKET_NUMBER_MAX_LENGTH,
+    "passage": PASSAGE_MAX_LENGTH,
 }
 
 
@@ -451,6 +456,7 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "clocks": ticket.sla_clocks(timezone.now()),
         "visibility": VISIBILITY_CHOICES,
         "limits": LIMITS,
+        "may_redact": may_redact(ticket, user),
     }
     if staff:
         # A chain's first page writes a Paged event in the same transaction: a ticket whose
@@ -573,20 +579,49 @@ def link(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+def redact(request: HttpRequest, pk: int) -> HttpResponse:
+    """Remove a passage of patient data. The requester may, on her own open ticket; the service
+    holds that rule. The message names where, never what."""
+
+    def act(ticket: Ticket, user: User, data: dict[str, Any]) -> str:
+        ticket_redact(
+            ticket=ticket,
+            actor=user,
+            target=data["target"],
+            passage=data["passage"],
+            event_id=data["event"],
+        )
+        return f"Patient data removed from {ticket.number}."
+
+    return _ticket_action(request, pk, RedactForm, "redact", act, staff_only=False)
+
+
+@login_required
+@require_POST
 def phi_check(request: HttpRequest) -> JsonResponse:
-    """What the PHI warning says as the nurse types. Nothing typed is stored or logged."""
+    """What the PHI warning says as the nurse types, and where the flagged passages are, so that
+    "Remove it" can replace them in the field. Nothing typed is stored, logged or sent back."""
     text = request.POST.get("text", "")[:8000]
-    found = phi.kinds(
-        text,
-        mrn_min_digits=settings.HELPDESK["MRN_MIN_DIGITS"],
-        mrn_max_digits=settings.HELPDESK["MRN_MAX_DIGITS"],
-    )
+    lengths = {
+        "mrn_min_digits": settings.HELPDESK["MRN_MIN_DIGITS"],
+        "mrn_max_digits": settings.HELPDESK["MRN_MAX_DIGITS"],
+    }
+    found = phi.kinds(text, **lengths)
     return JsonResponse(
         {
             "kinds": [kind.value for kind in found],
             "labels": [phi.PHI_KIND_LABELS[kind] for kind in found],
+            # Offsets as the browser counts them (UTF-16 code units), not as Python does.
+            "spans": [
+                [_utf16_length(text[:start]), _utf16_length(text[:end])]
+                for start, end in phi.spans(text, **lengths)
+            ],
         }
     )
+
+
+def _utf16_length(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
 
 
 @require_POST

@@ -10,7 +10,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tickets.phi import PHI_KIND_LABELS, PhiFinding, PhiKind, kinds, scan
+from tickets.phi import (
+    PHI_KIND_LABELS,
+    REDACTION_MARK,
+    PhiFinding,
+    PhiKind,
+    kinds,
+    redact,
+    scan,
+    spans,
+)
 
 MUST_FLAG: list[tuple[str, PhiKind]] = [
     ("pt John Smith MRN 00123456 can't get wristband", PhiKind.MRN),
@@ -234,3 +243,50 @@ def test_valid_ssn_is_always_flagged(
 def test_invalid_ssn_is_never_flagged(parts: tuple[int, int, int], first: str, second: str) -> None:
     text = f"ssn was {_ssn(*parts, first, second)} in the note"
     assert scan(text) == []
+
+
+# Removing what was found ------------------------------------------------------------------------
+
+
+def test_spans_merge_what_overlaps_and_say_nothing_of_what_it_is() -> None:
+    text = "SSN 123-45-6789 and MRN 123456789, pt John Smith"
+    assert [text[start:end] for start, end in spans(text)] == [
+        "123-45-6789", "123456789", "John Smith"
+    ]  # fmt: skip
+
+
+@given(st.text(alphabet="MRNpt DOBSsn:#-/0123456789JohnSmith", max_size=60))
+def test_spans_are_ordered_apart_and_cover_every_finding(text: str) -> None:
+    found = spans(text)
+    assert all(end < next_start for (_, end), (next_start, _) in itertools.pairwise(found))
+    for finding in scan(text):
+        assert any(start <= finding.start and finding.end <= end for start, end in found)
+
+
+def test_removing_the_spans_leaves_nothing_flagged() -> None:
+    text = "pt John Smith MRN 00123456 DOB 03/04/1952"
+    for start, end in reversed(spans(text)):
+        text = text[:start] + REDACTION_MARK + text[end:]
+    assert scan(text) == []
+    assert kinds(text) == []
+
+
+def test_redact_replaces_every_occurrence_and_counts_them() -> None:
+    assert redact("Quill in bed 4; Quill moved", "Quill") == (
+        f"{REDACTION_MARK} in bed 4; {REDACTION_MARK} moved",
+        2,
+    )
+    assert redact("nothing here", "Quill") == ("nothing here", 0)
+    assert redact("nothing here", "") == ("nothing here", 0)
+
+
+def test_redact_leaves_earlier_marks_alone() -> None:
+    text = f"{REDACTION_MARK} and the patient data"
+    assert redact(text, "patient") == (f"{REDACTION_MARK} and the {REDACTION_MARK} data", 1)
+    assert redact(text, "data] and") == (text, 0)
+
+
+@given(st.text(max_size=80), st.text(min_size=1, max_size=8))
+def test_after_redact_the_passage_is_only_ever_inside_a_mark(text: str, passage: str) -> None:
+    scrubbed, _found = redact(text, passage)
+    assert all(passage not in piece for piece in scrubbed.split(REDACTION_MARK))
