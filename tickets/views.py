@@ -53,7 +53,7 @@ from tickets.models import (
     sees_every_ticket,
     ticket_number,
 )
-from tickets.priority import PRIORITY_LABELS
+from tickets.priority import PAGING_RULE_LABELS, PRIORITY_LABELS
 from tickets.queue import team_names, ticket_pk_from_number
 from tickets.services import (
     COMMENT_MAX_LENGTH,
@@ -454,6 +454,7 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "form": form,
         "staff_view": staff,
         "clocks": ticket.sla_clocks(timezone.now()),
+        "paging_rule": PAGING_RULE_LABELS[ticket.paging_rule],
         "visibility": VISIBILITY_CHOICES,
         "limits": LIMITS,
         "may_redact": may_redact(ticket, user),
