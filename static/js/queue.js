@@ -49,7 +49,8 @@
     var line = document.createElement("p");
     line.className = "message message-" + kind;
     line.textContent = text;
-    region.replaceChildren(line);
+    region.textContent = "";
+    region.appendChild(line);
   }
 
   /* c on a row: claim it without leaving the page, so the focus stays on that row, then show

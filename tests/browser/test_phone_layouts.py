@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from departments.models import Location
@@ -74,6 +75,7 @@ def test_queue_on_a_phone_shows_each_ticket_as_a_card_without_sideways_scrolling
     assert claim is not None
     assert claim["height"] >= 44
     phone.screenshot(path=str(artifacts / "queue-phone.png"), full_page=True)
+    assert Axe().run(phone).response["violations"] == []
 
     card.get_by_role("button", name=f"Claim {p1.number}").tap()
     expect(phone.get_by_text(f"{p1.number} is yours.")).to_be_visible()
@@ -110,6 +112,7 @@ def test_filing_form_on_a_phone_has_send_within_one_screen_of_the_last_answer(
     assert sending["y"] + sending["height"] - answered["y"] <= PHONE["height"]
     assert phone.evaluate(NO_SIDEWAYS_SCROLL)
     phone.screenshot(path=str(artifacts / "filing-form-phone-list.png"), full_page=True)
+    assert Axe().run(phone).response["violations"] == []
 
     send.tap()
     expect(
