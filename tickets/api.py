@@ -430,7 +430,8 @@ class TicketViewSet(
 
     @extend_schema(
         summary="Move along the allowed transitions",
-        description="Requesters may reopen their resolved ticket or cancel their open one.",
+        description="Requesters may reopen their resolved ticket or cancel their open one. IT "
+        "cancelling a ticket gives the reason in `note`; the requester sees it.",
         request=TransitionSerializer,
         responses={200: TicketSerializer, **errors(400, 404)},
     )

@@ -206,13 +206,35 @@ LINK_CHOICES = [("duplicate", "This is a duplicate of it"), ("related", "Related
 
 
 class StatusForm(forms.Form):
+    """IT's status change. Cancelling needs a reason: it goes to the requester on her ticket."""
+
+    cancel_needs_note = True
+
     status = forms.ChoiceField(
         choices=[(s.value, s.label) for s in Ticket.Status if s != Ticket.Status.RESOLVED],
         label="Move to",
+        error_messages={"required": "Choose the status to move the ticket to."},
     )
     note = forms.CharField(
-        max_length=NOTE_MAX_LENGTH, required=False, label="Note for the requester"
+        max_length=NOTE_MAX_LENGTH,
+        required=False,
+        label="Note for the requester",
+        error_messages={"max_length": f"Keep the note under {NOTE_MAX_LENGTH} characters."},
     )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        cancelling = data.get("status") == Ticket.Status.CANCELLED
+        if self.cancel_needs_note and cancelling and not data.get("note", "").strip():
+            self.add_error("note", "Give a reason for cancelling; the requester sees it.")
+        return data
+
+
+class RequesterStatusForm(StatusForm):
+    """A requester reopening or calling off her own ticket. A reason for calling it off is
+    welcome but optional: a nurse whose problem went away should not be held up saying why."""
+
+    cancel_needs_note = False
 
 
 class StaffChoiceField(forms.ModelChoiceField[User]):

@@ -311,6 +311,12 @@ def ticket_set_status(
             locked.requester_id != actor.pk or (old, status) not in REQUESTER_TRANSITIONS
         ):
             raise TicketError("Only IT staff can make that change.")
+        # IT calling off someone's ticket owes them the reason. A requester calling off her own
+        # ticket (it fixed itself, she filed it twice) may say why, but is not held up for it.
+        if status == S.CANCELLED and not note.strip() and is_it_staff(actor):
+            raise TicketError(
+                f"Give a reason for cancelling {locked.number}; the requester sees it."
+            )
         now = now or timezone.now()
         fields = ["status", "updated_at"]
         if status in Ticket.PAUSED_STATUSES:

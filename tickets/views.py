@@ -39,6 +39,7 @@ from tickets.forms import (
     PriorityForm,
     RedactForm,
     ReplyForm,
+    RequesterStatusForm,
     ResolveForm,
     StatusForm,
 )
@@ -396,11 +397,13 @@ def _options(pairs: Iterable[tuple[Any, str]], chosen: Any = None) -> list[tuple
 
 
 def allowed_statuses(ticket: Ticket) -> list[tuple[str, str]]:
-    """The moves the status form offers (resolving has its own form)."""
+    """The moves the status form offers (resolving has its own form), in the order a ticket
+    goes through them, so Cancelled comes last."""
+    allowed = TRANSITIONS.get(ticket.status, frozenset())
     return [
-        (status, Ticket.Status(status).label)
-        for status in sorted(TRANSITIONS.get(ticket.status, ()))
-        if status != Ticket.Status.RESOLVED
+        (status.value, status.label)
+        for status in Ticket.Status
+        if status in allowed and status != Ticket.Status.RESOLVED
     ]
 
 
@@ -525,7 +528,8 @@ def change_status(request: HttpRequest, pk: int) -> HttpResponse:
         return f"{ticket.number} is now {ticket.get_status_display().lower()}."
 
     # A requester may reopen or cancel their own ticket; ticket_set_status holds that rule.
-    return _ticket_action(request, pk, StatusForm, "status", act, staff_only=False)
+    form_class = StatusForm if is_it_staff(signed_in(request)) else RequesterStatusForm
+    return _ticket_action(request, pk, form_class, "status", act, staff_only=False)
 
 
 @login_required

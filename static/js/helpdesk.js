@@ -137,6 +137,30 @@
     });
   }
 
+  /* A note that becomes required with one choice of its form's select (a reason to cancel).
+   * The server holds the same rule; this only says so before the round trip. */
+  function setupRequiredNote(note) {
+    var select = note.form && note.form.querySelector('select[name="' + note.getAttribute("data-required-with") + '"]');
+    if (!select) { return; }
+    var when = note.getAttribute("data-required-when");
+    function sync() { note.required = select.value === when; }
+    select.addEventListener("change", sync);
+    sync();
+  }
+
+  /* IT's reply box: the send button says where the message goes, as the choice changes. */
+  function setupSendLabel(form) {
+    var button = form.querySelector("#reply-send");
+    if (!button) { return; }
+    function sync() {
+      var chosen = form.querySelector('input[name="visibility"]:checked');
+      var label = chosen && button.getAttribute("data-label-" + chosen.value);
+      if (label) { button.textContent = label; }
+    }
+    form.addEventListener("change", sync);
+    sync();
+  }
+
   /* Idle sign-out: warn two minutes before the session ends, offer to stay. */
   function setupIdleWarning() {
     var body = document.body;
@@ -187,6 +211,9 @@
   document.addEventListener("DOMContentLoaded", function () {
     Array.prototype.forEach.call(document.querySelectorAll("form[data-phi-url]"), setupPhiHint);
     setupRedactForms();
+    Array.prototype.forEach.call(document.querySelectorAll("[data-required-with]"), setupRequiredNote);
+    var reply = document.getElementById("reply-form");
+    if (reply) { setupSendLabel(reply); }
     setupIdleWarning();
     var summary = document.getElementById("error-summary");
     if (summary) { summary.focus(); }

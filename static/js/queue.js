@@ -31,6 +31,67 @@
     });
   }
 
+  function rowFor(container, id) {
+    return container.querySelector('tr[data-ticket="' + id + '"]');
+  }
+
+  /* Mark the row of this ticket as the selected one, and focus it. */
+  function keepRow(id, focus) {
+    var row = rowFor(document.getElementById("queue-rows"), id);
+    if (!row) { return; }
+    row.classList.add("selected");
+    if (focus) { row.focus(); }
+  }
+
+  function say(text, kind) {
+    var region = document.getElementById("queue-said");
+    if (!region) { return; }
+    var line = document.createElement("p");
+    line.className = "message message-" + kind;
+    line.textContent = text;
+    region.textContent = "";
+    region.appendChild(line);
+  }
+
+  /* c on a row: claim it without leaving the page, so the focus stays on that row, then show
+   * the row as it is now (the new owner in place of the button). Anything unexpected (signed
+   * out, a network error) falls back to the button's own form post. */
+  function claimInPlace(row, button) {
+    var form = document.getElementById("claim-form");
+    var token = form.querySelector("input[name=csrfmiddlewaretoken]").value;
+    var id = row.getAttribute("data-ticket");
+    var fragmentUrl = document.getElementById("queue-table").getAttribute("data-fragment-url");
+    fetch(button.getAttribute("formaction"), {
+      method: "POST",
+      credentials: "same-origin",
+      headers: {"Accept": "application/json", "X-CSRFToken": token}
+    }).then(function (response) {
+      if (response.status !== 200 && response.status !== 409) { throw new Error("claim"); }
+      return response.json();
+    }).then(function (data) {
+      say(data.message, data.claimed ? "success" : "warning");
+      fetch(fragmentUrl, {credentials: "same-origin", headers: {"Accept": "text/html"}})
+        .then(function (response) { return response.ok ? response.text() : ""; })
+        .then(function (html) { showRow(id, html); })
+        .catch(function () { showRow(id, ""); });
+    }).catch(function () { button.click(); });
+  }
+
+  function showRow(id, html) {
+    var holder = document.createElement("div");
+    holder.innerHTML = html;
+    var fresh = rowFor(holder, id);
+    var current = rowFor(document.getElementById("queue-rows"), id);
+    if (fresh && current) {
+      current.replaceWith(fresh);
+    } else if (current) {
+      // Gone from this view (the unassigned one) or not read: at least the button goes.
+      var stale = current.querySelector(".claim-button");
+      if (stale) { stale.remove(); }
+    }
+    keepRow(id, true);
+  }
+
   function setupLiveQueue() {
     var table = document.getElementById("queue-table");
     if (!table) { return; }
@@ -50,11 +111,15 @@
 
     function apply() {
       if (!pending) { return; }
+      var selected = rows.querySelector("tr.selected");
+      var focused = selected && selected === document.activeElement;
       rows.innerHTML = pending.querySelector("#fragment-rows").innerHTML;
       rowIds(rows).forEach(function (id) { seen[id] = true; });
       pending = null;
       banner.hidden = true;
       refreshCountdowns();
+      // The row the technician was on stays selected, and focused if it was.
+      if (selected) { keepRow(selected.getAttribute("data-ticket"), focused); }
     }
 
     function poll() {
@@ -107,14 +172,18 @@
 
   function setupKeyboard() {
     var dialog = document.getElementById("shortcuts");
-    var current = -1;
 
     function queueRows() { return document.querySelectorAll("#queue-rows tr[data-ticket]"); }
+
+    /* The selected row is read from the page, as a refresh of the rows keeps it. */
+    function selectedIndex() {
+      return Array.prototype.indexOf.call(queueRows(), document.querySelector("#queue-rows tr.selected"));
+    }
 
     function select(index) {
       var list = queueRows();
       if (!list.length) { return; }
-      current = Math.max(0, Math.min(index, list.length - 1));
+      var current = Math.max(0, Math.min(index, list.length - 1));
       Array.prototype.forEach.call(list, function (row) { row.classList.remove("selected"); });
       list[current].classList.add("selected");
       list[current].focus();
@@ -133,8 +202,8 @@
       var typing = target && (target.tagName === "INPUT" || target.tagName === "TEXTAREA" || target.tagName === "SELECT" || target.isContentEditable);
       if (event.key === "Escape") { closeDialog(); return; }
       if (typing || event.ctrlKey || event.metaKey || event.altKey) { return; }
-      var list = queueRows();
-      var row = current >= 0 ? list[current] : null;
+      var current = selectedIndex();
+      var row = current >= 0 ? queueRows()[current] : null;
       var reply = document.getElementById("reply-form");
       switch (event.key) {
       case "j": select(current + 1); break;
@@ -143,7 +212,7 @@
       case "c":
         if (row) {
           var button = row.querySelector(".claim-button");
-          if (button) { button.click(); }
+          if (button) { claimInPlace(row, button); }
         } else {
           var claim = document.querySelector('[data-key="c"]');
           if (claim) { claim.click(); }
@@ -157,7 +226,10 @@
       case "n":
         if (!reply) { return; }
         var choice = reply.querySelector('input[name="visibility"][value="' + (event.key === "r" ? "reply" : "internal") + '"]');
-        if (choice) { choice.checked = true; }
+        if (choice) {
+          choice.checked = true;
+          choice.dispatchEvent(new Event("change", {bubbles: true}));  // the send button's label follows
+        }
         reply.querySelector("textarea").focus();
         break;
       case "e":

@@ -95,7 +95,9 @@ ENDPOINTS = {
     "internal note": Endpoint(
         "post", "/api/tickets/{ticket}/internal-note/", {"text": "Vendor case 01873345"}
     ),
-    "transition": Endpoint("post", "/api/tickets/{ticket}/transition/", {"status": "cancelled"}),
+    "transition": Endpoint(
+        "post", "/api/tickets/{ticket}/transition/", {"status": "cancelled", "note": "Filed twice"}
+    ),
     "resolve": Endpoint("post", "/api/tickets/{ticket}/resolve/", {"code": "fixed"}),
     "reopen": Endpoint("post", "/api/tickets/{ticket}/reopen/", target="resolved"),
     "change priority": Endpoint(

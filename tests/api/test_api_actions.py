@@ -70,7 +70,7 @@ def test_a_claimed_ticket_is_409_naming_who_has_it(api, it, tech, priya, ticket)
 
 
 def test_claiming_a_closed_ticket_is_400(it, tech, ticket):
-    ticket_set_status(ticket=ticket, actor=tech, status=Ticket.Status.CANCELLED)
+    ticket_set_status(ticket=ticket, actor=tech, status=Ticket.Status.CANCELLED, note="Filed twice")
     response = it.post(url(ticket, "claim"))
     assert response.status_code == 400
     assert response.json() == {"detail": f"{ticket.number} is cancelled."}
@@ -197,7 +197,7 @@ def test_the_requester_replies_and_it_goes_back_to_it(it, tech, nurse, ticket):
 
 
 def test_a_requester_cannot_reply_on_a_closed_ticket(nurse, tech, ticket):
-    ticket_set_status(ticket=ticket, actor=tech, status=Ticket.Status.CANCELLED)
+    ticket_set_status(ticket=ticket, actor=tech, status=Ticket.Status.CANCELLED, note="Filed twice")
     response = nurse.post(url(ticket, "reply"), {"text": "again"})
     assert response.status_code == 400
     assert response.json() == {
@@ -258,7 +258,7 @@ def test_a_refused_transition_is_400_with_the_reason(
     it, nurse, tech, ticket, who, setup, status, message
 ):
     if setup:
-        ticket_set_status(ticket=ticket, actor=tech, status=setup)
+        ticket_set_status(ticket=ticket, actor=tech, status=setup, note="Filed twice")
     before = ticket.events.count()
     response = {"it": it, "nurse": nurse}[who].post(url(ticket, "transition"), {"status": status})
     assert response.status_code == 400
@@ -276,6 +276,32 @@ def test_the_requester_may_call_off_her_ticket(nurse, ticket):
     response = nurse.post(url(ticket, "transition"), {"status": "cancelled", "note": "Fixed it"})
     assert response.status_code == 200
     assert response.json()["status"] == "cancelled"
+
+
+def test_the_requester_may_call_off_her_ticket_without_a_reason(nurse, ticket):
+    response = nurse.post(url(ticket, "transition"), {"status": "cancelled"})
+    assert response.status_code == 200
+    assert response.json()["status"] == "cancelled"
+
+
+@pytest.mark.parametrize("body", [{}, {"note": "  "}], ids=["no note", "blank note"])
+def test_it_cannot_cancel_without_a_reason(it, ticket, body):
+    response = it.post(url(ticket, "transition"), {"status": "cancelled", **body}, format="json")
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": f"Give a reason for cancelling {ticket.number}; the requester sees it."
+    }
+    ticket.refresh_from_db()
+    assert ticket.status == Ticket.Status.NEW
+    assert not ticket.events.filter(kind="status").exists()
+
+
+def test_it_cancels_with_a_reason_on_the_requesters_timeline(it, nurse, ticket):
+    response = it.post(url(ticket, "transition"), {"status": "cancelled", "note": "Filed twice"})
+    assert response.status_code == 200
+    assert response.json()["status"] == "cancelled"
+    status = [e for e in timeline(nurse, ticket) if e["kind"] == "status"]
+    assert [(e["new_value"], e["text"]) for e in status] == [("cancelled", "Filed twice")]
 
 
 def test_resolve_with_a_code(it, nurse, ticket):

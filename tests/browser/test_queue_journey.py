@@ -46,6 +46,16 @@ def queue_rows(page: Any) -> Any:
     return page.locator("#queue-rows tr[data-ticket]")
 
 
+def queue_of_three(page: Any, live_server: Any) -> Any:
+    """The technician's queue with three waiting tickets; its rows."""
+    TicketFactory.create_batch(3)
+    login(page, live_server, "tech")
+    page.goto(f"{live_server.url}/queue/")
+    rows = queue_rows(page)
+    expect(rows).to_have_count(3)
+    return rows
+
+
 def file_p1_through_the_form(page: Any, live_server: Any) -> None:
     """The nurse's three answers for 'care stopped, whole unit, no workaround', from the ED."""
     page.goto(f"{live_server.url}/file/")
@@ -173,11 +183,7 @@ def test_two_technicians_claim_the_same_ticket(
 def test_keyboard_moves_through_rows_and_opens_the_help(
     page: Any, live_server: Any, tech: Any
 ) -> None:
-    TicketFactory.create_batch(3)
-    login(page, live_server, "tech")
-    page.goto(f"{live_server.url}/queue/")
-    rows = queue_rows(page)
-    expect(rows).to_have_count(3)
+    rows = queue_of_three(page, live_server)
 
     page.keyboard.press("j")
     expect(rows.nth(0)).to_have_class(re.compile(r"\bselected\b"))
@@ -217,3 +223,29 @@ def test_keyboard_moves_through_rows_and_opens_the_help(
     expect(page.get_by_text(f"{selected.number} is yours.")).to_be_visible()
     selected.refresh_from_db()
     assert selected.assignee == tech
+
+
+def test_claiming_with_c_keeps_the_focus_on_the_claimed_row(
+    page: Any, live_server: Any, tech: Any
+) -> None:
+    rows = queue_of_three(page, live_server)
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+    claimed = rows.nth(1)
+    ticket = Ticket.objects.get(pk=int(claimed.get_attribute("data-ticket")))
+
+    page.keyboard.press("c")
+    expect(page.get_by_role("status").filter(has_text="is yours")).to_have_text(
+        f"{ticket.number} is yours."
+    )
+    # The same row, now showing its owner, is still the one selected and focused ...
+    expect(claimed).to_contain_text(tech.get_full_name())
+    expect(claimed.get_by_role("button", name=f"Claim {ticket.number}")).to_have_count(0)
+    expect(claimed).to_have_class(re.compile(r"\bselected\b"))
+    expect(claimed).to_be_focused()
+    ticket.refresh_from_db()
+    assert ticket.assignee == tech
+    # ... so the keyboard carries on from it.
+    page.keyboard.press("j")
+    expect(rows.nth(2)).to_be_focused()
+    expect(page.locator("#queue-rows tr.selected")).to_have_count(1)

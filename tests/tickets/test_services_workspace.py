@@ -210,8 +210,41 @@ def test_waiting_pauses_the_clock_and_going_back_to_work_resumes_it(tech, nurse_
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("note", ["", "   "])
+def test_it_cannot_cancel_a_ticket_without_a_reason(tech, nurse_medsurg, note):
+    ticket = TicketFactory(requester=nurse_medsurg)
+    with refused(f"Give a reason for cancelling {ticket.number}; the requester sees it."):
+        ticket_set_status(ticket=ticket, actor=tech, status=S.CANCELLED, note=note)
+    assert Ticket.objects.get(pk=ticket.pk).status == S.NEW
+    assert not ticket.events.filter(kind=K.STATUS).exists()
+
+
+@pytest.mark.django_db
+def test_it_cancels_with_a_reason_the_requester_sees(tech, nurse_medsurg):
+    ticket = TicketFactory(requester=nurse_medsurg)
+    ticket_set_status(
+        ticket=ticket, actor=tech, status=S.CANCELLED, note="  Filed twice; see HD-1001.  "
+    )
+    assert ticket.status == S.CANCELLED
+    event = ticket.events.get(kind=K.STATUS)
+    assert (event.new_value, event.text, event.is_public) == (
+        S.CANCELLED,
+        "Filed twice; see HD-1001.",
+        True,
+    )
+
+
+@pytest.mark.django_db
+def test_a_ticket_that_cannot_be_cancelled_says_why_before_asking_for_a_reason(tech):
+    ticket = TicketFactory(status=S.CLOSED)
+    with refused("A ticket that is closed cannot be moved to cancelled."):
+        ticket_set_status(ticket=ticket, actor=tech, status=S.CANCELLED)
+
+
+@pytest.mark.django_db
 def test_requester_may_cancel_or_reopen_her_own_ticket_only(nurse_medsurg, outsider):
     mine = TicketFactory(requester=nurse_medsurg)
+    # No reason needed from her: a nurse whose problem went away is not held up saying why.
     ticket_set_status(ticket=mine, actor=nurse_medsurg, status=S.CANCELLED)
     assert mine.status == S.CANCELLED
 

@@ -12,7 +12,7 @@ from django.core import mail
 from django.urls import reverse
 
 from departments.models import Location, Team
-from tests.factories import TicketFactory
+from tests.factories import TicketFactory, UserFactory
 from tickets.models import Category, Ticket, TicketEvent
 from tickets.priority import Scope
 from tickets.services import ticket_comment, ticket_file, ticket_link, ticket_set_status
@@ -147,6 +147,32 @@ def test_reply_box_says_who_sees_it(client, tech, nurse_ed):
     assert "Add comment" in body
 
 
+def test_after_an_internal_note_the_reply_box_stays_on_internal_note(client, tech, nurse_ed):
+    ticket = TicketFactory(requester=nurse_ed)
+    client.force_login(tech)
+    body = client.get(ticket.get_absolute_url()).content.decode()
+    assert 'value="reply" id="id_visibility_0" required checked' in body
+    assert ">Send to the requester</button>" in body
+
+    response = client.post(
+        ticket.get_absolute_url(), {"visibility": "internal", "text": SECRET}, follow=True
+    )
+    body = response.content.decode()
+    assert 'value="internal" id="id_visibility_1" required checked' in body
+    assert 'value="reply" id="id_visibility_0" required checked' not in body
+    assert ">Save internal note</button>" in body
+
+    # After a reply it is back on the reply, and another technician's note moves nobody else.
+    client.post(ticket.get_absolute_url(), {"visibility": "reply", "text": REPLY})
+    assert (
+        ">Send to the requester</button>" in client.get(ticket.get_absolute_url()).content.decode()
+    )
+    ticket_comment(ticket=ticket, author=UserFactory(role="technician"), text="x", internal=True)
+    assert (
+        ">Send to the requester</button>" in client.get(ticket.get_absolute_url()).content.decode()
+    )
+
+
 def test_nurse_cannot_post_an_internal_note_through_the_form(client, nurse_medsurg):
     ticket = TicketFactory(requester=nurse_medsurg)
     client.force_login(nurse_medsurg)
@@ -175,7 +201,7 @@ def test_status_change_by_tech(client, tech, ticket):
 
 
 def test_status_change_refused_in_words(client, tech, ticket):
-    ticket_set_status(ticket=ticket, actor=tech, status=S.CANCELLED)
+    ticket_set_status(ticket=ticket, actor=tech, status=S.CANCELLED, note="Filed twice")
     client.force_login(tech)
     response = post_action(client, "change_status", ticket, "status", status="in_progress")
     assert messages_of(response) == ["A ticket that is cancelled cannot be moved to in progress."]
@@ -185,6 +211,46 @@ def test_status_change_refused_in_words(client, tech, ticket):
         "Select a valid choice. resolved is not one of the available choices."
     ]
     assert Ticket.objects.get(pk=ticket.pk).status == S.CANCELLED
+
+
+def test_status_form_refuses_no_choice_and_changes_nothing(client, tech, ticket):
+    client.force_login(tech)
+    response = post_action(client, "change_status", ticket, "status", status="", note="")
+    assert messages_of(response) == ["Choose the status to move the ticket to."]
+    assert Ticket.objects.get(pk=ticket.pk).status == S.NEW
+
+
+@pytest.mark.parametrize("note", ["", "  "])
+def test_tech_cannot_cancel_without_a_reason(client, tech, ticket, note):
+    client.force_login(tech)
+    response = post_action(client, "change_status", ticket, "status", status="cancelled", note=note)
+    assert messages_of(response) == ["Give a reason for cancelling; the requester sees it."]
+    assert Ticket.objects.get(pk=ticket.pk).status == S.NEW
+    assert not ticket.events.filter(kind=K.STATUS).exists()
+
+
+def test_tech_cancels_with_a_reason_and_the_requester_reads_it(client, tech, nurse_medsurg, ticket):
+    client.force_login(tech)
+    response = post_action(
+        client, "change_status", ticket, "status", status="cancelled", note="Filed twice"
+    )
+    assert messages_of(response) == [f"{ticket.number} is now cancelled."]
+    assert Ticket.objects.get(pk=ticket.pk).status == S.CANCELLED
+    client.force_login(nurse_medsurg)
+    assert "Filed twice" in client.get(ticket.get_absolute_url()).content.decode()
+
+
+def test_status_panel_starts_on_choose_with_cancelled_last(client, tech, ticket):
+    client.force_login(tech)
+    response = client.get(ticket.get_absolute_url())
+    body = response.content.decode()
+    assert '<select name="status-status" id="id_status-status" required>' in body
+    assert '<option value="" selected>Choose…</option>' in body
+    offered = [value for value, _label, chosen in response.context["choices"]["status"]]
+    assert offered[-1] == S.CANCELLED
+    assert not any(chosen for _value, _label, chosen in response.context["choices"]["status"])
+    # The note turns required with Cancelled (in the browser; the server checks it anyway).
+    assert 'data-required-with="status-status" data-required-when="cancelled"' in body
 
 
 def test_nurse_may_cancel_her_own_ticket(client, nurse_medsurg, ticket):
