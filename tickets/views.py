@@ -451,6 +451,12 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "GET":
         record_view(ticket=ticket, user=user)
     timeline = [TimelineEntry(*values) for values in _TIMELINES[staff](ticket_id=ticket.pk)]
+    if staff and not form.is_bound and timeline:
+        latest = timeline[-1]
+        if latest.kind == TicketEvent.Kind.INTERNAL_NOTE and latest.actor_username == user.username:
+            # Right after her own internal note the box stays on "Internal note": the next words
+            # typed must not reach the requester by surprise.
+            form.initial["visibility"] = "internal"
     context: dict[str, Any] = {
         "ticket": ticket,
         "events": timeline,

@@ -145,7 +145,13 @@ def test_new_p1_is_announced_then_claimed_answered_and_resolved(
     expect(nurse.locator(".timeline")).to_contain_text(REPLY)
     expect(nurse.locator(".timeline")).to_contain_text("Restarted the Citrix session.")
     expect(nurse.locator(".ticket-badges .status")).to_have_text("Resolved")
-    expect(nurse.get_by_role("button", name=f"Reopen {ticket.number}")).to_be_visible()
+    # "Fixed?" in one tap.
+    expect(nurse.get_by_role("button", name="No, still broken")).to_be_visible()
+    nurse.get_by_role("button", name="Yes, it's fixed").click()
+    expect(nurse.get_by_text(f"Thank you: {ticket.number} is closed.")).to_be_visible()
+    expect(nurse.locator(".ticket-badges .status")).to_have_text("Closed")
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.fixed_confirmed) == ("closed", True)
 
 
 def test_two_technicians_claim_the_same_ticket(

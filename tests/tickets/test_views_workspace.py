@@ -264,10 +264,15 @@ def test_nurse_may_reopen_her_resolved_ticket_from_its_page(client, tech, nurse_
     ticket_set_status(ticket=ticket, actor=tech, status=S.RESOLVED)
     client.force_login(nurse_medsurg)
     page = client.get(ticket.get_absolute_url()).content.decode()
-    assert f"Reopen {ticket.number}" in page
-    assert 'name="status-status" value="in_progress"' in page
-    response = post_action(client, "change_status", ticket, "status", status="in_progress")
-    assert messages_of(response) == [f"{ticket.number} is now in progress."]
+    assert "No, still broken" in page
+    response = client.post(
+        reverse("answer_fixed", args=[ticket.pk]),
+        {"fixed-fixed": "no", "fixed-answer": "Still jams", "fixed-back": "ticket"},
+        follow=True,
+    )
+    assert messages_of(response) == [
+        f"{ticket.number} is reopened; {ticket.team.name} has your answer."
+    ]
     ticket.refresh_from_db()
     assert (ticket.status, ticket.resolved_at) == (S.IN_PROGRESS, None)
 
