@@ -184,6 +184,12 @@ def test_the_server_header_does_not_name_gunicorn(
         for path in ("/healthz/", "/no-such-page/"):
             server = get(port, path, timeout=10).getheader("Server", "")
             assert server == "helpdesk", path
+        # A head gunicorn itself refuses (400) does not name it either.
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as client:
+            client.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nNo colon here\r\n\r\n")
+            answer = client.recv(65536)
+        assert answer.startswith(b"HTTP/1.1 400")
+        assert b"gunicorn" not in answer.lower()
 
 
 # through nginx with the repository's configuration ------------------------------------------
