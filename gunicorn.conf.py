@@ -65,6 +65,15 @@ access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms "%(a)s"'
 gunicorn.http.wsgi.SERVER = "helpdesk"
 
 
+def post_request(worker: Any, req: Any, environ: Any, resp: Any) -> None:
+    """Under gevent every request runs in a greenlet of its own, so a database connection kept
+    for reuse would never be reused, only left open: close it when the request ends."""
+    if worker_class == "gevent":
+        from django.db import connections
+
+        connections.close_all()
+
+
 def post_fork(server: Any, worker: Any) -> None:
     """Under gevent, PostgreSQL waits yield to other requests instead of blocking the worker."""
     if worker_class == "gevent":

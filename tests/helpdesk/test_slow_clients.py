@@ -192,6 +192,34 @@ def test_the_server_header_does_not_name_gunicorn(
         assert b"gunicorn" not in answer.lower()
 
 
+@pytest.mark.django_db
+def test_make_run_leaves_no_database_connection_open_after_its_requests(
+    server_env: dict[str, str], tmp_path: Path
+) -> None:
+    """Each gevent request has a greenlet of its own, so a connection kept for reuse would only
+    pile up (one per request) until PostgreSQL refuses more."""
+    if connection.vendor != "postgresql":
+        pytest.skip("counts PostgreSQL's connections")
+    port = free_port()
+
+    def others() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = %s AND pid <> pg_backend_pid()",
+                [connection.settings_dict["NAME"]],
+            )
+            return int(cursor.fetchone()[0])
+
+    with running(web_command("127.0.0.1", port), server_env, port, tmp_path / "web.log"):
+        for _ in range(30):
+            assert get(port, timeout=10).status == 200
+        deadline = time.monotonic() + 5
+        while others() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert others() == 0
+
+
 # through nginx with the repository's configuration ------------------------------------------
 
 
