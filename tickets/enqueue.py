@@ -65,6 +65,9 @@ def _publish(task: Task[Any, Any], all_args: list[tuple[Any, ...]]) -> int:
     """Publish each argument tuple; return how many the broker took (the rest are recorded)."""
     if broker_backing_off():
         _record_unpublished(task, all_args)
+        logger.warning(
+            "the broker failed moments ago: %d %s left for the sweep", len(all_args), task.name
+        )
         return 0
     sent = 0
     try:
