@@ -27,5 +27,4 @@ RUN DJANGO_DEBUG=0 SECRET_KEY=collectstatic-only ALLOWED_HOSTS=localhost \
 
 USER helpdesk
 EXPOSE 8000
-CMD ["gunicorn", "helpdesk.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", \
-     "--threads", "4", "--access-logfile", "-"]
+CMD ["gunicorn", "--config", "gunicorn.conf.py", "helpdesk.wsgi:application"]

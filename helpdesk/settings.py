@@ -334,11 +334,13 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "IT Service Desk <servicedesk@localhost>")
 
 # Celery. Task arguments are ids only, so JSON is all the serialisation needed. The broker
-# timeouts are short: filing a ticket must never wait on a broker that is down; rows in the
-# database are the outbox and the beat sweep picks up anything that did not make it.
+# timeouts are short: filing a ticket must never wait long on a broker that is down or hung (one
+# timeout per request at most, see tickets/enqueue.py); rows in the database are the outbox and
+# the beat sweep picks up anything that did not make it.
+BROKER_TIMEOUT_SECONDS = 0.2
 BROKER_FAIL_FAST_OPTIONS: dict[str, Any] = {
-    "socket_connect_timeout": 2,
-    "socket_timeout": 2,
+    "socket_connect_timeout": BROKER_TIMEOUT_SECONDS,
+    "socket_timeout": BROKER_TIMEOUT_SECONDS,
     "max_retries": 1,
     "interval_start": 0,
     "interval_step": 0.2,
@@ -359,7 +361,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = dict(BROKER_FAIL_FAST_OPTIONS)
-CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_CONNECTION_TIMEOUT = BROKER_TIMEOUT_SECONDS
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"

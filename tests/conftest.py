@@ -20,6 +20,7 @@ from departments.models import Department
 from helpdesk.ttl_cache import clear_reference_caches
 from tests.factories import UserFactory
 from tickets.defaults import seed_categories, seed_sla_policies
+from tickets.enqueue import forget_broker_failure
 
 REQUIRE_SERVICES = os.environ.get("HELPDESK_REQUIRE_SERVICES") == "1"
 
@@ -110,6 +111,7 @@ def celery_broker(url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     app.conf["CELERY_BROKER_TRANSPORT_OPTIONS"] = dict(settings.BROKER_FAIL_FAST_OPTIONS)
     app._pool = None
     app.amqp._producer_pool = None
+    forget_broker_failure()
     try:
         yield url
     finally:
@@ -117,6 +119,7 @@ def celery_broker(url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         app.conf.update(saved)
         app._pool = None
         app.amqp._producer_pool = None
+        forget_broker_failure()
         # kombu shares pools per broker URL; the closed one must not be handed out again.
         kombu.pools.reset()
 

@@ -1040,3 +1040,20 @@ class Page(models.Model):
     @property
     def dedupe_key(self) -> str:
         return f"page-{self.pk}"
+
+
+class UnpublishedTask(models.Model):
+    """A task the broker did not take (down, hung, or skipped while it was failing).
+
+    The next sweep publishes it again at once, instead of waiting for the row it is about to look
+    old enough to be stranded. Arguments are ids only, as in every task."""
+
+    task = models.CharField(max_length=200)
+    args = models.JSONField()
+    failed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.task}{tuple(self.args)} (not queued since {self.failed_at:%H:%M:%S})"

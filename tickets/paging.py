@@ -652,8 +652,11 @@ def deliver(page_id: int, *, now: datetime | None = None) -> str:
     return Outcome.SENT
 
 
-def redeliver_stranded(*, now: datetime | None = None, limit: int = 1000) -> int:
-    """Pages a dead broker never handed out, or a killed worker never finished, go again."""
+def redeliver_stranded(
+    *, now: datetime | None = None, limit: int = 1000, republished: Iterable[int] = ()
+) -> int:
+    """Pages a dead broker never handed out, or a killed worker never finished, go again
+    (except those the sweep has just ``republished``)."""
     from tickets.tasks import deliver_pages
 
     now = now or timezone.now()
@@ -666,7 +669,9 @@ def redeliver_stranded(*, now: datetime | None = None, limit: int = 1000) -> int
                 status=Page.Status.PENDING,
                 created_at__lte=now - REDELIVER_PENDING_AFTER,
                 chain__status=PageChain.Status.ACTIVE,
-            ).values_list("pk", flat=True)[:limit]
+            )
+            .exclude(pk__in=list(republished))
+            .values_list("pk", flat=True)[:limit]
         )
         enqueue_many_on_commit(deliver_pages, stranded)
     return len(stranded)

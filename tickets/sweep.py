@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from tickets import paging
-from tickets.enqueue import enqueue_many_on_commit
+from tickets.enqueue import enqueue_many_on_commit, republish_unpublished
 from tickets.models import (
     CLOCK_RUNNING_STATUSES,
     OPEN_STATUSES,
@@ -141,10 +141,25 @@ def _page_on_call(ticket_ids: list[int], now: datetime) -> int:
 
 def sla_sweep(*, now: datetime | None = None) -> SweepResult:
     """Warn and breach what is due, exactly once each; re-enqueue stranded notifications."""
-    from tickets.tasks import deliver_sla_alerts, notify_tickets_filed
+    from tickets.tasks import (
+        deliver_pages,
+        deliver_sla_alert,
+        deliver_sla_alerts,
+        notify_ticket_filed,
+        notify_tickets_filed,
+    )
 
     now = now or timezone.now()
     result = SweepResult()
+    # What the broker refused while it was down or hung goes first, whatever its age; the
+    # redelivery of old rows below leaves it alone.
+    republished = republish_unpublished()
+    result.redelivered += sum(len(ids) for ids in republished.values())
+
+    def not_republished(ids: list[int], *tasks: str) -> list[int]:
+        skip = set().union(*(republished.get(name, set()) for name in tasks))
+        return [pk for pk in ids if pk not in skip]
+
     for claim in CLAIMS:
         while True:
             with transaction.atomic():
@@ -159,7 +174,9 @@ def sla_sweep(*, now: datetime | None = None) -> SweepResult:
                 break
 
     result.chains_advanced = paging.advance_due_chains(now=now)
-    result.redelivered += paging.redeliver_stranded(now=now)
+    result.redelivered += paging.redeliver_stranded(
+        now=now, republished=republished.get(deliver_pages.name, set())
+    )
 
     stale = now - REDELIVER_AFTER
     with transaction.atomic():
@@ -175,6 +192,8 @@ def sla_sweep(*, now: datetime | None = None) -> SweepResult:
                 created_at__gte=now - timedelta(days=1),
             ).values_list("pk", flat=True)[:BATCH]
         )
+        alerts = not_republished(alerts, deliver_sla_alerts.name, deliver_sla_alert.name)
+        notices = not_republished(notices, notify_tickets_filed.name, notify_ticket_filed.name)
         enqueue_many_on_commit(deliver_sla_alerts, alerts)
         enqueue_many_on_commit(notify_tickets_filed, notices)
         result.redelivered += len(alerts) + len(notices)

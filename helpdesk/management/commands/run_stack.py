@@ -1,6 +1,8 @@
 """Run the whole help desk in the foreground: web (gunicorn), a Celery worker and Celery beat.
 
 This is what `make run` ends with. Ctrl-C (or SIGTERM) stops every process it started.
+`web_command` is also what tests/helpdesk/test_slow_clients.py starts, so it measures the server
+`make run` runs.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+GUNICORN_CONFIG = settings.BASE_DIR / "gunicorn.conf.py"
 DEMO_ACCOUNTS = [
     ("nurse.ed", "ED nurse: files tickets from the Emergency Department"),
     ("nurse.or", "OR nurse: files tickets from Perioperative Services"),
@@ -25,6 +28,15 @@ DEMO_ACCOUNTS = [
     ("manager", "IT service manager"),
     ("admin", "administrator (also /admin/)"),
 ]
+
+
+def web_command(host: str, port: int) -> list[str]:
+    """Gunicorn with the production settings (gunicorn.conf.py): its worker is one that slow or
+    half-open connections cannot freeze, since no proxy stands in front of `make run`."""
+    return [
+        sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONFIG),
+        "--bind", f"{host}:{port}", "helpdesk.wsgi:application",
+    ]  # fmt: skip
 
 
 class Command(BaseCommand):
@@ -41,11 +53,7 @@ class Command(BaseCommand):
             raise CommandError(f"PORT must be between 1 and 65535, not {port}")
         python = sys.executable
         processes = {
-            "web": [
-                python, "-m", "gunicorn", "helpdesk.wsgi:application",
-                "--bind", f"{host}:{port}", "--workers", "2", "--threads", "4",
-                "--access-logfile", "-", "--graceful-timeout", "5",
-            ],
+            "web": web_command(host, port),
             "worker": [
                 python, "-m", "celery", "-A", "helpdesk", "worker",
                 "--loglevel", "INFO", "--concurrency", "2", "--without-gossip",
