@@ -251,7 +251,7 @@ def test_a_transition_moves_the_ticket(it, nurse, ticket):
         ),
         ("nurse", None, "resolved", "Only IT staff can make that change."),
         ("nurse", None, "in_progress", "Only IT staff can make that change."),
-        ("nurse", "resolved", "closed", "Only IT staff can make that change."),
+        ("nurse", "in_progress", "waiting_on_vendor", "Only IT staff can make that change."),
     ],
 )
 def test_a_refused_transition_is_400_with_the_reason(
