@@ -3,6 +3,7 @@ from collections.abc import Callable
 from django.contrib.sessions.middleware import SessionMiddleware
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.cache import add_never_cache_headers
 
 
 class HealthCheckMiddleware:
@@ -32,3 +33,20 @@ class IdleAwareSessionMiddleware(SessionMiddleware):
         if getattr(request, "passive", False) and not request.session.modified:
             return response
         return super().process_response(request, response)
+
+
+class NoStoreMiddleware:
+    """Nothing this app answers may stay in a browser: pages and API answers carry tickets,
+    people's names and callback numbers, and the workstation is shared. With ``no-store``, Back
+    after sign-out asks the server again (and gets the sign-in page) instead of showing the last
+    ticket from the browser's cache. Back while signed in still works: every page is a GET that
+    the browser simply requests again. A view that chose its own Cache-Control keeps it."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if not response.has_header("Cache-Control"):
+            add_never_cache_headers(response)
+        return response

@@ -100,6 +100,8 @@ MIDDLEWARE = [
     "helpdesk.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Below WhiteNoise, whose static files keep their long caching.
+    "helpdesk.middleware.NoStoreMiddleware",
     "helpdesk.middleware.IdleAwareSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
