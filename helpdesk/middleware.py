@@ -1,5 +1,7 @@
 from collections.abc import Callable
+from ipaddress import IPv4Address, IPv6Address, ip_address
 
+from django.conf import settings
 from django.contrib.sessions.middleware import SessionMiddleware
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -50,3 +52,34 @@ class NoStoreMiddleware:
         if not response.has_header("Cache-Control"):
             add_never_cache_headers(response)
         return response
+
+
+def _parse_address(text: str) -> IPv4Address | IPv6Address | None:
+    try:
+        return ip_address(text.strip())
+    except ValueError:
+        return None
+
+
+def _is_trusted_proxy(address: IPv4Address | IPv6Address) -> bool:
+    return any(address in network for network in settings.TRUSTED_PROXIES)
+
+
+def client_address(request: HttpRequest) -> str | None:
+    """The address of the person's machine. Without a trusted proxy in front, that is the
+    connection's. From a trusted proxy, it is the nearest hop in X-Forwarded-For that is not a
+    trusted proxy: each proxy appends the address it saw, so hops further left were written by
+    the client and prove nothing."""
+    peer: str | None = request.META.get("REMOTE_ADDR")
+    connected = _parse_address(peer or "")
+    if connected is None or not _is_trusted_proxy(connected):
+        return peer
+    nearest = connected
+    for hop in reversed(request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")):
+        address = _parse_address(hop)
+        if address is None:
+            break
+        if not _is_trusted_proxy(address):
+            return str(address)
+        nearest = address
+    return str(nearest)

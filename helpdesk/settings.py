@@ -9,6 +9,7 @@ message naming the variable, rather than running with a guess.
 from __future__ import annotations
 
 import os
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -327,6 +328,25 @@ CELERY_BEAT_SCHEDULE: dict[str, Any] = {
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
+
+def _networks_from_env(name: str) -> list[IPv4Network | IPv6Network]:
+    networks = []
+    for item in env_list(name, []):
+        try:
+            networks.append(ip_network(item, strict=False))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name} must list IP addresses or networks (10.0.0.5, 172.16.0.0/12), not {item!r}"
+            ) from None
+    return networks
+
+
+# Behind a reverse proxy every connection comes from the proxy. The client's address is then read
+# from X-Forwarded-For, but only on connections from these addresses: anyone else could write
+# that header. The sign-in lockout counts failures per username and client address.
+TRUSTED_PROXIES = _networks_from_env("HELPDESK_TRUSTED_PROXIES")
+AXES_CLIENT_IP_CALLABLE = "helpdesk.middleware.client_address"
 
 # The product.
 HELPDESK: dict[str, Any] = {
