@@ -1,0 +1,98 @@
+"""The cache backend the settings name when the cache lives in Redis.
+
+Redis here is shared: the Celery broker's queues live in it, and so may another installation's
+cache. Django's ``RedisCache.clear()`` empties the whole Redis database (``FLUSHDB``), which would
+drop queued pages; this one removes only the keys under its own ``KEY_PREFIX``. And a cache is a
+shortcut, never a dependency: with Redis down or hung a read is a miss and a write is skipped
+after a short timeout, so pages, filing and the API go on working from the database. Deletes
+are not softened: a delete that did not happen would leave a stale entry behind, so it fails.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import redis
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.core.cache.backends.redis import RedisCache
+from django.core.exceptions import ImproperlyConfigured
+
+logger = logging.getLogger(__name__)
+
+# Enough for a Redis on the same network to answer; short enough that a hung one costs a request
+# a fraction of a second.
+SOCKET_TIMEOUT_SECONDS = 0.25
+
+
+def _glob_escape(text: str) -> str:
+    return "".join(f"\\{char}" if char in "*?[]\\" else char for char in text)
+
+
+class SharedRedisCache(RedisCache):
+    def __init__(self, server: str, params: dict[str, Any]) -> None:
+        options = params.setdefault("OPTIONS", {})
+        options.setdefault("socket_connect_timeout", SOCKET_TIMEOUT_SECONDS)
+        options.setdefault("socket_timeout", SOCKET_TIMEOUT_SECONDS)
+        super().__init__(server, params)
+        if not self.key_prefix:
+            raise ImproperlyConfigured(
+                "The Redis cache needs a KEY_PREFIX: it clears only the keys under it"
+            )
+        self.server_url = server.split(",")[0].split(";")[0]
+
+    def _unavailable(self, action: str, error: redis.RedisError) -> None:
+        logger.warning("Cache %s skipped: Redis is unavailable (%s)", action, type(error).__name__)
+
+    def get(self, key: Any, default: Any = None, version: int | None = None) -> Any:
+        try:
+            return super().get(key, default, version)
+        except redis.RedisError as error:
+            self._unavailable("read", error)
+            return default
+
+    def get_many(self, keys: Any, version: int | None = None) -> dict[Any, Any]:
+        try:
+            return super().get_many(keys, version)
+        except redis.RedisError as error:
+            self._unavailable("read", error)
+            return {}
+
+    def set(
+        self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None
+    ) -> None:
+        try:
+            super().set(key, value, timeout, version)
+        except redis.RedisError as error:
+            self._unavailable("write", error)
+
+    def add(
+        self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None
+    ) -> bool:
+        try:
+            return super().add(key, value, timeout, version)
+        except redis.RedisError as error:
+            self._unavailable("write", error)
+            return False
+
+    def incr(self, key: Any, delta: int = 1, version: int | None = None) -> int:
+        try:
+            return super().incr(key, delta, version)
+        except redis.RedisError as error:
+            self._unavailable("count", error)
+            raise ValueError("The cache could not count: Redis is unavailable") from error
+
+    def clear(self) -> None:
+        with redis.Redis.from_url(
+            self.server_url,
+            socket_connect_timeout=SOCKET_TIMEOUT_SECONDS * 4,
+            socket_timeout=SOCKET_TIMEOUT_SECONDS * 4,
+        ) as client:
+            batch: list[bytes] = []
+            for key in client.scan_iter(match=f"{_glob_escape(self.key_prefix)}:*", count=500):
+                batch.append(key)
+                if len(batch) == 500:
+                    client.unlink(*batch)
+                    batch = []
+            if batch:
+                client.unlink(*batch)
