@@ -1,4 +1,7 @@
-"""The cache backend the settings name when the cache lives in Redis.
+"""The cache backends the settings name: Redis in production, files in the embedded demo.
+
+Both are shared between processes, and both count atomically (``add`` and ``incr``), so that a
+limit counted in the cache holds across web workers.
 
 Redis here is shared: the Celery broker's queues live in it, and so may another installation's
 cache. Django's ``RedisCache.clear()`` empties the whole Redis database (``FLUSHDB``), which would
@@ -10,11 +13,16 @@ are not softened: a delete that did not happen would leave a stale entry behind,
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import redis
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.core.cache.backends.filebased import FileBasedCache
 from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import ImproperlyConfigured
 
@@ -96,3 +104,33 @@ class SharedRedisCache(RedisCache):
                     batch = []
             if batch:
                 client.unlink(*batch)
+
+
+class SharedFileCache(FileBasedCache):
+    """Django's file cache, with ``add`` and ``incr`` made atomic across processes by a lock
+    file beside the entries (Django's read the entry and write it back: two workers counting at
+    once lose each other's counts)."""
+
+    def __init__(self, location: str, params: dict[str, Any]) -> None:
+        super().__init__(location, params)
+        self.lock_path = os.path.join(os.path.abspath(location), "counting.lock")
+
+    @contextmanager
+    def _counting(self) -> Iterator[None]:
+        os.makedirs(os.path.dirname(self.lock_path), exist_ok=True)
+        with open(self.lock_path, "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def add(
+        self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None
+    ) -> bool:
+        with self._counting():
+            return super().add(key, value, timeout, version)
+
+    def incr(self, key: Any, delta: int = 1, version: int | None = None) -> int:
+        with self._counting():
+            return super().incr(key, delta, version)

@@ -342,7 +342,7 @@ def _cache_from_env(database_name: str) -> dict[str, Any]:
         return {"BACKEND": "helpdesk.cache.SharedRedisCache", "LOCATION": url, "KEY_PREFIX": prefix}
     if url == "" or url == "file://":
         return {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "BACKEND": "helpdesk.cache.SharedFileCache",
             "LOCATION": str(VAR_DIR / "cache"),
         }
     if url == "locmem://":

@@ -160,7 +160,7 @@ def test_cache_url_points_the_cache_elsewhere():
 def test_the_demo_cache_is_files_that_every_web_worker_shares(tmp_path):
     cache = cache_settings(HELPDESK_VAR_DIR=str(tmp_path))
     assert cache == {
-        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "BACKEND": "helpdesk.cache.SharedFileCache",
         "LOCATION": str(tmp_path / "cache"),
     }
 
