@@ -71,9 +71,8 @@ class TokenRateThrottle(UserRateThrottle):
         self.window_ends_in = duration - elapsed
         current = f"{self.key}:{int(window)}"
         previous: int = self.cache.get(f"{self.key}:{int(window) - 1}", 0)
-        self.cache.add(current, 0, 2 * duration)
         try:
-            served = self.cache.incr(current)
+            served = self._count(current, 2 * duration)
         except ValueError:
             return True
         if served + previous * (1 - elapsed / duration) <= limit:
@@ -81,6 +80,15 @@ class TokenRateThrottle(UserRateThrottle):
         with suppress(ValueError):
             self.cache.decr(current)
         return False
+
+    def _count(self, key: str, timeout: int) -> int:
+        """One more call in ``key``'s window; the first call of a window creates it."""
+        try:
+            return self.cache.incr(key)
+        except ValueError:
+            if self.cache.add(key, 1, timeout):
+                return 1
+            return self.cache.incr(key)  # another process created it first
 
     def wait(self) -> float:
         return self.window_ends_in

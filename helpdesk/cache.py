@@ -16,9 +16,11 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 import redis
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
@@ -31,6 +33,9 @@ logger = logging.getLogger(__name__)
 # Enough for a Redis on the same network to answer; short enough that a hung one costs a request
 # a fraction of a second.
 SOCKET_TIMEOUT_SECONDS = 0.25
+REST_SECONDS = 5.0
+
+T = TypeVar("T")
 
 
 def _glob_escape(text: str) -> str:
@@ -48,47 +53,43 @@ class SharedRedisCache(RedisCache):
                 "The Redis cache needs a KEY_PREFIX: it clears only the keys under it"
             )
         self.server_url = server.split(",")[0].split(";")[0]
+        self.resting_until = 0.0
 
-    def _unavailable(self, action: str, error: redis.RedisError) -> None:
-        logger.warning("Cache %s skipped: Redis is unavailable (%s)", action, type(error).__name__)
+    def _soft(self, action: str, call: Callable[[], T], fallback: Callable[[], T]) -> T:
+        """``call``, or ``fallback`` when Redis does not answer. After a failure the cache rests
+        a few seconds, so a hung Redis costs one timeout per process then, not one per call."""
+        if time.monotonic() < self.resting_until:
+            return fallback()
+        try:
+            return call()
+        except redis.RedisError as error:
+            self.resting_until = time.monotonic() + REST_SECONDS
+            logger.warning(
+                "Cache %s skipped: Redis is unavailable (%s)", action, type(error).__name__
+            )
+            return fallback()
 
     def get(self, key: Any, default: Any = None, version: int | None = None) -> Any:
-        try:
-            return super().get(key, default, version)
-        except redis.RedisError as error:
-            self._unavailable("read", error)
-            return default
+        return self._soft("read", partial(super().get, key, default, version), lambda: default)
 
     def get_many(self, keys: Any, version: int | None = None) -> dict[Any, Any]:
-        try:
-            return super().get_many(keys, version)
-        except redis.RedisError as error:
-            self._unavailable("read", error)
-            return {}
+        return self._soft("read", partial(super().get_many, keys, version), dict)
 
     def set(
         self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None
     ) -> None:
-        try:
-            super().set(key, value, timeout, version)
-        except redis.RedisError as error:
-            self._unavailable("write", error)
+        self._soft("write", partial(super().set, key, value, timeout, version), lambda: None)
 
     def add(
         self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None
     ) -> bool:
-        try:
-            return super().add(key, value, timeout, version)
-        except redis.RedisError as error:
-            self._unavailable("write", error)
-            return False
+        return self._soft("write", partial(super().add, key, value, timeout, version), bool)
 
     def incr(self, key: Any, delta: int = 1, version: int | None = None) -> int:
-        try:
-            return super().incr(key, delta, version)
-        except redis.RedisError as error:
-            self._unavailable("count", error)
-            raise ValueError("The cache could not count: Redis is unavailable") from error
+        def cannot_count() -> int:
+            raise ValueError("The cache could not count: Redis is unavailable")
+
+        return self._soft("count", partial(super().incr, key, delta, version), cannot_count)
 
     def clear(self) -> None:
         with redis.Redis.from_url(

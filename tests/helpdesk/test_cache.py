@@ -86,12 +86,15 @@ def test_redis_down_or_hung_is_a_miss_not_an_error(where, request):
     cache = shared(url, "helpdesk-test")
     started = time.monotonic()
     assert cache.get("counts", "missed") == "missed"
+    first_call = time.monotonic() - started
     assert cache.get_many(["counts"]) == {}
     cache.set("counts", {"mine": 1}, 60)
     assert cache.add("window", 0, 60) is False
     with pytest.raises(ValueError, match="could not count"):
         cache.incr("window")
-    assert time.monotonic() - started < 3  # five round trips, each given up within a second
+    assert first_call < 1  # given up after a short timeout
+    # ... and then not asked again for a few seconds: a hung Redis costs one timeout, not five.
+    assert time.monotonic() - started - first_call < 0.1
 
 
 def test_the_api_and_the_queue_work_with_the_cache_down(tech):
