@@ -536,8 +536,8 @@ def claim(bench: Bench) -> Operation:
 
 
 # --- The API, with tokens ----------------------------------------------------------------------
-# Tokens are throttled (HELPDESK_API_TOKEN_RATE, 600 a minute per user by default, in the local
-# memory cache): the bench issues a fresh token for every few hundred calls, untimed.
+# Tokens are throttled (HELPDESK_API_TOKEN_RATE, 600 a minute per user by default, in the shared
+# cache): the bench issues a fresh token for every few hundred calls, untimed.
 
 _TOKEN_CALLS = 400
 

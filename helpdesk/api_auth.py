@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -46,14 +47,51 @@ class TokenAuthentication(authentication.BaseAuthentication):
 
 
 class TokenRateThrottle(UserRateThrottle):
-    """Integrations are limited per token user; people in the browser are not throttled."""
+    """Integrations are limited per token user; people in the browser are not throttled.
+
+    The count lives in the shared cache and moves by atomic increments, so the limit holds
+    however many web processes serve a token (DRF's own throttle reads a list, appends and writes
+    it back: two processes at once lose each other's requests). The window slides: the previous
+    window's count weighs in for the part of it still within the last ``duration`` seconds, so a
+    burst either side of a window's edge cannot double the rate. Refused requests are not
+    counted, and a cache that cannot count lets the request through (the API must not fail
+    because a cache is down)."""
 
     scope = "token"
+    window_ends_in: float = 0.0
 
     def allow_request(self, request: Request, view: Any) -> bool:
         if not isinstance(request.auth, ApiToken):
             return True
-        return super().allow_request(request, view)
+        limit, duration = self.parse_rate(self.rate)
+        self.key = self.get_cache_key(request, view)
+        if limit is None or not duration or self.key is None:
+            return True
+        window, elapsed = divmod(self.timer(), duration)
+        self.window_ends_in = duration - elapsed
+        current = f"{self.key}:{int(window)}"
+        previous: int = self.cache.get(f"{self.key}:{int(window) - 1}", 0)
+        try:
+            served = self._count(current, 2 * duration)
+        except ValueError:
+            return True
+        if served + previous * (1 - elapsed / duration) <= limit:
+            return True
+        with suppress(ValueError):
+            self.cache.decr(current)
+        return False
+
+    def _count(self, key: str, timeout: int) -> int:
+        """One more call in ``key``'s window; the first call of a window creates it."""
+        try:
+            return self.cache.incr(key)
+        except ValueError:
+            if self.cache.add(key, 1, timeout):
+                return 1
+            return self.cache.incr(key)  # another process created it first
+
+    def wait(self) -> float:
+        return self.window_ends_in
 
 
 class TokenAuthenticationScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]

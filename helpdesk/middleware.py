@@ -1,8 +1,11 @@
 from collections.abc import Callable
+from ipaddress import IPv4Address, IPv6Address, ip_address
 
+from django.conf import settings
 from django.contrib.sessions.middleware import SessionMiddleware
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.cache import add_never_cache_headers
 
 
 class HealthCheckMiddleware:
@@ -32,3 +35,51 @@ class IdleAwareSessionMiddleware(SessionMiddleware):
         if getattr(request, "passive", False) and not request.session.modified:
             return response
         return super().process_response(request, response)
+
+
+class NoStoreMiddleware:
+    """Nothing this app answers may stay in a browser: pages and API answers carry tickets,
+    people's names and callback numbers, and the workstation is shared. With ``no-store``, Back
+    after sign-out asks the server again (and gets the sign-in page) instead of showing the last
+    ticket from the browser's cache. Back while signed in still works: every page is a GET that
+    the browser simply requests again. A view that chose its own Cache-Control keeps it."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if not response.has_header("Cache-Control"):
+            add_never_cache_headers(response)
+        return response
+
+
+def _parse_address(text: str) -> IPv4Address | IPv6Address | None:
+    try:
+        return ip_address(text.strip())
+    except ValueError:
+        return None
+
+
+def _is_trusted_proxy(address: IPv4Address | IPv6Address) -> bool:
+    return any(address in network for network in settings.TRUSTED_PROXIES)
+
+
+def client_address(request: HttpRequest) -> str | None:
+    """The address of the person's machine. Without a trusted proxy in front, that is the
+    connection's. From a trusted proxy, it is the nearest hop in X-Forwarded-For that is not a
+    trusted proxy: each proxy appends the address it saw, so hops further left were written by
+    the client and prove nothing."""
+    peer: str | None = request.META.get("REMOTE_ADDR")
+    connected = _parse_address(peer or "")
+    if connected is None or not _is_trusted_proxy(connected):
+        return peer
+    nearest = connected
+    for hop in reversed(request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")):
+        address = _parse_address(hop)
+        if address is None:
+            break
+        if not _is_trusted_proxy(address):
+            return str(address)
+        nearest = address
+    return str(nearest)

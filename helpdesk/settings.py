@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -152,6 +153,8 @@ MIDDLEWARE = [
     "helpdesk.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Below WhiteNoise, whose static files keep their long caching.
+    "helpdesk.middleware.NoStoreMiddleware",
     "helpdesk.middleware.IdleAwareSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -225,8 +228,6 @@ def _database_from_env() -> dict[str, Any]:
 
 DATABASES = {"default": _database_from_env()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -384,6 +385,52 @@ CELERY_BEAT_SCHEDULE: dict[str, Any] = {
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
+
+# The cache is shared by every process, so that limits (API throttling) count every worker's
+# requests: Redis when CACHE_URL (or else the Celery broker) is Redis; otherwise files under
+# var/, which make run's two web workers share. Entries are keyed under the database's name, so
+# two installations (or two test runs) on one Redis never read or clear each other's.
+def _cache_from_env(database_name: str) -> dict[str, Any]:
+    url = env_str("CACHE_URL", "")
+    if not url and CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+        url = CELERY_BROKER_URL
+    if url.startswith(("redis://", "rediss://")):
+        suffix = os.environ.get("PYTEST_XDIST_WORKER", "")  # each test worker has its own database
+        prefix = env_str("CACHE_KEY_PREFIX", "helpdesk-" + Path(database_name).stem + suffix)
+        return {"BACKEND": "helpdesk.cache.SharedRedisCache", "LOCATION": url, "KEY_PREFIX": prefix}
+    if url == "" or url == "file://":
+        return {
+            "BACKEND": "helpdesk.cache.SharedFileCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    if url == "locmem://":
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    raise ImproperlyConfigured(
+        f"CACHE_URL must be a redis:// URL, file:// or locmem://, not {url!r}"
+    )
+
+
+CACHES = {"default": _cache_from_env(str(DATABASES["default"]["NAME"]))}
+
+
+def _networks_from_env(name: str) -> list[IPv4Network | IPv6Network]:
+    networks = []
+    for item in env_list(name, []):
+        try:
+            networks.append(ip_network(item, strict=False))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name} must list IP addresses or networks (10.0.0.5, 172.16.0.0/12), not {item!r}"
+            ) from None
+    return networks
+
+
+# Behind a reverse proxy every connection comes from the proxy. The client's address is then read
+# from X-Forwarded-For, but only on connections from these addresses: anyone else could write
+# that header. The sign-in lockout counts failures per username and client address.
+TRUSTED_PROXIES = _networks_from_env("HELPDESK_TRUSTED_PROXIES")
+AXES_CLIENT_IP_CALLABLE = "helpdesk.middleware.client_address"
 
 # The product.
 HELPDESK: dict[str, Any] = {

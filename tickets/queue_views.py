@@ -76,7 +76,6 @@ def queue_fragment(request: HttpRequest) -> HttpResponse:
         context = _queue_context(request, user, now, latest)
         response = HttpResponse(render_partial("queue/fragment.html", context, request))
     response["ETag"] = etag
-    response["Cache-Control"] = "private, no-cache"
     return response
 
 
