@@ -225,6 +225,9 @@ def test_a_float_nurse_is_asked_which_unit_as_soon_as_she_picks_another_one(
     expect(asked).to_be_visible()
     expect(asked).to_contain_text("ED Main is in the Emergency Department, not your unit.")
     page.screenshot(path=str(artifacts / "filing-other-unit-question.png"), full_page=True)
+    page.set_viewport_size(PHONE)  # the answers wrap on a phone instead of running off it
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert small_targets(page) == []
 
     # "My own unit" puts her own unit's location back and the question away.
     asked.get_by_label(re.compile(r"^My own unit")).click()
