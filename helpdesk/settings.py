@@ -9,6 +9,7 @@ message naming the variable, rather than running with a guess.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
@@ -442,7 +443,14 @@ HELPDESK: dict[str, Any] = {
     "MRN_MAX_DIGITS": env_int("HELPDESK_MRN_MAX_DIGITS", 10, minimum=4),
     # Requesters see their own tickets; with this on, also their home department's.
     "REQUESTERS_SEE_DEPARTMENT": env_bool("HELPDESK_REQUESTERS_SEE_DEPARTMENT", False),
+    # Tickets one person may file, by form and API together (tickets/throttling.py).
+    "FILING_RATE": env_str("HELPDESK_FILING_RATE", "30/hour"),
 }
+if not re.fullmatch(r"[1-9][0-9]*/(second|minute|hour|day)", HELPDESK["FILING_RATE"]):
+    raise ImproperlyConfigured(
+        "HELPDESK_FILING_RATE must be a number of tickets per second, minute, hour or day, "
+        f"such as 30/hour, not {HELPDESK['FILING_RATE']!r}"
+    )
 if HELPDESK["MRN_MIN_DIGITS"] > HELPDESK["MRN_MAX_DIGITS"]:
     raise ImproperlyConfigured("HELPDESK_MRN_MIN_DIGITS must not exceed HELPDESK_MRN_MAX_DIGITS")
 

@@ -26,10 +26,12 @@ from rest_framework.filters import OrderingFilter
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from departments.models import Department, Location, Team
 from departments.roles import display_name, is_integration, is_it_staff
+from departments.units import files_for_other_unit
 from tickets import paging, queue
 from tickets.api_serializers import (
     AssignSerializer,
@@ -73,6 +75,7 @@ from tickets.services import (
     ticket_set_status,
     ticket_take_next,
 )
+from tickets.throttling import FilingRateThrottle
 
 # A 400 is either {"detail": "..."} or {field: ["message", ...]}: an object either way.
 BAD_REQUEST = OpenApiResponse(
@@ -231,13 +234,24 @@ class TicketViewSet(
         fresh = for_output(Ticket.objects.filter(pk=ticket.pk)).get()
         return Response(TicketSerializer(fresh).data, status=code)
 
+    def get_throttles(self) -> list[BaseThrottle]:
+        throttles = super().get_throttles()
+        if self.action == "create":
+            # The same per-person counter as the filing form's.
+            throttles.append(FilingRateThrottle())
+        return throttles
+
     @extend_schema(
         summary="File a ticket",
         description=(
             "Department and priority are derived exactly as for the filing form: the department "
             "is the location's, and the ED/OR rule escalates. Send an Idempotency-Key header to "
             "make retries safe: the same key returns the same ticket (200) instead of a second "
-            "one. Machine accounts may name a department instead of a location."
+            "one. Machine accounts may name a department instead of a location. A person filing "
+            "for a location outside her own units (her home department) says so with "
+            '"for_other_unit": true, and the ticket records it; without it the filing is '
+            "refused (400). One person may file HELPDESK_FILING_RATE tickets (30 an hour by "
+            "default), by form and API together; over it the answer is 429 with Retry-After."
         ),
         parameters=[OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER)],
         request=TicketCreateSerializer,
@@ -269,6 +283,12 @@ class TicketViewSet(
                 )
         if location is None:
             raise exceptions.ValidationError({"location": ["Say where the problem is."]})
+        if not values["for_other_unit"] and files_for_other_unit(request.user, location):
+            raise exceptions.ValidationError(
+                {"for_other_unit": [f"{location} is in the {location.department.name}, not "
+                                    "your unit. To file for another unit, send "
+                                    '"for_other_unit": true.']}
+            )  # fmt: skip
         key = request.headers.get("Idempotency-Key", "").strip()
         if len(key) > 56 or not (key.isascii() and key.isprintable()):
             raise exceptions.ValidationError(

@@ -320,6 +320,15 @@ class TicketCreateSerializer(serializers.Serializer[Any]):
     description = serializers.CharField(
         max_length=DESCRIPTION_MAX_LENGTH, required=False, allow_blank=True, default=""
     )
+    for_other_unit = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=(
+            "People only: true to file for a location outside your own units (your home "
+            "department), as when covering another unit; the ticket records it. Without it, "
+            "such a filing is refused."
+        ),
+    )
 
 
 class TicketUpdateSerializer(serializers.Serializer[Any]):

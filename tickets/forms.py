@@ -5,12 +5,18 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from django import forms
-from django.contrib.auth.models import User
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
-from departments.models import Location, Team, active_locations
+from departments.models import Department, Location, Team, active_locations
 from departments.roles import IT_ROLES, display_name
+from departments.units import (
+    files_anywhere,
+    files_for_other_unit,
+    home_department_id,
+    own_department_ids,
+)
 from tickets.models import Category, Ticket, filing_categories
 from tickets.priority import PRIORITY_LABELS, SCOPE_LABELS, Scope
 from tickets.services import (
@@ -62,8 +68,28 @@ class CachedChoiceMixin:
 class LocationChoiceField(CachedChoiceMixin, forms.ModelChoiceField[Location]):
     lookup = staticmethod(active_locations)
 
-    def label_from_instance(self, obj: Location) -> str:
-        return f"{obj.department.code.upper()} - {obj}"
+
+def location_label(location: Location) -> str:
+    return f"{location.department.code.upper()} - {location}"
+
+
+class LocationSelect(forms.Select):
+    """A location of another unit carries that unit's code and name, so that the page asks
+    "Which unit are you reporting for?" as soon as one is picked."""
+
+    other_units: Mapping[str, Location] = {}
+
+    def create_option(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        option = super().create_option(*args, **kwargs)
+        location = self.other_units.get(str(option["value"]))
+        if location is not None:
+            option["attrs"]["data-other-unit"] = location.department.code
+            option["attrs"]["data-other-unit-name"] = location.department.name
+        return option
+
+
+# The answer to "Which unit are you reporting for?" that means "mine after all".
+OWN_UNIT = "own"
 
 
 class CategoryChoiceField(CachedChoiceMixin, forms.ModelChoiceField[Category]):
@@ -102,6 +128,7 @@ class FileTicketForm(forms.Form):
     )
     location = LocationChoiceField(
         queryset=Location.objects.none(),
+        widget=LocationSelect,
         label="Where are you?",
         help_text="The unit, room or workstation with the problem.",
         error_messages={
@@ -141,21 +168,98 @@ class FileTicketForm(forms.Form):
         },
         widget=forms.Textarea(attrs={"rows": 4, "data-phi-check": "true"}),
     )
+    # Asked only for a location outside her own units: that unit's code, or OWN_UNIT.
+    reporting_for = forms.CharField(
+        required=False, max_length=16, label="Which unit are you reporting for?"
+    )
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        user: AbstractBaseUser | AnonymousUser,
+        workstation: Location | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.user, self.workstation = user, workstation
+        # The location she was asked about ("Which unit are you reporting for?"), if any.
+        self.other_unit: Location | None = None
+        # Her home department, named in the question's "my own unit" answer.
+        self.home_department: Department | None = None
         category_field = self.fields["category"]
         assert isinstance(category_field, forms.ModelChoiceField)
         category_field.queryset = Category.objects.filter(parent__isnull=True, is_active=True)
         location_field = self.fields["location"]
-        assert isinstance(location_field, forms.ModelChoiceField)
-        locations: QuerySet[Location] = Location.objects.filter(
-            is_active=True, department__is_active=True
-        ).select_related("department")
-        location_field.queryset = locations
+        assert isinstance(location_field, LocationChoiceField)
+        location_field.choices = self._location_choices(location_field)
         if not self.is_bound:
             self.initial.setdefault("idempotency_key", uuid.uuid4().hex)
+
+    def _location_choices(self, field: LocationChoiceField) -> list[Any]:
+        """Her own units' locations first (the workstation's, her home department's, the
+        workstation's department's), then every other unit's, which asks which unit she is
+        reporting for. Read from the cached locations: no query."""
+        locations = list(active_locations().values())
+        workstation = self.workstation
+        home_id = home_department_id(self.user)
+        own_ids = own_department_ids(self.user, workstation=workstation)
+        groups: list[tuple[str, list[Location]]] = []
+        if workstation is not None:
+            groups.append(("This workstation", [workstation]))
+        for department_id in sorted(own_ids, key=lambda pk: pk != home_id):
+            unit = [loc for loc in locations if loc.department_id == department_id]
+            if not unit:
+                continue
+            if department_id == home_id:
+                self.home_department = unit[0].department
+                title = f"Your unit: {unit[0].department.name}"
+            else:
+                title = f"This workstation's unit: {unit[0].department.name}"
+            groups.append((title, [loc for loc in unit if loc != workstation]))
+        others = [loc for loc in locations if loc.department_id not in own_ids]
+        if files_anywhere(self.user):
+            if not groups:
+                return [("", "Choose a location"), *self._options(others)]
+            groups.append(("Other units", others))
+        else:
+            groups.append(("Other units: you will be asked which unit you report for", others))
+            assert isinstance(field.widget, LocationSelect)
+            field.widget.other_units = {str(loc.pk): loc for loc in others}
+        return [
+            ("", "Choose a location"),
+            *((title, self._options(members)) for title, members in groups if members),
+        ]
+
+    @staticmethod
+    def _options(locations: list[Location]) -> list[tuple[int, str]]:
+        return [(location.pk, location_label(location)) for location in locations]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        location: Location | None = cleaned.get("location")
+        if location is None or not files_for_other_unit(
+            self.user, location, workstation=self.workstation
+        ):
+            return cleaned
+        self.other_unit = location
+        department = location.department
+        answer = cleaned.get("reporting_for")
+        if answer == department.code:
+            return cleaned
+        if answer == OWN_UNIT:
+            self.add_error(
+                "location",
+                f"{location} is in the {department.name}, not your unit: pick your unit's "
+                f"location, or answer that you are reporting for the {department.name}.",
+            )
+        else:
+            self.add_error(
+                "reporting_for",
+                f"{location} is in the {department.name}, not your unit: say which unit you "
+                "are reporting for.",
+            )
+        return cleaned
 
 
 class CommentForm(forms.Form):

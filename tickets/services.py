@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from departments.models import Location, Team
 from departments.roles import display_name, is_it_staff
+from departments.units import files_for_other_unit
 from tickets import paging, phi
 from tickets.enqueue import enqueue_on_commit
 from tickets.models import (
@@ -85,10 +86,14 @@ def ticket_file(
     workaround: bool,
     description: str = "",
     idempotency_key: str | None = None,
+    workstation: Location | None = None,
 ) -> Filing:
     """File a ticket. The department is the location's: never a free choice, since it decides
-    whether the on-call technician is paged."""
+    whether the on-call technician is paged. A location outside the requester's own units (see
+    departments/units.py; ``workstation``: the one she files from) is recorded as filed for
+    another unit; the form and the API have asked her first."""
     department = location.department
+    other_unit = files_for_other_unit(requester, location, workstation=workstation)
     urgency = urgency_from_answers(care_delayed=care_delayed, workaround=workaround)
     impact = impact_from_scope(scope)
     decision = decide_priority(
@@ -117,6 +122,7 @@ def ticket_file(
         auto_escalated=decision.escalated,
         created_at=now,
         phi_suspected=text_has_phi(title, description),
+        filed_for_other_unit=other_unit,
         idempotency_key=idempotency_key or None,
     )
     _start_clocks(ticket)
@@ -142,6 +148,17 @@ def ticket_file(
                 text=f"Filed from {location}.",
             )
         ]
+        if other_unit:
+            events.append(
+                TicketEvent(
+                    ticket=ticket,
+                    at=now,
+                    actor=requester,
+                    kind=TicketEvent.Kind.OTHER_UNIT,
+                    is_public=True,
+                    text=f"Filed for another unit: {location} ({department.name}).",
+                )
+            )
         if decision.escalated:
             events.append(
                 TicketEvent(

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -13,12 +14,14 @@ from django.contrib.auth.models import User
 from django.db.models import Count, Q, QuerySet, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from departments.models import Location
+from departments.models import Location, active_locations
 from departments.roles import display_name, is_it_staff
+from departments.units import home_department_id
 from helpdesk.jinja import render_partial
 from helpdesk.links import pk_url
 from helpdesk.prepared import PreparedValues
@@ -27,6 +30,7 @@ from tickets import phi
 from tickets.forms import (
     LINK_CHOICES,
     NOTE_MAX_LENGTH,
+    OWN_UNIT,
     REASON_MAX_LENGTH,
     RESOLUTION_CHOICES,
     TICKET_NUMBER_MAX_LENGTH,
@@ -75,6 +79,7 @@ from tickets.services import (
     ticket_set_status,
 )
 from tickets.templatetags.sla_display import due_phrase
+from tickets.throttling import FilingLimitReached, filing_refusal
 
 MY_TICKETS_PAGE_SIZE = 50
 
@@ -131,63 +136,94 @@ def home(request: HttpRequest) -> HttpResponse:
     return redirect("file_ticket")
 
 
-def _initial_location(request: HttpRequest) -> Location | None:
+def _workstation(request: HttpRequest) -> Location | None:
+    """The workstation of a ``?ws=WOW-ED-07`` link (a sticker or a desktop shortcut). The form
+    posts back to the same address, so the send knows it too."""
+    tag = request.GET.get("ws", "").strip().lower()
+    if not tag:
+        return None
+    return next((loc for loc in active_locations().values() if loc.code.lower() == tag), None)
+
+
+def _initial_location(request: HttpRequest, workstation: Location | None) -> Location | None:
+    if workstation is not None:
+        return workstation
     tag = request.GET.get("ws", "").strip()
     if tag:
-        found = Location.objects.filter(code__iexact=tag, is_active=True).first()
-        if found is None:
-            messages.warning(
-                request, f"Workstation {tag[:32]} is not registered; pick your location below."
-            )
-        return found
-    profile = getattr(request.user, "profile", None)
-    if profile is not None and profile.home_department_id:
-        return (
-            Location.objects.filter(
-                department_id=profile.home_department_id,
-                kind=Location.Kind.UNIT,
-                is_active=True,
-            )
-            .order_by("name")
-            .first()
+        messages.warning(
+            request, f"Workstation {tag[:32]} is not registered; pick your location below."
         )
-    return None
+        return None
+    department_id = home_department_id(request.user)
+    if department_id is None:
+        return None
+    units = [
+        location
+        for location in active_locations().values()
+        if location.department_id == department_id and location.kind == Location.Kind.UNIT
+    ]
+    return min(units, key=lambda location: location.name, default=None)
+
+
+def _filing_limit_message(refusal: FilingLimitReached) -> str:
+    minutes = max(1, math.ceil((refusal.seconds or 60) / 60))
+    return (
+        f"You have sent {refusal.limit} tickets in the last {refusal.period}, the most one "
+        f"person can send, so this one is not sent yet. What you typed is kept below: send it "
+        f"again in {minutes} minute{pluralize(minutes)}, or call the Service Desk at "
+        f"{settings.HELPDESK['SERVICE_DESK_PHONE']} if it cannot wait."
+    )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def file_ticket(request: HttpRequest) -> HttpResponse:
+    user = signed_in(request)
+    workstation = _workstation(request)
+    limited, status = "", 200
     if request.method == "POST":
-        form = FileTicketForm(request.POST)
+        form = FileTicketForm(request.POST, user=user, workstation=workstation)
         if form.is_valid():
-            data = form.cleaned_data
-            filing = ticket_file(
-                requester=signed_in(request),
-                location=data["location"],
-                category=data["category"],
-                title=data["title"],
-                callback=data["callback"],
-                care_delayed=data["care_delayed"],
-                scope=data["scope"],
-                workaround=data["workaround"],
-                description=data["description"],
-                idempotency_key=data["idempotency_key"],
-            )
-            # Redirect, so a reload shows the confirmation and the form comes back empty.
-            return redirect("ticket_filed", pk=filing.ticket.pk)
+            refusal = filing_refusal(request, user)
+            if refusal is None:
+                data = form.cleaned_data
+                filing = ticket_file(
+                    requester=user,
+                    location=data["location"],
+                    category=data["category"],
+                    title=data["title"],
+                    callback=data["callback"],
+                    care_delayed=data["care_delayed"],
+                    scope=data["scope"],
+                    workaround=data["workaround"],
+                    description=data["description"],
+                    idempotency_key=data["idempotency_key"],
+                    workstation=workstation,
+                )
+                # Redirect, so a reload shows the confirmation and the form comes back empty.
+                return redirect("ticket_filed", pk=filing.ticket.pk)
+            limited, status = _filing_limit_message(refusal), 429
     else:
-        profile = getattr(request.user, "profile", None)
-        location = _initial_location(request)
+        profile = getattr(user, "profile", None)
+        location = _initial_location(request, workstation)
         form = FileTicketForm(
             initial={
                 "callback": profile.callback if profile is not None else "",
                 "location": location.pk if location is not None else None,
-            }
+            },
+            user=user,
+            workstation=workstation,
         )
     return render(
         request,
         "tickets/file.html",
-        {"form": form, "workstation": request.GET.get("ws", "").strip()[:32]},
+        {
+            "form": form,
+            "workstation": request.GET.get("ws", "").strip()[:32],
+            "limited": limited,
+            "own_unit": OWN_UNIT,
+        },
+        status=status,
     )
 
 

@@ -7,9 +7,11 @@ location; people may not.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import time_machine
 from django.urls import reverse
 
 from departments.models import Department, Location
@@ -413,3 +415,147 @@ def test_patient_data_in_a_filing_is_flagged(api, nurse_medsurg):
     )
     assert response.json()["phi_suspected"] is True
     assert Ticket.objects.get().events.filter(kind=TicketEvent.Kind.PHI_FLAGGED).exists()
+
+
+# Filing for another unit
+
+
+OTHER_UNIT_REFUSAL = {
+    "for_other_unit": [
+        "ED Main is in the Emergency Department, not your unit. To file for another unit, send "
+        '"for_other_unit": true.'
+    ]
+}
+
+
+def test_a_nurse_filing_for_another_units_location_must_say_so(api, nurse_medsurg):
+    response = post(
+        api(nurse_medsurg, token=True),
+        filing(location="ED", care_delayed=True, workaround=False),
+        key="float-1",
+    )
+    assert response.status_code == 400
+    assert response.json() == OTHER_UNIT_REFUSAL
+    assert not Ticket.objects.exists()
+    assert not PageChain.objects.exists()
+
+
+def test_saying_so_files_for_the_other_unit_and_records_it(api, nurse_medsurg):
+    response = post(
+        api(nurse_medsurg, token=True), filing(location="ED", for_other_unit=True), key="float-1"
+    )
+    assert response.status_code == 201, response.content
+    ticket = Ticket.objects.get(pk=response.json()["id"])
+    assert (ticket.department.code, ticket.priority, ticket.auto_escalated) == ("ED", 2, True)
+    assert ticket.filed_for_other_unit is True
+    assert list(ticket.events.filter(kind=TicketEvent.Kind.OTHER_UNIT).values_list("text")) == [
+        ("Filed for another unit: ED Main (Emergency Department).",)
+    ]
+    timeline = api(nurse_medsurg, token=True).get(f"{URL}{ticket.pk}/timeline/").json()
+    said = [event["text"] for event in timeline if event["kind"] == "other_unit"]
+    assert said == ["Filed for another unit: ED Main (Emergency Department)."]
+
+
+def test_saying_so_for_her_own_unit_records_nothing(api, nurse_medsurg):
+    response = post(api(nurse_medsurg, token=True), filing(for_other_unit=True))
+    assert response.status_code == 201
+    assert Ticket.objects.get().filed_for_other_unit is False
+    assert not TicketEvent.objects.filter(kind=TicketEvent.Kind.OTHER_UNIT).exists()
+
+
+def test_for_other_unit_must_be_a_boolean(api, nurse_medsurg):
+    response = post(api(nurse_medsurg, token=True), filing(location="ED", for_other_unit="maybe"))
+    assert response.status_code == 400
+    assert response.json() == {"for_other_unit": ["Must be a valid boolean."]}
+    assert not Ticket.objects.exists()
+
+
+def test_it_staff_file_for_any_unit_without_saying_so(api, tech):
+    response = post(api(tech, token=True), filing(location="ED"))
+    assert response.status_code == 201
+    assert Ticket.objects.get().filed_for_other_unit is False
+
+
+def test_a_machine_account_files_for_any_location_as_before(api, integration):
+    response = post(api(integration, token=True), filing(location="ED"))
+    assert response.status_code == 201
+    assert Ticket.objects.get().filed_for_other_unit is False
+
+
+# The filing limit: one counter per person, shared with the form
+
+
+@pytest.fixture
+def three_an_hour(settings: Any) -> None:
+    settings.HELPDESK = {**settings.HELPDESK, "FILING_RATE": "3/hour"}
+
+
+FILED_AT = datetime(2026, 12, 7, 3, 0, tzinfo=UTC)
+
+
+def test_over_the_filing_limit_the_api_answers_429_with_retry_after(
+    api, nurse_medsurg, three_an_hour
+):
+    with time_machine.travel(FILED_AT, tick=False) as clock:
+        client = api(nurse_medsurg, token=True)
+        assert [post(client, filing()).status_code for _ in range(3)] == [201, 201, 201]
+        clock.shift(timedelta(minutes=20))
+        refused = post(client, filing(), key="fourth")
+        assert refused.status_code == 429
+        assert refused["Retry-After"] == "2400"
+        assert refused.json() == {
+            "detail": "This account has filed 3 tickets in the last hour, the most one person "
+            "may; nothing was filed. Expected available in 2400 seconds."
+        }
+        assert Ticket.objects.count() == 3
+
+        clock.shift(timedelta(seconds=2400))
+        assert post(client, filing(), key="fourth").status_code == 201
+
+
+def test_the_form_and_the_api_share_one_filing_limit(api, client, nurse_medsurg, three_an_hour):
+    form = {
+        "category": Category.objects.get(slug="printers").pk,
+        "title": "From the form",
+        "callback": "x4567",
+        "location": Location.objects.get(code="MEDSURG").pk,
+        "care_delayed": "no",
+        "scope": "me",
+        "workaround": "yes",
+    }
+    with time_machine.travel(FILED_AT, tick=False):
+        client.force_login(nurse_medsurg)
+        statuses = [
+            client.post(reverse("file_ticket"), {**form, "idempotency_key": f"f{n}"}).status_code
+            for n in range(2)
+        ]
+        assert statuses == [302, 302]
+        assert post(api(nurse_medsurg, token=True), filing()).status_code == 201
+        assert post(api(nurse_medsurg, token=True), filing()).status_code == 429
+        over = client.post(reverse("file_ticket"), {**form, "idempotency_key": "f3"})
+        assert over.status_code == 429
+    assert Ticket.objects.count() == 3
+
+
+def test_the_filing_limit_is_per_person(api, nurse_medsurg, outsider, three_an_hour):
+    with time_machine.travel(FILED_AT, tick=False):
+        for _ in range(3):
+            post(api(nurse_medsurg, token=True), filing())
+        assert post(api(nurse_medsurg, token=True), filing()).status_code == 429
+        assert post(api(outsider, token=True), filing()).status_code == 201
+
+
+def test_a_machine_account_has_the_same_limit(api, integration, three_an_hour):
+    with time_machine.travel(FILED_AT, tick=False):
+        client = api(integration, token=True)
+        statuses = [post(client, filing(location=None, department="HIM")).status_code
+                    for _ in range(4)]  # fmt: skip
+    assert statuses == [201, 201, 201, 429]
+
+
+def test_the_filing_limit_counts_filings_only(api, nurse_medsurg, three_an_hour):
+    """Reading tickets does not use up the filing limit."""
+    client = api(nurse_medsurg, token=True)
+    for _ in range(5):
+        assert client.get(URL).status_code == 200
+    assert post(client, filing()).status_code == 201

@@ -210,14 +210,15 @@ def test_reading_one_ticket_costs_four_queries(api, tech, django_assert_num_quer
 
 
 def test_filing_costs_the_filing_and_no_read_back(api, nurse_medsurg, django_assert_num_queries):
-    """Token, the category with its team, the location with its department, then the filing's
-    transaction (begin, a savepoint around the insert that an Idempotency-Key may collide with,
-    the ticket, its release, the timeline row, commit): the answer is written from the ticket
-    just saved, not read back. The first filing warms the SLA terms' cache."""
+    """Token, the category with its team, the location with its department, the filer's
+    profile (is the location one of her own units?), then the filing's transaction (begin, a
+    savepoint around the insert that an Idempotency-Key may collide with, the ticket, its
+    release, the timeline row, commit): the answer is written from the ticket just saved, not
+    read back. The first filing warms the SLA terms' cache."""
     client = api(nurse_medsurg, token=True)
     body = {"category": "printers", "title": "Jams", "callback": "x1", "location": "MEDSURG",
             "care_delayed": False, "scope": "me", "workaround": True}  # fmt: skip
     client.post("/api/tickets/", body, format="json", HTTP_IDEMPOTENCY_KEY="first")
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         response = client.post("/api/tickets/", body, format="json", HTTP_IDEMPOTENCY_KEY="k")
     assert response.status_code == 201

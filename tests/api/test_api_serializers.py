@@ -133,9 +133,10 @@ def test_the_list_and_the_detail_answer_the_declared_fields(api, tech, variety):
 FILINGS = {
     "a printer on a ward": {"location": "MEDSURG"},
     "PHI in the title": {"location": "MEDSURG", "title": "Label printer for MRN 00123456"},
+    # A Med-Surg nurse filing for the ED says so.
     "the ED, care delayed": {
         "location": "ED", "category": "ehr", "care_delayed": True, "workaround": False,
-        "scope": "several",
+        "scope": "several", "for_other_unit": True,
     },
 }  # fmt: skip
 

@@ -200,3 +200,83 @@ def test_empty_form_explains_every_missing_answer_and_files_nothing(
         # ... and the same words next to the field itself.
         expect(page.locator(".field-error").filter(has_text=message)).to_be_visible()
     assert Ticket.objects.count() == 0
+
+
+def fill_the_basics(page: Any) -> None:
+    category_tile(page, "Epic / EHR").check()
+    page.get_by_label("What's wrong, in one line?").fill("Epic frozen at the triage desk")
+    question(page, "Is patient care delayed right now?").get_by_label("Yes").check()
+    question(page, "Who is affected?").get_by_label("My unit").check()
+    question(page, "Is there a workaround?").get_by_label("No").check()
+
+
+def test_a_float_nurse_is_asked_which_unit_as_soon_as_she_picks_another_one(
+    page: Any, live_server: Any, nurse_medsurg: Any, artifacts: Path
+) -> None:
+    login(page, live_server, "nurse.medsurg")
+    page.goto(f"{live_server.url}/file/")
+    fill_the_basics(page)
+    where = page.get_by_label("Where are you?")
+    expect(where.locator("option:checked")).to_have_text("MEDSURG - Med-Surg 4 North")
+    asked = question(page, "Which unit are you reporting for?")
+    expect(asked).to_have_count(0)
+
+    where.select_option(label="ED - ED Main")
+    expect(asked).to_be_visible()
+    expect(asked).to_contain_text("ED Main is in the Emergency Department, not your unit.")
+    page.screenshot(path=str(artifacts / "filing-other-unit-question.png"), full_page=True)
+    page.set_viewport_size(PHONE)  # the answers wrap on a phone instead of running off it
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert small_targets(page) == []
+
+    # "My own unit" puts her own unit's location back and the question away.
+    asked.get_by_label(re.compile(r"^My own unit")).click()
+    expect(where.locator("option:checked")).to_have_text("MEDSURG - Med-Surg 4 North")
+    expect(asked).to_have_count(0)
+
+    where.select_option(label="ED - ED Main")
+    asked.get_by_label(re.compile(r"^The Emergency Department")).check()
+    page.get_by_role("button", name="Send to IT").click()
+    expect(
+        page.get_by_role("heading", name=re.compile(r"Your ticket number is HD-\d+"))
+    ).to_be_visible()
+    page.get_by_role("link", name="View the ticket").click()
+    expect(
+        page.get_by_text("Filed for another unit: ED Main (Emergency Department).")
+    ).to_be_visible()
+
+    ticket = Ticket.objects.select_related("department").get()
+    assert ticket.department.code == "ED"
+    assert ticket.filed_for_other_unit is True
+
+
+def test_without_scripts_the_send_asks_which_unit_and_keeps_her_answers(
+    browser: Any, live_server: Any, nurse_medsurg: Any
+) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        login(page, live_server, "nurse.medsurg")
+        page.goto(f"{live_server.url}/file/")
+        fill_the_basics(page)
+        page.get_by_label("Where are you?").select_option(label="ED - ED Main")
+        page.get_by_role("button", name="Send to IT").click()
+
+        summary = page.get_by_role("alert").filter(has_text="Please fix")
+        expect(summary).to_contain_text("ED Main is in the Emergency Department, not your unit")
+        asked = question(page, "Which unit are you reporting for?")
+        expect(asked).to_be_visible()
+        expect(page.get_by_label("What's wrong, in one line?")).to_have_value(
+            "Epic frozen at the triage desk"
+        )
+        assert Ticket.objects.count() == 0
+
+        asked.get_by_label(re.compile(r"^The Emergency Department")).check()
+        page.get_by_role("button", name="Send to IT").click()
+        expect(
+            page.get_by_role("heading", name=re.compile(r"Your ticket number is HD-\d+"))
+        ).to_be_visible()
+        assert Ticket.objects.get().filed_for_other_unit is True
+    finally:
+        context.close()

@@ -33,7 +33,61 @@ def test_lockout_does_not_lock_out_colleagues_on_the_same_address(client, nurse_
 def test_wrong_password_says_so_without_saying_which_part(client, nurse_ed):
     response = client.post(reverse("login"), {"username": "nurse.ed", "password": "nope"})
     body = response.content.decode()
-    assert "Please enter a correct username and password" in body
+    assert "Wrong username or password." in body
+
+
+def sign_in_error(client: Client, username: str, typed: str = "nope") -> str:
+    response = client.post(reverse("login"), {"username": username, "password": typed})
+    assert response.status_code == 200
+    errors = response.context["form"].non_field_errors()
+    assert errors[0] in response.content.decode()
+    return str(errors[0])
+
+
+def test_each_wrong_password_says_how_many_tries_are_left(client, nurse_ed):
+    said = [sign_in_error(client, "nurse.ed") for _ in range(4)]
+    assert said == [
+        "Wrong username or password. 4 tries left before this account is locked for 15 minutes.",
+        "Wrong username or password. 3 tries left before this account is locked for 15 minutes.",
+        "Wrong username or password. 2 tries left before this account is locked for 15 minutes.",
+        "Wrong username or password. 1 try left before this account is locked for 15 minutes.",
+    ]
+    locked = client.post(reverse("login"), {"username": "nurse.ed", "password": "nope"})
+    assert locked.status_code == 429
+    assert "Too many sign-in attempts" in locked.content.decode()
+
+
+def test_an_unknown_username_is_counted_like_a_real_one(client, nurse_ed):
+    """The message must not tell an attacker which usernames exist."""
+    real = [sign_in_error(client, "nurse.ed") for _ in range(2)]
+    unknown = [sign_in_error(client, "nobody.here") for _ in range(2)]
+    assert real == unknown
+    assert unknown[1].startswith("Wrong username or password. 3 tries left")
+
+
+def test_tries_are_counted_per_username_on_this_address(client, nurse_ed, nurse_or):
+    sign_in_error(client, "nurse.ed")
+    sign_in_error(client, "nurse.ed")
+    assert "4 tries left" in sign_in_error(client, "nurse.or")
+
+
+def test_tries_left_follow_the_lockout_settings(client, nurse_ed, settings):
+    settings.AXES_FAILURE_LIMIT = 3
+    settings.AXES_COOLOFF_TIME = 0.5  # hours
+    assert sign_in_error(client, "nurse.ed") == (
+        "Wrong username or password. 2 tries left before this account is locked for 30 minutes."
+    )
+
+
+def test_a_right_password_after_wrong_ones_signs_in_and_starts_the_count_again(client, nurse_ed):
+    sign_in_error(client, "nurse.ed")
+    sign_in_error(client, "nurse.ed")
+    assert (
+        client.post(reverse("login"), {"username": "nurse.ed", "password": "demo"}).status_code
+        == 302
+    )
+    client.logout()
+    assert "4 tries left" in sign_in_error(client, "nurse.ed")
 
 
 def test_sessions_end_after_fifteen_idle_minutes():
@@ -94,6 +148,8 @@ def run_settings(**env: str) -> subprocess.CompletedProcess[str]:
         ({"HELPDESK_TIME_ZONE": "Mars/Olympus"}, "not a known time zone"),
         ({"DATABASE_URL": "nonsense://x"}, "DATABASE_URL"),
         ({"HELPDESK_BASE_URL": "helpdesk.hospital.org"}, "HELPDESK_BASE_URL must be the address"),
+        ({"HELPDESK_FILING_RATE": "lots"}, "HELPDESK_FILING_RATE must be a number of tickets"),
+        ({"HELPDESK_FILING_RATE": "0/hour"}, "HELPDESK_FILING_RATE must be a number of tickets"),
     ],
 )
 def test_bad_settings_stop_start_up_with_a_message(env, message):

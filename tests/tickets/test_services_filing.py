@@ -128,3 +128,57 @@ def test_filing_succeeds_when_the_broker_is_down(
     assert Ticket.objects.filter(pk=ticket.pk, filing_notified_at__isnull=True).exists()
     assert "could not enqueue tickets.tasks.notify_ticket_filed" in caplog.text
     assert "Epic" not in caplog.text
+
+
+# Filed for another unit
+
+
+def other_unit_events(ticket):
+    return list(
+        ticket.events.filter(kind=TicketEvent.Kind.OTHER_UNIT).values_list(
+            "actor__username", "is_public", "text"
+        )
+    )
+
+
+def test_a_nurse_filing_for_another_department_is_recorded(nurse_medsurg):
+    ticket = file(nurse_medsurg, "ED").ticket
+    ticket.refresh_from_db()
+    assert ticket.filed_for_other_unit is True
+    assert other_unit_events(ticket) == [
+        ("nurse.medsurg", True, "Filed for another unit: ED Main (Emergency Department).")
+    ]
+    # The department rule still goes by the location: an ED ticket escalates.
+    assert (ticket.department.code, ticket.priority) == ("ED", 1)
+
+
+def test_a_nurse_filing_for_her_own_unit_records_nothing(nurse_ed):
+    ticket = file(nurse_ed, "ED").ticket
+    ticket.refresh_from_db()
+    assert ticket.filed_for_other_unit is False
+    assert other_unit_events(ticket) == []
+
+
+def test_the_workstation_she_files_from_makes_its_department_hers(nurse_medsurg):
+    """A Med-Surg nurse floated to the ED files from an ED workstation's link."""
+    ed = Location.objects.get(code="ED")
+    workstation = Location.objects.create(
+        department=ed.department, code="WOW-ED-07", name="Workstation on wheels 7",
+        kind=Location.Kind.WORKSTATION,
+    )  # fmt: skip
+    ticket = file(nurse_medsurg, "ED", workstation=workstation).ticket
+    assert ticket.filed_for_other_unit is False
+    assert other_unit_events(ticket) == []
+
+
+def test_it_staff_filing_for_a_caller_is_not_another_unit(tech):
+    ticket = file(tech, "ED").ticket
+    assert ticket.filed_for_other_unit is False
+    assert other_unit_events(ticket) == []
+
+
+def test_a_second_send_of_the_same_form_records_another_unit_once(nurse_medsurg):
+    first = file(nurse_medsurg, "ED", idempotency_key="k1")
+    again = file(nurse_medsurg, "ED", idempotency_key="k1")
+    assert (first.created, again.created) == (True, False)
+    assert TicketEvent.objects.filter(kind=TicketEvent.Kind.OTHER_UNIT).count() == 1

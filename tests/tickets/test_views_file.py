@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import re
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -276,3 +277,211 @@ def test_a_location_closed_in_admin_is_refused_at_once(client, nurse_ed):
     response = client.post(URL, answers())
     assert "That location is not in the list" in response.content.decode()
     assert not Ticket.objects.exists()
+
+
+# Where she files from: her own units first, another unit asked for and recorded
+
+
+def option_groups(body: str) -> list[str]:
+    return [html.unescape(title) for title in re.findall(r'<optgroup label="([^"]+)">', body)]
+
+
+def group_of(body: str, label: str) -> str:
+    """The optgroup holding the option labelled ``label``."""
+    groups = re.findall(r'<optgroup label="([^"]+)">(.*?)</optgroup>', body, re.S)
+    return next(
+        html.unescape(title) for title, options in groups if f">{label}</option>" in options
+    )
+
+
+def test_her_own_units_locations_come_first_then_other_units(client, nurse_medsurg):
+    client.force_login(nurse_medsurg)
+    body = client.get(URL).content.decode()
+    assert option_groups(body) == [
+        "Your unit: Medical-Surgical Units",
+        "Other units: you will be asked which unit you report for",
+    ]
+    assert group_of(body, "MEDSURG - Med-Surg 4 North") == "Your unit: Medical-Surgical Units"
+    assert group_of(body, "ED - ED Main") == (
+        "Other units: you will be asked which unit you report for"
+    )
+
+
+@pytest.fixture
+def wow_ed_07(reference_data: None) -> Location:
+    return Location.objects.create(
+        department=Department.objects.get(code="ED"), code="WOW-ED-07",
+        name="Workstation on wheels 7", kind=Location.Kind.WORKSTATION,
+    )  # fmt: skip
+
+
+def test_a_workstation_link_puts_the_workstation_and_its_unit_first(
+    client, nurse_medsurg, wow_ed_07
+):
+    """A Med-Surg nurse floated to the ED, filing from an ED workstation's sticker."""
+    client.force_login(nurse_medsurg)
+    body = client.get(URL, {"ws": "WOW-ED-07"}).content.decode()
+    assert option_groups(body) == [
+        "This workstation",
+        "Your unit: Medical-Surgical Units",
+        "This workstation's unit: Emergency Department",
+        "Other units: you will be asked which unit you report for",
+    ]
+    assert group_of(body, "ED - ED Main") == "This workstation's unit: Emergency Department"
+    assert group_of(body, "OR - Main OR") == (
+        "Other units: you will be asked which unit you report for"
+    )
+
+
+def test_only_other_units_options_carry_the_unit_the_page_asks_about(client, nurse_medsurg):
+    client.force_login(nurse_medsurg)
+    body = client.get(URL).content.decode()
+    ed = Location.objects.get(code="ED").pk
+    medsurg = Location.objects.get(code="MEDSURG").pk
+    assert (
+        f'<option value="{ed}" data-other-unit="ED" data-other-unit-name="Emergency Department">'
+        in body
+    )
+    assert re.search(rf'<option value="{medsurg}"( selected)?>', body)
+    # The question itself waits in a <template> until a script or a send needs it.
+    assert body.count("Which unit are you reporting for?") == 1
+    assert "<template" in body.split("Which unit are you reporting for?")[0]
+
+
+def test_the_form_builds_its_location_list_without_a_query_per_location(
+    client, nurse_medsurg, django_assert_num_queries
+):
+    """Session, user, her profile (her unit), her groups (is she IT?), the category tiles and
+    the session's renewal (savepoint, update, release): locations come from the reference
+    cache, however many there are."""
+    ed = Department.objects.get(code="ED")
+    Location.objects.bulk_create(
+        Location(department=ed, code=f"ED-BAY-{n}", name=f"Bay {n}", kind=Location.Kind.ROOM)
+        for n in range(40)
+    )
+    client.force_login(nurse_medsurg)
+    client.get(URL)  # the reference cache is loaded
+    with django_assert_num_queries(8):
+        response = client.get(URL)
+    assert "ED - Bay 39" in response.content.decode()
+
+
+def test_another_units_location_asks_which_unit_and_files_nothing(client, nurse_medsurg):
+    client.force_login(nurse_medsurg)
+    response = client.post(URL, answers(title="Epic frozen at the triage desk"))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert not Ticket.objects.exists()
+    assert "Which unit are you reporting for?" in body
+    assert (
+        "ED Main is in the Emergency Department, not your unit: say which unit you are "
+        "reporting for." in body
+    )
+    assert 'href="#id_reporting_for"' in body  # the error summary leads to the question
+    assert 'value="Epic frozen at the triage desk"' in body  # what she typed is kept
+    assert 'name="reporting_for" id="id_reporting_for_other" value="ED"' in body
+    assert "My own unit (Medical-Surgical Units)" in body
+
+
+def test_answering_the_other_unit_files_and_the_timeline_says_so(client, nurse_medsurg, tech):
+    client.force_login(nurse_medsurg)
+    response = client.post(URL, answers(reporting_for="ED"))
+    ticket = Ticket.objects.get()
+    assert response["Location"] == reverse("ticket_filed", args=[ticket.pk])
+    assert ticket.filed_for_other_unit is True
+    assert ticket.department.code == "ED"
+    said = "Filed for another unit: ED Main (Emergency Department)."
+    assert said in client.get(reverse("ticket_detail", args=[ticket.pk])).content.decode()
+    client.force_login(tech)
+    assert said in client.get(reverse("ticket_detail", args=[ticket.pk])).content.decode()
+
+
+def test_answering_my_own_unit_asks_her_to_pick_its_location(client, nurse_medsurg):
+    client.force_login(nurse_medsurg)
+    response = client.post(URL, answers(reporting_for="own"))
+    body = response.content.decode()
+    assert not Ticket.objects.exists()
+    assert (
+        "ED Main is in the Emergency Department, not your unit: pick your unit&#x27;s location, "
+        "or answer that you are reporting for the Emergency Department." in body
+    )
+    assert re.search(r'id="id_reporting_for_own" value="own"\s+checked', body)
+
+
+def test_an_answer_for_a_different_unit_than_the_location_asks_again(client, nurse_medsurg):
+    """She said OR, then changed the location to the ED: the ED was never confirmed."""
+    client.force_login(nurse_medsurg)
+    response = client.post(URL, answers(reporting_for="OR"))
+    assert "say which unit you are reporting for" in response.content.decode()
+    assert not Ticket.objects.exists()
+
+
+def test_her_own_unit_files_without_a_question(client, nurse_medsurg):
+    client.force_login(nurse_medsurg)
+    client.post(URL, answers(location=str(Location.objects.get(code="MEDSURG").pk)))
+    ticket = Ticket.objects.get()
+    assert ticket.filed_for_other_unit is False
+    assert not ticket.events.filter(kind=TicketEvent.Kind.OTHER_UNIT).exists()
+
+
+def test_the_workstations_unit_files_without_a_question(client, nurse_medsurg, wow_ed_07):
+    client.force_login(nurse_medsurg)
+    response = client.post(f"{URL}?ws=WOW-ED-07", answers())
+    assert response.status_code == 302
+    assert Ticket.objects.get().filed_for_other_unit is False
+
+
+def test_it_staff_filing_for_a_caller_are_not_asked(client, tech):
+    client.force_login(tech)
+    body = client.get(URL).content.decode()
+    assert "data-other-unit=" not in body
+    assert client.post(URL, answers()).status_code == 302
+    assert Ticket.objects.get().filed_for_other_unit is False
+
+
+# The filing limit
+
+
+@pytest.fixture
+def three_an_hour(settings):
+    settings.HELPDESK = {**settings.HELPDESK, "FILING_RATE": "3/hour"}
+
+
+def test_over_the_filing_limit_the_form_keeps_what_she_typed_and_files_nothing(
+    client, nurse_ed, three_an_hour
+):
+    with time_machine.travel(datetime(2026, 12, 7, 3, 0, tzinfo=UTC), tick=False) as clock:
+        client.force_login(nurse_ed)
+        for n in range(3):
+            assert client.post(URL, answers(idempotency_key=f"k{n}")).status_code == 302
+        clock.shift(timedelta(minutes=20))
+        client.force_login(nurse_ed)  # signed out meanwhile after 15 idle minutes
+        response = client.post(URL, answers(title="Fourth printer down", idempotency_key="k3"))
+        assert response.status_code == 429
+        body = response.content.decode()
+        assert (
+            "You have sent 3 tickets in the last hour, the most one person can send, so this "
+            "one is not sent yet. What you typed is kept below: send it again in 40 minutes, "
+            "or call the Service Desk at x4357 (HELP) if it cannot wait." in body
+        )
+        assert 'value="Fourth printer down"' in body
+        assert 'name="idempotency_key" value="k3"' in body
+        assert Ticket.objects.count() == 3
+
+        clock.shift(timedelta(minutes=40, seconds=1))
+        client.force_login(nurse_ed)
+        assert client.post(URL, answers(idempotency_key="k3")).status_code == 302
+        assert Ticket.objects.count() == 4
+
+
+def test_sends_with_mistakes_do_not_count_against_the_limit(client, nurse_ed, three_an_hour):
+    client.force_login(nurse_ed)
+    for _ in range(5):
+        client.post(URL, answers(title=""))
+    assert client.post(URL, answers()).status_code == 302
+
+
+def test_it_staff_filing_for_callers_have_no_limit(client, tech, three_an_hour):
+    client.force_login(tech)
+    statuses = [client.post(URL, answers(idempotency_key=f"k{n}")).status_code for n in range(5)]
+    assert statuses == [302] * 5

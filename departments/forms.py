@@ -1,0 +1,31 @@
+"""The sign-in form: a wrong password says how many tries are left before the lockout."""
+
+from __future__ import annotations
+
+from axes.handlers.proxy import AxesProxyHandler
+from axes.helpers import get_cool_off, get_failure_limit
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
+from django.template.defaultfilters import pluralize
+
+
+class SignInForm(AuthenticationForm):
+    """Counts the failures django-axes records for this username from this address (the same
+    count for a username that does not exist, so the message gives nothing away)."""
+
+    def get_invalid_login_error(self) -> ValidationError:
+        message = "Wrong username or password."
+        if self.request is not None:
+            credentials = {"username": self.cleaned_data.get("username")}
+            failures = AxesProxyHandler.get_failures(self.request, credentials)
+            left = get_failure_limit(self.request, credentials) - failures
+            cool_off = get_cool_off(self.request)
+            if left > 0:
+                message += (
+                    f" {left} tr{pluralize(left, 'y,ies')} left before this account is locked"
+                )
+                if cool_off is not None:
+                    minutes = round(cool_off.total_seconds() / 60)
+                    message += f" for {minutes} minute{pluralize(minutes)}"
+                message += "."
+        return ValidationError(message, code="invalid_login")
