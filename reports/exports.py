@@ -24,6 +24,9 @@ from reports.stats import Summary
 from tickets.models import ticket_number
 
 Row = Sequence[Any]
+# What an export says instead of a title the PHI check flagged, whatever was asked for: the check
+# cannot tell which part is patient data, so none of it leaves.
+WITHHELD_TITLE = "(withheld: possible patient data)"
 # A spreadsheet runs a cell that starts with one of these as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 BOM = "\ufeff"  # so Excel reads the file as UTF-8
@@ -98,13 +101,35 @@ def _secs(summary: Summary, part: str) -> float | None:
 
 # --- The tickets behind a report --------------------------------------------------------------
 
+
+def priority_code(priority: int | None) -> str:
+    return "" if priority is None else f"P{priority}"
+
+
+def category_name(tile: str | None, name: str | None) -> str:
+    """A category as the pages name it: "EHR: Slow or frozen", or the tile alone."""
+    if name is None:
+        return ""
+    return f"{tile}: {name}" if tile else name
+
+
+def title_or_withheld(title: str, phi_suspected: bool) -> str:
+    return WITHHELD_TITLE if phi_suspected else title
+
+
+# (field, header): codes with their names beside them. The category's name is built from the
+# tile's and the subcategory's; the priority is written P1-P5.
 TICKET_COLUMNS: tuple[tuple[str, str], ...] = (
     ("pk", "ticket"),
     ("created_at", "filed_at"),
     ("department__code", "department"),
+    ("department__name", "department_name"),
     ("location__code", "location"),
+    ("location__name", "location_name"),
     ("category__slug", "category"),
+    ("category__name", "category_name"),
     ("team__slug", "team"),
+    ("team__name", "team_name"),
     ("priority", "priority"),
     ("status", "status"),
     ("assignee__username", "assignee"),
@@ -123,17 +148,20 @@ TICKET_COLUMNS: tuple[tuple[str, str], ...] = (
     ("resolution_code", "resolution_code"),
     ("closed_at", "closed_at"),
 )
+# Read beside the columns, not written as columns of their own.
+TICKET_EXTRA_FIELDS = ("category__parent__name",)
 
 
 def ticket_export(
     filters: ReportFilters, *, include_titles: bool
 ) -> tuple[list[str], Iterator[Row]]:
     """Every ticket the reports cover, one row each, without free text unless titles are
-    asked for (descriptions and comments are never exported)."""
-    fields = [name for name, _ in TICKET_COLUMNS]
+    asked for (descriptions and comments are never exported, flagged titles never)."""
+    columns = [name for name, _ in TICKET_COLUMNS]
     header = [label for _, label in TICKET_COLUMNS]
+    fields = [*columns, *TICKET_EXTRA_FIELDS]
     if include_titles:
-        fields.append("title")
+        fields += ["title", "phi_suspected"]
         header.append("title")
     found = (
         queries.tickets(filters)
@@ -143,8 +171,17 @@ def ticket_export(
     )
 
     def rows() -> Iterator[Row]:
-        for row in found:
-            yield (ticket_number(row[0]), *row[1:])
+        for values in found:
+            row = dict(zip(fields, values, strict=True))
+            out = [row[name] for name in columns]
+            out[0] = ticket_number(row["pk"])
+            out[columns.index("category__name")] = category_name(
+                row["category__parent__name"], row["category__name"]
+            )
+            out[columns.index("priority")] = priority_code(row["priority"])
+            if include_titles:
+                out.append(title_or_withheld(row["title"], row["phi_suspected"]))
+            yield out
 
     return header, rows()
 
@@ -153,9 +190,13 @@ BREACH_FIELDS = (
     "pk",
     "created_at",
     "department__code",
+    "department__name",
     "priority",
     "category__slug",
+    "category__name",
+    "category__parent__name",
     "team__slug",
+    "team__name",
     "assignee__username",
     "status",
     "response_met",
@@ -174,9 +215,12 @@ BREACH_HEADER = [
     "ticket",
     "filed_at",
     "department",
+    "department_name",
     "priority",
     "category",
+    "category_name",
     "team",
+    "team_name",
     "assignee",
     "status",
     "response_missed",
@@ -193,8 +237,9 @@ BREACH_HEADER = [
 def breach_export(
     filters: ReportFilters, *, include_titles: bool, now: datetime
 ) -> tuple[list[str], Iterator[Row]]:
-    """The breach list, every row, with which target was missed and by how much."""
-    fields = list(BREACH_FIELDS) + (["title"] if include_titles else [])
+    """The breach list, every row, with which target was missed and by how much; a flagged
+    title is withheld."""
+    fields = list(BREACH_FIELDS) + (["title", "phi_suspected"] if include_titles else [])
     header = BREACH_HEADER + (["title"] if include_titles else [])
     found = (
         queries.breached_tickets(filters)
@@ -231,9 +276,12 @@ def breach_export(
                 ticket_number(row["pk"]),
                 row["created_at"],
                 row["department__code"],
-                row["priority"],
+                row["department__name"],
+                priority_code(row["priority"]),
                 row["category__slug"],
+                category_name(row["category__parent__name"], row["category__name"]),
                 row["team__slug"],
+                row["team__name"],
                 row["assignee__username"],
                 row["status"],
                 response is not None,
@@ -246,7 +294,7 @@ def breach_export(
                 resolution.ongoing if resolution else None,
             ]
             if include_titles:
-                out.append(row["title"])
+                out.append(title_or_withheld(row["title"], row["phi_suspected"]))
             yield out
 
     return header, rows()
@@ -305,7 +353,7 @@ def compliance_rows(report: queries.ComplianceReport) -> tuple[list[str], list[R
 
 
 def speed_rows(report: queries.SpeedReport) -> tuple[list[str], list[Row]]:
-    header = ["group", "name"]
+    header = ["group", "code", "name"]
     for measure in queries.SPEED_MEASURES:
         header += [f"{measure}_count", f"{measure}_median_seconds", f"{measure}_p90_seconds"]
     rows: list[Row] = []
@@ -315,7 +363,7 @@ def speed_rows(report: queries.SpeedReport) -> tuple[list[str], list[Row]]:
         ("all", report.overall),
     ]
     for group, row in groups:
-        line: list[Any] = [group, row.label]
+        line: list[Any] = [group, row.code, row.label]
         for measure in queries.SPEED_MEASURES:
             summary = row[measure]
             line += [summary.n, _secs(summary, "p50"), _secs(summary, "p90")]
@@ -359,6 +407,7 @@ def trends_rows(report: queries.TrendsReport) -> tuple[list[str], list[Row]]:
 def critical_rows(report: queries.CriticalReport) -> tuple[list[str], list[Row]]:
     header = [
         "department",
+        "department_name",
         "open_now",
         "open_now_breached",
         "filed",
@@ -374,6 +423,7 @@ def critical_rows(report: queries.CriticalReport) -> tuple[list[str], list[Row]]
     rows: list[Row] = [
         [
             row.department.code if row.department else "all",
+            row.label,
             row.open_now,
             row.open_breached,
             row.filed,
@@ -396,6 +446,7 @@ def sources_rows(report: queries.SourcesReport) -> tuple[list[str], list[Row]]:
         "section",
         "name",
         "department",
+        "department_name",
         "tickets",
         "percent",
         "cumulative_percent",
@@ -407,6 +458,7 @@ def sources_rows(report: queries.SourcesReport) -> tuple[list[str], list[Row]]:
         [
             "category",
             row.name,
+            "",
             "",
             row.tickets,
             _pct(row.percent),
@@ -422,6 +474,7 @@ def sources_rows(report: queries.SourcesReport) -> tuple[list[str], list[Row]]:
             "location",
             f"{row.name} ({row.code})",
             row.department_code,
+            row.department_name,
             row.tickets,
             "",
             "",

@@ -24,7 +24,8 @@ pytestmark = pytest.mark.django_db
 
 RANGE = {"period": "custom", "start": "2026-02-02", "end": "2026-02-15"}
 TICKET_HEADER = [
-    "ticket", "filed_at", "department", "location", "category", "team", "priority", "status",
+    "ticket", "filed_at", "department", "department_name", "location", "location_name",
+    "category", "category_name", "team", "team_name", "priority", "status",
     "assignee", "first_response_at", "response_due_at", "response_met", "response_seconds",
     "response_business_seconds", "response_breached_at", "resolved_at", "resolution_due_at",
     "resolution_met", "resolution_seconds", "resolution_business_seconds",
@@ -70,7 +71,7 @@ def test_ticket_export_is_streamed_without_free_text(client, dataset: DataSet):
     a2 = by_number[number(dataset["A2"])]
     assert a2["filed_at"] == "2026-02-03T16:00:00-06:00"  # local time, with its offset
     assert (a2["department"], a2["category"], a2["team"], a2["priority"]) == (
-        "ED", "printers-1", "field-services", "1"
+        "ED", "printers-1", "field-services", "P1"
     )  # fmt: skip
     assert (a2["response_met"], a2["response_seconds"], a2["resolution_met"]) == (
         "no", "1500.0", "yes"
@@ -116,8 +117,9 @@ def test_breach_export(client, dataset: DataSet):
     rows = rows_of(response)
     header = rows[0]
     assert header == [
-        "ticket", "filed_at", "department", "priority", "category", "team", "assignee", "status",
-        "response_missed", "response_due_at", "response_late_seconds", "response_still_late",
+        "ticket", "filed_at", "department", "department_name", "priority", "category",
+        "category_name", "team", "team_name", "assignee", "status", "response_missed",
+        "response_due_at", "response_late_seconds", "response_still_late",
         "resolution_missed", "resolution_due_at", "resolution_late_seconds",
         "resolution_still_late",
     ]  # fmt: skip
@@ -163,10 +165,10 @@ def test_compliance_export(client, dataset: DataSet):
 @pytest.mark.parametrize(
     ("report", "header_start", "expected_rows"),
     [
-        ("speed", ["group", "name", "response_business_count"], 4 + 4 + 1),
+        ("speed", ["group", "code", "name", "response_business_count"], 4 + 4 + 1),
         ("trends", ["week_of", "from", "to", "tickets", "day_shift"], 2),
-        ("critical", ["department", "open_now", "open_now_breached"], 3 + 1),
-        ("sources", ["section", "name", "department", "tickets"], 5 + 2),
+        ("critical", ["department", "department_name", "open_now", "open_now_breached"], 3 + 1),
+        ("sources", ["section", "name", "department", "department_name", "tickets"], 5 + 2),
         ("technicians", ["technician", "name", "handled"], 2),
     ],
 )
