@@ -274,3 +274,72 @@ def test_exports_are_listed_read_only_in_admin(client, dataset: DataSet):
                            {"post": "yes"})  # fmt: skip
     assert response.status_code == 403
     assert ExportAudit.objects.filter(pk=audit.pk).exists()
+
+
+# --- Names beside codes, flagged titles withheld ----------------------------------------------
+
+# A made-up patient the PHI check flags: it must appear nowhere in any export's bytes.
+CANARY = "Pt Zebediah Quillfeather MRN 48151623"
+
+
+def body_of(response: StreamingHttpResponse) -> bytes:
+    with time_machine.travel(NOW, tick=False):
+        return b"".join(response.streaming_content)
+
+
+def test_ticket_export_names_beside_codes_and_priorities_as_p1(client, dataset: DataSet):
+    rows = rows_of(export(client, dataset.manager, "tickets"))
+    by_number = {row[0]: dict(zip(rows[0], row, strict=True)) for row in rows[1:]}
+    a1 = by_number[number(dataset["A1"])]
+    assert (a1["department"], a1["department_name"]) == ("ED", "Emergency Department")
+    assert (a1["location"], a1["location_name"]) == ("WOW-ED-07", "ED WOW 07")
+    assert (a1["team"], a1["team_name"]) == ("clinical-apps", "Clinical Applications (EHR)")
+    assert a1["category"] == "ehr-2"
+    assert a1["category_name"] == "Epic / EHR: Slow or frozen"
+    a2 = by_number[number(dataset["A2"])]
+    assert a2["category_name"] == "Printers and labels: Wristband printer"
+    b3 = by_number[number(dataset["B3"])]
+    assert (b3["category"], b3["category_name"]) == ("identity", "Sign-in and badge")
+    assert {row["priority"] for row in by_number.values()} == {"P1", "P2", "P3", "P4"}
+
+
+def test_breach_export_names_beside_codes(client, dataset: DataSet):
+    rows = rows_of(export(client, dataset.manager, "breaches"))
+    found = {row[0]: dict(zip(rows[0], row, strict=True)) for row in rows[1:]}
+    b3 = found[number(dataset["B3"])]
+    assert (b3["department"], b3["department_name"], b3["priority"]) == (
+        "MEDSURG", Department.objects.get(code="MEDSURG").name, "P3"
+    )  # fmt: skip
+    assert (b3["team"], b3["team_name"], b3["category_name"]) == (
+        "service-desk", "Service Desk", "Sign-in and badge"
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("report", ["tickets", "breaches"])
+def test_a_flagged_title_never_leaves_in_an_export(client, dataset: DataSet, report):
+    # A3 is in both lists (it missed its resolution target).
+    Ticket.objects.filter(pk=dataset["A3"].pk).update(title=CANARY, phi_suspected=True)
+    for asked in ({"include_titles": "1"}, {}):
+        body = body_of(export(client, dataset.manager, report, **asked))
+        assert CANARY.encode() not in body
+        assert b"Quillfeather" not in body
+        assert b"48151623" not in body
+    rows = rows_of(export(client, dataset.manager, report, include_titles="1"))
+    titles = {row[0]: row[-1] for row in rows[1:]}
+    assert titles[number(dataset["A3"])] == "(withheld: possible patient data)"
+    # Titles that were not flagged still go out when asked for.
+    assert titles[number(dataset["A2"])] == '\'=HYPERLINK("http://x") wristband printer'
+
+
+def test_report_exports_carry_names_beside_codes(client, dataset: DataSet):
+    speed = rows_of(export(client, dataset.manager, "speed"))
+    lines = [row[:3] for row in speed[1:]]
+    assert ["priority", "P1", "P1 Critical"] in lines
+    assert ["team", "field-services", "Field Services"] in lines
+    assert ["all", "all", "All tickets"] in lines
+    critical = rows_of(export(client, dataset.manager, "critical"))
+    assert ["ED", "Emergency Department"] in [row[:2] for row in critical[1:]]
+    sources = rows_of(export(client, dataset.manager, "sources"))
+    places = [row for row in sources[1:] if row[0] == "location"]
+    assert places
+    assert all(row[3] for row in places)  # the department's name beside its code
