@@ -4,10 +4,9 @@ What an IT manager sees after ``make run``: the demo accounts, the workstations 
 real hospital, and about 350 tickets over the last 90 days, with timelines: worked by a dozen IT
 staff at their own pace, resolved with a resolution code, and answered "Fixed?" by their
 requesters (mostly yes, sometimes "still broken" and reopened, sometimes not at all), so every
-report has something true to show. Priorities come from
-the same pure functions that ``tickets.services.ticket_file`` uses, so ED and OR tickets are
-escalated exactly as filing would escalate them. A fixed seed makes every run look the same
-(relative to the day it runs).
+report has something true to show. Priorities come from the same pure functions that
+``tickets.services.ticket_file`` uses, so ED and OR tickets are escalated exactly as filing would
+escalate them. A fixed seed makes every run look the same (relative to the day it runs).
 
 Only ever in a demo installation (DEBUG or DEMO_MODE), and only once: the demo accounts are the
 marker, so ``make run`` can call it every time.
