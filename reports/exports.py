@@ -319,6 +319,8 @@ def compliance_rows(report: queries.ComplianceReport) -> tuple[list[str], list[R
         "resolution_percent",
         "resolution_target_percent",
         "resolution_below_target",
+        "response_too_few_to_judge",
+        "resolution_too_few_to_judge",
     ]
 
     def line(code: str, name: str, priority: str, outcome: queries.Outcomes) -> Row:
@@ -337,6 +339,8 @@ def compliance_rows(report: queries.ComplianceReport) -> tuple[list[str], list[R
             _pct(outcome.resolution.percent),
             outcome.resolution.target,
             outcome.resolution.below_target,
+            outcome.response.too_few_to_judge,
+            outcome.resolution.too_few_to_judge,
         ]
 
     rows: list[Row] = []
@@ -384,6 +388,10 @@ def trends_rows(report: queries.TrendsReport) -> tuple[list[str], list[Row]]:
         "backlog_at",
         *(f"backlog_{key}" for key, _, _ in queries.BACKLOG_BANDS),
         "backlog_total",
+        "response_met",
+        "response_counted",
+        "resolution_met",
+        "resolution_counted",
     ]
     rows: list[Row] = [
         [
@@ -398,6 +406,10 @@ def trends_rows(report: queries.TrendsReport) -> tuple[list[str], list[Row]]:
             week.backlog_at,
             *(week.backlog[key] for key, _, _ in queries.BACKLOG_BANDS),
             week.backlog_total,
+            week.outcomes.response.met,
+            week.outcomes.response.counted,
+            week.outcomes.resolution.met,
+            week.outcomes.resolution.counted,
         ]
         for week in report.weeks
     ]

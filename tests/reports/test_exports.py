@@ -343,3 +343,17 @@ def test_report_exports_carry_names_beside_codes(client, dataset: DataSet):
     places = [row for row in sources[1:] if row[0] == "location"]
     assert places
     assert all(row[3] for row in places)  # the department's name beside its code
+
+
+def test_report_exports_give_percentages_with_their_counts(client, dataset: DataSet):
+    compliance = rows_of(export(client, dataset.manager, "compliance"))
+    lines = {(row[0], row[2]): dict(zip(compliance[0], row, strict=True)) for row in compliance[1:]}
+    ed_p1 = lines[("ED", "P1")]
+    assert (ed_p1["response_met"], ed_p1["response_counted"], ed_p1["response_percent"]) == (
+        "2", "3", "66.7"
+    )  # fmt: skip
+    assert (ed_p1["response_below_target"], ed_p1["response_too_few_to_judge"]) == ("yes", "yes")
+    assert lines[("all", "all")]["response_too_few_to_judge"] == "no"
+    trends = rows_of(export(client, dataset.manager, "trends"))
+    week2 = dict(zip(trends[0], trends[2], strict=True))
+    assert (week2["response_met"], week2["response_counted"]) == ("3", "4")
