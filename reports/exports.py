@@ -170,17 +170,19 @@ def ticket_export(
         .iterator(chunk_size=conf.EXPORT_CHUNK_SIZE)
     )
 
+    # Positions, not a dict per row: a year of tickets is a lot of rows.
+    width = len(columns)
+    category_at, priority_at = columns.index("category__name"), columns.index("priority")
+    tile_at = fields.index("category__parent__name")
+
     def rows() -> Iterator[Row]:
         for values in found:
-            row = dict(zip(fields, values, strict=True))
-            out = [row[name] for name in columns]
-            out[0] = ticket_number(row["pk"])
-            out[columns.index("category__name")] = category_name(
-                row["category__parent__name"], row["category__name"]
-            )
-            out[columns.index("priority")] = priority_code(row["priority"])
+            out = list(values[:width])
+            out[0] = ticket_number(values[0])
+            out[category_at] = category_name(values[tile_at], values[category_at])
+            out[priority_at] = priority_code(values[priority_at])
             if include_titles:
-                out.append(title_or_withheld(row["title"], row["phi_suspected"]))
+                out.append(title_or_withheld(values[-2], values[-1]))
             yield out
 
     return header, rows()

@@ -7,14 +7,15 @@ from collections.abc import Sequence
 
 from reports import queries
 from reports.charts import Chart, Reference, Series, columns, hbar, lines
-from reports.formatting import count, duration, judged_share, whole_percent
+from reports.formatting import count, duration, judged_share, share, whole_percent
 from reports.queries import Outcomes, Rate, TeamAnswers
 from reports.stats import Summary
 from tickets.priority import PRIORITY_LABELS
 
 
 def rate_label(rate: Rate) -> str:
-    """ "77.8% (7 of 9)", "too few to judge (1 of 3)", or a dash when none counted."""
+    """A rate as the charts write it: "77.8% (7 of 9)", "too few to judge (1 of 3)", or a dash
+    when none counted."""
     return judged_share(rate.met, rate.counted, too_few=rate.too_few_to_judge)
 
 
@@ -268,10 +269,7 @@ def sources_charts(report: queries.SourcesReport) -> list[Chart]:
             percent_line=Series(
                 "Cumulative share",
                 [row.cumulative_percent for row in pareto],
-                labels=[
-                    judged_share(row.cumulative, report.tickets, too_few=False, fmt="{:.0f}%")
-                    for row in pareto
-                ],
+                labels=[share(row.cumulative, report.tickets, fmt="{:.0f}%") for row in pareto],
             ),
             fmt=count,
             rotate_labels=True,
