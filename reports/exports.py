@@ -3,7 +3,8 @@
 Ticket rows come from ``values_list(...).iterator(chunk_size=EXPORT_CHUNK_SIZE)``: the database
 hands them over a batch at a time and each row is written out and dropped, so a year of tickets
 never sits in memory. Free text (titles, descriptions, comments) stays out unless titles are asked
-for, and every export is written to the audit trail (``ExportAudit``) before its first byte.
+for, a title flagged for possible patient data never leaves, and every export is written to the
+audit trail (``ExportAudit``) before its first byte.
 """
 
 from __future__ import annotations
