@@ -1,10 +1,12 @@
 """Demo data: Lakeside Regional Medical Center's help desk, three months in.
 
 What an IT manager sees after ``make run``: the demo accounts, the workstations and rooms of a
-real hospital, and about 350 tickets over the last 90 days, with timelines. Priorities come from
-the same pure functions that ``tickets.services.ticket_file`` uses, so ED and OR tickets are
-escalated exactly as filing would escalate them. A fixed seed makes every run look the same
-(relative to the day it runs).
+real hospital, and about 350 tickets over the last 90 days, with timelines: worked by a dozen IT
+staff at their own pace, resolved with a resolution code, and answered "Fixed?" by their
+requesters (mostly yes, sometimes "still broken" and reopened, sometimes not at all), so every
+report has something true to show. Priorities come from the same pure functions that
+``tickets.services.ticket_file`` uses, so ED and OR tickets are escalated exactly as filing would
+escalate them. A fixed seed makes every run look the same (relative to the day it runs).
 
 Only ever in a demo installation (DEBUG or DEMO_MODE), and only once: the demo accounts are the
 marker, so ``make run`` can call it every time.
@@ -92,6 +94,10 @@ class Person:
     pager: str = ""
     role: Role = Role.REQUESTER
     teams: tuple[str, ...] = ()
+    # IT staff: their part of their teams' finished tickets (relative weight), and how long their
+    # fixes take against the typical time (0.8: a fifth quicker).
+    share: float = 1.0
+    pace: float = 1.0
 
     @property
     def full_name(self) -> str:
@@ -106,10 +112,10 @@ DEMO_ACCOUNTS: tuple[Person, ...] = (
            "x4630 / Vocera Maya"),
     Person("tech", "Terry", "Nguyen", None, "IT Support Technician II", "x4341",
            pager="Pager 2207", role=Role.TECHNICIAN,
-           teams=("service-desk", "clinical-apps", "field-services")),
+           teams=("service-desk", "clinical-apps", "field-services"), share=2.5),
     Person("tech2", "Jordan", "Reyes", None, "Senior Systems Technician", "x4332",
            pager="Pager 2214", role=Role.TECHNICIAN,
-           teams=("network", "imaging", "interfaces", "biomed")),
+           teams=("network", "imaging", "interfaces", "biomed"), share=2.5, pace=0.85),
     Person("manager", "Morgan", "Patel", None, "IT Service Manager", "x4300",
            pager="Pager 2200", role=Role.MANAGER),
     Person("admin", "Sam", "Okafor", None, "Help Desk Administrator", "x4301",
@@ -155,23 +161,40 @@ CLINICAL_STAFF: tuple[Person, ...] = (
 # they cannot sign in; they are here so "Who's on call" and the pages look like a real team.
 IT_STAFF: tuple[Person, ...] = (
     Person("it.pshah", "Priya", "Shah", None, "Clinical Applications Analyst", "x4312",
-           pager="Pager 2231", role=Role.TECHNICIAN, teams=("clinical-apps", "service-desk")),
+           pager="Pager 2231", role=Role.TECHNICIAN, teams=("clinical-apps", "service-desk"),
+           share=2.0, pace=0.8),
     Person("it.dkowalski", "Dan", "Kowalski", None, "Field Services Technician", "x4344",
-           pager="Pager 2242", role=Role.TECHNICIAN, teams=("field-services", "service-desk")),
+           pager="Pager 2242", role=Role.TECHNICIAN, teams=("field-services", "service-desk"),
+           share=1.5, pace=1.3),
     Person("it.lfischer", "Lena", "Fischer", None, "Network Engineer", "x4333",
-           pager="Pager 2253", role=Role.TECHNICIAN, teams=("network",)),
+           pager="Pager 2253", role=Role.TECHNICIAN, teams=("network",), pace=0.9),
     Person("it.mbell", "Marcus", "Bell", None, "PACS Administrator", "x4321",
-           pager="Pager 2264", role=Role.TECHNICIAN, teams=("imaging", "interfaces")),
+           pager="Pager 2264", role=Role.TECHNICIAN, teams=("imaging", "interfaces"),
+           share=1.5, pace=1.1),
     Person("it.aroberts", "Alex", "Roberts", None, "Biomedical Engineer", "x4361",
-           pager="Pager 2275", role=Role.TECHNICIAN, teams=("biomed",)),
+           pager="Pager 2275", role=Role.TECHNICIAN, teams=("biomed",), share=2.0, pace=1.4),
     Person("it.ktan", "Kim", "Tan", None, "Information Security Analyst", "x4371",
-           pager="Pager 2286", role=Role.TECHNICIAN, teams=("security",)),
+           pager="Pager 2286", role=Role.TECHNICIAN, teams=("security",), share=3.0),
+    Person("it.jmorales", "Julia", "Morales", None, "Service Desk Analyst", "x4358",
+           pager="Pager 2292", role=Role.TECHNICIAN, teams=("service-desk",),
+           share=2.0, pace=0.7),
+    Person("it.sadeyemi", "Samuel", "Adeyemi", None, "Service Desk Analyst (new hire)", "x4359",
+           pager="Pager 2293", role=Role.TECHNICIAN, teams=("service-desk",),
+           share=0.8, pace=1.5),
+    Person("it.hnakamura", "Hiro", "Nakamura", None, "Epic Analyst, ClinDoc", "x4314",
+           pager="Pager 2234", role=Role.TECHNICIAN, teams=("clinical-apps",), pace=1.2),
+    Person("it.rcosta", "Rita", "Costa", None, "Field Services Technician", "x4346",
+           pager="Pager 2245", role=Role.TECHNICIAN, teams=("field-services",),
+           share=1.8, pace=0.9),
+    Person("it.twilliams", "Trevor", "Williams", None, "Interface Analyst", "x4326",
+           pager="Pager 2266", role=Role.TECHNICIAN, teams=("interfaces",), pace=0.95),
 )  # fmt: skip
 
 # How many tickets each demo nurse owns: (open, resolved or closed).
 NURSE_TICKETS = {"nurse.ed": (2, 4), "nurse.or": (2, 3), "nurse.medsurg": (1, 4)}
 
-# Which technician works which team's tickets (Security has no members of its own yet).
+# Which demo technician works which team's open tickets, so whoever signs in as tech or tech2 has a
+# queue. Finished tickets are spread over each team's members (see Person.share and .pace).
 TEAM_TECHNICIAN = {
     "service-desk": "tech",
     "clinical-apps": "tech",
@@ -902,6 +925,55 @@ CANCEL_REASONS = (
 )
 
 
+Code = Ticket.ResolutionCode
+# How tickets end, by category (then tile, then anything): most are fixed; sign-in problems are
+# often "explained how"; carts and printers get parts; devices and interfaces wait on vendors.
+# fmt: off
+RESOLUTION_MIX: dict[str, tuple[tuple[str, int], ...]] = {
+    "": ((Code.FIXED, 50), (Code.WORKAROUND, 12), (Code.TRAINING, 14), (Code.NO_FAULT, 10),
+         (Code.VENDOR, 7), (Code.HARDWARE_REPLACED, 7)),
+    "identity": ((Code.FIXED, 45), (Code.TRAINING, 35), (Code.WORKAROUND, 5), (Code.NO_FAULT, 15)),
+    "printers": ((Code.FIXED, 45), (Code.HARDWARE_REPLACED, 25), (Code.WORKAROUND, 10),
+                 (Code.NO_FAULT, 10), (Code.VENDOR, 5), (Code.TRAINING, 5)),
+    "workstations": ((Code.FIXED, 35), (Code.HARDWARE_REPLACED, 40), (Code.WORKAROUND, 10),
+                     (Code.NO_FAULT, 10), (Code.TRAINING, 5)),
+    "ehr": ((Code.FIXED, 45), (Code.WORKAROUND, 20), (Code.TRAINING, 15), (Code.VENDOR, 10),
+            (Code.NO_FAULT, 10)),
+    "pacs": ((Code.FIXED, 45), (Code.VENDOR, 20), (Code.WORKAROUND, 20), (Code.NO_FAULT, 15)),
+    "interfaces": ((Code.FIXED, 55), (Code.VENDOR, 25), (Code.WORKAROUND, 15), (Code.NO_FAULT, 5)),
+    "devices": ((Code.FIXED, 30), (Code.VENDOR, 30), (Code.HARDWARE_REPLACED, 20),
+                (Code.WORKAROUND, 10), (Code.NO_FAULT, 10)),
+    "medication": ((Code.FIXED, 40), (Code.VENDOR, 20), (Code.HARDWARE_REPLACED, 15),
+                   (Code.WORKAROUND, 15), (Code.NO_FAULT, 10)),
+    "security": ((Code.FIXED, 60), (Code.TRAINING, 25), (Code.NO_FAULT, 15)),
+    "requests": ((Code.FIXED, 80), (Code.TRAINING, 20)),
+}
+
+# What a requester answers to "Fixed?" when it is not.
+STILL_BROKEN: dict[str, tuple[str, ...]] = {
+    "": ("Same problem again about an hour later.", "Worked for a while, now it's back.",
+         "Still not working on the other computers on the unit."),
+    "printers": ("Printing again, but the labels come out blank.",
+                 "Jammed again after ten labels."),
+    "identity": ("Still locked out on the cart in room 12.",
+                 "Badge tap works at the desk but not on the carts."),
+    "ehr": ("Still frozen on the triage PCs.", "Faster for an hour, now slow again."),
+    "workstations": ("Battery died again after 40 minutes.", "Still won't boot."),
+    "comms": ("Calls still dropping near the trauma bays.",),
+    "network": ("Wi-Fi dropped again at the hallway beds.",),
+}
+# fmt: on
+STILL_BROKEN_REOPENED = "Reopened: the requester says it is still broken."
+CONFIRMED_CLOSED = "Closed: the requester confirmed it is fixed."
+# Of the resolved tickets: the requester says "still broken" in about one in eight and the ticket
+# goes back to work; about six in ten answer "yes" within a day and a bit; the rest never answer.
+STILL_BROKEN_SHARE = 0.12
+ANSWERED_YES_SHARE = 0.62
+# After a "still broken", the second answer is "yes" this often (else none).
+YES_AFTER_REOPEN = 0.7
+ANSWER_WITHIN_MINUTES = (5, 30 * 60)
+
+
 # --- When things happen -----------------------------------------------------------------------
 
 # Tickets filed per hour of the local day, relative: day shift busiest, the 07:00 and 19:00
@@ -940,11 +1012,14 @@ def seed_demo(*, now: datetime | None = None) -> DemoSummary:
         if User.objects.filter(username__in=usernames).exists():
             return _summary(created=False)
         rng = random.Random(SEED)
+        # Who fixed it, how, and what the requester said: drawn from a stream of their own.
+        outcomes = random.Random(SEED + 1)
         users = _create_users(now)
         _create_rotations(users, now)
         locations = _create_locations()
         plans = _plan_tickets(rng, now, locations)
-        _choose_statuses(rng, now, plans, users)
+        _choose_statuses(rng, now, plans, _TeamStaff(outcomes, users))
+        _choose_answers(outcomes, now, plans)
         _choose_requesters(rng, plans, users)
         _write(rng, now, plans)
     return _summary(created=True)
@@ -1072,6 +1147,14 @@ class _Plan:
     first_response_at: datetime | None = None
     resolved_at: datetime | None = None
     closed_at: datetime | None = None
+    resolution_code: str = ""
+    # The requester's answers to "Fixed?": a first resolution she said was still broken (and
+    # when), and her answer to the last one (None: not answered).
+    first_resolved_at: datetime | None = None
+    still_broken_at: datetime | None = None
+    still_broken_text: str = ""
+    fixed_confirmed: bool | None = None
+    confirmed_at: datetime | None = None
 
     @property
     def priority(self) -> int:
@@ -1193,8 +1276,38 @@ def _fill(text: str, rng: random.Random, location: Location, at: datetime) -> st
 # --- What became of each ticket ---------------------------------------------------------------
 
 
+class _TeamStaff:
+    """Who works a team's tickets. The demo technicians keep the open ones, so whoever signs in
+    as tech or tech2 has a queue; finished ones went to the team's members by their share, and
+    took them as long as their pace says."""
+
+    def __init__(self, rng: random.Random, users: dict[str, User]) -> None:
+        self.rng = rng
+        self._users = users
+        self._members: dict[str, list[Person]] = {}
+        for person in (*DEMO_ACCOUNTS, *IT_STAFF):
+            for slug in person.teams:
+                self._members.setdefault(slug, []).append(person)
+
+    def demo_technician(self, plan: _Plan) -> User:
+        return self._users[TEAM_TECHNICIAN.get(plan.category.team.slug, "tech")]
+
+    def pick(self, plan: _Plan) -> tuple[User, float]:
+        """A member of the ticket's team, and their pace."""
+        members = self._members.get(plan.category.team.slug)
+        if not members:
+            return self.demo_technician(plan), 1.0
+        person = self.rng.choices(members, weights=[p.share for p in members])[0]
+        return self._users[person.username], person.pace
+
+
+def _resolution_code(rng: random.Random, plan: _Plan) -> str:
+    mix = _for(RESOLUTION_MIX, plan.category)
+    return rng.choices([code for code, _ in mix], weights=[weight for _, weight in mix])[0]
+
+
 def _choose_statuses(
-    rng: random.Random, now: datetime, plans: list[_Plan], users: dict[str, User]
+    rng: random.Random, now: datetime, plans: list[_Plan], staff: _TeamStaff
 ) -> None:
     # Weighted sampling without replacement (Efraimidis-Spirakis): the queue holds about as
     # many open tickets, mostly recent ones, whatever day the demo is seeded on.
@@ -1214,13 +1327,14 @@ def _choose_statuses(
     still_open.update([plan for plan in keyed if plan not in still_open][:count])
     for plan in plans:
         age = now - plan.created_at
-        technician = users[TEAM_TECHNICIAN.get(plan.category.team.slug, "tech")]
         if plan in still_open:
-            _keep_open(rng, now, plan, technician)
+            _keep_open(rng, now, plan, staff.demo_technician(plan))
         elif age > timedelta(days=1) and rng.random() < 0.03:
-            _cancel(rng, plan, age, technician)
+            _cancel(rng, plan, age, staff.demo_technician(plan))
         else:
-            _resolve(rng, now, plan, age, technician)
+            technician, pace = staff.pick(plan)
+            _resolve(rng, now, plan, age, technician, pace)
+            plan.resolution_code = _resolution_code(staff.rng, plan)
 
 
 def _home(username: str) -> str | None:
@@ -1296,10 +1410,12 @@ def _cancel(rng: random.Random, plan: _Plan, age: timedelta, tech: User) -> None
         plan.first_response_at = plan.created_at + after * 0.3
 
 
-def _resolve(rng: random.Random, now: datetime, plan: _Plan, age: timedelta, tech: User) -> None:
+def _resolve(
+    rng: random.Random, now: datetime, plan: _Plan, age: timedelta, tech: User, pace: float
+) -> None:
     plan.assignee = tech
     response = _first_response(rng, plan) - plan.created_at
-    work = _minutes(rng, RESOLUTION_MINUTES[plan.priority])
+    work = _minutes(rng, RESOLUTION_MINUTES[plan.priority]) * pace
     room = age - timedelta(minutes=2)
     if response + work > room:
         # Filed recently and fixed on the first call: the same story, squeezed into the time.
@@ -1313,6 +1429,31 @@ def _resolve(rng: random.Random, now: datetime, plan: _Plan, age: timedelta, tec
         plan.closed_at = closes
     else:
         plan.status = Status.RESOLVED
+
+
+def _choose_answers(rng: random.Random, now: datetime, plans: list[_Plan]) -> None:
+    """The requesters' answers to "Fixed?" after a resolve: "yes" closes the ticket then and
+    there; "still broken" reopened it at a first resolution, and it was resolved again later;
+    some never answer, and their tickets close by themselves."""
+    for plan in plans:
+        if plan.resolved_at is None or plan.first_response_at is None:
+            continue
+        work = plan.resolved_at - plan.first_response_at
+        draw = rng.random()
+        if draw < STILL_BROKEN_SHARE and work > timedelta(minutes=40):
+            first = plan.first_response_at + work * rng.uniform(0.3, 0.55)
+            plan.first_resolved_at = first
+            plan.still_broken_at = first + min(work * 0.3, timedelta(minutes=rng.uniform(10, 240)))
+            plan.still_broken_text = rng.choice(_for(STILL_BROKEN, plan.category))
+            says_yes = rng.random() < YES_AFTER_REOPEN
+        else:
+            says_yes = draw < STILL_BROKEN_SHARE + ANSWERED_YES_SHARE
+        answered = plan.resolved_at + timedelta(minutes=rng.uniform(*ANSWER_WITHIN_MINUTES))
+        if says_yes and answered < now and (plan.closed_at is None or answered < plan.closed_at):
+            plan.fixed_confirmed = True
+            plan.confirmed_at = answered
+            plan.status = Status.CLOSED
+            plan.closed_at = answered
 
 
 def _choose_requesters(rng: random.Random, plans: list[_Plan], users: dict[str, User]) -> None:
@@ -1369,6 +1510,9 @@ def _write(rng: random.Random, now: datetime, plans: list[_Plan]) -> None:
             # History: nobody should get an email about a ticket from last month.
             filing_notified_at=plan.created_at,
             phi_suspected=plan.phi_suspected,
+            resolution_code=plan.resolution_code,
+            fixed_confirmed=plan.fixed_confirmed,
+            still_broken_count=1 if plan.still_broken_at is not None else 0,
         )
         timeline = _timeline(rng, now, plan)
         _replay_sla(ticket, plan, timeline, now, sla_terms)
@@ -1524,11 +1668,26 @@ def _timeline(rng: random.Random, now: datetime, plan: _Plan) -> list[TicketEven
                 text=text,
             )
         )
+    if plan.first_resolved_at is not None and plan.still_broken_at is not None:
+        said_no = f"No, still broken: {plan.still_broken_text}"
+        events += [
+            _status(plan.first_resolved_at, tech, Status.IN_PROGRESS, Status.RESOLVED, resolution),
+            _answer(plan.still_broken_at, requester, "no", said_no),
+            _status(plan.still_broken_at, requester, Status.RESOLVED, Status.IN_PROGRESS,
+                    STILL_BROKEN_REOPENED),
+        ]  # fmt: skip
+        # Work went on around the reopen; a stable sort keeps same-moment events in order.
+        events.sort(key=lambda event: event.at)
     if plan.resolved_at is not None:
         events.append(
             _status(plan.resolved_at, tech, Status.IN_PROGRESS, Status.RESOLVED, resolution)
         )
-    if plan.closed_at is not None:
+    if plan.confirmed_at is not None:
+        events.append(_answer(plan.confirmed_at, requester, "yes", "Yes, it's fixed."))
+        events.append(
+            _status(plan.confirmed_at, requester, Status.RESOLVED, Status.CLOSED, CONFIRMED_CLOSED)
+        )
+    elif plan.closed_at is not None:
         events.append(_status(plan.closed_at, None, Status.RESOLVED, Status.CLOSED, AUTO_CLOSED))
     return events
 
@@ -1569,13 +1728,18 @@ def _for(table: Mapping[str, _T], category: Category) -> _T:
     raise KeyError(category.slug)
 
 
-def _status(at: datetime, actor: User | None, old: str, new: str, text: str) -> TicketEvent:
+def _public(
+    at: datetime, actor: User | None, kind: str, old: str, new: str, text: str
+) -> TicketEvent:
     return TicketEvent(
-        at=at,
-        actor=actor,
-        kind=Kind.STATUS,
-        is_public=True,
-        old_value=old,
-        new_value=new,
-        text=text,
+        at=at, actor=actor, kind=kind, is_public=True, old_value=old, new_value=new, text=text
     )
+
+
+def _status(at: datetime, actor: User | None, old: str, new: str, text: str) -> TicketEvent:
+    return _public(at, actor, Kind.STATUS, old, new, text)
+
+
+def _answer(at: datetime, requester: User, answer: str, text: str) -> TicketEvent:
+    """The requester's answer to "Fixed?": "yes" or "no", in her words."""
+    return _public(at, requester, Kind.FEEDBACK, "", answer, text)

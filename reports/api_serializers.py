@@ -68,7 +68,14 @@ class RateSerializer(serializers.Serializer[Any]):
     missed = serializers.IntegerField()
     percent = serializers.FloatField(allow_null=True, help_text="Null when none counted.")
     target = serializers.FloatField(help_text="The compliance target, percent.")
-    below_target = serializers.BooleanField()
+    below_target = serializers.BooleanField(
+        help_text="The percentage is under the target, however few were counted."
+    )
+    too_few_to_judge = serializers.BooleanField(
+        help_text="Fewer tickets counted than the reports' minimum to judge (5 by default, the "
+        'HELPDESK MIN_TICKETS_TO_JUDGE setting): the pages show the count as "too few to '
+        'judge" instead of marking it below target.'
+    )
 
 
 class OutcomesSerializer(serializers.Serializer[Any]):
@@ -336,6 +343,7 @@ class ParetoSerializer(serializers.Serializer[Any]):
     tickets = serializers.IntegerField()
     percent = serializers.FloatField()
     cumulative_percent = serializers.FloatField()
+    cumulative = serializers.IntegerField(help_text="Tickets in this and the larger categories.")
 
 
 class RepeatLocationSerializer(serializers.Serializer[Any]):
@@ -371,9 +379,29 @@ class TechnicianSerializer(serializers.Serializer[Any]):
     resolve_wall = DurationSerializer(source="resolve.resolution_wall")
 
 
+class TeamAnswersSerializer(serializers.Serializer[Any]):
+    """The requesters' answers to "Fixed?" on a team's tickets filed in the period."""
+
+    team = SlugRefSerializer()
+    answered = serializers.IntegerField(
+        help_text="Tickets whose requester answered, or said still broken and the ticket is "
+        "back at work."
+    )
+    still_broken = serializers.IntegerField(
+        help_text="Of those, tickets she said were still broken at least once."
+    )
+    still_broken_percent = serializers.FloatField(
+        allow_null=True, help_text="still_broken out of answered; null when none answered."
+    )
+    too_few_to_judge = serializers.BooleanField(
+        help_text="Fewer answers than the reports' minimum to judge."
+    )
+
+
 class TechniciansSerializer(ReportSerializer):
     first_contact_definition = serializers.SerializerMethodField()
     technicians = TechnicianSerializer(source="rows", many=True)
+    teams = TeamAnswersSerializer(many=True, help_text='"Fixed?" answers, by team.')
 
     def get_first_contact_definition(self, report: queries.TechniciansReport) -> str:
         return queries.FIRST_CONTACT_HELP

@@ -378,8 +378,13 @@ def _label(series: Series, index: int, fmt: Formatter) -> str:
 
 
 def _is_empty(series: Sequence[Series]) -> bool:
-    """Nothing to draw: every value missing or zero."""
-    return not any(value for s in series for value in s.values)
+    """Nothing to show: every value missing or zero, and no label that says something instead
+    (a share of too few tickets to judge has no bar, but its label is news)."""
+    return not any(
+        value or (s.labels is not None and s.labels[i] != "—")
+        for s in series
+        for i, value in enumerate(s.values)
+    )
 
 
 def _short(text: str, limit: int) -> str:
@@ -801,7 +806,10 @@ def lines(
             if show_values:
                 alert = bool(s.alerts and s.alerts[i])
                 dy = -10 if j % 2 == 0 else 20
-                text = f"\u26a0 {_label(s, i, fmt)}" if alert else _label(s, i, fmt)
+                # The full label where it fits the point's slot; the table below has it always.
+                label = _label(s, i, fmt)
+                label = label if len(label) * 7.2 <= slot else fmt(value)
+                text = f"\u26a0 {label}" if alert else label
                 body.append(
                     _text(
                         x,

@@ -4,6 +4,9 @@ changes them without touching code (and tests override them with pytest-django's
 ``HELPDESK["COMPLIANCE_TARGETS"]``: ``{"response": 90, "resolution": 85}``, in percent.
 ``HELPDESK["CRITICAL_AREAS"]``: department codes on the critical-area board besides the
 auto-escalating departments, ``("ED", "OR", "ICU")`` by default.
+``HELPDESK["MIN_TICKETS_TO_JUDGE"]``: a share of fewer tickets than this is shown with its count
+as "too few to judge", never as below target, on the pages, the charts and the JSON API; 5 by
+default.
 """
 
 from __future__ import annotations
@@ -16,6 +19,9 @@ from django.conf import settings
 
 DEFAULT_COMPLIANCE_TARGETS = {"response": 90.0, "resolution": 85.0}
 DEFAULT_CRITICAL_AREAS = ("ED", "OR", "ICU")
+# One late answer out of three is chance, not a trend: below this many tickets a share is not
+# judged against its target.
+DEFAULT_MIN_TICKETS_TO_JUDGE = 5
 # The longest custom range a report takes (a year and a day, for leap years).
 MAX_RANGE_DAYS = 366
 BREACHES_PAGE_SIZE = 25
@@ -42,6 +48,16 @@ def compliance_targets() -> Targets:
     return Targets(
         response=float(configured["response"]), resolution=float(configured["resolution"])
     )
+
+
+def min_tickets_to_judge() -> int:
+    return int(_helpdesk().get("MIN_TICKETS_TO_JUDGE", DEFAULT_MIN_TICKETS_TO_JUDGE))
+
+
+def too_few_to_judge(count: int) -> bool:
+    """Some tickets, but fewer than the minimum: the share is shown, not judged. None at all is
+    "none counted", not "too few"."""
+    return 0 < count < min_tickets_to_judge()
 
 
 def critical_area_codes() -> tuple[str, ...]:

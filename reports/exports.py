@@ -3,7 +3,8 @@
 Ticket rows come from ``values_list(...).iterator(chunk_size=EXPORT_CHUNK_SIZE)``: the database
 hands them over a batch at a time and each row is written out and dropped, so a year of tickets
 never sits in memory. Free text (titles, descriptions, comments) stays out unless titles are asked
-for, and every export is written to the audit trail (``ExportAudit``) before its first byte.
+for, a title flagged for possible patient data never leaves, and every export is written to the
+audit trail (``ExportAudit``) before its first byte.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ from reports.stats import Summary
 from tickets.models import ticket_number
 
 Row = Sequence[Any]
+# What an export says instead of a title the PHI check flagged, whatever was asked for: the check
+# cannot tell which part is patient data, so none of it leaves.
+WITHHELD_TITLE = "(withheld: possible patient data)"
 # A spreadsheet runs a cell that starts with one of these as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 BOM = "\ufeff"  # so Excel reads the file as UTF-8
@@ -98,13 +102,35 @@ def _secs(summary: Summary, part: str) -> float | None:
 
 # --- The tickets behind a report --------------------------------------------------------------
 
+
+def priority_code(priority: int | None) -> str:
+    return "" if priority is None else f"P{priority}"
+
+
+def category_name(tile: str | None, name: str | None) -> str:
+    """A category as the pages name it: "EHR: Slow or frozen", or the tile alone."""
+    if name is None:
+        return ""
+    return f"{tile}: {name}" if tile else name
+
+
+def title_or_withheld(title: str, phi_suspected: bool) -> str:
+    return WITHHELD_TITLE if phi_suspected else title
+
+
+# (field, header): codes with their names beside them. The category's name is built from the
+# tile's and the subcategory's; the priority is written P1-P5.
 TICKET_COLUMNS: tuple[tuple[str, str], ...] = (
     ("pk", "ticket"),
     ("created_at", "filed_at"),
     ("department__code", "department"),
+    ("department__name", "department_name"),
     ("location__code", "location"),
+    ("location__name", "location_name"),
     ("category__slug", "category"),
+    ("category__name", "category_name"),
     ("team__slug", "team"),
+    ("team__name", "team_name"),
     ("priority", "priority"),
     ("status", "status"),
     ("assignee__username", "assignee"),
@@ -123,17 +149,20 @@ TICKET_COLUMNS: tuple[tuple[str, str], ...] = (
     ("resolution_code", "resolution_code"),
     ("closed_at", "closed_at"),
 )
+# Read beside the columns, not written as columns of their own.
+TICKET_EXTRA_FIELDS = ("category__parent__name",)
 
 
 def ticket_export(
     filters: ReportFilters, *, include_titles: bool
 ) -> tuple[list[str], Iterator[Row]]:
     """Every ticket the reports cover, one row each, without free text unless titles are
-    asked for (descriptions and comments are never exported)."""
-    fields = [name for name, _ in TICKET_COLUMNS]
+    asked for (descriptions and comments are never exported, flagged titles never)."""
+    columns = [name for name, _ in TICKET_COLUMNS]
     header = [label for _, label in TICKET_COLUMNS]
+    fields = [*columns, *TICKET_EXTRA_FIELDS]
     if include_titles:
-        fields.append("title")
+        fields += ["title", "phi_suspected"]
         header.append("title")
     found = (
         queries.tickets(filters)
@@ -142,9 +171,20 @@ def ticket_export(
         .iterator(chunk_size=conf.EXPORT_CHUNK_SIZE)
     )
 
+    # Positions, not a dict per row: a year of tickets is a lot of rows.
+    width = len(columns)
+    category_at, priority_at = columns.index("category__name"), columns.index("priority")
+    tile_at = fields.index("category__parent__name")
+
     def rows() -> Iterator[Row]:
-        for row in found:
-            yield (ticket_number(row[0]), *row[1:])
+        for values in found:
+            out = list(values[:width])
+            out[0] = ticket_number(values[0])
+            out[category_at] = category_name(values[tile_at], values[category_at])
+            out[priority_at] = priority_code(values[priority_at])
+            if include_titles:
+                out.append(title_or_withheld(values[-2], values[-1]))
+            yield out
 
     return header, rows()
 
@@ -153,9 +193,13 @@ BREACH_FIELDS = (
     "pk",
     "created_at",
     "department__code",
+    "department__name",
     "priority",
     "category__slug",
+    "category__name",
+    "category__parent__name",
     "team__slug",
+    "team__name",
     "assignee__username",
     "status",
     "response_met",
@@ -174,9 +218,12 @@ BREACH_HEADER = [
     "ticket",
     "filed_at",
     "department",
+    "department_name",
     "priority",
     "category",
+    "category_name",
     "team",
+    "team_name",
     "assignee",
     "status",
     "response_missed",
@@ -193,8 +240,9 @@ BREACH_HEADER = [
 def breach_export(
     filters: ReportFilters, *, include_titles: bool, now: datetime
 ) -> tuple[list[str], Iterator[Row]]:
-    """The breach list, every row, with which target was missed and by how much."""
-    fields = list(BREACH_FIELDS) + (["title"] if include_titles else [])
+    """The breach list, every row, with which target was missed and by how much; a flagged
+    title is withheld."""
+    fields = list(BREACH_FIELDS) + (["title", "phi_suspected"] if include_titles else [])
     header = BREACH_HEADER + (["title"] if include_titles else [])
     found = (
         queries.breached_tickets(filters)
@@ -231,9 +279,12 @@ def breach_export(
                 ticket_number(row["pk"]),
                 row["created_at"],
                 row["department__code"],
-                row["priority"],
+                row["department__name"],
+                priority_code(row["priority"]),
                 row["category__slug"],
+                category_name(row["category__parent__name"], row["category__name"]),
                 row["team__slug"],
+                row["team__name"],
                 row["assignee__username"],
                 row["status"],
                 response is not None,
@@ -246,7 +297,7 @@ def breach_export(
                 resolution.ongoing if resolution else None,
             ]
             if include_titles:
-                out.append(row["title"])
+                out.append(title_or_withheld(row["title"], row["phi_suspected"]))
             yield out
 
     return header, rows()
@@ -271,6 +322,8 @@ def compliance_rows(report: queries.ComplianceReport) -> tuple[list[str], list[R
         "resolution_percent",
         "resolution_target_percent",
         "resolution_below_target",
+        "response_too_few_to_judge",
+        "resolution_too_few_to_judge",
     ]
 
     def line(code: str, name: str, priority: str, outcome: queries.Outcomes) -> Row:
@@ -289,6 +342,8 @@ def compliance_rows(report: queries.ComplianceReport) -> tuple[list[str], list[R
             _pct(outcome.resolution.percent),
             outcome.resolution.target,
             outcome.resolution.below_target,
+            outcome.response.too_few_to_judge,
+            outcome.resolution.too_few_to_judge,
         ]
 
     rows: list[Row] = []
@@ -305,7 +360,7 @@ def compliance_rows(report: queries.ComplianceReport) -> tuple[list[str], list[R
 
 
 def speed_rows(report: queries.SpeedReport) -> tuple[list[str], list[Row]]:
-    header = ["group", "name"]
+    header = ["group", "code", "name"]
     for measure in queries.SPEED_MEASURES:
         header += [f"{measure}_count", f"{measure}_median_seconds", f"{measure}_p90_seconds"]
     rows: list[Row] = []
@@ -315,7 +370,7 @@ def speed_rows(report: queries.SpeedReport) -> tuple[list[str], list[Row]]:
         ("all", report.overall),
     ]
     for group, row in groups:
-        line: list[Any] = [group, row.label]
+        line: list[Any] = [group, row.code, row.label]
         for measure in queries.SPEED_MEASURES:
             summary = row[measure]
             line += [summary.n, _secs(summary, "p50"), _secs(summary, "p90")]
@@ -336,6 +391,10 @@ def trends_rows(report: queries.TrendsReport) -> tuple[list[str], list[Row]]:
         "backlog_at",
         *(f"backlog_{key}" for key, _, _ in queries.BACKLOG_BANDS),
         "backlog_total",
+        "response_met",
+        "response_counted",
+        "resolution_met",
+        "resolution_counted",
     ]
     rows: list[Row] = [
         [
@@ -350,6 +409,10 @@ def trends_rows(report: queries.TrendsReport) -> tuple[list[str], list[Row]]:
             week.backlog_at,
             *(week.backlog[key] for key, _, _ in queries.BACKLOG_BANDS),
             week.backlog_total,
+            week.outcomes.response.met,
+            week.outcomes.response.counted,
+            week.outcomes.resolution.met,
+            week.outcomes.resolution.counted,
         ]
         for week in report.weeks
     ]
@@ -359,6 +422,7 @@ def trends_rows(report: queries.TrendsReport) -> tuple[list[str], list[Row]]:
 def critical_rows(report: queries.CriticalReport) -> tuple[list[str], list[Row]]:
     header = [
         "department",
+        "department_name",
         "open_now",
         "open_now_breached",
         "filed",
@@ -374,6 +438,7 @@ def critical_rows(report: queries.CriticalReport) -> tuple[list[str], list[Row]]
     rows: list[Row] = [
         [
             row.department.code if row.department else "all",
+            row.label,
             row.open_now,
             row.open_breached,
             row.filed,
@@ -396,6 +461,7 @@ def sources_rows(report: queries.SourcesReport) -> tuple[list[str], list[Row]]:
         "section",
         "name",
         "department",
+        "department_name",
         "tickets",
         "percent",
         "cumulative_percent",
@@ -407,6 +473,7 @@ def sources_rows(report: queries.SourcesReport) -> tuple[list[str], list[Row]]:
         [
             "category",
             row.name,
+            "",
             "",
             row.tickets,
             _pct(row.percent),
@@ -422,6 +489,7 @@ def sources_rows(report: queries.SourcesReport) -> tuple[list[str], list[Row]]:
             "location",
             f"{row.name} ({row.code})",
             row.department_code,
+            row.department_name,
             row.tickets,
             "",
             "",

@@ -7,32 +7,44 @@ from collections.abc import Sequence
 
 from reports import queries
 from reports.charts import Chart, Reference, Series, columns, hbar, lines
-from reports.formatting import count, duration, percent, whole_percent
-from reports.queries import Outcomes, Rate
+from reports.formatting import count, duration, judged_share, share, whole_percent
+from reports.queries import Outcomes, Rate, TeamAnswers
 from reports.stats import Summary
 from tickets.priority import PRIORITY_LABELS
 
 
-def _rate_series(name: str, rates: Sequence[Rate]) -> Series:
+def rate_label(rate: Rate) -> str:
+    """A rate as the charts write it: "77.8% (7 of 9)", "too few to judge (1 of 3)", or a dash
+    when none counted."""
+    return judged_share(rate.met, rate.counted, too_few=rate.too_few_to_judge)
+
+
+def _judged_value(percent: float | None, too_few: bool) -> float | None:
+    # A share of too few tickets gets no bar or point: its label says why, in neutral ink.
+    return None if too_few else percent
+
+
+def _rate_series(name: str, rates: Sequence[Rate], *, targets: bool = True) -> Series:
     return Series(
         name=name,
-        values=[rate.percent for rate in rates],
-        labels=[percent(rate.percent) for rate in rates],
-        alerts=[rate.below_target for rate in rates],
-        targets=[rate.target for rate in rates],
+        values=[_judged_value(rate.percent, rate.too_few_to_judge) for rate in rates],
+        labels=[rate_label(rate) for rate in rates],
+        alerts=[rate.judged_below_target for rate in rates],
+        targets=[rate.target for rate in rates] if targets else None,
     )
 
 
 def _compliance_bars(chart_id: str, title: str, header: str, names: Sequence[str],
                      outcomes: Sequence[Outcomes]) -> Chart:  # fmt: skip
-    below = sum(o.response.below_target for o in outcomes) + sum(
-        o.resolution.below_target for o in outcomes
-    )
+    rates = [rate for o in outcomes for rate in (o.response, o.resolution)]
+    below = sum(rate.judged_below_target for rate in rates)
+    too_few = sum(rate.too_few_to_judge for rate in rates)
     return hbar(
         chart_id,
         title,
         f"Response and resolution compliance for {len(names)} {header.lower()} groups against "
-        f"their targets; {below} value{'s' if below != 1 else ''} below target.",
+        f"their targets; {below} value{'s' if below != 1 else ''} below target"
+        + (f", {too_few} with too few tickets to judge." if too_few else "."),
         names,
         [
             _rate_series("First response", [o.response for o in outcomes]),
@@ -167,18 +179,8 @@ def trends_charts(report: queries.TrendsReport) -> list[Chart]:
             "targets as dashed lines.",
             labels,
             [
-                Series(
-                    "First response",
-                    [r.percent for r in response],
-                    labels=[percent(r.percent) for r in response],
-                    alerts=[r.below_target for r in response],
-                ),
-                Series(
-                    "Resolution",
-                    [r.percent for r in resolution],
-                    labels=[percent(r.percent) for r in resolution],
-                    alerts=[r.below_target for r in resolution],
-                ),
+                _rate_series("First response", response, targets=False),
+                _rate_series("Resolution", resolution, targets=False),
             ],
             fmt=whole_percent,
             maximum=100,
@@ -267,7 +269,7 @@ def sources_charts(report: queries.SourcesReport) -> list[Chart]:
             percent_line=Series(
                 "Cumulative share",
                 [row.cumulative_percent for row in pareto],
-                labels=[whole_percent(row.cumulative_percent) for row in pareto],
+                labels=[share(row.cumulative, report.tickets, fmt="{:.0f}%") for row in pareto],
             ),
             fmt=count,
             rotate_labels=True,
@@ -319,4 +321,30 @@ def technicians_charts(report: queries.TechniciansReport) -> list[Chart]:
             durations=True,
             category_header="Technician",
         ),
+        still_broken_chart(report.teams),
     ]
+
+
+def still_broken_label(answers: TeamAnswers) -> str:
+    return judged_share(answers.still_broken, answers.answered, too_few=answers.too_few_to_judge)
+
+
+def still_broken_chart(teams: Sequence[TeamAnswers]) -> Chart:
+    judged = sum(not team.too_few_to_judge for team in teams)
+    return hbar(
+        "chart-technicians-fixed",
+        '"Fixed?" answered "No, still broken", by team',
+        f'Of the tickets whose requester answered "Fixed?", the share she said was still '
+        f"broken at least once, for {len(teams)} teams ({judged} with enough answers to judge).",
+        [team.team.name for team in teams],
+        [
+            Series(
+                "Said still broken",
+                [_judged_value(team.still_broken_percent, team.too_few_to_judge) for team in teams],
+                labels=[still_broken_label(team) for team in teams],
+            )
+        ],
+        fmt=whole_percent,
+        maximum=100,
+        category_header="Team",
+    )

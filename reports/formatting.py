@@ -35,3 +35,21 @@ def whole_percent(value: float | None) -> str:
 
 def count(value: float | None) -> str:
     return DASH if value is None else f"{round(value):,}"
+
+
+TOO_FEW = "too few to judge"
+
+
+def share(part: int, whole: int, *, fmt: str = "{:.1f}%") -> str:
+    """A percentage with the count it stands for: "80.0% (4 of 5)"; a dash out of nothing."""
+    if not whole:
+        return DASH
+    return f"{fmt.format(part * 100.0 / whole)} ({part} of {whole})"
+
+
+def judged_share(part: int, whole: int, *, too_few: bool, fmt: str = "{:.1f}%") -> str:
+    """As :func:`share`, but a share of too few tickets says so instead of a percentage:
+    "too few to judge (1 of 3)"."""
+    if whole and too_few:
+        return f"{TOO_FEW} ({part} of {whole})"
+    return share(part, whole, fmt=fmt)

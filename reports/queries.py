@@ -177,6 +177,15 @@ class Rate:
     def below_target(self) -> bool:
         return self.counted > 0 and self.met * 100.0 < self.target * self.counted
 
+    @property
+    def too_few_to_judge(self) -> bool:
+        return conf.too_few_to_judge(self.counted)
+
+    @property
+    def judged_below_target(self) -> bool:
+        """Below target with enough tickets to say so: what the pages mark in red."""
+        return self.below_target and not self.too_few_to_judge
+
     def __add__(self, other: Rate) -> Rate:
         return Rate(self.met + other.met, self.counted + other.counted, self.target)
 
@@ -308,6 +317,7 @@ class SpeedRow:
     key: Any
     label: str
     summaries: dict[str, Summary]
+    code: str = ""  # P1-P5, or the team's slug
 
     def __getitem__(self, name: str) -> Summary:
         return self.summaries[name]
@@ -333,23 +343,23 @@ def speed(filters: ReportFilters, *, method: Method = "auto") -> SpeedReport:
         tickets(filters), [("priority",), ("team_id",), ()], SPEED_MEASURES, method=method
     )
     by_priority, by_team, overall = found[("priority",)], found[("team_id",)], found[()]
-    team_names = dict(Team.objects.filter(pk__in=[key[0] for key in by_team]).values_list(
-        "pk", "name"))  # fmt: skip
+    teams = {pk: (slug, name) for pk, slug, name in Team.objects.filter(
+        pk__in=[key[0] for key in by_team]).values_list("pk", "slug", "name")}  # fmt: skip
     return SpeedReport(
         filters=filters,
         by_priority=[
-            SpeedRow(p, PRIORITY_LABELS[p], _summaries(by_priority[(p,)]))
+            SpeedRow(p, PRIORITY_LABELS[p], _summaries(by_priority[(p,)]), f"P{p}")
             for p in PRIORITIES
             if (p,) in by_priority
         ],
         by_team=sorted(
             (
-                SpeedRow(key[0], team_names[key[0]], _summaries(found))
+                SpeedRow(key[0], teams[key[0]][1], _summaries(found), teams[key[0]][0])
                 for key, found in by_team.items()
             ),
             key=lambda row: row.label,
         ),
-        overall=SpeedRow(None, "All tickets", _summaries(overall.get(()))),
+        overall=SpeedRow(None, "All tickets", _summaries(overall.get(())), "all"),
     )
 
 
@@ -894,6 +904,7 @@ class ParetoRow:
     tickets: int
     percent: float
     cumulative_percent: float
+    cumulative: int  # tickets in this and the larger categories
 
 
 @dataclass(frozen=True, slots=True)
@@ -902,6 +913,7 @@ class RepeatLocation:
     code: str
     name: str
     department_code: str
+    department_name: str
     tickets: int
     repeats: int
     top_category: str
@@ -943,6 +955,7 @@ def work_sources(filters: ReportFilters) -> SourcesReport:
                 tickets=row["n"],
                 percent=row["n"] * 100.0 / total,
                 cumulative_percent=running * 100.0 / total,
+                cumulative=running,
             )
         )
 
@@ -968,6 +981,7 @@ def work_sources(filters: ReportFilters) -> SourcesReport:
             code=places[pk].code,
             name=places[pk].name,
             department_code=places[pk].department.code,
+            department_name=places[pk].department.name,
             tickets=per_location[pk]["tickets"],
             repeats=per_location[pk]["repeats"],
             top_category=per_location[pk]["top"][0],
@@ -1038,9 +1052,64 @@ class TechnicianRow:
 
 
 @dataclass(frozen=True, slots=True)
+class TeamRef:
+    pk: int
+    slug: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class TeamAnswers:
+    """The requesters' answers to "Fixed?" on a team's tickets: how many answered, and how many
+    said "No, still broken" at least once (a ticket fixed on the second try still counts)."""
+
+    team: TeamRef
+    answered: int
+    still_broken: int
+
+    @property
+    def still_broken_percent(self) -> float | None:
+        return None if self.answered == 0 else self.still_broken * 100.0 / self.answered
+
+    @property
+    def too_few_to_judge(self) -> bool:
+        return conf.too_few_to_judge(self.answered)
+
+
+@dataclass(frozen=True, slots=True)
 class TechniciansReport:
     filters: ReportFilters
     rows: list[TechnicianRow]
+    teams: list[TeamAnswers] = field(default_factory=list)
+
+
+# A requester answered "Fixed?" (yes or still broken), or said still broken and the ticket is
+# back at work before she could answer again.
+ANSWERED_FIXED = Q(fixed_confirmed__isnull=False) | Q(still_broken_count__gt=0)
+SAID_STILL_BROKEN = Q(still_broken_count__gt=0)
+
+
+def fixed_answers(filters: ReportFilters) -> list[TeamAnswers]:
+    """Per team, tickets filed in the range whose requester answered "Fixed?", and those she
+    said were still broken at least once (one query, the teams' names joined)."""
+    found = (
+        tickets(filters)
+        .filter(ANSWERED_FIXED)
+        .values("team_id", "team__slug", "team__name")
+        .annotate(
+            answered=Count("created_at"),
+            still_broken=Count("created_at", filter=SAID_STILL_BROKEN),
+        )
+        .order_by("team__name")
+    )
+    return [
+        TeamAnswers(
+            team=TeamRef(row["team_id"], row["team__slug"], row["team__name"]),
+            answered=row["answered"],
+            still_broken=row["still_broken"],
+        )
+        for row in found
+    ]
 
 
 FIRST_CONTACT_HELP = (
@@ -1067,7 +1136,8 @@ GROUP BY per_ticket.tech
 def technicians(filters: ReportFilters, *, method: Method = "auto") -> TechniciansReport:
     """Per assignee (three queries: counts, times to resolve, names): tickets handled (resolved
     at least once), reopen rate (reopened / handled), first-contact resolution (see
-    FIRST_CONTACT_HELP) and the median time to resolve, in business and wall-clock time."""
+    FIRST_CONTACT_HELP) and the median time to resolve, in business and wall-clock time; and per
+    team, the requesters' answers to "Fixed?" (a fourth query, :func:`fixed_answers`)."""
     base = tickets(filters).filter(assignee__isnull=False)
     per_ticket = base.annotate(
         tech=F("assignee_id"),
@@ -1096,7 +1166,7 @@ def technicians(filters: ReportFilters, *, method: Method = "auto") -> Technicia
             )
         )
     rows.sort(key=lambda row: (-row.handled, row.name))
-    return TechniciansReport(filters=filters, rows=rows)
+    return TechniciansReport(filters=filters, rows=rows, teams=fixed_answers(filters))
 
 
 __all__ = [
@@ -1111,6 +1181,7 @@ __all__ = [
     "ReportFilters",
     "SourcesReport",
     "SpeedReport",
+    "TeamAnswers",
     "TechniciansReport",
     "TrendsReport",
     "breach_of",
@@ -1119,6 +1190,7 @@ __all__ = [
     "breaches_page",
     "compliance",
     "critical_areas",
+    "fixed_answers",
     "headline",
     "speed",
     "technicians",

@@ -113,6 +113,7 @@ def _page(
         "form": form,
         "querystring": "",
         "time_zone": conf.hospital_tz().key,
+        "min_to_judge": conf.min_tickets_to_judge(),
     }
     if form.is_valid():
         filters = form.report_filters()
@@ -166,7 +167,12 @@ def breaches(request: HttpRequest) -> HttpResponse:
     def build(filters: ReportFilters) -> dict[str, Any]:
         summary = queries.breach_summary(filters)
         found = queries.breaches_page(filters, request.GET.get("page"), timezone.now())
-        return {"data": summary, "found": found, "charts": figures.breach_charts(summary)}
+        return {
+            "data": summary,
+            "found": found,
+            "charts": figures.breach_charts(summary),
+            "withheld_title": exports.WITHHELD_TITLE,
+        }
 
     return _page(request, "breaches", build)
 

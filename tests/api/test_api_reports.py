@@ -167,7 +167,8 @@ def test_compliance_for_one_department(api, dataset: DataSet):
     assert p1["priority"] == 1
     assert p1["tickets"] == 3
     assert p1["response"] == {"met": 2, "counted": 3, "missed": 1, "percent": approx(200 / 3),
-                              "target": 90.0, "below_target": True}  # fmt: skip
+                              "target": 90.0, "below_target": True,
+                              "too_few_to_judge": True}  # fmt: skip
     # A5's response is late; A4's is in time; neither is resolved yet.
     p2 = row["by_priority"][1]
     assert (p2["response"]["percent"], p2["resolution"]["percent"]) == (50.0, None)
@@ -387,7 +388,8 @@ def test_bad_filters_are_still_404_to_a_technician(api, tech):
 def rate(found: queries.Rate) -> dict[str, Any]:
     return {"met": found.met, "counted": found.counted, "missed": found.missed,
             "percent": found.percent, "target": found.target,
-            "below_target": found.below_target}  # fmt: skip
+            "below_target": found.below_target,
+            "too_few_to_judge": found.too_few_to_judge}  # fmt: skip
 
 
 def outcomes(found: queries.Outcomes) -> dict[str, Any]:

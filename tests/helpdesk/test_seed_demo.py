@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime, timedelta
 from io import StringIO
 from zoneinfo import ZoneInfo
@@ -13,7 +14,9 @@ from django.core.management import CommandError, call_command
 from django.db.models import F
 from django.urls import reverse
 
-from departments.models import Location
+from departments.models import Location, RotationMember
+from reports import queries
+from reports.queries import ReportFilters
 from tickets import phi
 from tickets.models import Ticket, TicketEvent
 from tickets.priority import Impact, Urgency, decide_priority
@@ -338,3 +341,99 @@ def test_seeds_with_bulk_inserts(reference_data, django_assert_max_num_queries):
     # with SQLite's small batches.
     with time_machine.travel(NOW, tick=False), django_assert_max_num_queries(200):
         call_command("seed_demo", stdout=StringIO())
+
+
+def test_resolved_tickets_carry_a_realistic_mix_of_resolution_codes(seeded):
+    done = Ticket.objects.filter(status__in=[Ticket.Status.RESOLVED, Ticket.Status.CLOSED])
+    codes = Counter(done.values_list("resolution_code", flat=True))
+
+    assert "" not in codes  # every resolved ticket says how it ended
+    assert len(codes) >= 5
+    # Mostly fixed, and no other ending as common.
+    assert codes.most_common(1)[0][0] == Ticket.ResolutionCode.FIXED
+    assert 0.3 < codes[Ticket.ResolutionCode.FIXED] / done.count() < 0.7
+    # Carts get parts; sign-in problems get explained.
+    carts = done.filter(category__parent__slug="workstations")
+    assert carts.filter(resolution_code=Ticket.ResolutionCode.HARDWARE_REPLACED).exists()
+    assert (
+        not Ticket.objects.exclude(status__in=["resolved", "closed"])
+        .exclude(resolution_code="")
+        .exists()
+    )
+
+
+def test_several_technicians_with_different_loads_and_speeds(seeded):
+    done = Ticket.objects.filter(status__in=[Ticket.Status.RESOLVED, Ticket.Status.CLOSED])
+    handled = Counter(done.values_list("assignee__username", flat=True))
+
+    assert len(handled) >= 8
+    assert {"tech", "tech2", "it.jmorales", "it.rcosta"} <= set(handled)
+    assert max(handled.values()) >= 3 * min(handled.values())
+    # Every one of them is on a team whose tickets they fixed.
+    for ticket in done.select_related("assignee", "team"):
+        assert ticket.assignee.teams.filter(pk=ticket.team_id).exists()
+    # The new IT staff share the on-call rotations of their teams.
+    morales = User.objects.get(username="it.jmorales")
+    assert morales.groups.filter(name="technician").exists()
+    assert RotationMember.objects.filter(user=morales, rotation__team__slug="service-desk").exists()
+
+
+def test_the_technicians_report_shows_spreads_and_fixed_answers(seeded):
+    filters = ReportFilters.last_days(90, today=NOW.date())
+    report = queries.technicians(filters)
+
+    assert len(report.rows) >= 8
+    medians = [row.resolve["resolution_wall"].p50 for row in report.rows if row.resolved >= 5]
+    assert max(medians) > 1.5 * min(medians)
+    assert any(row.reopened for row in report.rows)
+    judged = [team for team in report.teams if not team.too_few_to_judge]
+    assert len(judged) >= 3
+    assert any(team.still_broken for team in judged)
+    assert all(team.still_broken < team.answered / 2 for team in judged)
+
+
+def test_requesters_answer_fixed_mostly_yes(seeded):
+    done = Ticket.objects.filter(status__in=[Ticket.Status.RESOLVED, Ticket.Status.CLOSED])
+    yes = done.filter(fixed_confirmed=True).count()
+    still_broken = done.filter(still_broken_count__gt=0).count()
+    unanswered = done.filter(fixed_confirmed__isnull=True, still_broken_count=0).count()
+
+    assert yes > 0.5 * done.count()
+    assert 10 <= still_broken < 0.2 * done.count()
+    assert unanswered >= 20
+    # "Yes" closes the ticket at once.
+    assert not done.filter(fixed_confirmed=True, status=Ticket.Status.RESOLVED).exists()
+    # Someone said "still broken" and never answered again: the ticket waits for her answer.
+    assert done.filter(still_broken_count__gt=0, fixed_confirmed__isnull=True).exists()
+
+
+def test_still_broken_reopened_and_was_resolved_again(seeded):
+    Kind = TicketEvent.Kind
+    reopened = Ticket.objects.filter(still_broken_count__gt=0).prefetch_related("events")
+    assert reopened.exists()
+    for ticket in reopened:
+        timeline = list(ticket.events.all())
+        said_no = [e for e in timeline if e.kind == Kind.FEEDBACK and e.new_value == "no"]
+        assert len(said_no) == 1
+        assert said_no[0].actor_id == ticket.requester_id
+        assert said_no[0].text.startswith("No, still broken: ")
+        statuses = [(e.old_value, e.new_value) for e in timeline if e.kind == Kind.STATUS]
+        resolved, reopen = ("in_progress", "resolved"), ("resolved", "in_progress")
+        first = statuses.index(resolved)
+        assert statuses[first + 1] == reopen
+        assert resolved in statuses[first + 2 :]
+        assert ticket.resolved_at > said_no[0].at
+    # The reports count the reopen as one.
+    assert all(
+        Ticket.objects.filter(pk=ticket.pk).annotate(was=queries.reopened()).get().was
+        for ticket in reopened
+    )
+
+
+def test_a_yes_is_on_the_timeline_and_closes_the_ticket(seeded):
+    for ticket in Ticket.objects.filter(fixed_confirmed=True).prefetch_related("events")[:40]:
+        *_, answer, closed = list(ticket.events.all())
+        assert (answer.kind, answer.new_value, answer.actor_id) == (
+            TicketEvent.Kind.FEEDBACK, "yes", ticket.requester_id
+        )  # fmt: skip
+        assert (closed.new_value, closed.at) == (Ticket.Status.CLOSED, ticket.closed_at)

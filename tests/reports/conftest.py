@@ -273,3 +273,36 @@ def more_tickets(dataset: DataSet) -> int:
                 **(resolved(created, 3600.0 * (n + 1), 1800.0 * (n + 1), met=n % 3 != 1)
                    if n % 3 == 0 else {}))  # fmt: skip
     return 30
+
+
+@pytest.fixture
+def fixed_answers(dataset: DataSet) -> DataSet:
+    """The requesters' answers to "Fixed?" (fixed_confirmed: True yes, False still broken, None
+    unanswered; still_broken_count: times she said still broken).
+
+    team            ticket  answer          still broken  counted as answered
+    field-services  A2      yes             0             yes
+    field-services  B1      yes             0             yes
+    field-services  B2      yes             1 (2nd try)   yes, still broken once
+    field-services  F1      still broken    1             yes, still broken
+    field-services  F2      -               0             no (never answered)
+    field-services  F3      - (reopened)    2             yes, still broken
+    clinical-apps   A1      yes             0             yes
+    clinical-apps   A3      still broken    1             yes, still broken
+    clinical-apps   X1      yes             1             no: filed before the range
+    -> field services 3 of 5 (60.0%); clinical applications 1 of 2 (too few to judge).
+    """
+    for name in ("F1", "F2", "F3"):
+        created = local(2, 12, 10)
+        dataset.tickets[name] = _ticket("ED", "printers-1", 3, created, S.RESOLVED,
+                                        assignee=dataset.tech,
+                                        **resolved(created, 3600, 3600, met=True))  # fmt: skip
+    answers = {
+        "A2": (True, 0), "B1": (True, 0), "B2": (True, 1), "F1": (False, 1), "F2": (None, 0),
+        "F3": (None, 2), "A1": (True, 0), "A3": (False, 1), "X1": (True, 1),
+    }  # fmt: skip
+    for name, (confirmed, still_broken) in answers.items():
+        Ticket.objects.filter(pk=dataset[name].pk).update(
+            fixed_confirmed=confirmed, still_broken_count=still_broken
+        )
+    return dataset

@@ -16,7 +16,9 @@ from reports.charts import (
     nice_ceiling,
     ticks,
 )
+from reports.figures import rate_label
 from reports.formatting import count, duration, percent
+from reports.queries import Rate
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -130,3 +132,35 @@ def test_lines_have_markers_dashes_and_targets():
 def test_a_chart_with_nothing_to_draw_says_so():
     chart = hbar("c5", "Acks", "None.", ["ED"], [Series("Median", [None])], fmt=duration)
     assert chart.empty
+
+
+def test_a_percentage_carries_its_count_or_says_too_few_to_judge():
+    assert rate_label(Rate(met=45, counted=50, target=90)) == "90.0% (45 of 50)"
+    assert rate_label(Rate(met=0, counted=5, target=90)) == "0.0% (0 of 5)"
+    assert rate_label(Rate(met=0, counted=1, target=90)) == "too few to judge (0 of 1)"
+    assert rate_label(Rate(met=0, counted=0, target=90)) == "—"
+
+
+def test_a_chart_of_shares_too_few_to_judge_is_not_empty():
+    chart = hbar(
+        "c6", "Compliance", "One department.", ["ED"],
+        [Series("Response", [None], labels=["too few to judge (1 of 2)"], alerts=[False])],
+        fmt=percent, maximum=100,
+    )  # fmt: skip
+    assert not chart.empty
+    texts = ["".join(t.itertext()) for t in parse(str(chart.svg)).iter(f"{SVG}text")]
+    assert "too few to judge (1 of 2)" in texts
+    assert not any("below target" in text for text in texts)
+    assert chart.rows == [["ED", "too few to judge (1 of 2)"]]
+
+
+def test_line_points_keep_their_counts_in_the_table_when_the_drawing_is_crowded():
+    weeks = [f"{day} Jan" for day in range(1, 15)]
+    chart = lines(
+        "c7", "Weekly", "Fourteen weeks.", weeks,
+        [Series("Response", [90.0] * 14, labels=["90.0% (45 of 50)"] * 14)],
+        fmt=percent, maximum=100, minimum=60,
+    )  # fmt: skip
+    texts = ["".join(t.itertext()) for t in parse(str(chart.svg)).iter(f"{SVG}text")]
+    assert "90.0%" in texts
+    assert chart.rows[0] == ["1 Jan", "90.0% (45 of 50)"]

@@ -24,7 +24,8 @@ pytestmark = pytest.mark.django_db
 
 RANGE = {"period": "custom", "start": "2026-02-02", "end": "2026-02-15"}
 TICKET_HEADER = [
-    "ticket", "filed_at", "department", "location", "category", "team", "priority", "status",
+    "ticket", "filed_at", "department", "department_name", "location", "location_name",
+    "category", "category_name", "team", "team_name", "priority", "status",
     "assignee", "first_response_at", "response_due_at", "response_met", "response_seconds",
     "response_business_seconds", "response_breached_at", "resolved_at", "resolution_due_at",
     "resolution_met", "resolution_seconds", "resolution_business_seconds",
@@ -70,7 +71,7 @@ def test_ticket_export_is_streamed_without_free_text(client, dataset: DataSet):
     a2 = by_number[number(dataset["A2"])]
     assert a2["filed_at"] == "2026-02-03T16:00:00-06:00"  # local time, with its offset
     assert (a2["department"], a2["category"], a2["team"], a2["priority"]) == (
-        "ED", "printers-1", "field-services", "1"
+        "ED", "printers-1", "field-services", "P1"
     )  # fmt: skip
     assert (a2["response_met"], a2["response_seconds"], a2["resolution_met"]) == (
         "no", "1500.0", "yes"
@@ -116,8 +117,9 @@ def test_breach_export(client, dataset: DataSet):
     rows = rows_of(response)
     header = rows[0]
     assert header == [
-        "ticket", "filed_at", "department", "priority", "category", "team", "assignee", "status",
-        "response_missed", "response_due_at", "response_late_seconds", "response_still_late",
+        "ticket", "filed_at", "department", "department_name", "priority", "category",
+        "category_name", "team", "team_name", "assignee", "status", "response_missed",
+        "response_due_at", "response_late_seconds", "response_still_late",
         "resolution_missed", "resolution_due_at", "resolution_late_seconds",
         "resolution_still_late",
     ]  # fmt: skip
@@ -163,10 +165,10 @@ def test_compliance_export(client, dataset: DataSet):
 @pytest.mark.parametrize(
     ("report", "header_start", "expected_rows"),
     [
-        ("speed", ["group", "name", "response_business_count"], 4 + 4 + 1),
+        ("speed", ["group", "code", "name", "response_business_count"], 4 + 4 + 1),
         ("trends", ["week_of", "from", "to", "tickets", "day_shift"], 2),
-        ("critical", ["department", "open_now", "open_now_breached"], 3 + 1),
-        ("sources", ["section", "name", "department", "tickets"], 5 + 2),
+        ("critical", ["department", "department_name", "open_now", "open_now_breached"], 3 + 1),
+        ("sources", ["section", "name", "department", "department_name", "tickets"], 5 + 2),
         ("technicians", ["technician", "name", "handled"], 2),
     ],
 )
@@ -272,3 +274,86 @@ def test_exports_are_listed_read_only_in_admin(client, dataset: DataSet):
                            {"post": "yes"})  # fmt: skip
     assert response.status_code == 403
     assert ExportAudit.objects.filter(pk=audit.pk).exists()
+
+
+# --- Names beside codes, flagged titles withheld ----------------------------------------------
+
+# A made-up patient the PHI check flags: it must appear nowhere in any export's bytes.
+CANARY = "Pt Zebediah Quillfeather MRN 48151623"
+
+
+def body_of(response: StreamingHttpResponse) -> bytes:
+    with time_machine.travel(NOW, tick=False):
+        return b"".join(response.streaming_content)
+
+
+def test_ticket_export_names_beside_codes_and_priorities_as_p1(client, dataset: DataSet):
+    rows = rows_of(export(client, dataset.manager, "tickets"))
+    by_number = {row[0]: dict(zip(rows[0], row, strict=True)) for row in rows[1:]}
+    a1 = by_number[number(dataset["A1"])]
+    assert (a1["department"], a1["department_name"]) == ("ED", "Emergency Department")
+    assert (a1["location"], a1["location_name"]) == ("WOW-ED-07", "ED WOW 07")
+    assert (a1["team"], a1["team_name"]) == ("clinical-apps", "Clinical Applications (EHR)")
+    assert a1["category"] == "ehr-2"
+    assert a1["category_name"] == "Epic / EHR: Slow or frozen"
+    a2 = by_number[number(dataset["A2"])]
+    assert a2["category_name"] == "Printers and labels: Wristband printer"
+    b3 = by_number[number(dataset["B3"])]
+    assert (b3["category"], b3["category_name"]) == ("identity", "Sign-in and badge")
+    assert {row["priority"] for row in by_number.values()} == {"P1", "P2", "P3", "P4"}
+
+
+def test_breach_export_names_beside_codes(client, dataset: DataSet):
+    rows = rows_of(export(client, dataset.manager, "breaches"))
+    found = {row[0]: dict(zip(rows[0], row, strict=True)) for row in rows[1:]}
+    b3 = found[number(dataset["B3"])]
+    assert (b3["department"], b3["department_name"], b3["priority"]) == (
+        "MEDSURG", Department.objects.get(code="MEDSURG").name, "P3"
+    )  # fmt: skip
+    assert (b3["team"], b3["team_name"], b3["category_name"]) == (
+        "service-desk", "Service Desk", "Sign-in and badge"
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("report", ["tickets", "breaches"])
+def test_a_flagged_title_never_leaves_in_an_export(client, dataset: DataSet, report):
+    # A3 is in both lists (it missed its resolution target).
+    Ticket.objects.filter(pk=dataset["A3"].pk).update(title=CANARY, phi_suspected=True)
+    for asked in ({"include_titles": "1"}, {}):
+        body = body_of(export(client, dataset.manager, report, **asked))
+        assert CANARY.encode() not in body
+        assert b"Quillfeather" not in body
+        assert b"48151623" not in body
+    rows = rows_of(export(client, dataset.manager, report, include_titles="1"))
+    titles = {row[0]: row[-1] for row in rows[1:]}
+    assert titles[number(dataset["A3"])] == "(withheld: possible patient data)"
+    # Titles that were not flagged still go out when asked for.
+    assert titles[number(dataset["A2"])] == '\'=HYPERLINK("http://x") wristband printer'
+
+
+def test_report_exports_carry_names_beside_codes(client, dataset: DataSet):
+    speed = rows_of(export(client, dataset.manager, "speed"))
+    lines = [row[:3] for row in speed[1:]]
+    assert ["priority", "P1", "P1 Critical"] in lines
+    assert ["team", "field-services", "Field Services"] in lines
+    assert ["all", "all", "All tickets"] in lines
+    critical = rows_of(export(client, dataset.manager, "critical"))
+    assert ["ED", "Emergency Department"] in [row[:2] for row in critical[1:]]
+    sources = rows_of(export(client, dataset.manager, "sources"))
+    places = [row for row in sources[1:] if row[0] == "location"]
+    assert places
+    assert all(row[3] for row in places)  # the department's name beside its code
+
+
+def test_report_exports_give_percentages_with_their_counts(client, dataset: DataSet):
+    compliance = rows_of(export(client, dataset.manager, "compliance"))
+    lines = {(row[0], row[2]): dict(zip(compliance[0], row, strict=True)) for row in compliance[1:]}
+    ed_p1 = lines[("ED", "P1")]
+    assert (ed_p1["response_met"], ed_p1["response_counted"], ed_p1["response_percent"]) == (
+        "2", "3", "66.7"
+    )  # fmt: skip
+    assert (ed_p1["response_below_target"], ed_p1["response_too_few_to_judge"]) == ("yes", "yes")
+    assert lines[("all", "all")]["response_too_few_to_judge"] == "no"
+    trends = rows_of(export(client, dataset.manager, "trends"))
+    week2 = dict(zip(trends[0], trends[2], strict=True))
+    assert (week2["response_met"], week2["response_counted"]) == ("3", "4")

@@ -472,3 +472,47 @@ def test_local_today_is_the_hospitals_date(settings):
     with time_machine.travel(local(2, 15, 23, 30), tick=False):
         assert queries.local_today() == date(2026, 2, 15)
     assert CHICAGO.key == settings.TIME_ZONE
+
+
+# --- Too few to judge, and "Fixed?" -----------------------------------------------------------
+
+
+def test_a_rate_of_fewer_than_five_tickets_is_too_few_to_judge():
+    assert queries.Rate(met=2, counted=3, target=90).below_target
+    assert queries.Rate(met=2, counted=3, target=90).too_few_to_judge
+    assert not queries.Rate(met=2, counted=3, target=90).judged_below_target
+    assert not queries.Rate(met=4, counted=5, target=90).too_few_to_judge
+    assert queries.Rate(met=4, counted=5, target=90).judged_below_target
+    # Nothing counted is not "too few": it is nothing yet.
+    assert not queries.Rate(met=0, counted=0, target=90).too_few_to_judge
+
+
+def test_the_minimum_to_judge_is_a_setting(settings):
+    settings.HELPDESK = {**settings.HELPDESK, "MIN_TICKETS_TO_JUDGE": 2}
+    assert not queries.Rate(met=1, counted=2, target=90).too_few_to_judge
+    assert queries.Rate(met=0, counted=1, target=90).too_few_to_judge
+
+
+def test_fixed_answers_by_team(fixed_answers: DataSet, django_assert_num_queries):
+    # One query: the counts with the teams' names joined.
+    with django_assert_num_queries(1):
+        found = queries.fixed_answers(RANGE)
+    assert [(team.team.slug, team.answered, team.still_broken) for team in found] == [
+        ("clinical-apps", 2, 1),
+        ("field-services", 5, 3),
+    ]
+    clinical, field = found
+    assert field.team.name == "Field Services"
+    assert (field.still_broken_percent, field.too_few_to_judge) == (60.0, False)
+    assert (clinical.still_broken_percent, clinical.too_few_to_judge) == (50.0, True)
+
+
+def test_fixed_answers_follow_the_filters(fixed_answers: DataSet):
+    field_services = Team.objects.get(slug="field-services")
+    only = ReportFilters(start=START, end=END, team_id=field_services.pk)
+    assert [team.team.slug for team in queries.fixed_answers(only)] == ["field-services"]
+    assert queries.technicians(only).teams == queries.fixed_answers(only)
+
+
+def test_no_answers_no_teams(dataset: DataSet):
+    assert queries.technicians(RANGE).teams == []

@@ -4,6 +4,7 @@ the number of tickets."""
 from __future__ import annotations
 
 import re
+from html import unescape
 from xml.etree import ElementTree
 
 import pytest
@@ -15,6 +16,7 @@ from django.urls import reverse
 from reports.models import ExportAudit
 from tests.factories import UserFactory
 from tests.reports.conftest import NOW, DataSet
+from tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +34,7 @@ REPORT_QUERIES = {
     "trends": 2,  # week x shift x weekend, backlog at each week's end
     "critical": 5,  # departments, tickets, pages, chains, acknowledgement (by area and overall)
     "sources": 4,  # category tiles, location x category; the categories' and locations' names
-    "technicians": 3,  # counts, times to resolve, names
+    "technicians": 4,  # counts, times to resolve, names; "Fixed?" answers by team
 }
 
 
@@ -128,7 +130,9 @@ def test_compliance_page_marks_cells_below_target(client, dataset: DataSet):
     # Colour, icon and words: the class, the warning sign and "below target".
     assert html.count('class="rate rate-below"') >= 5
     assert "&#9888;" in html
-    assert "100.0% 3 of 3" in text
+    # Three tickets are too few to judge: said so, neutral, with the count (ED's P1 response).
+    assert "too few to judge 2 of 3" in text
+    assert "66.7%" not in text
 
 
 def test_speed_page(client, dataset: DataSet):
@@ -251,4 +255,65 @@ def test_charts_are_readable_without_colour(client, dataset: DataSet):
     assert "<pattern" in html
     assert "below target</text>" in html
     assert "\u26a0" in html
-    assert ">66.7%" in html
+    assert ">60.0% (3 of 5)" in html
+
+
+# --- Too few to judge, "Fixed?", flagged titles ----------------------------------------------
+
+
+def test_compliance_cells_of_fewer_than_five_tickets_are_too_few_to_judge(client, dataset: DataSet):
+    html = page(client, dataset, "compliance")
+    text = text_of(html)
+    # ED P1 response: 2 of 3 on time. Not a red "below target", but said, with its count.
+    assert "too few to judge 2 of 3" in text
+    few = re.findall(r'<span class="rate rate-few">.*?</span></span>', html)
+    assert few
+    assert not any("rate-below" in cell or "below target" in cell for cell in few)
+    # The overall response, 7 of 9, is judged: below the 90% target.
+    assert "77.8% below target 7 of 9" in text
+
+
+def test_the_minimum_to_judge_applies_to_pages_and_charts(client, dataset: DataSet, settings):
+    settings.HELPDESK = {**settings.HELPDESK, "MIN_TICKETS_TO_JUDGE": 1}
+    html = page(client, dataset, "compliance")
+    text = text_of(html)
+    assert "rate-few-note" not in html  # no cell is too few to judge any more
+    assert "66.7% below target 2 of 3" in text
+    assert "66.7% (2 of 3) \u26a0 below target</text>" in html
+
+
+def test_charts_give_each_percentage_its_count(client, dataset: DataSet):
+    html = page(client, dataset, "compliance")
+    # In the drawing and in the table of its numbers.
+    assert ">60.0% (3 of 5) \u26a0 below target</text>" in html
+    assert '<td class="num">too few to judge (2 of 3)</td>' in html
+    assert ">too few to judge (2 of 3)</text>" in html
+
+
+def test_technicians_page_shows_fixed_answers_by_team(client, fixed_answers: DataSet):
+    html = page(client, fixed_answers, "technicians")
+    text = unescape(text_of(html))
+    assert "“Fixed?” by team" in text
+    assert "Field Services 5 60.0% 3 of 5" in text
+    assert "Clinical Applications (EHR) 2 too few to judge 1 of 2" in text
+    # The chart says the same, with the counts.
+    assert ">60.0% (3 of 5)</text>" in html
+    assert ">too few to judge (1 of 2)</text>" in html
+
+
+def test_technicians_page_rates_carry_their_counts(client, dataset: DataSet):
+    text = unescape(text_of(page(client, dataset, "technicians")))
+    # tech: 2 of 5 handled reopened, 2 of 5 first-contact resolutions.
+    assert "Terry Nguyen tech 5" in text
+    assert "40.0% (2 of 5) 40.0% (2 of 5)" in text
+    assert "No requester has answered “Fixed?”" in text
+
+
+def test_breach_list_withholds_a_flagged_title(client, dataset: DataSet):
+    Ticket.objects.filter(pk=dataset["A3"].pk).update(
+        title="Pt Canary Zebrafinch MRN 99887766 monitor", phi_suspected=True
+    )
+    html = page(client, dataset, "breaches")
+    assert "Zebrafinch" not in html
+    assert "(withheld: possible patient data)" in html
+    assert "wristband printer" in html  # an unflagged title still shows
