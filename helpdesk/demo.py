@@ -1669,7 +1669,7 @@ def _timeline(rng: random.Random, now: datetime, plan: _Plan) -> list[TicketEven
             )
         )
     if plan.first_resolved_at is not None and plan.still_broken_at is not None:
-        said_no = f"No, still broken: {plan.still_broken_text}"
+        said_no = f"Still broken: {plan.still_broken_text}"
         events += [
             _status(plan.first_resolved_at, tech, Status.IN_PROGRESS, Status.RESOLVED, resolution),
             _answer(plan.still_broken_at, requester, "no", said_no),
@@ -1683,7 +1683,7 @@ def _timeline(rng: random.Random, now: datetime, plan: _Plan) -> list[TicketEven
             _status(plan.resolved_at, tech, Status.IN_PROGRESS, Status.RESOLVED, resolution)
         )
     if plan.confirmed_at is not None:
-        events.append(_answer(plan.confirmed_at, requester, "yes", "Yes, it's fixed."))
+        events.append(_answer(plan.confirmed_at, requester, "yes", "Fixed: yes."))
         events.append(
             _status(plan.confirmed_at, requester, Status.RESOLVED, Status.CLOSED, CONFIRMED_CLOSED)
         )

@@ -416,7 +416,11 @@ def ticket_answer_fixed(
         )  # fmt: skip
         ticket_set_status(
             ticket=locked, actor=requester, status=S.CLOSED if fixed else S.IN_PROGRESS, now=now,
-            note="" if fixed else "Reopened: the requester says it is still broken.",
+            note=(
+                "Closed: the requester confirmed it is fixed."
+                if fixed
+                else "Reopened: the requester says it is still broken."
+            ),
         )  # fmt: skip
     ticket.refresh_from_db()
     return ticket

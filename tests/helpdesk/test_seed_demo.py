@@ -416,7 +416,7 @@ def test_still_broken_reopened_and_was_resolved_again(seeded):
         said_no = [e for e in timeline if e.kind == Kind.FEEDBACK and e.new_value == "no"]
         assert len(said_no) == 1
         assert said_no[0].actor_id == ticket.requester_id
-        assert said_no[0].text.startswith("No, still broken: ")
+        assert said_no[0].text.startswith("Still broken: ")
         statuses = [(e.old_value, e.new_value) for e in timeline if e.kind == Kind.STATUS]
         resolved, reopen = ("in_progress", "resolved"), ("resolved", "in_progress")
         first = statuses.index(resolved)
