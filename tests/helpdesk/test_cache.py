@@ -120,6 +120,7 @@ def cache_settings(**env: str) -> dict[str, str]:
         key: value
         for key, value in os.environ.items()
         if not key.startswith(("DJANGO_", "HELPDESK_", "CACHE_", "CELERY_", "DATABASE_"))
+        and key != "PYTEST_XDIST_WORKER"  # the settings of one installation, not of a test worker
     }
     clean.update(env, DJANGO_SETTINGS_MODULE="helpdesk.settings")
     result = subprocess.run(

@@ -323,7 +323,7 @@ def test_the_requester_may_not_touch_someone_elses_ticket(nurse_medsurg, outside
 @pytest.mark.parametrize("status", [Ticket.Status.RESOLVED, Ticket.Status.CANCELLED])
 def test_the_requester_may_not_clean_a_closed_ticket_but_it_may(nurse_medsurg, tech, status):
     ticket = file(nurse_medsurg, title=f"Pump for {NAME}")
-    ticket_set_status(ticket=ticket, actor=tech, status=status)
+    ticket_set_status(ticket=ticket, actor=tech, status=status, note="Done with it.")
     label = Ticket.Status(status).label.lower()
     with refused(f"{ticket.number} is {label}. Ask IT to remove the text.", ticket):
         ticket_redact(ticket=ticket, actor=nurse_medsurg, target="title", passage=NAME)
