@@ -10,7 +10,7 @@ from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
-from rest_framework.throttling import UserRateThrottle
+from rest_framework.throttling import SimpleRateThrottle, UserRateThrottle
 
 from departments.models import ApiToken
 
@@ -46,23 +46,20 @@ class TokenAuthentication(authentication.BaseAuthentication):
         return self.keyword
 
 
-class TokenRateThrottle(UserRateThrottle):
-    """Integrations are limited per token user; people in the browser are not throttled.
+class SharedCountThrottle(SimpleRateThrottle):
+    """A rate limit that holds however many web processes serve the caller.
 
-    The count lives in the shared cache and moves by atomic increments, so the limit holds
-    however many web processes serve a token (DRF's own throttle reads a list, appends and writes
-    it back: two processes at once lose each other's requests). The window slides: the previous
-    window's count weighs in for the part of it still within the last ``duration`` seconds, so a
-    burst either side of a window's edge cannot double the rate. Refused requests are not
-    counted, and a cache that cannot count lets the request through (the API must not fail
-    because a cache is down)."""
+    The count lives in the shared cache and moves by atomic increments (DRF's own throttle reads
+    a list, appends and writes it back: two processes at once lose each other's requests). The
+    window slides: the previous window's count weighs in for the part of it still within the
+    last ``duration`` seconds, so a burst either side of a window's edge cannot double the rate.
+    Refused requests are not counted, and a cache that cannot count lets the request through
+    (nothing may fail because a cache is down)."""
 
-    scope = "token"
+    # Seconds until the next call fits (Retry-After), set when a call is refused.
     window_ends_in: float = 0.0
 
-    def allow_request(self, request: Request, view: Any) -> bool:
-        if not isinstance(request.auth, ApiToken):
-            return True
+    def within_limit(self, request: Request, view: Any) -> bool:
         limit, duration = self.parse_rate(self.rate)
         self.key = self.get_cache_key(request, view)
         if limit is None or not duration or self.key is None:
@@ -79,7 +76,25 @@ class TokenRateThrottle(UserRateThrottle):
             return True
         with suppress(ValueError):
             self.cache.decr(current)
+        self.window_ends_in = self._seconds_until_allowed(
+            served - 1, previous, limit, duration, elapsed
+        )
         return False
+
+    @staticmethod
+    def _seconds_until_allowed(
+        served: int, previous: int, limit: int, duration: int, elapsed: float
+    ) -> float:
+        """When one more call would fit, counting as ``within_limit`` does: later in this window
+        as the previous one's weight fades, or else in the next, once this one's has faded
+        enough. Retry-After then names a moment that really lets the caller in."""
+        if served + 1 <= limit:
+            fits_at = duration * (1 - (limit - served - 1) / previous) if previous else elapsed
+            wait = max(fits_at - elapsed, 0.0)
+        else:
+            fits_at = duration * (1 - (limit - 1) / served) if served else 0.0
+            wait = (duration - elapsed) + max(fits_at, 0.0)
+        return round(wait, 3)  # whole seconds stay whole: Retry-After rounds up
 
     def _count(self, key: str, timeout: int) -> int:
         """One more call in ``key``'s window; the first call of a window creates it."""
@@ -92,6 +107,17 @@ class TokenRateThrottle(UserRateThrottle):
 
     def wait(self) -> float:
         return self.window_ends_in
+
+
+class TokenRateThrottle(SharedCountThrottle, UserRateThrottle):
+    """Integrations are limited per token user; people in the browser are not throttled."""
+
+    scope = "token"
+
+    def allow_request(self, request: Request, view: Any) -> bool:
+        if not isinstance(request.auth, ApiToken):
+            return True
+        return self.within_limit(request, view)
 
 
 class TokenAuthenticationScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]

@@ -1,6 +1,7 @@
 """How many tickets one person may file: generous for a nurse in a bad hour (ten tickets is
 nothing unusual), a stop for a script filing a thousand. One counter per user in Django's default
-cache, shared by every process, counts filings from the form and from the API alike; the rate is
+cache, shared by every process and moved atomically (helpdesk.api_auth.SharedCountThrottle),
+counts filings from the form and from the API alike; the rate is
 the setting HELPDESK_FILING_RATE (30/hour by default). IT staff filing for callers are not
 limited: in an outage the Service Desk may log a call a minute.
 """
@@ -12,10 +13,10 @@ from django.contrib.auth.models import User
 from django.http import HttpRequest
 from rest_framework import exceptions
 from rest_framework.request import Request
-from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from departments.roles import is_it_staff
+from helpdesk.api_auth import SharedCountThrottle
 
 PERIODS = {1: "second", 60: "minute", 3600: "hour", 86400: "day"}
 
@@ -32,7 +33,7 @@ class FilingLimitReached(exceptions.Throttled):
         )
 
 
-class FilingRateThrottle(SimpleRateThrottle):
+class FilingRateThrottle(SharedCountThrottle):
     scope = "filing"
 
     def get_rate(self) -> str:
@@ -47,7 +48,7 @@ class FilingRateThrottle(SimpleRateThrottle):
     def allow_request(self, request: Request, view: APIView) -> bool:
         """Counts one filing; over the limit, refuses it with the reason and the wait. The role
         is read only then, so that a nurse's filing costs no query for it."""
-        if super().allow_request(request, view) or is_it_staff(request.user):
+        if self.within_limit(request, view) or is_it_staff(request.user):
             return True
         limit, duration = self.parse_rate(self.get_rate())
         raise FilingLimitReached(
