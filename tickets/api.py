@@ -30,6 +30,7 @@ from rest_framework.views import APIView
 
 from departments.models import Department, Location, Team
 from departments.roles import display_name, is_integration, is_it_staff
+from helpdesk.ids import ID_PATTERN, parse_id
 from tickets import paging, queue
 from tickets.api_serializers import (
     AssignSerializer,
@@ -54,7 +55,7 @@ from tickets.api_serializers import (
     for_output,
     output_rows,
 )
-from tickets.models import Category, PageChain, Ticket, TicketEvent
+from tickets.models import Category, PageChain, Ticket, TicketEvent, parse_ticket_number
 from tickets.priority import Scope
 from tickets.services import (
     ClaimLost,
@@ -102,11 +103,24 @@ def refused(error: TicketError) -> exceptions.APIException:
     return exceptions.ValidationError({"detail": str(error)})
 
 
-def numeric(value: str) -> int:
-    """An id from the URL; anything that is not one is simply not found."""
-    if not value.isdigit() or len(value) > 18:
-        raise exceptions.NotFound("No such ticket.")
-    return int(value)
+class ById:
+    """A viewset whose rows are named by id in the path: only ASCII digits reach it (the
+    router's pattern), and an id no row can have is a 404 before the body is even read."""
+
+    lookup_value_regex = ID_PATTERN
+    not_found = "Not found."
+
+    def object_id(self) -> int:
+        kwargs: dict[str, str] = self.kwargs  # type: ignore[attr-defined]
+        pk = parse_id(kwargs["pk"])
+        if pk is None:
+            raise exceptions.NotFound(self.not_found)
+        return pk
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+        if "pk" in kwargs:
+            self.object_id()
 
 
 def signed(request: Request) -> User:
@@ -189,12 +203,14 @@ class QueueFilterBackend(DjangoFilterBackend):  # type: ignore[misc]
     retrieve=extend_schema(summary="One ticket", responses={200: TicketSerializer, **errors(404)}),
 )
 class TicketViewSet(
+    ById,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet[Ticket],
 ):
     serializer_class = TicketSerializer
     pagination_class = TicketCursor
+    not_found = "No such ticket."
     filter_backends = [QueueFilterBackend, QueueOrdering]
     filterset_class = TicketQueueFilter
     ordering_fields = ["created_at", "updated_at", "priority", "next_due_at"]
@@ -213,7 +229,7 @@ class TicketViewSet(
     def _ticket(self, *, shown: bool = False) -> Ticket:
         """The ticket in the URL if the caller may see it (404 otherwise). ``shown``: fetched
         with just what the answer shows, for a read that changes nothing."""
-        tickets = Ticket.objects.for_user(self.request.user).filter(pk=numeric(self.kwargs["pk"]))
+        tickets = Ticket.objects.for_user(self.request.user).filter(pk=self.object_id())
         found = (for_output(tickets) if shown else tickets).first()
         if found is None:
             raise exceptions.NotFound("No such ticket.")
@@ -513,7 +529,7 @@ class TicketViewSet(
         values = data.validated_data
         self._ticket()
         require_it(request.user)
-        other_pk = queue.ticket_pk_from_number(values["other"])
+        other_pk = parse_ticket_number(values["other"])
         other = Ticket.objects.filter(pk=other_pk).first() if other_pk is not None else None
         if other is None:
             raise exceptions.ValidationError({"other": ["There is no such ticket."]})
@@ -598,9 +614,10 @@ class PageCursor(SafeCursor):
         responses={200: PageChainSerializer(many=True), **errors(400, 403, 404)},
     )
 )
-class PageChainViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[PageChain]):
+class PageChainViewSet(ById, mixins.ListModelMixin, viewsets.GenericViewSet[PageChain]):
     serializer_class = PageChainSerializer
     pagination_class = PageCursor
+    not_found = "No such page chain."
     filterset_fields = ["status"]
 
     queryset = PageChain.objects.none()
@@ -622,7 +639,7 @@ class PageChainViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[PageChain]
     @action(detail=True, methods=["post"])
     def acknowledge(self, request: Request, pk: str) -> Response:
         user = require_it(request.user)
-        chain = get_object_or_404(PageChain, pk=numeric(pk))
+        chain = get_object_or_404(PageChain, pk=self.object_id())
         try:
             paging.acknowledge(chain_id=chain.pk, user=user, via="api")
         except paging.PagingError as error:

@@ -417,10 +417,16 @@ def test_link_as_related(it, ticket, file_ticket):
         ("self", "duplicate", {"detail": "A ticket cannot be linked to itself."}),
         ("HD-999999", "duplicate", {"other": ["There is no such ticket."]}),
         ("printer", "related", {"other": ["There is no such ticket."]}),
+        ("HD-²", "related", {"other": ["There is no such ticket."]}),
+        ("HD-①", "related", {"other": ["There is no such ticket."]}),
+        ("other-in-arabic-indic-digits", "related", {"other": ["There is no such ticket."]}),
         ("self", "twin", {"kind": ['"twin" is not a valid choice.']}),
     ],
 )
-def test_link_refusals(it, ticket, other, kind, error):
+def test_link_refusals(it, ticket, file_ticket, nurse_medsurg, other, kind, error):
+    if other == "other-in-arabic-indic-digits":
+        digits = str(file_ticket(nurse_medsurg).pk + 1000)
+        other = "HD-" + digits.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
     other = ticket.number if other == "self" else other
     response = it.post(url(ticket, "link"), {"other": other, "kind": kind})
     assert response.status_code == 400
@@ -459,6 +465,7 @@ def test_the_list_uses_the_queues_filters_and_order(it, tech, nurse_ed, ticket, 
     assert ids(priority="1") == [p1.pk]
     assert ids(q=ticket.number) == [ticket.pk]
     assert ids(q="epic frozen") == []
+    assert ids(q="²") == ids(q="HD-①") == []  # a text search, not a server error
     ticket_set_status(ticket=ticket, actor=tech, status=Ticket.Status.RESOLVED)
     assert ids() == [p1.pk]
     assert set(ids(open_only="false")) == {p1.pk, ticket.pk}
