@@ -11,8 +11,10 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Count, QuerySet
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.renderers import OpenApiYamlRenderer
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -20,10 +22,12 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
 from rest_framework.pagination import CursorPagination
+from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -33,6 +37,7 @@ from departments.roles import display_name, is_integration, is_it_staff
 from helpdesk.ids import ID_PATTERN, parse_id
 from tickets import paging, queue
 from tickets.api_serializers import (
+    ApiRootSerializer,
     AssignSerializer,
     CategorySerializer,
     DepartmentSerializer,
@@ -160,6 +165,27 @@ class TicketCursor(SafeCursor):
     page_size_query_param = "page_size"
     ordering = "-created_at"
 
+    def get_page_size(self, request: Request) -> int:
+        """The page size asked for, at most ``max_page_size``; one that is not a whole number
+        from 1 is refused rather than silently replaced by the default."""
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        size = parse_id(raw)
+        if size is None or size < 1:
+            raise exceptions.ValidationError(
+                {"page_size": ["A page size is a whole number from 1."]}
+            )
+        return min(size, self.max_page_size)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters: list[dict[str, Any]] = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"]["minimum"] = 1
+                parameter["description"] = f"Rows per page, from 1; at most {self.max_page_size}."
+        return parameters
+
 
 class QueueOrdering(OrderingFilter):
     """Explicit orderings; ``queue`` is the technicians' queue order (P1 first, then time to
@@ -179,7 +205,26 @@ class TicketQueueFilter(queue.QueueFilter):
         super().__init__(*args, **kwargs)
 
 
-class QueueFilterBackend(DjangoFilterBackend):  # type: ignore[misc]
+class StrictFilterBackend(DjangoFilterBackend):  # type: ignore[misc]
+    """A filter named with no value is refused (400) rather than read as "no filter": a
+    client that sends ``?status=`` meant something, and is told so."""
+
+    def filter_queryset(self, request: Request, queryset: QuerySet[Any], view: Any) -> Any:
+        filterset_class = self.get_filterset_class(view, queryset)
+        names = filterset_class.base_filters if filterset_class else {}
+        empty = sorted(
+            name
+            for name in names
+            if name in request.query_params and "" in request.query_params.getlist(name)
+        )
+        if empty:
+            raise exceptions.ValidationError(
+                {name: ["Give a value, or leave the parameter out."] for name in empty}
+            )
+        return super().filter_queryset(request, queryset, view)
+
+
+class QueueFilterBackend(StrictFilterBackend):
     """A URL naming none of the filters leaves the list as it is (and cannot be invalid): the
     filter set and its form are not built for it."""
 
@@ -187,6 +232,16 @@ class QueueFilterBackend(DjangoFilterBackend):  # type: ignore[misc]
         if request.query_params.keys().isdisjoint(TicketQueueFilter.base_filters):
             return queryset
         return super().filter_queryset(request, queryset, view)
+
+
+def open_only(request: Request) -> bool:
+    """The list's ``open_only`` switch: true unless the caller says false."""
+    value = request.query_params.get("open_only", "true")
+    if value in ("true", "1"):
+        return True
+    if value in ("false", "0"):
+        return False
+    raise exceptions.ValidationError({"open_only": ["Say true or false."]})
 
 
 @extend_schema_view(
@@ -218,11 +273,7 @@ class TicketViewSet(
     def get_queryset(self) -> QuerySet[Ticket]:
         """The list's tickets, as plain rows (output_rows)."""
         tickets = Ticket.objects.for_user(self.request.user)
-        if self.action == "list" and self.request.query_params.get("open_only", "true") in (
-            "true",
-            "1",
-            "",
-        ):
+        if self.action == "list" and open_only(self.request):
             tickets = tickets.open()
         return output_rows(tickets)
 
@@ -557,6 +608,7 @@ class LocationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Location]):
     serializer_class = LocationSerializer
     queryset = Location.objects.filter(is_active=True).select_related("department")
     pagination_class = None
+    filter_backends = [StrictFilterBackend]
     filterset_fields = ["kind"]
 
 
@@ -618,6 +670,7 @@ class PageChainViewSet(ById, mixins.ListModelMixin, viewsets.GenericViewSet[Page
     serializer_class = PageChainSerializer
     pagination_class = PageCursor
     not_found = "No such page chain."
+    filter_backends = [StrictFilterBackend]
     filterset_fields = ["status"]
 
     queryset = PageChain.objects.none()
@@ -645,3 +698,52 @@ class PageChainViewSet(ById, mixins.ListModelMixin, viewsets.GenericViewSet[Page
         except paging.PagingError as error:
             raise Conflict(str(error)) from None
         return Response(PageChainSerializer(self.get_queryset().get(pk=chain.pk)).data)
+
+
+# The root's links, by the name each has in the answer: the route it points to.
+ROOT_LINKS = {
+    "tickets": "api-ticket-list",
+    "departments": "api-department-list",
+    "locations": "api-location-list",
+    "categories": "api-category-list",
+    "teams": "api-team-list",
+    "on_call": "api-on-call",
+    "pages": "api-page-list",
+    "reports": "api-reports",
+    "schema": "api-schema",
+    "docs": "api-docs",
+}
+
+
+class ApiRootView(APIView):
+    @extend_schema(
+        summary="The API's resources",
+        description="A link to each resource, to the schema and to the browsable docs.",
+        responses={200: ApiRootSerializer, **errors()},
+    )
+    def get(self, request: Request) -> Response:
+        links = {
+            name: request.build_absolute_uri(reverse(route)) for name, route in ROOT_LINKS.items()
+        }
+        return Response(ApiRootSerializer(links).data)
+
+
+class ReadableYamlRenderer(OpenApiYamlRenderer):
+    """The schema's YAML as plain text, which a browser shows instead of downloading."""
+
+    media_type = "text/plain"
+    charset = "utf-8"
+
+
+class SchemaView(SpectacularAPIView):
+    """The OpenAPI schema: YAML by default (application/vnd.oai.openapi), JSON with
+    ?format=json or by Accept, as clients ask for it; to a browser (which asks for HTML), the
+    same YAML as plain text to read."""
+
+    def perform_content_negotiation(
+        self, request: Request, force: bool = False
+    ) -> tuple[BaseRenderer, str]:
+        format_asked = self.settings.URL_FORMAT_OVERRIDE in request.query_params
+        if not format_asked and "text/html" in request.headers.get("Accept", ""):
+            return ReadableYamlRenderer(), ReadableYamlRenderer.media_type
+        return super().perform_content_negotiation(request, force)

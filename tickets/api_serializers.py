@@ -41,6 +41,21 @@ class ErrorSerializer(serializers.Serializer[Any]):
     detail = serializers.CharField(help_text="What was wrong, in words to show a person.")
 
 
+class ApiRootSerializer(serializers.Serializer[Any]):
+    """Where each of the API's resources is, and its documentation."""
+
+    tickets = serializers.URLField()
+    departments = serializers.URLField()
+    locations = serializers.URLField()
+    categories = serializers.URLField()
+    teams = serializers.URLField()
+    on_call = serializers.URLField()
+    pages = serializers.URLField(help_text="IT staff only.")
+    reports = serializers.URLField(help_text="Managers and admins only.")
+    schema = serializers.URLField(help_text="The OpenAPI schema (YAML; ?format=json for JSON).")
+    docs = serializers.URLField(help_text="The API, browsable.")
+
+
 class ValidationErrorSerializer(serializers.Serializer[Any]):
     """Field name -> list of messages."""
 

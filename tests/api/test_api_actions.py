@@ -550,3 +550,25 @@ def test_acknowledging_an_ended_chain_is_409(it, tech, p1):
 
 def test_acknowledging_no_chain_is_404(it, reference_data):
     assert it.post("/api/pages/999999/acknowledge/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "field"),
+    [
+        ("/api/tickets/", {"status": ""}, "status"),
+        ("/api/tickets/", {"assignee": ""}, "assignee"),
+        ("/api/tickets/", {"open_only": "maybe"}, "open_only"),
+        ("/api/tickets/", {"open_only": ""}, "open_only"),
+        ("/api/tickets/", {"page_size": "0"}, "page_size"),
+        ("/api/tickets/", {"page_size": "²"}, "page_size"),
+        ("/api/tickets/", {"page_size": "ten"}, "page_size"),
+        ("/api/locations/", {"kind": ""}, "kind"),
+        ("/api/pages/", {"status": ""}, "status"),
+    ],
+)
+def test_a_list_refuses_a_filter_it_cannot_read_instead_of_ignoring_it(
+    it, ticket, path, query, field
+):
+    response = it.get(path, query)
+    assert response.status_code == 400
+    assert list(response.json()) == [field]
