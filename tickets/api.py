@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import django_filters
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Count, QuerySet
@@ -206,16 +207,18 @@ class TicketQueueFilter(queue.QueueFilter):
 
 
 class StrictFilterBackend(DjangoFilterBackend):  # type: ignore[misc]
-    """A filter named with no value is refused (400) rather than read as "no filter": a
-    client that sends ``?status=`` meant something, and is told so."""
+    """A choice filter named with no value is refused (400) rather than read as "no filter":
+    a client that sends ``?status=`` meant something, and is told so. An empty search (``?q=``)
+    is still no search."""
 
     def filter_queryset(self, request: Request, queryset: QuerySet[Any], view: Any) -> Any:
         filterset_class = self.get_filterset_class(view, queryset)
-        names = filterset_class.base_filters if filterset_class else {}
+        filters = filterset_class.base_filters if filterset_class else {}
         empty = sorted(
             name
-            for name in names
-            if name in request.query_params and "" in request.query_params.getlist(name)
+            for name, choice in filters.items()
+            if not isinstance(choice, django_filters.CharFilter)
+            and "" in request.query_params.getlist(name)
         )
         if empty:
             raise exceptions.ValidationError(
