@@ -88,7 +88,7 @@ OPERATIONS = [
     *REPORT_OPERATIONS,
 ]
 ROLES = ["technician", "requester"]
-EXAMPLES_PER_OPERATION = int(os.environ.get("SCHEMA_EXAMPLES", "12"))
+EXAMPLES_PER_OPERATION = int(os.environ.get("SCHEMA_EXAMPLES", "20"))
 load_all_checks()
 EVERY_CHECK = CHECKS.get_all()
 
