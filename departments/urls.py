@@ -4,5 +4,5 @@ from departments import views
 
 urlpatterns = [
     path("", views.account, name="account"),
-    path("tokens/<int:pk>/revoke/", views.revoke_token, name="revoke_token"),
+    path("tokens/<id:pk>/revoke/", views.revoke_token, name="revoke_token"),
 ]

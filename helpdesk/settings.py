@@ -247,6 +247,7 @@ LOGOUT_REDIRECT_URL = "login"
 
 # Shared workstations: a session ends after 15 idle minutes. Every request renews it, and the
 # page warns two minutes before the end with a button to stay signed in.
+SESSION_ENGINE = "helpdesk.sessions"
 SESSION_COOKIE_AGE = env_int("HELPDESK_IDLE_TIMEOUT_SECONDS", 15 * 60, minimum=60)
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True

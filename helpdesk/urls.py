@@ -1,8 +1,19 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, register_converter
 
 from departments.forms import SignInForm
+from helpdesk.ids import IdConverter
+
+# Before the apps' routes are built: ``<id:pk>`` is a row's id in ASCII digits, nothing else.
+register_converter(IdConverter, "id")
+
+# Under /api/ every error is JSON; elsewhere the site's own pages.
+handler400 = "helpdesk.errors.bad_request"
+handler403 = "helpdesk.errors.permission_denied"
+handler404 = "helpdesk.errors.page_not_found"
+handler500 = "helpdesk.errors.server_error"
+
 
 admin.site.site_header = "Help desk administration"
 admin.site.site_title = "Help desk admin"

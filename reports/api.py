@@ -19,6 +19,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from departments.roles import is_manager
+from helpdesk.ids import parse_id
 from reports import api_serializers as out
 from reports import conf, queries
 from reports.forms import DEFAULT_PERIOD, PERIODS, ReportFilterForm, filter_data
@@ -145,13 +146,13 @@ class BreachesView(ReportView):
     output = out.BreachesSerializer
 
     def query_problems(self, request: Request) -> dict[str, list[str]]:
-        page = request.query_params.get("page", "1")
-        if not page.isdigit() or int(page) < 1:
+        page = parse_id(request.query_params.get("page", "1"))
+        if page is None or page < 1:
             return {"page": ["A page is a whole number from 1."]}
         return {}
 
     def build(self, filters: ReportFilters, request: Request) -> Any:
-        page = int(request.query_params.get("page", "1"))
+        page = parse_id(request.query_params.get("page", "1")) or 1
         return {
             "summary": queries.breach_summary(filters),
             "found": queries.breaches_page(filters, page, timezone.now()),

@@ -7,12 +7,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import django_filters
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Count, QuerySet
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.renderers import OpenApiYamlRenderer
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -20,10 +23,12 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
 from rest_framework.pagination import CursorPagination
+from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
@@ -32,13 +37,16 @@ from rest_framework.views import APIView
 from departments.models import Department, Location, Team
 from departments.roles import display_name, is_integration, is_it_staff
 from departments.units import files_for_other_unit
+from helpdesk.ids import ID_PATTERN, parse_id
 from tickets import paging, queue
 from tickets.api_serializers import (
+    ApiRootSerializer,
     AssignSerializer,
     CategorySerializer,
     DepartmentSerializer,
     ErrorSerializer,
     EventSerializer,
+    FixedSerializer,
     LinkSerializer,
     LocationSerializer,
     OnCallSerializer,
@@ -57,12 +65,13 @@ from tickets.api_serializers import (
     for_output,
     output_rows,
 )
-from tickets.models import Category, PageChain, Ticket, TicketEvent
+from tickets.models import Category, PageChain, Ticket, TicketEvent, parse_ticket_number
 from tickets.priority import Scope
 from tickets.services import (
     ClaimLost,
     TicketError,
     record_view,
+    ticket_answer_fixed,
     ticket_assign,
     ticket_change_priority,
     ticket_claim,
@@ -107,11 +116,24 @@ def refused(error: TicketError) -> exceptions.APIException:
     return exceptions.ValidationError({"detail": str(error)})
 
 
-def numeric(value: str) -> int:
-    """An id from the URL; anything that is not one is simply not found."""
-    if not value.isdigit() or len(value) > 18:
-        raise exceptions.NotFound("No such ticket.")
-    return int(value)
+class ById:
+    """A viewset whose rows are named by id in the path: only ASCII digits reach it (the
+    router's pattern), and an id no row can have is a 404 before the body is even read."""
+
+    lookup_value_regex = ID_PATTERN
+    not_found = "Not found."
+
+    def object_id(self) -> int:
+        kwargs: dict[str, str] = self.kwargs  # type: ignore[attr-defined]
+        pk = parse_id(kwargs["pk"])
+        if pk is None:
+            raise exceptions.NotFound(self.not_found)
+        return pk
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+        if "pk" in kwargs:
+            self.object_id()
 
 
 def signed(request: Request) -> User:
@@ -151,6 +173,27 @@ class TicketCursor(SafeCursor):
     page_size_query_param = "page_size"
     ordering = "-created_at"
 
+    def get_page_size(self, request: Request) -> int:
+        """The page size asked for, at most ``max_page_size``; one that is not a whole number
+        from 1 is refused rather than silently replaced by the default."""
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        size = parse_id(raw)
+        if size is None or size < 1:
+            raise exceptions.ValidationError(
+                {"page_size": ["A page size is a whole number from 1."]}
+            )
+        return min(size, self.max_page_size)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters: list[dict[str, Any]] = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"]["minimum"] = 1
+                parameter["description"] = f"Rows per page, from 1; at most {self.max_page_size}."
+        return parameters
+
 
 class QueueOrdering(OrderingFilter):
     """Explicit orderings; ``queue`` is the technicians' queue order (P1 first, then time to
@@ -170,7 +213,28 @@ class TicketQueueFilter(queue.QueueFilter):
         super().__init__(*args, **kwargs)
 
 
-class QueueFilterBackend(DjangoFilterBackend):  # type: ignore[misc]
+class StrictFilterBackend(DjangoFilterBackend):  # type: ignore[misc]
+    """A choice filter named with no value is refused (400) rather than read as "no filter":
+    a client that sends ``?status=`` meant something, and is told so. An empty search (``?q=``)
+    is still no search."""
+
+    def filter_queryset(self, request: Request, queryset: QuerySet[Any], view: Any) -> Any:
+        filterset_class = self.get_filterset_class(view, queryset)
+        filters = filterset_class.base_filters if filterset_class else {}
+        empty = sorted(
+            name
+            for name, choice in filters.items()
+            if not isinstance(choice, django_filters.CharFilter)
+            and "" in request.query_params.getlist(name)
+        )
+        if empty:
+            raise exceptions.ValidationError(
+                {name: ["Give a value, or leave the parameter out."] for name in empty}
+            )
+        return super().filter_queryset(request, queryset, view)
+
+
+class QueueFilterBackend(StrictFilterBackend):
     """A URL naming none of the filters leaves the list as it is (and cannot be invalid): the
     filter set and its form are not built for it."""
 
@@ -178,6 +242,16 @@ class QueueFilterBackend(DjangoFilterBackend):  # type: ignore[misc]
         if request.query_params.keys().isdisjoint(TicketQueueFilter.base_filters):
             return queryset
         return super().filter_queryset(request, queryset, view)
+
+
+def open_only(request: Request) -> bool:
+    """The list's ``open_only`` switch: true unless the caller says false."""
+    value = request.query_params.get("open_only", "true")
+    if value in ("true", "1"):
+        return True
+    if value in ("false", "0"):
+        return False
+    raise exceptions.ValidationError({"open_only": ["Say true or false."]})
 
 
 @extend_schema_view(
@@ -194,12 +268,14 @@ class QueueFilterBackend(DjangoFilterBackend):  # type: ignore[misc]
     retrieve=extend_schema(summary="One ticket", responses={200: TicketSerializer, **errors(404)}),
 )
 class TicketViewSet(
+    ById,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet[Ticket],
 ):
     serializer_class = TicketSerializer
     pagination_class = TicketCursor
+    not_found = "No such ticket."
     filter_backends = [QueueFilterBackend, QueueOrdering]
     filterset_class = TicketQueueFilter
     ordering_fields = ["created_at", "updated_at", "priority", "next_due_at"]
@@ -207,18 +283,14 @@ class TicketViewSet(
     def get_queryset(self) -> QuerySet[Ticket]:
         """The list's tickets, as plain rows (output_rows)."""
         tickets = Ticket.objects.for_user(self.request.user)
-        if self.action == "list" and self.request.query_params.get("open_only", "true") in (
-            "true",
-            "1",
-            "",
-        ):
+        if self.action == "list" and open_only(self.request):
             tickets = tickets.open()
         return output_rows(tickets)
 
     def _ticket(self, *, shown: bool = False) -> Ticket:
         """The ticket in the URL if the caller may see it (404 otherwise). ``shown``: fetched
         with just what the answer shows, for a read that changes nothing."""
-        tickets = Ticket.objects.for_user(self.request.user).filter(pk=numeric(self.kwargs["pk"]))
+        tickets = Ticket.objects.for_user(self.request.user).filter(pk=self.object_id())
         found = (for_output(tickets) if shown else tickets).first()
         if found is None:
             raise exceptions.NotFound("No such ticket.")
@@ -450,7 +522,8 @@ class TicketViewSet(
 
     @extend_schema(
         summary="Move along the allowed transitions",
-        description="Requesters may reopen their resolved ticket or cancel their open one. IT "
+        description="Requesters may reopen or close their resolved ticket, or cancel their open "
+        "one. IT "
         "cancelling a ticket gives the reason in `note`; the requester sees it.",
         request=TransitionSerializer,
         responses={200: TicketSerializer, **errors(400, 404)},
@@ -502,6 +575,31 @@ class TicketViewSet(
         try:
             ticket_set_status(
                 ticket=ticket, actor=signed(request), status=Ticket.Status.IN_PROGRESS
+            )
+        except TicketError as error:
+            raise refused(error) from None
+        return self._answer(ticket)
+
+    @extend_schema(
+        summary='Answer "Fixed?" on a resolved ticket',
+        description="The requester's answer once IT resolved her ticket: `fixed: true` closes "
+        "it; `fixed: false` reopens it with `answer`, one line saying what is still broken. Both "
+        "are recorded for the technicians report. Only the person who filed the ticket answers.",
+        request=FixedSerializer,
+        responses={200: TicketSerializer, **errors(400, 404)},
+    )
+    @action(detail=True, methods=["post"])
+    def fixed(self, request: Request, pk: str) -> Response:
+        ticket = self._ticket()
+        data = FixedSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        try:
+            ticket_answer_fixed(
+                ticket=ticket,
+                requester=signed(request),
+                fixed=values["fixed"],
+                answer=values["answer"],
             )
         except TicketError as error:
             raise refused(error) from None
@@ -566,7 +664,7 @@ class TicketViewSet(
         values = data.validated_data
         self._ticket()
         require_it(request.user)
-        other_pk = queue.ticket_pk_from_number(values["other"])
+        other_pk = parse_ticket_number(values["other"])
         other = Ticket.objects.filter(pk=other_pk).first() if other_pk is not None else None
         if other is None:
             raise exceptions.ValidationError({"other": ["There is no such ticket."]})
@@ -594,6 +692,7 @@ class LocationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Location]):
     serializer_class = LocationSerializer
     queryset = Location.objects.filter(is_active=True).select_related("department")
     pagination_class = None
+    filter_backends = [StrictFilterBackend]
     filterset_fields = ["kind"]
 
 
@@ -651,9 +750,11 @@ class PageCursor(SafeCursor):
         responses={200: PageChainSerializer(many=True), **errors(400, 403, 404)},
     )
 )
-class PageChainViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[PageChain]):
+class PageChainViewSet(ById, mixins.ListModelMixin, viewsets.GenericViewSet[PageChain]):
     serializer_class = PageChainSerializer
     pagination_class = PageCursor
+    not_found = "No such page chain."
+    filter_backends = [StrictFilterBackend]
     filterset_fields = ["status"]
 
     queryset = PageChain.objects.none()
@@ -675,9 +776,58 @@ class PageChainViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[PageChain]
     @action(detail=True, methods=["post"])
     def acknowledge(self, request: Request, pk: str) -> Response:
         user = require_it(request.user)
-        chain = get_object_or_404(PageChain, pk=numeric(pk))
+        chain = get_object_or_404(PageChain, pk=self.object_id())
         try:
             paging.acknowledge(chain_id=chain.pk, user=user, via="api")
         except paging.PagingError as error:
             raise Conflict(str(error)) from None
         return Response(PageChainSerializer(self.get_queryset().get(pk=chain.pk)).data)
+
+
+# The root's links, by the name each has in the answer: the route it points to.
+ROOT_LINKS = {
+    "tickets": "api-ticket-list",
+    "departments": "api-department-list",
+    "locations": "api-location-list",
+    "categories": "api-category-list",
+    "teams": "api-team-list",
+    "on_call": "api-on-call",
+    "pages": "api-page-list",
+    "reports": "api-reports",
+    "schema": "api-schema",
+    "docs": "api-docs",
+}
+
+
+class ApiRootView(APIView):
+    @extend_schema(
+        summary="The API's resources",
+        description="A link to each resource, to the schema and to the browsable docs.",
+        responses={200: ApiRootSerializer, **errors()},
+    )
+    def get(self, request: Request) -> Response:
+        links = {
+            name: request.build_absolute_uri(reverse(route)) for name, route in ROOT_LINKS.items()
+        }
+        return Response(ApiRootSerializer(links).data)
+
+
+class ReadableYamlRenderer(OpenApiYamlRenderer):
+    """The schema's YAML as plain text, which a browser shows instead of downloading."""
+
+    media_type = "text/plain"
+    charset = "utf-8"
+
+
+class SchemaView(SpectacularAPIView):
+    """The OpenAPI schema: YAML by default (application/vnd.oai.openapi), JSON with
+    ?format=json or by Accept, as clients ask for it; to a browser (which asks for HTML), the
+    same YAML as plain text to read."""
+
+    def perform_content_negotiation(
+        self, request: Request, force: bool = False
+    ) -> tuple[BaseRenderer, str]:
+        format_asked = self.settings.URL_FORMAT_OVERRIDE in request.query_params
+        if not format_asked and "text/html" in request.headers.get("Accept", ""):
+            return ReadableYamlRenderer(), ReadableYamlRenderer.media_type
+        return super().perform_content_negotiation(request, force)

@@ -29,6 +29,7 @@ from tickets.services import (
     COMMENT_MAX_LENGTH,
     DESCRIPTION_MAX_LENGTH,
     PASSAGE_MAX_LENGTH,
+    STILL_BROKEN_MAX_LENGTH,
     TITLE_MAX_LENGTH,
     RedactTarget,
 )
@@ -41,6 +42,21 @@ def person(user: Any) -> str | None:
 
 class ErrorSerializer(serializers.Serializer[Any]):
     detail = serializers.CharField(help_text="What was wrong, in words to show a person.")
+
+
+class ApiRootSerializer(serializers.Serializer[Any]):
+    """Where each of the API's resources is, and its documentation."""
+
+    tickets = serializers.URLField()
+    departments = serializers.URLField()
+    locations = serializers.URLField()
+    categories = serializers.URLField()
+    teams = serializers.URLField()
+    on_call = serializers.URLField()
+    pages = serializers.URLField(help_text="IT staff only.")
+    reports = serializers.URLField(help_text="Managers and admins only.")
+    schema = serializers.URLField(help_text="The OpenAPI schema (YAML; ?format=json for JSON).")
+    docs = serializers.URLField(help_text="The API, browsable.")
 
 
 class ValidationErrorSerializer(serializers.Serializer[Any]):
@@ -343,6 +359,13 @@ class TicketUpdateSerializer(serializers.Serializer[Any]):
 
 class TextSerializer(serializers.Serializer[Any]):
     text = serializers.CharField(max_length=COMMENT_MAX_LENGTH)
+
+
+class FixedSerializer(serializers.Serializer[Any]):
+    fixed = serializers.BooleanField()
+    answer = serializers.CharField(
+        max_length=STILL_BROKEN_MAX_LENGTH, required=False, allow_blank=True, default=""
+    )
 
 
 class TransitionSerializer(serializers.Serializer[Any]):

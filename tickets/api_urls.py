@@ -1,7 +1,7 @@
 from csp.constants import UNSAFE_INLINE
 from csp.decorators import csp_update
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from tickets import api
@@ -16,10 +16,11 @@ router.register("teams", api.TeamViewSet, basename="api-team")
 router.register("pages", api.PageChainViewSet, basename="api-page")
 
 urlpatterns = [
+    path("", api.ApiRootView.as_view(), name="api-root"),
     path("", include(router.urls)),
     path("on-call/", api.OnCallView.as_view(), name="api-on-call"),
     path("reports/", include("reports.api_urls")),
-    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("schema/", api.SchemaView.as_view(), name="api-schema"),
     # Swagger UI sets inline styles on its elements; only this page allows them.
     path(
         "docs/",

@@ -17,6 +17,7 @@ from departments.units import (
     home_department_id,
     own_department_ids,
 )
+from helpdesk.ids import parse_id
 from tickets.models import Category, Ticket, filing_categories
 from tickets.priority import PRIORITY_LABELS, SCOPE_LABELS, Scope
 from tickets.services import (
@@ -57,12 +58,10 @@ class CachedChoiceMixin:
     def to_python(self, value: Any) -> Any:
         if value in self.empty_values:  # type: ignore[attr-defined]
             return None
-        try:
-            return self.lookup()[int(value)]
-        except (KeyError, TypeError, ValueError):
-            raise ValidationError(
-                self.error_messages["invalid_choice"], code="invalid_choice"
-            ) from None
+        found = self.lookup().get(parse_id(str(value)) or 0)
+        if found is None:
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return found
 
 
 class LocationChoiceField(CachedChoiceMixin, forms.ModelChoiceField[Location]):

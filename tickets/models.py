@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from departments.models import BusinessCalendar, Department, Location, Team
 from departments.roles import is_it_staff, person_name
+from helpdesk.ids import parse_id
 from helpdesk.ttl_cache import ReferenceDataModel, TtlCache, reference_cache
 from tickets import sla
 from tickets.priority import (
@@ -41,6 +42,16 @@ TICKET_NUMBER_OFFSET = 1000
 def ticket_number(pk: int) -> str:
     """What people read and say: "HD-1042"."""
     return f"{TICKET_PREFIX}{pk + TICKET_NUMBER_OFFSET}"
+
+
+def parse_ticket_number(text: str) -> int | None:
+    """ "HD-1042" or "1042" -> the ticket's primary key; None when ``text`` is not a ticket
+    number (ASCII digits only: "HD-²", or HD-1042 in Arabic-Indic or full-width digits, are
+    not one)."""
+    number = parse_id(text.strip().upper().removeprefix(TICKET_PREFIX))
+    if number is None or number <= TICKET_NUMBER_OFFSET:
+        return None
+    return number - TICKET_NUMBER_OFFSET
 
 
 class Category(ReferenceDataModel):

@@ -28,11 +28,10 @@ from helpdesk.prepared import PreparedValues
 from helpdesk.ttl_cache import TtlCache, reference_cache
 from tickets.models import (
     STATUS_LABELS,
-    TICKET_NUMBER_OFFSET,
-    TICKET_PREFIX,
     ClockView,
     Ticket,
     next_clock,
+    parse_ticket_number,
     ticket_number,
 )
 from tickets.priority import PRIORITY_LABELS
@@ -94,14 +93,6 @@ def view_counts(user: User, now: datetime) -> dict[str, int]:
     return {view: counts[view.value] or 0 for view in SavedView}
 
 
-def ticket_pk_from_number(text: str) -> int | None:
-    """ "HD-1042" or "1042" -> the ticket's primary key."""
-    cleaned = text.strip().upper().removeprefix(TICKET_PREFIX)
-    if cleaned.isdigit() and len(cleaned) < 12:
-        return int(cleaned) - TICKET_NUMBER_OFFSET
-    return None
-
-
 PRIORITY_CHOICES = [(p, f"P{p}") for p in range(1, 6)]
 STATUS_CHOICES = [(s.value, s.label) for s in Ticket.Status if s in Ticket.OPEN_STATUSES]
 ASSIGNEE_CHOICES = [("mine", "Mine"), ("unassigned", "Unassigned")]
@@ -155,7 +146,7 @@ class QueueFilter(django_filters.FilterSet):  # type: ignore[misc]
         value = value.strip()[:100]
         if not value:
             return queryset
-        pk = ticket_pk_from_number(value)
+        pk = parse_ticket_number(value)
         if pk is not None:
             return queryset.filter(pk=pk)
         for word in value.split()[:6]:

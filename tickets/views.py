@@ -54,12 +54,13 @@ from tickets.models import (
     TicketEvent,
     TimelineEntry,
     attach_references,
+    parse_ticket_number,
     references_covering,
     sees_every_ticket,
     ticket_number,
 )
 from tickets.priority import PAGING_RULE_LABELS, PRIORITY_LABELS
-from tickets.queue import team_names, ticket_pk_from_number
+from tickets.queue import team_names
 from tickets.services import (
     COMMENT_MAX_LENGTH,
     PASSAGE_MAX_LENGTH,
@@ -611,7 +612,7 @@ def resolve(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def link(request: HttpRequest, pk: int) -> HttpResponse:
     def act(ticket: Ticket, user: User, data: dict[str, Any]) -> str:
-        other_pk = ticket_pk_from_number(data["other"])
+        other_pk = parse_ticket_number(data["other"])
         other = Ticket.objects.filter(pk=other_pk).first() if other_pk is not None else None
         if other is None:
             raise TicketError(f"There is no ticket {data['other'].strip()[:20]}.")

@@ -443,10 +443,16 @@ def test_link_as_related(it, ticket, file_ticket):
         ("self", "duplicate", {"detail": "A ticket cannot be linked to itself."}),
         ("HD-999999", "duplicate", {"other": ["There is no such ticket."]}),
         ("printer", "related", {"other": ["There is no such ticket."]}),
+        ("HD-²", "related", {"other": ["There is no such ticket."]}),
+        ("HD-①", "related", {"other": ["There is no such ticket."]}),
+        ("other-in-arabic-indic-digits", "related", {"other": ["There is no such ticket."]}),
         ("self", "twin", {"kind": ['"twin" is not a valid choice.']}),
     ],
 )
-def test_link_refusals(it, ticket, other, kind, error):
+def test_link_refusals(it, ticket, file_ticket, nurse_medsurg, other, kind, error):
+    if other == "other-in-arabic-indic-digits":
+        digits = str(file_ticket(nurse_medsurg).pk + 1000)
+        other = "HD-" + digits.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
     other = ticket.number if other == "self" else other
     response = it.post(url(ticket, "link"), {"other": other, "kind": kind})
     assert response.status_code == 400
@@ -485,6 +491,8 @@ def test_the_list_uses_the_queues_filters_and_order(it, tech, nurse_ed, ticket, 
     assert ids(priority="1") == [p1.pk]
     assert ids(q=ticket.number) == [ticket.pk]
     assert ids(q="epic frozen") == []
+    assert set(ids(q="")) == set(ids())  # an empty search box searches nothing
+    assert ids(q="²") == ids(q="HD-①") == []  # a text search, not a server error
     ticket_set_status(ticket=ticket, actor=tech, status=Ticket.Status.RESOLVED)
     assert ids() == [p1.pk]
     assert set(ids(open_only="false")) == {p1.pk, ticket.pk}
@@ -569,3 +577,59 @@ def test_acknowledging_an_ended_chain_is_409(it, tech, p1):
 
 def test_acknowledging_no_chain_is_404(it, reference_data):
     assert it.post("/api/pages/999999/acknowledge/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "field"),
+    [
+        ("/api/tickets/", {"status": ""}, "status"),
+        ("/api/tickets/", {"assignee": ""}, "assignee"),
+        ("/api/tickets/", {"open_only": "maybe"}, "open_only"),
+        ("/api/tickets/", {"open_only": ""}, "open_only"),
+        ("/api/tickets/", {"page_size": "0"}, "page_size"),
+        ("/api/tickets/", {"page_size": "²"}, "page_size"),
+        ("/api/tickets/", {"page_size": "ten"}, "page_size"),
+        ("/api/locations/", {"kind": ""}, "kind"),
+        ("/api/pages/", {"status": ""}, "status"),
+    ],
+)
+def test_a_list_refuses_a_filter_it_cannot_read_instead_of_ignoring_it(
+    it, ticket, path, query, field
+):
+    response = it.get(path, query)
+    assert response.status_code == 400
+    assert list(response.json()) == [field]
+
+
+# "Fixed?": the requester's answer once IT resolved her ticket
+
+
+def test_the_requester_answers_fixed_and_the_ticket_closes(it, nurse, ticket):
+    assert it.post(url(ticket, "resolve"), {"code": "fixed"}).status_code == 200
+    response = nurse.post(url(ticket, "fixed"), {"fixed": True}, format="json")
+    assert response.status_code == 200
+    assert response.json()["status"] == "closed"
+    ticket.refresh_from_db()
+    assert (ticket.fixed_confirmed, ticket.still_broken_count) == (True, 0)
+
+
+def test_still_broken_reopens_with_the_answer(it, nurse, ticket):
+    it.post(url(ticket, "resolve"), {"code": "fixed"})
+    refused = nurse.post(url(ticket, "fixed"), {"fixed": False}, format="json")
+    assert refused.status_code == 400
+    assert refused.json() == {"detail": "Say in a few words what is still broken."}
+    response = nurse.post(
+        url(ticket, "fixed"), {"fixed": False, "answer": "Still jams"}, format="json"
+    )
+    assert response.json()["status"] == "in_progress"
+    assert timeline(nurse, ticket)[-2]["text"] == "Still broken: Still jams"
+
+
+def test_only_the_requester_answers_fixed(it, api, outsider, ticket):
+    it.post(url(ticket, "resolve"), {"code": "fixed"})
+    refused = it.post(url(ticket, "fixed"), {"fixed": True}, format="json")
+    assert refused.status_code == 400
+    assert refused.json() == {"detail": "Only the person who filed the ticket can answer this."}
+    other = api(outsider, token=True)
+    assert other.post(url(ticket, "fixed"), {"fixed": True}, format="json").status_code == 404
+    assert Ticket.objects.get(pk=ticket.pk).status == Ticket.Status.RESOLVED

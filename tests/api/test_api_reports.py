@@ -369,7 +369,7 @@ def test_bad_filters_are_a_400_with_the_forms_message(api, dataset: DataSet, nam
     assert response.json() == expected
 
 
-@pytest.mark.parametrize("page", ["0", "two", "-1"])
+@pytest.mark.parametrize("page", ["0", "two", "-1", "²", "①", "\u0661", "1.5"])
 def test_a_bad_page_is_a_400(api, dataset: DataSet, page):
     with time_machine.travel(NOW, tick=False):
         response = api(dataset.manager).get(URLS["breaches"], {**RANGE, "page": page})

@@ -14,7 +14,7 @@ from django.test import RequestFactory
 
 from departments.models import Department, Location, Team
 from tests.factories import TicketFactory, UserFactory
-from tickets.models import Category, Ticket
+from tickets.models import Category, Ticket, parse_ticket_number
 from tickets.queue import (
     QueueFilter,
     SavedView,
@@ -24,7 +24,6 @@ from tickets.queue import (
     latest_change,
     page_rows,
     queue_rows,
-    ticket_pk_from_number,
     view_counts,
 )
 from tickets.services import ticket_claim
@@ -218,12 +217,24 @@ def test_search_by_ticket_number_with_or_without_prefix(tech, nurse_medsurg):
 
 
 def test_ticket_number_parsing():
-    assert ticket_pk_from_number("HD-1042") == 42
-    assert ticket_pk_from_number("1042") == 42
-    assert ticket_pk_from_number(" hd-1042 ") == 42
-    assert ticket_pk_from_number("HD-") is None
-    assert ticket_pk_from_number("printer") is None
-    assert ticket_pk_from_number("9" * 20) is None  # no overflow into the database
+    assert parse_ticket_number("HD-1042") == 42
+    assert parse_ticket_number("1042") == 42
+    assert parse_ticket_number(" hd-1042 ") == 42
+    assert parse_ticket_number("HD-") is None
+    assert parse_ticket_number("printer") is None
+    assert parse_ticket_number("9" * 20) is None  # no overflow into the database
+    assert parse_ticket_number("HD-1000") is None  # numbers start at HD-1001
+    # ASCII digits only: these are not another spelling of HD-1042, nor a server error.
+    arabic_indic, full_width = "HD-\u0661\u0660\u0664\u0662", "HD-\uff11\uff10\uff14\uff12"
+    for text in (arabic_indic, full_width, "HD-1042²", "HD-²", "①", "HD-+1042", "HD-10.42"):
+        assert parse_ticket_number(text) is None, text
+
+
+@pytest.mark.parametrize("text", ["²", "HD-①", "\u0661\u0660\u0664\u0662", "HD-1042²"])
+def test_search_with_unicode_digits_is_a_text_search(tech, nurse_medsurg, text):
+    make(nurse_medsurg, title="Badge tap not working on WOW-ED-07")
+    found = make(nurse_medsurg, title=f"Label reads {text} instead of the bed")
+    assert listed(tech, urlencode({"q": text})) == [found]
 
 
 def test_search_by_number_of_a_closed_ticket_finds_nothing_in_the_queue(tech, nurse_medsurg):

@@ -218,6 +218,19 @@ def test_unknown_location_gets_a_message(client, nurse_ed):
     assert not Ticket.objects.exists()
 
 
+def test_a_location_id_in_other_digits_is_not_that_location(client, nurse_ed):
+    """Arabic-Indic digits are not another spelling of a location's id, and "²" no error."""
+    client.force_login(nurse_ed)
+    ed = str(Location.objects.get(code="ED").pk)
+    arabic_indic = ed.translate(
+        str.maketrans("0123456789", "\u0660\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669")
+    )
+    for location in (arabic_indic, "²", "9" * 30):
+        response = client.post(URL, answers(location=location))
+        assert "That location is not in the list" in response.content.decode(), location
+    assert not Ticket.objects.exists()
+
+
 def test_script_in_summary_is_escaped_everywhere(client, nurse_ed, tech):
     client.force_login(nurse_ed)
     client.post(URL, answers(title="<script>alert(1)</script>", description="<b>bold</b>"))

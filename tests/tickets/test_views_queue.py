@@ -103,6 +103,19 @@ def test_invalid_filters_show_no_rows_and_do_not_fail(client, tech, nurse_medsur
     assert response.context["rows"] == []
 
 
+@pytest.mark.parametrize("text", ["²", "HD-①", "\u0661\u0660\u0660\u0661"])
+def test_searching_unicode_digits_finds_nothing_instead_of_failing(
+    client, tech, nurse_medsurg, text
+):
+    ticket = make(nurse_medsurg)
+    client.force_login(tech)
+    assert ticket.number in client.get(reverse("queue_fragment")).content.decode()
+    for name in ("queue", "queue_fragment"):
+        response = client.get(reverse(name), {"q": text})
+        assert response.status_code == 200, name
+        assert ticket.number not in response.content.decode(), name
+
+
 # A fixed number of queries -----------------------------------------------------------------
 
 

@@ -426,6 +426,9 @@ def test_link_as_related_by_tech(client, tech, outsider, ticket):
     [
         ("HD-99999", "There is no ticket HD-99999."),
         ("printer", "There is no ticket printer."),
+        ("HD-²", "There is no ticket HD-²."),
+        ("HD-\u0661\u0660\u0660\u0661", "There is no ticket HD-\u0661\u0660\u0660\u0661."),
+        ("①", "There is no ticket ①."),
         ("", "This field is required."),
     ],
 )
