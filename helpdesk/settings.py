@@ -148,6 +148,7 @@ INSTALLED_APPS = [
     "departments",
     "tickets",
     "reports",
+    "demo",
 ]
 
 MIDDLEWARE = [

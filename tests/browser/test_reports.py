@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from helpdesk.demo import seed_demo
+from demo.generate import seed_demo
 from tests.browser.conftest import login
 from tests.factories import UserFactory
 

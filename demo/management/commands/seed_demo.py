@@ -9,7 +9,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from helpdesk.demo import DEMO_PASSWORD, DemoRefused, seed_demo
+from demo.data import DEMO_PASSWORD
+from demo.generate import DemoRefused, seed_demo
 
 
 class Command(BaseCommand):
