@@ -55,6 +55,7 @@ from typing import Any, Literal
 
 from django.db.models.base import ModelState
 
+from demo.sla_history import reached, replay_sla
 from departments.models import BusinessCalendar, Department, Location
 from tickets import sla
 from tickets.models import Category, SlaPolicy, Ticket, TicketEvent
@@ -367,11 +368,6 @@ def older_days(*, days: int, recent: int, grown: int) -> float:
 # --- Making tickets -----------------------------------------------------------------------------
 
 
-def _reached(moment: datetime | None, stopped: datetime) -> datetime | None:
-    """The mark the sweep would have set: the deadline, if it came before the clock stopped."""
-    return moment if moment is not None and moment <= stopped else None
-
-
 EVENT_COLUMNS = (
     "ticket_id",
     "at",
@@ -576,13 +572,14 @@ class TicketFactory:
         if terms is None:
             ticket.first_response_at, ticket.resolved_at = first_response, resolved
             return
-        ticket.apply_sla_policy(terms.policy, terms.calendar)
-        ticket.response_warned_at = _reached(ticket.response_warn_at, first_response)
-        ticket.response_breached_at = _reached(ticket.response_due_at, first_response)
-        ticket.resolution_warned_at = _reached(ticket.resolution_warn_at, resolved)
-        ticket.resolution_breached_at = _reached(ticket.resolution_due_at, resolved)
-        ticket.record_first_response(first_response)
-        ticket.record_resolution(resolved)
+        replay_sla(
+            ticket,
+            policy=terms.policy,
+            calendar=terms.calendar,
+            now=self.now,
+            first_response_at=first_response,
+            resolved_at=resolved,
+        )
 
     def _due(self, ticket: Ticket, terms: Terms | None) -> str:
         """New, unanswered, first response due within BREACH_WINDOW after now, warning claimed."""
@@ -590,7 +587,7 @@ class TicketFactory:
         if terms is None:
             raise RuntimeError("a due ticket needs an SLA policy")
         ticket.apply_sla_policy(terms.policy, terms.calendar)
-        ticket.response_warned_at = _reached(ticket.response_warn_at, self.now)
+        ticket.response_warned_at = reached(ticket.response_warn_at, self.now)
         ticket.updated_at = ticket.response_warned_at or ticket.created_at
         due_at = ticket.response_due_at
         assert due_at is not None
@@ -666,20 +663,17 @@ class TicketFactory:
         first_response: datetime | None,
         paused_at: datetime | None,
     ) -> None:
-        now = self.now
+        # Each attempt starts the clocks afresh.
         ticket.sla_paused_at = None
         ticket.first_response_at = None
-        ticket.apply_sla_policy(terms.policy, terms.calendar)
-        responded = first_response or now
-        ticket.response_warned_at = _reached(ticket.response_warn_at, responded)
-        ticket.response_breached_at = _reached(ticket.response_due_at, responded)
-        stopped = paused_at or now
-        ticket.resolution_warned_at = _reached(ticket.resolution_warn_at, stopped)
-        ticket.resolution_breached_at = _reached(ticket.resolution_due_at, stopped)
-        if first_response is not None:
-            ticket.record_first_response(first_response)
-        if paused_at is not None:
-            ticket.pause_clock(paused_at)
+        replay_sla(
+            ticket,
+            policy=terms.policy,
+            calendar=terms.calendar,
+            now=self.now,
+            first_response_at=first_response,
+            paused_at=paused_at,
+        )
 
     def _quiet(self, ticket: Ticket, *, skip: str = "") -> bool:
         """No clock the sweep claims has an unclaimed deadline before quiet_until."""

@@ -69,6 +69,7 @@ from demo.data import (
     Person,
     Problem,
 )
+from demo.sla_history import replay_sla
 from departments.models import (
     BusinessCalendar,
     Department,
@@ -670,22 +671,15 @@ class _SlaTerms:
         return self._found[key]
 
 
-def _reached(moment: datetime | None, stopped: datetime) -> datetime | None:
-    return moment if moment is not None and moment < stopped else None
-
-
 def _replay_sla(
     ticket: Ticket, plan: _Plan, timeline: list[TicketEvent], now: datetime, terms: _SlaTerms
 ) -> None:
-    """Run the ticket's SLA clocks through its history with the model's own methods, and mark
-    the warnings and breaches the sweep would have claimed on the way, so the first live sweep
-    finds nothing from the past to alert about."""
     found = terms(plan.priority, plan.location.department)
     if found is None:
         ticket.first_response_at = plan.first_response_at
         ticket.resolved_at = plan.resolved_at
         return
-    ticket.apply_sla_policy(*found)
+    policy, calendar = found
     paused = next(
         (
             event.at
@@ -694,20 +688,16 @@ def _replay_sla(
         ),
         None,
     )
-    # The response clock runs until the first response (or the cancellation), the resolution
-    # clock until the resolution or a pause.
-    responded = plan.first_response_at or plan.closed_at or now
-    ticket.response_warned_at = _reached(ticket.response_warn_at, responded)
-    ticket.response_breached_at = _reached(ticket.response_due_at, responded)
-    stopped = plan.resolved_at or paused or plan.closed_at or now
-    ticket.resolution_warned_at = _reached(ticket.resolution_warn_at, stopped)
-    ticket.resolution_breached_at = _reached(ticket.resolution_due_at, stopped)
-    if plan.first_response_at is not None:
-        ticket.record_first_response(plan.first_response_at)
-    if paused is not None:
-        ticket.pause_clock(paused)
-    if plan.resolved_at is not None:
-        ticket.record_resolution(plan.resolved_at)
+    replay_sla(
+        ticket,
+        policy=policy,
+        calendar=calendar,
+        now=now,
+        first_response_at=plan.first_response_at,
+        paused_at=paused,
+        resolved_at=plan.resolved_at,
+        closed_at=plan.closed_at,
+    )
 
 
 # (kind, actor, public, old value, new value, text)
