@@ -76,6 +76,7 @@ class SharedCountThrottle(SimpleRateThrottle):
             return True
         with suppress(ValueError):
             self.cache.decr(current)
+            self.cache.touch(current, 2 * duration)  # see _count
         self.window_ends_in = self._seconds_until_allowed(
             served - 1, previous, limit, duration, elapsed
         )
@@ -97,13 +98,18 @@ class SharedCountThrottle(SimpleRateThrottle):
         return round(wait, 3)  # whole seconds stay whole: Retry-After rounds up
 
     def _count(self, key: str, timeout: int) -> int:
-        """One more call in ``key``'s window; the first call of a window creates it."""
+        """One more call in ``key``'s window; the first call of a window creates it. The count
+        lives ``timeout`` seconds from its latest call: a backend whose ``incr`` writes the
+        entry back with the default expiry (Django's file cache: five minutes) would otherwise
+        forget an hour's filings."""
         try:
-            return self.cache.incr(key)
+            served = self.cache.incr(key)
         except ValueError:
             if self.cache.add(key, 1, timeout):
                 return 1
-            return self.cache.incr(key)  # another process created it first
+            served = self.cache.incr(key)  # another process created it first
+        self.cache.touch(key, timeout)
+        return served
 
     def wait(self) -> float:
         return self.window_ends_in

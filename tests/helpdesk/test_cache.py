@@ -166,6 +166,7 @@ def test_the_demo_cache_is_files_that_every_web_worker_shares(tmp_path):
     assert cache == {
         "BACKEND": "helpdesk.cache.SharedFileCache",
         "LOCATION": str(tmp_path / "cache"),
+        "OPTIONS": {"MAX_ENTRIES": 20000},
     }
 
 
