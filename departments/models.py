@@ -49,22 +49,23 @@ class BusinessCalendar(ReferenceDataModel):
         from tickets.sla import BusinessCalendar as ClockCalendar
 
         time_zone, always_open, weekly, holidays = _clock_hours.get_or_set(
-            self.pk, self._clock_hours
+            self.pk, self._read_clock_hours
         )
         if always_open:
             return ClockCalendar.always_open(time_zone)
         return ClockCalendar(tz=ZoneInfo(time_zone), weekly_hours=weekly, holidays=holidays)
 
-    def _clock_hours(self) -> ClockHours:
+    def _read_clock_hours(self) -> ClockHours:
+        if self.always_open:
+            return (self.time_zone, True, {}, frozenset())
         weekly: dict[int, list[tuple[time, time]]] = {}
-        if not self.always_open:
-            for hours in self.hours.all():
-                weekly.setdefault(hours.weekday, []).append((hours.opens, hours.closes))
+        for hours in self.hours.all():
+            weekly.setdefault(hours.weekday, []).append((hours.opens, hours.closes))
         return (
             self.time_zone,
-            self.always_open,
+            False,
             {day: tuple(sorted(spans)) for day, spans in weekly.items()},
-            frozenset(h.date for h in self.holidays.all()) if not self.always_open else frozenset(),
+            frozenset(h.date for h in self.holidays.all()),
         )
 
 
