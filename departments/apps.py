@@ -5,3 +5,8 @@ class DepartmentsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "departments"
     verbose_name = "Hospital organisation"
+
+    def ready(self) -> None:
+        from departments.roles import watch_role_changes
+
+        watch_role_changes()
