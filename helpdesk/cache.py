@@ -110,7 +110,12 @@ class SharedRedisCache(RedisCache):
 class SharedFileCache(FileBasedCache):
     """Django's file cache, with ``add`` and ``incr`` made atomic across processes by a lock
     file beside the entries (Django's read the entry and write it back: two workers counting at
-    once lose each other's counts)."""
+    once lose each other's counts).
+
+    Django's ``incr`` also writes the entry back with the cache's default timeout (five minutes),
+    so a counter added for an hour would lapse five minutes after its last increment. Here
+    ``add`` notes when the entry lapses (in an entry beside it) and ``incr`` keeps that moment,
+    as Redis keeps a key's expiry when it counts."""
 
     def __init__(self, location: str, params: dict[str, Any]) -> None:
         super().__init__(location, params)
@@ -126,12 +131,29 @@ class SharedFileCache(FileBasedCache):
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
+    @staticmethod
+    def _lapse_key(key: Any) -> str:
+        return f"{key}:lapses-at"
+
     def add(
         self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None
     ) -> bool:
         with self._counting():
-            return super().add(key, value, timeout, version)
+            added = super().add(key, value, timeout, version)
+            if added:
+                lapses_at = self.get_backend_timeout(timeout)
+                super().set(self._lapse_key(key), lapses_at, timeout, version)
+            return added
 
     def incr(self, key: Any, delta: int = 1, version: int | None = None) -> int:
         with self._counting():
-            return super().incr(key, delta, version)
+            lapses_at = self.get(self._lapse_key(key), version=version)
+            if lapses_at is None:
+                return super().incr(key, delta, version)
+            left = float(lapses_at) - time.time()
+            value = self.get(key, version=version) if left > 0 else None
+            if value is None:
+                raise ValueError(f"Key {key!r} not found")
+            counted = int(value) + delta
+            self.set(key, counted, left, version)
+            return counted

@@ -392,19 +392,20 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # The cache is shared by every process, so that limits (API throttling) count every worker's
 # requests: Redis when CACHE_URL (or else the Celery broker) is Redis; otherwise files under
 # var/, which make run's two web workers share. Entries are keyed under the database's name, so
-# two installations (or two test runs) on one Redis never read or clear each other's.
+# two installations (or two test runs) on one Redis never read or clear each other's; each
+# parallel test worker has its own database, and its own keys or cache folder.
 def _cache_from_env(database_name: str) -> dict[str, Any]:
     url = env_str("CACHE_URL", "")
     if not url and CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
         url = CELERY_BROKER_URL
+    suffix = os.environ.get("PYTEST_XDIST_WORKER", "")
     if url.startswith(("redis://", "rediss://")):
-        suffix = os.environ.get("PYTEST_XDIST_WORKER", "")  # each test worker has its own database
         prefix = env_str("CACHE_KEY_PREFIX", "helpdesk-" + Path(database_name).stem + suffix)
         return {"BACKEND": "helpdesk.cache.SharedRedisCache", "LOCATION": url, "KEY_PREFIX": prefix}
     if url == "" or url == "file://":
         return {
             "BACKEND": "helpdesk.cache.SharedFileCache",
-            "LOCATION": str(VAR_DIR / "cache"),
+            "LOCATION": str(VAR_DIR / ("cache-" + suffix if suffix else "cache")),
         }
     if url == "locmem://":
         return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}

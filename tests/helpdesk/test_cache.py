@@ -13,16 +13,18 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import redis
+import time_machine
 from django.conf import settings
 from django.test import override_settings
 from django.urls import reverse
 from rest_framework.test import APIClient
 
 from departments.models import ApiToken
-from helpdesk.cache import SharedRedisCache
+from helpdesk.cache import SharedFileCache, SharedRedisCache
 
 pytestmark = pytest.mark.django_db
 
@@ -173,3 +175,21 @@ def test_a_cache_url_that_is_not_understood_stops_start_up():
     with pytest.raises(subprocess.CalledProcessError) as failed:
         cache_settings(CACHE_URL="memcached://cache:11211")
     assert "CACHE_URL must be a redis:// URL, file:// or locmem://" in failed.value.stderr
+
+
+def test_the_demo_cache_keeps_a_counter_for_as_long_as_it_was_added_for(tmp_path):
+    """A limit counted per hour holds for the hour in the demo too (Django's file cache would
+    let the count lapse five minutes after its last increment)."""
+    cache = SharedFileCache(str(tmp_path / "cache"), {})
+    with time_machine.travel(datetime(2026, 12, 7, 3, 0, tzinfo=UTC), tick=False) as clock:
+        assert cache.add("filings", 1, 3600)
+        clock.shift(timedelta(minutes=20))
+        assert cache.incr("filings") == 2
+        clock.shift(timedelta(minutes=20))
+        assert cache.incr("filings") == 3
+        clock.shift(timedelta(minutes=19))
+        assert cache.get("filings") == 3
+        clock.shift(timedelta(minutes=2))
+        assert cache.get("filings") is None
+        with pytest.raises(ValueError, match="not found"):
+            cache.incr("filings")
