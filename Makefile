@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: install run test lint format bench check-deploy clean
+.PHONY: install run test test-embedded lint format bench bench-smoke check-deploy clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,9 +27,20 @@ run: install
 	$(PY) manage.py seed_demo
 	$(PY) manage.py run_stack --port $(PORT)
 
-## The whole suite. DATABASE_URL / CELERY_BROKER_URL point it at PostgreSQL and Redis.
+## The whole suite, on TEST_WORKERS processes (pytest-xdist; 0 runs it in one). DATABASE_URL /
+## CELERY_BROKER_URL point it at PostgreSQL and Redis; HELPDESK_REQUIRE_SERVICES=1 makes a
+## missing service fail instead of skip (tests/conftest.py: need()).
+TEST_WORKERS ?= 2
 test: install
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+
+## The whole suite on the embedded default `make run` ships (SQLite, filesystem broker), whatever
+## the environment points at: the PostgreSQL and Redis tests skip, the browser and the tools the
+## suite drives (Chromium, git, make, nginx, openssl) must be there.
+EMBEDDED_SERVICES ?= chromium,git,make,nginx,openssl
+test-embedded:
+	env -u DATABASE_URL -u CELERY_BROKER_URL -u CACHE_URL \
+	  HELPDESK_REQUIRE_SERVICES=$(EMBEDDED_SERVICES) $(MAKE) test
 
 lint: install
 	$(VENV)/bin/ruff check .
@@ -42,6 +53,11 @@ format: install
 
 bench: install
 	$(PY) -m bench
+
+## A small bench run, so the bench cannot rot: fails when a measure errors, never on timings.
+BENCH_SMOKE_ARGS ?= --tickets 2000 --n 5 --warmup 1
+bench-smoke: install
+	$(PY) -m bench $(BENCH_SMOKE_ARGS)
 
 ## Production settings must pass Django's deployment checklist with no warnings.
 check-deploy: install

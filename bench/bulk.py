@@ -21,7 +21,9 @@ from contextlib import contextmanager
 from typing import Any
 
 from django.db import connections
+from django.db.backends.utils import CursorWrapper
 from django.db.models import Model
+from psycopg2.extensions import cursor as PgCursor
 
 from bench.ticketgen import insertable_columns, not_null_text_columns
 
@@ -40,9 +42,11 @@ def copy_sql(model: type[Model], columns: Iterable[str] | None = None) -> str:
     )
 
 
-def copy_csv(cursor: Any, sql: str, text: str) -> None:
+def copy_csv(cursor: CursorWrapper | PgCursor, sql: str, text: str) -> None:
     """One COPY through psycopg2 (``cursor`` is Django's wrapper or a raw psycopg2 cursor)."""
-    raw = getattr(cursor, "cursor", cursor)
+    raw = cursor.cursor if isinstance(cursor, CursorWrapper) else cursor
+    if not isinstance(raw, PgCursor):
+        raise TypeError(f"COPY needs a PostgreSQL cursor, not {type(raw).__name__}")
     raw.copy_expert(sql, io.StringIO(text), size=1 << 20)
 
 

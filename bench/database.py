@@ -10,7 +10,6 @@ Nothing here imports Django's settings: this runs before ``django.setup()``.
 
 from __future__ import annotations
 
-import importlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import dj_database_url
+import psycopg2
+from psycopg2 import sql
+from psycopg2.extensions import connection as PgConnection
 
 POSTGRES_SCHEMES = frozenset({"postgres", "postgresql", "pgsql", "postgis"})
 # A bench database's name says so: the harness drops it, so it must never be a real one.
@@ -96,13 +98,7 @@ def prepare(database_url: str | None, name: str, var_dir: Path) -> BenchDatabase
     return BenchDatabase(vendor="postgresql", url=url, name=name, admin=admin)
 
 
-def _psycopg2(module: str = "psycopg2") -> Any:
-    # Imported on use, untyped: SQLite runs never need it.
-    return importlib.import_module(module)
-
-
-def _sql(template: str, name: str) -> Any:
-    sql = _psycopg2("psycopg2.sql")
+def _sql(template: str, name: str) -> sql.Composed:
     return sql.SQL(template).format(sql.Identifier(name))
 
 
@@ -112,20 +108,22 @@ class _AdminConnection:
 
     def __init__(self, admin: dict[str, Any]) -> None:
         self.admin = admin
-        self.conn: Any = None
+        self.conn: PgConnection | None = None
 
-    def __enter__(self) -> Any:
-        psycopg2 = _psycopg2()
+    def __enter__(self) -> PgConnection:
         params = {key: value for key, value in self.admin.items() if value is not None}
         try:
-            self.conn = psycopg2.connect(**params)
+            conn = psycopg2.connect(connection_factory=PgConnection, **params)
         except psycopg2.OperationalError as exc:
             raise DatabaseError(f"cannot reach PostgreSQL: {str(exc).strip()}") from None
-        self.conn.autocommit = True
-        return self.conn
+        conn.autocommit = True
+        self.conn = conn
+        return conn
 
     def __exit__(self, *exc: object) -> None:
-        self.conn.close()
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
 
 
 def _drop_postgres(admin: dict[str, Any], name: str) -> None:

@@ -36,13 +36,15 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bench import database
 from bench.measures import BASELINE, REGISTRY, Bench, BenchError, Elapsed, Measure, Skip
 from bench.worker import BrokerChoice, choose_broker
 
 if TYPE_CHECKING:
+    from django.db.backends.base.base import BaseDatabaseWrapper
+
     from bench.seed import Seeded
 
 DEFAULT_DB_NAME = "helpdesk_bench"
@@ -425,7 +427,7 @@ def time_measure(
 
 
 @contextmanager
-def _unlimited_query_log(connection: Any) -> Iterator[None]:
+def _unlimited_query_log(connection: BaseDatabaseWrapper) -> Iterator[None]:
     """Django keeps the last 9,000 queries in a connection's log; keep them all for a while."""
     limited = connection.queries_log
     connection.queries_log = deque(limited)

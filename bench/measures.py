@@ -34,13 +34,17 @@ import uuid
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlencode, urlsplit
 
 from django.db import close_old_connections
+from django.db.models import Case, QuerySet
 from django.test import Client
 from django.urls import Resolver404, resolve, reverse
+
+from bench.receiver import RecordedRequest, WebhookReceiver
 
 if TYPE_CHECKING:
     from django.test.client import _MonkeyPatchedWSGIResponse as Response
@@ -753,7 +757,7 @@ def sla_sweep_breach(bench: Bench) -> Operation:
     return Timed(sweep, reset=reset)
 
 
-def _undo_breach(ticket_ids: list[int], at: Any, updated_at: Any) -> None:
+def _undo_breach(ticket_ids: list[int], at: datetime, updated_at: Case) -> None:
     """Put the due tickets back as they were before the sweep at ``at`` breached them."""
     from django.db import transaction
 
@@ -778,7 +782,7 @@ def _undo_breach(ticket_ids: list[int], at: Any, updated_at: Any) -> None:
     purge_queue()  # the alerts' and pages' delivery tasks: nothing consumes the bench queue
 
 
-def _delete(queryset: Any) -> None:
+def _delete(queryset: QuerySet[Any]) -> None:
     """DELETE the rows in one statement, bypassing the models' guards (the ticket timeline is
     append-only in the product; the bench takes back what its own sweep appended)."""
     from django.db import connection
@@ -796,10 +800,11 @@ def page_latency(bench: Bench) -> Operation:
     arrival at the receiver. The worker is started here and killed at the end."""
     if bench.worker_skip:
         raise Skip(bench.worker_skip)
-    from bench.receiver import PageReceiver
+    from bench.seed import PAGE_DEPARTMENT
     from bench.worker import CeleryWorker, purge_queue
     from departments.models import Profile, Team
     from tickets import paging
+    from tickets.channels import verify_signature
     from tickets.models import Category, Ticket
 
     seeded = bench.seeded
@@ -817,7 +822,7 @@ def page_latency(bench: Bench) -> Operation:
     Profile.objects.filter(pk__in=saved_channels).update(page_channels="webhook")
 
     secret = secrets.token_hex(16)
-    receiver = PageReceiver(secret)
+    receiver = WebhookReceiver().start()
     worker = CeleryWorker(
         env={
             "CELERY_BROKER_URL": bench.redis_url or "",
@@ -838,7 +843,6 @@ def page_latency(bench: Bench) -> Operation:
                 Profile.objects.filter(pk=pk).update(page_channels=channels)
 
     try:
-        receiver.start()
         purge_queue()
         worker.start()
         client = bench.client(seeded.filer_id)
@@ -850,6 +854,8 @@ def page_latency(bench: Bench) -> Operation:
             "title": "Epic frozen on every triage PC",
             "callback": "x4410",
             "location": str(seeded.page_location_id),
+            # The filer's own unit is another: she says she is reporting for the ED.
+            "reporting_for": PAGE_DEPARTMENT,
             "care_delayed": "yes",
             "scope": "unit",
             "workaround": "no",
@@ -867,14 +873,20 @@ def page_latency(bench: Bench) -> Operation:
             raise BenchError(f"filing redirected to {response['Location']}, not a confirmation")
         ticket = Ticket(pk=int(match.kwargs["pk"]))
         filed.append(ticket.pk)
-        page = receiver.wait_for(ticket.number, timeout=30)
+        page = receiver.wait_for(lambda request: _is_page_for(request, ticket.number), timeout=30)
         if page is None:
             raise BenchError(
                 f"no page for {ticket.number} reached the receiver in 30s; worker log: "
                 f"{worker.log_tail()}"
             )
-        if not page.signed or page.payload.get("priority") != "P1 Critical":
-            raise BenchError(f"the page for {ticket.number} is unsigned or not P1: {page}")
+        signed = verify_signature(
+            secret,
+            page.headers.get("X-Helpdesk-Timestamp", ""),
+            page.body,
+            page.headers.get("X-Helpdesk-Signature", ""),
+        )
+        if not signed or page.json.get("priority") != "P1 Critical":
+            raise BenchError(f"the page for {ticket.number} is unsigned or not P1: {page.json}")
         return Elapsed(page.at - posted)
 
     def settle() -> None:
@@ -889,7 +901,11 @@ def page_latency(bench: Bench) -> Operation:
     return Timed(file_and_wait, reset=settle, close=close)
 
 
-def _now() -> Any:
+def _is_page_for(request: RecordedRequest, ticket_number: str) -> bool:
+    return isinstance(request.json, dict) and request.json.get("ticket") == ticket_number
+
+
+def _now() -> datetime:
     from django.utils import timezone
 
     return timezone.now()

@@ -393,12 +393,12 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # The cache is shared by every process, so that limits (API throttling) count every worker's
 # requests: Redis when CACHE_URL (or else the Celery broker) is Redis; otherwise files under
 # var/, which make run's two web workers share. Entries are keyed under the database's name, so
-# two installations (or two test runs) on one Redis never read or clear each other's.
+# two installations (or two test runs) on one Redis never read or clear each other's; each
+# parallel test worker has its own database, and its own keys or cache folder.
 def _cache_from_env(database_name: str) -> dict[str, Any]:
     url = env_str("CACHE_URL", "")
     if not url and CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
         url = CELERY_BROKER_URL
-    # Each parallel test worker has a database of its own, and so a cache of its own.
     suffix = os.environ.get("PYTEST_XDIST_WORKER", "")
     if url.startswith(("redis://", "rediss://")):
         prefix = env_str("CACHE_KEY_PREFIX", "helpdesk-" + Path(database_name).stem + suffix)
@@ -406,7 +406,7 @@ def _cache_from_env(database_name: str) -> dict[str, Any]:
     if url == "" or url == "file://":
         return {
             "BACKEND": "helpdesk.cache.SharedFileCache",
-            "LOCATION": str(VAR_DIR / f"cache{suffix}"),
+            "LOCATION": str(VAR_DIR / ("cache-" + suffix if suffix else "cache")),
             # Past MAX_ENTRIES the file cache drops a third of its entries at random, live
             # counters included: room for every signed-in person's entries of a hospital.
             "OPTIONS": {"MAX_ENTRIES": 20000},

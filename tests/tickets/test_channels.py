@@ -13,7 +13,7 @@ from django.core import mail
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.webhook_receiver import WebhookReceiver, webhook_receiver  # noqa: F401
+from bench.receiver import WebhookReceiver
 from tickets.channels import (
     ConsoleChannel,
     DeliveryError,
@@ -75,7 +75,7 @@ def make_message(**overrides: object) -> PageMessage:
 
 
 @pytest.fixture
-def receiver(webhook_receiver: WebhookReceiver, settings) -> WebhookReceiver:  # noqa: F811
+def receiver(webhook_receiver: WebhookReceiver, settings) -> WebhookReceiver:
     settings.HELPDESK_PAGING = {
         "WEBHOOK_URL": webhook_receiver.url,
         "WEBHOOK_SECRET": SECRET,

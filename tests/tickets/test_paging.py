@@ -13,7 +13,6 @@ from django.urls import reverse
 
 from departments.models import Location, Rotation, RotationMember, RotationOverride, Team
 from tests.factories import UserFactory
-from tests.webhook_receiver import webhook_receiver  # noqa: F401
 from tickets import paging
 from tickets.models import Category, Page, PageChain, Ticket, TicketEvent
 from tickets.priority import Scope
@@ -210,7 +209,7 @@ def test_webhook_gateway_failing_three_times_gives_one_delivered_page(
     nurse_ed,
     on_call_team,
     settings,
-    webhook_receiver,  # noqa: F811
+    webhook_receiver,
 ):
     settings.HELPDESK_PAGING = {
         **settings.HELPDESK_PAGING,
@@ -504,7 +503,7 @@ def test_a_page_carries_no_free_text_even_when_nothing_was_flagged(
     on_call_team,
     settings,
     caplog,
-    webhook_receiver,  # noqa: F811
+    webhook_receiver,
 ):
     settings.HELPDESK_PAGING = {
         **settings.HELPDESK_PAGING,

@@ -34,10 +34,10 @@ from django.urls import reverse
 from django.utils import timezone
 from kombu import pools as kombu_pools
 
+from bench.receiver import WebhookReceiver
 from departments.models import Location, Rotation, RotationMember, Team
 from tests.conftest import celery_broker, need, port_open
 from tests.factories import UserFactory
-from tests.webhook_receiver import WebhookReceiver
 from tickets import paging, tasks
 from tickets.models import Category, Page, PageChain, Ticket, TicketEvent, UnpublishedTask
 from tickets.priority import Scope
