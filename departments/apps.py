@@ -5,8 +5,3 @@ class DepartmentsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "departments"
     verbose_name = "Hospital organisation"
-
-    def ready(self) -> None:
-        from departments.roles import watch_role_changes
-
-        watch_role_changes()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import date, time
+from datetime import time
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from helpdesk.reference_cache import ReferenceCache, ReferenceDataModel, reference_cache
+from helpdesk.ttl_cache import ReferenceDataModel, TtlCache, reference_cache
 
 if TYPE_CHECKING:
     from tickets.sla import BusinessCalendar as ClockCalendar
@@ -44,34 +44,25 @@ class BusinessCalendar(ReferenceDataModel):
         return self.name
 
     def as_clock(self) -> ClockCalendar:
-        """The pure calendar that tickets/sla.py computes deadlines with. Its hours are cached
-        (tickets/sla.py's calendar itself holds a read-only mapping, which does not pickle)."""
+        """The pure calendar that tickets/sla.py computes deadlines with (cached per process)."""
+        return _clocks.get_or_set(self.pk, self._build_clock)
+
+    def _build_clock(self) -> ClockCalendar:
         from tickets.sla import BusinessCalendar as ClockCalendar
 
-        time_zone, always_open, weekly, holidays = _clock_hours.get_or_set(
-            self.pk, self._read_clock_hours
-        )
-        if always_open:
-            return ClockCalendar.always_open(time_zone)
-        return ClockCalendar(tz=ZoneInfo(time_zone), weekly_hours=weekly, holidays=holidays)
-
-    def _read_clock_hours(self) -> ClockHours:
         if self.always_open:
-            return (self.time_zone, True, {}, frozenset())
+            return ClockCalendar.always_open(self.time_zone)
         weekly: dict[int, list[tuple[time, time]]] = {}
         for hours in self.hours.all():
             weekly.setdefault(hours.weekday, []).append((hours.opens, hours.closes))
-        return (
-            self.time_zone,
-            False,
-            {day: tuple(sorted(spans)) for day, spans in weekly.items()},
-            frozenset(h.date for h in self.holidays.all()),
+        return ClockCalendar(
+            tz=ZoneInfo(self.time_zone),
+            weekly_hours={day: tuple(sorted(spans)) for day, spans in weekly.items()},
+            holidays=frozenset(h.date for h in self.holidays.all()),
         )
 
 
-# A calendar's time zone, whether it is always open, weekly hours and holidays.
-ClockHours = tuple[str, bool, dict[int, tuple[tuple[time, time], ...]], frozenset[date]]
-_clock_hours: ReferenceCache[ClockHours] = reference_cache("clock_hours")
+_clocks: TtlCache[ClockCalendar] = reference_cache()
 
 
 class BusinessHours(ReferenceDataModel):
@@ -176,12 +167,12 @@ class Location(ReferenceDataModel):
         return f"{self.name} ({self.code})" if self.kind == self.Kind.WORKSTATION else self.name
 
 
-_locations: ReferenceCache[dict[int, Location]] = reference_cache("locations")
+_locations: TtlCache[dict[int, Location]] = reference_cache()
 
 
 def active_locations() -> dict[int, Location]:
     """Every location a ticket can be filed for, by id, with its department and calendar:
-    read on every filing, cached. Treat the rows as read-only."""
+    read on every filing, cached per process. Treat the rows as read-only."""
     return _locations.get_or_set(
         "active",
         lambda: {

@@ -20,6 +20,7 @@ from django.core.cache import cache
 from bench.receiver import WebhookReceiver
 from departments.defaults import seed_escalation_policies, seed_organisation
 from departments.models import Department
+from helpdesk.ttl_cache import clear_reference_caches
 from tests.factories import UserFactory
 from tickets.defaults import seed_categories, seed_sla_policies
 from tickets.enqueue import forget_broker_failure
@@ -85,10 +86,11 @@ def _fast_passwords(settings) -> None:
 
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> Iterator[None]:
-    """Every test starts with an empty cache: the reference data and roles live in it too."""
     cache.clear()
+    clear_reference_caches()
     yield
     cache.clear()
+    clear_reference_caches()
 
 
 @pytest.fixture

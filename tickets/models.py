@@ -15,7 +15,7 @@ from django.utils import timezone
 from departments.models import BusinessCalendar, Department, Location, Team
 from departments.roles import is_it_staff, person_name
 from helpdesk.ids import parse_id
-from helpdesk.reference_cache import ReferenceCache, ReferenceDataModel, reference_cache
+from helpdesk.ttl_cache import ReferenceDataModel, TtlCache, reference_cache
 from tickets import sla
 from tickets.priority import (
     IMPACT_LABELS,
@@ -93,11 +93,11 @@ class Category(ReferenceDataModel):
         return f"{self.parent.name}: {self.name}" if self.parent_id and self.parent else self.name
 
 
-_tiles: ReferenceCache[dict[int, Category]] = reference_cache("tiles")
+_tiles: TtlCache[dict[int, Category]] = reference_cache()
 
 
 def filing_categories() -> dict[int, Category]:
-    """The category tiles, by id: read on every filing, cached. Read-only."""
+    """The category tiles, by id: read on every filing, cached per process. Read-only."""
     return _tiles.get_or_set(
         "tiles",
         lambda: {
@@ -178,8 +178,8 @@ class SlaPolicy(ReferenceDataModel):
     def terms_for(
         cls, *, priority: int, department: Department
     ) -> tuple[SlaPolicy, BusinessCalendar]:
-        """The policy and the calendar its clock runs on, cached: every filing reads them, and
-        they change only when an administrator edits them."""
+        """The policy and the calendar its clock runs on, cached per process: every filing
+        reads them, and they change only when an administrator edits them."""
 
         def lookup() -> tuple[SlaPolicy, BusinessCalendar]:
             policy = cls.for_ticket(priority=priority, department=department)
@@ -188,7 +188,7 @@ class SlaPolicy(ReferenceDataModel):
         return _sla_terms.get_or_set((priority, department.pk), lookup)
 
 
-_sla_terms: ReferenceCache[tuple[SlaPolicy, BusinessCalendar]] = reference_cache("sla_terms")
+_sla_terms: TtlCache[tuple[SlaPolicy, BusinessCalendar]] = reference_cache()
 
 
 def sees_every_ticket(user: AbstractBaseUser | AnonymousUser) -> bool:
@@ -708,7 +708,7 @@ class References:
         )
 
 
-_references: ReferenceCache[References] = reference_cache("references")
+_references: TtlCache[References] = reference_cache()
 
 
 def references_covering(check: Callable[[References], bool]) -> References:
@@ -716,14 +716,14 @@ def references_covering(check: Callable[[References], bool]) -> References:
     the cache, added by another process)."""
     found = _references.get_or_set("all", References.load)
     if not check(found):
-        _references.forget()
+        _references.clear()
         found = _references.get_or_set("all", References.load)
     return found
 
 
 def attach_references(ticket: Ticket) -> Ticket:
-    """Give a ticket its department, location, category and team from the reference cache
-    instead of joining their tables: PostgreSQL's planning time grows with every table a
+    """Give a ticket its department, location, category and team from the per-process reference
+    cache instead of joining their tables: PostgreSQL's planning time grows with every table a
     query joins, and a ticket page would otherwise pay for six joins on every view. The rows are
     shared; treat them as read-only. A row newer than the cache reloads it once."""
     found = references_covering(lambda rows: rows.covers(ticket))

@@ -25,7 +25,7 @@ from departments.models import Department, Team
 from departments.roles import person_name
 from helpdesk.links import pk_url
 from helpdesk.prepared import PreparedValues
-from helpdesk.reference_cache import ReferenceCache, reference_cache
+from helpdesk.ttl_cache import TtlCache, reference_cache
 from tickets.models import (
     STATUS_LABELS,
     ClockView,
@@ -57,7 +57,7 @@ VIEW_LABELS = {
     SavedView.BREACHING: "Breaching soon",
 }
 
-_critical: ReferenceCache[list[int]] = reference_cache("critical_departments")
+_critical: TtlCache[list[int]] = reference_cache()
 
 
 def critical_department_ids() -> list[int]:
@@ -312,7 +312,7 @@ class FilterBar:
         return any(option.chosen for group in self.checks for option in group.options)
 
 
-_names: ReferenceCache[list[tuple[int, str]]] = reference_cache("names")
+_names: TtlCache[list[tuple[int, str]]] = reference_cache()
 
 
 def team_names() -> list[tuple[int, str]]:

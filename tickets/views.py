@@ -25,7 +25,7 @@ from departments.units import home_department_id
 from helpdesk.jinja import render_partial
 from helpdesk.links import pk_url
 from helpdesk.prepared import PreparedValues
-from helpdesk.reference_cache import ReferenceCache, reference_cache
+from helpdesk.ttl_cache import TtlCache, reference_cache
 from tickets import phi
 from tickets.forms import (
     LINK_CHOICES,
@@ -398,7 +398,7 @@ def _timeline_read(*, public_only: bool) -> PreparedValues:
 _TIMELINES = {True: _timeline_read(public_only=False), False: _timeline_read(public_only=True)}
 
 
-_people: ReferenceCache[list[tuple[int, str]]] = reference_cache("assignable_people")
+_people: TtlCache[list[tuple[int, str]]] = reference_cache()
 
 # The workspace's forms and the views they post to.
 WORKSPACE_URLS = {
@@ -423,8 +423,7 @@ LIMITS = {
 
 
 def _it_people() -> list[tuple[int, str]]:
-    """Whom a ticket can go to (the assign form's choices), cached until a person or their
-    groups change."""
+    """Whom a ticket can go to (the assign form's choices), read at most once a minute."""
     return _people.get_or_set(
         "people", lambda: [(user.pk, display_name(user)) for user in AssignForm.people()]
     )

@@ -23,10 +23,9 @@ pytestmark = pytest.mark.django_db
 RANGE = {"period": "custom", "start": "2026-02-02", "end": "2026-02-15"}
 PAGES = ["index", "compliance", "speed", "breaches", "trends", "critical", "sources",
          "technicians"]  # fmt: skip
-# Session and user (2; the roles come from the role cache, filled by a first visit); the filter
-# bar's team, category and department lists (3); the session save on the way out (3, with its
-# savepoint). Then each report's own queries.
-BASE_QUERIES = 8
+# Session, user and roles (3); the filter bar's team, category and department lists (3); the
+# session save on the way out (3, with its savepoint). Then each report's own queries.
+BASE_QUERIES = 9
 REPORT_QUERIES = {
     "index": 3,  # headline; breaches by department, and their names
     "compliance": 2,  # department x priority, then the departments' names
@@ -101,7 +100,6 @@ def count_queries(client, name: str) -> int:
 def test_query_count_is_fixed(client, dataset: DataSet, name, request):
     client.force_login(dataset.manager)
     with time_machine.travel(NOW, tick=False):
-        count_queries(client, name)  # the manager's roles are cached
         small = count_queries(client, name)
         request.getfixturevalue("more_tickets")
         big = count_queries(client, name)

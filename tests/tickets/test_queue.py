@@ -310,7 +310,7 @@ def hand_made(tech, other_tech, nurse_medsurg):
 
 
 def test_view_counts_in_one_query(tech, hand_made, django_assert_num_queries):
-    critical_department_ids()  # reference data, cached until a department changes
+    critical_department_ids()  # reference data, cached per process for a minute
     # One aggregate with a filtered COUNT per view: never one query per view.
     with django_assert_num_queries(1):
         counts = view_counts(tech, NOW)
@@ -399,7 +399,7 @@ def test_a_department_switched_to_auto_escalate_becomes_critical(tech, nurse_med
     assert listed(tech, "view=critical") == []
     tele = Department.objects.get(code="TELE")
     tele.auto_escalate = True
-    tele.save()  # forgets the cached reference data
+    tele.save()  # clears the per-process reference cache
     assert listed(tech, "view=critical") == [ticket]
 
 

@@ -149,7 +149,7 @@ def test_ticket_page_names_a_location_newer_than_the_reference_cache(client, nur
     first = TicketFactory(requester=nurse_medsurg)
     client.force_login(nurse_medsurg)
     client.get(reverse("ticket_detail", args=[first.pk]))  # the reference cache is loaded
-    # Added as the demo and the bench add rooms (in bulk), then filed for at once.
+    # Added by another process (bulk_create clears no cache here), then filed for at once.
     (room,) = Location.objects.bulk_create(
         [Location(code="MS-412", name="Room 412", kind=Location.Kind.ROOM,
                   department=first.department)]
