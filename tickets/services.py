@@ -2,6 +2,10 @@
 
 Pages, the API and Celery tasks all call these, so a rule lives in one place. Each function takes
 keyword arguments only and runs in one transaction.
+
+A ticket is locked FOR NO KEY UPDATE (no service changes its key): the sweep adds timeline rows
+to a ticket while it holds the ticket's page chain, which takes a key-share lock on the ticket;
+FOR UPDATE would wait for the sweep while the sweep waits for it.
 """
 
 from __future__ import annotations
@@ -230,7 +234,7 @@ def ticket_comment(
     if len(text) > COMMENT_MAX_LENGTH:
         raise TicketError(f"Keep it under {COMMENT_MAX_LENGTH} characters.")
     with transaction.atomic():
-        locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        locked = Ticket.objects.select_for_update(no_key=True).get(pk=ticket.pk)
         if not locked.is_open and not staff:
             raise TicketError(
                 f"{locked.number} is {locked.get_status_display().lower()}. "
@@ -315,7 +319,7 @@ def ticket_set_status(
     if status not in TRANSITIONS:
         raise TicketError(f"{status!r} is not a ticket status.")
     with transaction.atomic():
-        locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        locked = Ticket.objects.select_for_update(no_key=True).get(pk=ticket.pk)
         old = locked.status
         if status == old:
             raise TicketError(f"{locked.number} is already {locked.get_status_display().lower()}.")
@@ -388,7 +392,7 @@ def ticket_answer_fixed(
         raise TicketError(f"Keep it under {STILL_BROKEN_MAX_LENGTH} characters.")
     now = now or timezone.now()
     with transaction.atomic():
-        locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        locked = Ticket.objects.select_for_update(no_key=True).get(pk=ticket.pk)
         if locked.requester_id != requester.pk:
             raise TicketError("Only the person who filed the ticket can answer this.")
         if locked.status != S.RESOLVED:
@@ -439,7 +443,7 @@ def ticket_change_priority(
         raise TicketError("Give a reason for changing the priority; it goes on the record.")
     with transaction.atomic():
         locked = (
-            Ticket.objects.select_for_update(of=("self",))
+            Ticket.objects.select_for_update(of=("self",), no_key=True)
             .select_related("department")
             .get(pk=ticket.pk)
         )
@@ -529,7 +533,7 @@ def ticket_take_next(
         ticket = (
             queryset.filter(assignee__isnull=True, status__in=Ticket.OPEN_STATUSES)
             .order_by("queue_rank", "next_due_at", "id")
-            .select_for_update(skip_locked=True, of=("self",))
+            .select_for_update(skip_locked=True, of=("self",), no_key=True)
             .first()
         )
         if ticket is None:
@@ -556,7 +560,7 @@ def ticket_assign(
     now = now or timezone.now()
     with transaction.atomic():
         locked = (
-            Ticket.objects.select_for_update(of=("self",))
+            Ticket.objects.select_for_update(of=("self",), no_key=True)
             .select_related("team", "assignee")
             .get(pk=ticket.pk)
         )
@@ -695,7 +699,7 @@ def ticket_edit(
     now = now or timezone.now()
     with transaction.atomic():
         locked = (
-            Ticket.objects.select_for_update(of=("self",))
+            Ticket.objects.select_for_update(of=("self",), no_key=True)
             .select_related("category")
             .get(pk=ticket.pk)
         )
@@ -772,7 +776,7 @@ def ticket_redact(
         raise TicketError("That text is part of an earlier removal.")
     staff = is_it_staff(actor)
     with transaction.atomic():
-        locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        locked = Ticket.objects.select_for_update(no_key=True).get(pk=ticket.pk)
         if not staff:
             if locked.requester_id != actor.pk:
                 raise TicketError("Only the requester or IT can remove text from this ticket.")

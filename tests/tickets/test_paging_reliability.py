@@ -41,7 +41,7 @@ from tests.factories import UserFactory
 from tickets import paging, tasks
 from tickets.models import Category, Page, PageChain, Ticket, TicketEvent, UnpublishedTask
 from tickets.priority import Scope
-from tickets.services import ticket_claim, ticket_file
+from tickets.services import ticket_claim, ticket_file, ticket_set_status
 from tickets.sweep import sla_sweep
 
 FILE_URL = reverse("file_ticket")
@@ -758,3 +758,31 @@ def test_a_claim_racing_an_escalation_gives_one_outcome(nurse_ed, on_call_team, 
         assert {p.status for p in pages} == {Page.Status.CANCELLED}, f"attempt {attempt}"
         assert outcome["escalate"] == len({(p.step, p.repeat) for p in pages}) - 1
     print(f"escalation won the row lock in {escalation_won} of 12 races")
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_a_resolve_racing_an_escalation_gives_one_outcome(nurse_ed, on_call_team, kept_tasks):
+    """The sweep holds the chain and writes timeline rows to the ticket; the resolve holds the
+    ticket and ends its chains. Neither may wait for the other: no deadlock, nothing sent after."""
+    need(connection.vendor == "postgresql", "PostgreSQL")  # real row locks, real concurrency
+    tech = on_call_team["primary"]
+    for attempt in range(12):
+        ticket = file_p1(nurse_ed)
+        chain = PageChain.objects.get(ticket=ticket)
+        due = chain.step_started_at + timedelta(minutes=15)
+        outcome = race(
+            partial(
+                ticket_set_status, ticket=ticket, actor=tech, status=Ticket.Status.RESOLVED,
+                now=due - timedelta(seconds=1),
+            ),
+            partial(paging.advance_due_chains, now=due),
+        )  # fmt: skip
+        for name, result in outcome.items():
+            if isinstance(result, Exception):
+                pytest.fail(f"attempt {attempt}: {name} raised {type(result).__name__}: {result}")
+        chain.refresh_from_db()
+        assert chain.status == PageChain.Status.RESOLVED, f"attempt {attempt}"
+        assert Ticket.objects.get(pk=ticket.pk).status == Ticket.Status.RESOLVED
+        live = Page.objects.filter(chain=chain, status=Page.Status.PENDING)
+        assert not live.exists(), f"attempt {attempt}"
