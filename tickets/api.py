@@ -778,7 +778,7 @@ class PageChainViewSet(ById, mixins.ListModelMixin, viewsets.GenericViewSet[Page
         user = require_it(request.user)
         chain = get_object_or_404(PageChain, pk=self.object_id())
         try:
-            paging.acknowledge(chain_id=chain.pk, user=user, via="api")
+            paging.acknowledge(chain_id=chain.pk, user=user, via=paging.AckVia.API)
         except paging.PagingError as error:
             raise Conflict(str(error)) from None
         return Response(PageChainSerializer(self.get_queryset().get(pk=chain.pk)).data)
