@@ -11,7 +11,7 @@ gevent worker reads every connection in a greenlet of its own, so such clients c
 each and everyone else is still served. It is the default here, for `make run` and anything
 else that faces clients directly. Behind the nginx of docker-compose.yml (which reads whole
 requests before passing them on) the threaded worker is safe again and compose chooses it.
-tests/helpdesk/test_slow_clients.py measures both.
+tests/core/test_run_stack.py measures both.
 """
 
 from __future__ import annotations

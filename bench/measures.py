@@ -789,14 +789,14 @@ def page_latency(bench: Bench) -> Operation:
     from bench.seed import PAGE_DEPARTMENT
     from bench.worker import CeleryWorker, purge_queue
     from departments.models import Profile, Team
-    from tickets import paging
-    from tickets.channels import verify_signature
+    from oncall import selectors
+    from oncall.channels import verify_signature
     from tickets.models import Category, Ticket
 
     seeded = bench.seeded
     category = Category.objects.get(pk=seeded.page_category_id)
     team = Team.objects.select_related("rotation").get(pk=category.team_id)
-    on_call = paging.on_call(team, _now())
+    on_call = selectors.on_call(team, _now())
     if on_call is None or on_call.primary is None:
         raise BenchError(f"nobody is on call for {team.name}")
     # The on-call primary is paged by webhook; so is everyone in the rotation, in case the

@@ -13,7 +13,7 @@ is answered, so a client that gave up (a timeout) still shows up in ``requests``
 
 Tests use the ``webhook_receiver`` fixture of ``tests/conftest.py``. Only the standard library
 here: checking a request's signature is the caller's business
-(``tickets.channels.verify_signature``).
+(``oncall.channels.verify_signature``).
 """
 
 from __future__ import annotations

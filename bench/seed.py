@@ -75,8 +75,9 @@ from bench.ticketgen import (
     make_plan,
     older_days,
 )
-from departments.models import Department, Location, Profile, Rotation, RotationMember, Team
+from departments.models import Department, Location, Profile, Team
 from departments.roles import Role
+from oncall.models import Rotation, RotationMember
 from tickets.models import Category, Ticket, TicketEvent
 
 NURSE_USERNAME = "bench.nurse"

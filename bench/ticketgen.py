@@ -57,8 +57,8 @@ from django.db.models import Model
 from django.db.models.base import ModelState
 
 from demo.sla_history import reached, replay_sla
+from departments import business_time
 from departments.models import BusinessCalendar, Department, Location
-from tickets import sla
 from tickets.models import Category, SlaPolicy, Ticket, TicketEvent
 from tickets.priority import (
     PRIORITY_LABELS,
@@ -135,7 +135,7 @@ class Terms:
     policy: SlaPolicy
     # The policy's calendar for the department; its as_clock() answers ``clock`` without work.
     calendar: BusinessCalendar
-    clock: sla.BusinessCalendar
+    clock: business_time.BusinessCalendar
     response_seconds: int
     resolution_seconds: int
 
@@ -145,7 +145,7 @@ def _pin_clock(calendar: BusinessCalendar) -> BusinessCalendar:
     methods call ``as_clock()`` on the ticket's calendar for every deadline)."""
     clock = calendar.as_clock()
 
-    def as_clock() -> sla.BusinessCalendar:
+    def as_clock() -> business_time.BusinessCalendar:
         return clock
 
     vars(calendar)["as_clock"] = as_clock
@@ -626,7 +626,7 @@ class TicketFactory:
             return "paused" if paused_at else "on_track"
 
         stopped = paused_at or now
-        elapsed = sla.business_seconds_between(terms.clock, created, stopped)
+        elapsed = business_time.business_seconds_between(terms.clock, created, stopped)
         target = terms.resolution_seconds
         if at_risk:
             running = rng.uniform(0.78, 0.95) * target

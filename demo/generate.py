@@ -70,17 +70,9 @@ from demo.data import (
     Problem,
 )
 from demo.sla_history import replay_sla
-from departments.models import (
-    BusinessCalendar,
-    Department,
-    Holiday,
-    Location,
-    Profile,
-    Rotation,
-    RotationMember,
-    Team,
-)
+from departments.models import BusinessCalendar, Department, Holiday, Location, Profile, Team
 from departments.roles import Role
+from oncall.models import Rotation, RotationMember
 from tickets.models import Category, SlaPolicy, Ticket, TicketEvent
 from tickets.priority import (
     PriorityDecision,

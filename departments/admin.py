@@ -10,14 +10,9 @@ from departments.models import (
     BusinessCalendar,
     BusinessHours,
     Department,
-    EscalationPolicy,
-    EscalationStep,
     Holiday,
     Location,
     Profile,
-    Rotation,
-    RotationMember,
-    RotationOverride,
     Team,
 )
 
@@ -74,40 +69,6 @@ class ProfileAdmin(admin.ModelAdmin[Profile]):
     list_display = ["user", "home_department", "job_title", "callback", "pager", "page_channels"]
     list_select_related = ["user", "home_department"]
     search_fields = ["user__username", "user__first_name", "user__last_name"]
-
-
-class RotationMemberInline(admin.TabularInline[RotationMember, Rotation]):
-    model = RotationMember
-    extra = 0
-    autocomplete_fields = ["user"]
-
-
-class RotationOverrideInline(admin.TabularInline[RotationOverride, Rotation]):
-    model = RotationOverride
-    extra = 0
-    autocomplete_fields = ["user"]
-    fields = ["user", "starts_at", "ends_at", "reason"]
-
-
-@admin.register(Rotation)
-class RotationAdmin(admin.ModelAdmin[Rotation]):
-    list_display = ["team", "starts_on", "handoff_time", "length_days"]
-    list_select_related = ["team"]
-    inlines = [RotationMemberInline, RotationOverrideInline]
-
-
-class EscalationStepInline(admin.TabularInline[EscalationStep, EscalationPolicy]):
-    model = EscalationStep
-    extra = 0
-    autocomplete_fields = ["user"]
-    fields = ["position", "target", "user", "repage_minutes", "wait_minutes"]
-
-
-@admin.register(EscalationPolicy)
-class EscalationPolicyAdmin(admin.ModelAdmin[EscalationPolicy]):
-    list_display = ["team", "repeat_count"]
-    list_select_related = ["team"]
-    inlines = [EscalationStepInline]
 
 
 @admin.register(ApiToken)

@@ -119,10 +119,15 @@ def seed_organisation(apps: StateApps, schema_editor: Any = None) -> None:
 LADDER = [("primary", 5, 15), ("secondary", 5, 15), ("manager", 5, 15)]
 
 
-def seed_escalation_policies(apps: StateApps, schema_editor: Any = None) -> None:
+def seed_escalation_policies(
+    apps: StateApps, schema_editor: Any = None, *, policies_app: str
+) -> None:
+    """Every team gets the default ladder. ``policies_app`` is the app whose EscalationPolicy
+    and EscalationStep ``apps`` holds: "departments" in the migration that first seeded them,
+    "oncall" since they moved there."""
     Team = apps.get_model("departments", "Team")
-    EscalationPolicy = apps.get_model("departments", "EscalationPolicy")
-    EscalationStep = apps.get_model("departments", "EscalationStep")
+    EscalationPolicy = apps.get_model(policies_app, "EscalationPolicy")
+    EscalationStep = apps.get_model(policies_app, "EscalationStep")
     for team in Team.objects.all():
         policy, created = EscalationPolicy.objects.get_or_create(
             team=team, defaults={"repeat_count": 2}

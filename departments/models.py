@@ -6,17 +6,15 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from departments.business_time import BusinessCalendar as ClockCalendar
 from helpdesk.ttl_cache import ReferenceDataModel, TtlCache, reference_cache
-
-if TYPE_CHECKING:
-    from tickets.sla import BusinessCalendar as ClockCalendar
 
 
 def _validate_time_zone(value: str) -> None:
@@ -44,12 +42,10 @@ class BusinessCalendar(ReferenceDataModel):
         return self.name
 
     def as_clock(self) -> ClockCalendar:
-        """The pure calendar that tickets/sla.py computes deadlines with (cached per process)."""
+        """The pure calendar that business time is counted on (cached per process)."""
         return _clocks.get_or_set(self.pk, self._build_clock)
 
     def _build_clock(self) -> ClockCalendar:
-        from tickets.sla import BusinessCalendar as ClockCalendar
-
         if self.always_open:
             return ClockCalendar.always_open(self.time_zone)
         weekly: dict[int, list[tuple[time, time]]] = {}
@@ -212,6 +208,14 @@ class Team(ReferenceDataModel):
         return self.name
 
 
+class PageChannel(models.TextChoices):
+    """The ways a page can reach a person; oncall.channels delivers each of them."""
+
+    CONSOLE = "console", "Console"
+    EMAIL = "email", "E-mail"
+    WEBHOOK = "webhook", "Webhook"
+
+
 class Profile(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
@@ -236,133 +240,16 @@ class Profile(models.Model):
         return f"Profile of {self.user}"
 
     def clean(self) -> None:
-        from tickets.channels import CHANNELS
-
-        unknown = sorted(set(self.channels) - set(CHANNELS))
+        unknown = sorted(set(self.channels) - set(PageChannel.values))
         if unknown:
             raise ValidationError(
                 {"page_channels": f"Unknown channel {', '.join(unknown)}; use "
-                 f"{', '.join(sorted(CHANNELS))}."}
+                 f"{', '.join(sorted(PageChannel.values))}."}
             )  # fmt: skip
 
     @property
     def channels(self) -> list[str]:
         return [name.strip() for name in self.page_channels.split(",") if name.strip()]
-
-
-class Rotation(models.Model):
-    """A team's on-call rotation: members take turns, handing off on a local day and time."""
-
-    team = models.OneToOneField(Team, on_delete=models.CASCADE, related_name="rotation")
-    starts_on = models.DateField(help_text="The date of the first hand-off (first member).")
-    handoff_time = models.TimeField(default=time(8, 0), help_text="Local time of each hand-off.")
-    length_days = models.PositiveSmallIntegerField(
-        default=7, help_text="Days per shift: 7 is a weekly rotation."
-    )
-
-    def __str__(self) -> str:
-        return f"{self.team.name} on-call rotation"
-
-    def clean(self) -> None:
-        if self.length_days < 1:
-            raise ValidationError("A shift lasts at least one day.")
-
-
-class RotationMember(models.Model):
-    rotation = models.ForeignKey(Rotation, on_delete=models.CASCADE, related_name="members")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    position = models.PositiveSmallIntegerField(default=0)
-
-    class Meta:
-        ordering = ["rotation", "position", "pk"]
-        constraints = [
-            models.UniqueConstraint(fields=["rotation", "user"], name="rotation_member_once")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.position}: {self.user}"
-
-
-class RotationOverride(models.Model):
-    """A swap or sick-day cover: ``user`` is primary on call from ``starts_at`` to ``ends_at``.
-    Where overrides overlap, the one entered last wins."""
-
-    rotation = models.ForeignKey(Rotation, on_delete=models.CASCADE, related_name="overrides")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    starts_at = models.DateTimeField()
-    ends_at = models.DateTimeField()
-    reason = models.CharField(max_length=120, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-starts_at"]
-        constraints = [
-            models.CheckConstraint(
-                condition=models.Q(ends_at__gt=models.F("starts_at")),
-                name="override_ends_after_it_starts",
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.user} covers {self.starts_at:%Y-%m-%d %H:%M}-{self.ends_at:%Y-%m-%d %H:%M}"
-
-    def clean(self) -> None:
-        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
-            raise ValidationError("An override must end after it starts.")
-
-
-class EscalationPolicy(models.Model):
-    """How a team is paged until someone acknowledges: ordered steps, the whole ladder repeated
-    ``repeat_count`` times, then the chain is marked unanswered for managers to see."""
-
-    team = models.OneToOneField(Team, on_delete=models.CASCADE, related_name="escalation_policy")
-    repeat_count = models.PositiveSmallIntegerField(
-        default=2, help_text="Times to run the whole ladder before giving up as unanswered."
-    )
-
-    class Meta:
-        verbose_name_plural = "escalation policies"
-
-    def __str__(self) -> str:
-        return f"{self.team.name} escalation"
-
-
-class EscalationStep(models.Model):
-    class Target(models.TextChoices):
-        PRIMARY = "primary", "Primary on call"
-        SECONDARY = "secondary", "Secondary on call"
-        MANAGER = "manager", "Manager on call"
-        USER = "user", "A named person"
-
-    policy = models.ForeignKey(EscalationPolicy, on_delete=models.CASCADE, related_name="steps")
-    position = models.PositiveSmallIntegerField(default=0)
-    target = models.CharField(max_length=12, choices=Target.choices)
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        help_text="Only for 'a named person'.",
-    )
-    repage_minutes = models.PositiveSmallIntegerField(
-        default=5, help_text="Page again this often while nobody acknowledges (0: once)."
-    )
-    wait_minutes = models.PositiveSmallIntegerField(
-        default=15, help_text="Minutes without acknowledgement before the next step."
-    )
-
-    class Meta:
-        ordering = ["policy", "position", "pk"]
-
-    def __str__(self) -> str:
-        return f"{self.position + 1}. {self.get_target_display()}"
-
-    def clean(self) -> None:
-        if (self.target == self.Target.USER) != (self.user_id is not None):
-            raise ValidationError("Name a person for 'a named person', and only then.")
-        if self.wait_minutes < 1:
-            raise ValidationError("Wait at least one minute before the next step.")
 
 
 class ApiTokenQuerySet(models.QuerySet["ApiToken"]):

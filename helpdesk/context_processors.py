@@ -3,8 +3,8 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
+from core.links import site_links
 from departments.roles import is_it_staff, is_manager
-from helpdesk.links import site_links
 
 
 def helpdesk(request: HttpRequest) -> dict[str, Any]:

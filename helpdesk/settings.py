@@ -145,7 +145,9 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "helpdesk",
+    "core",
     "departments",
+    "oncall",
     "tickets",
     "reports",
     "demo",
@@ -248,7 +250,7 @@ LOGOUT_REDIRECT_URL = "login"
 
 # Shared workstations: a session ends after 15 idle minutes. Every request renews it, and the
 # page warns two minutes before the end with a button to stay signed in.
-SESSION_ENGINE = "helpdesk.sessions"
+SESSION_ENGINE = "core.sessions"
 SESSION_COOKIE_AGE = env_int("HELPDESK_IDLE_TIMEOUT_SECONDS", 15 * 60, minimum=60)
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
@@ -402,10 +404,10 @@ def _cache_from_env(database_name: str) -> dict[str, Any]:
     suffix = os.environ.get("PYTEST_XDIST_WORKER", "")
     if url.startswith(("redis://", "rediss://")):
         prefix = env_str("CACHE_KEY_PREFIX", "helpdesk-" + Path(database_name).stem + suffix)
-        return {"BACKEND": "helpdesk.cache.SharedRedisCache", "LOCATION": url, "KEY_PREFIX": prefix}
+        return {"BACKEND": "core.cache.SharedRedisCache", "LOCATION": url, "KEY_PREFIX": prefix}
     if url == "" or url == "file://":
         return {
-            "BACKEND": "helpdesk.cache.SharedFileCache",
+            "BACKEND": "core.cache.SharedFileCache",
             "LOCATION": str(VAR_DIR / ("cache-" + suffix if suffix else "cache")),
             # Past MAX_ENTRIES the file cache drops a third of its entries at random, live
             # counters included: room for every signed-in person's entries of a hospital.
@@ -478,13 +480,13 @@ if HELPDESK_PAGING["WEBHOOK_URL"] and not HELPDESK_PAGING["WEBHOOK_SECRET"]:
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "helpdesk.api_auth.TokenAuthentication",
+        "departments.api_auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_THROTTLE_CLASSES": ["helpdesk.api_auth.TokenRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["departments.api_auth.TokenRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"token": env_str("HELPDESK_API_TOKEN_RATE", "600/minute")},
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",

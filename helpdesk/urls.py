@@ -2,17 +2,17 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, register_converter
 
+from core.ids import IdConverter
 from departments.forms import SignInForm
-from helpdesk.ids import IdConverter
 
 # Before the apps' routes are built: ``<id:pk>`` is a row's id in ASCII digits, nothing else.
 register_converter(IdConverter, "id")
 
 # Under /api/ every error is JSON; elsewhere the site's own pages.
-handler400 = "helpdesk.errors.bad_request"
-handler403 = "helpdesk.errors.permission_denied"
-handler404 = "helpdesk.errors.page_not_found"
-handler500 = "helpdesk.errors.server_error"
+handler400 = "core.errors.bad_request"
+handler403 = "core.errors.permission_denied"
+handler404 = "core.errors.page_not_found"
+handler500 = "core.errors.server_error"
 
 
 admin.site.site_header = "Help desk administration"
@@ -31,5 +31,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("reports/", include("reports.urls")),
     path("api/", include("tickets.api_urls")),
+    path("", include("oncall.urls")),
     path("", include("tickets.urls")),
 ]

@@ -18,14 +18,14 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from core.api_errors import errors
+from core.ids import parse_id
 from departments.roles import is_manager
-from helpdesk.ids import parse_id
 from reports import api_serializers as out
 from reports import conf, queries
 from reports.forms import DEFAULT_PERIOD, PERIODS, ReportFilterForm, filter_data
 from reports.queries import ReportFilters
 from reports.views import REPORTS
-from tickets.api import errors
 from tickets.priority import PRIORITY_LABELS
 
 View = TypeVar("View", bound=type["ReportView"])

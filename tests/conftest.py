@@ -98,7 +98,7 @@ def reference_data(db: None) -> None:
     """The migrations seed the organisation; transactional tests flush it, so put it back."""
     if not Department.objects.exists():
         seed_organisation(apps)  # type: ignore[arg-type]
-        seed_escalation_policies(apps)  # type: ignore[arg-type]
+        seed_escalation_policies(apps, policies_app="oncall")  # type: ignore[arg-type]
         seed_categories(apps)  # type: ignore[arg-type]
         seed_sla_policies(apps)  # type: ignore[arg-type]
 
@@ -166,6 +166,16 @@ def broker_down(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """Celery pointed at a port where nothing listens, as when Redis is down."""
     with celery_broker("redis://127.0.0.1:1/0", monkeypatch) as url:
         yield url
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """This machine's Redis (CI's, or the one in CELERY_BROKER_URL), for the shared cache."""
+    url = os.environ.get("CELERY_BROKER_URL", "")
+    if not url.startswith("redis://"):
+        url = "redis://127.0.0.1:6379/15"
+    need(port_open("127.0.0.1", 6379) or "127.0.0.1" not in url, "Redis")
+    return url
 
 
 @pytest.fixture

@@ -19,7 +19,6 @@ from drf_spectacular.renderers import OpenApiYamlRenderer
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
-    OpenApiResponse,
     extend_schema,
     extend_schema_view,
 )
@@ -34,22 +33,21 @@ from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
+from core.api_errors import errors
+from core.ids import ID_PATTERN, parse_id
 from departments.models import Department, Location, Team
-from departments.roles import display_name, is_integration, is_it_staff
+from departments.roles import is_integration, is_it_staff
 from departments.units import files_for_other_unit
-from helpdesk.ids import ID_PATTERN, parse_id
 from tickets import paging, queue
 from tickets.api_serializers import (
     ApiRootSerializer,
     AssignSerializer,
     CategorySerializer,
     DepartmentSerializer,
-    ErrorSerializer,
     EventSerializer,
     FixedSerializer,
     LinkSerializer,
     LocationSerializer,
-    OnCallSerializer,
     PageChainSerializer,
     PrioritySerializer,
     RedactSerializer,
@@ -85,24 +83,6 @@ from tickets.services import (
     ticket_take_next,
 )
 from tickets.throttling import FilingRateThrottle
-
-# A 400 is either {"detail": "..."} or {field: ["message", ...]}: an object either way.
-BAD_REQUEST = OpenApiResponse(
-    response=OpenApiTypes.OBJECT,
-    description="What was wrong: {'detail': message} or {field: [messages]}. Nothing changed.",
-)
-ERRORS = {
-    400: BAD_REQUEST,
-    401: ErrorSerializer,
-    403: ErrorSerializer,
-    404: ErrorSerializer,
-    409: ErrorSerializer,
-    429: ErrorSerializer,
-}
-
-
-def errors(*codes: int) -> dict[int, Any]:
-    return {code: ERRORS[code] for code in (401, 429, *codes)}
 
 
 class Conflict(exceptions.APIException):
@@ -708,35 +688,6 @@ class TeamViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Team]):
     serializer_class = TeamSerializer
     queryset = Team.objects.order_by("name")
     pagination_class = None
-
-
-class OnCallView(APIView):
-    @extend_schema(
-        summary="Who is on call now", responses={200: OnCallSerializer(many=True), **errors()}
-    )
-    def get(self, request: Request) -> Response:
-        def who(user: User | None) -> dict[str, str] | None:
-            if user is None:
-                return None
-            profile = getattr(user, "profile", None)
-            return {
-                "name": display_name(user),
-                "pager": profile.pager if profile else "",
-                "callback": profile.callback if profile else "",
-            }
-
-        rows = [
-            {
-                "team": row.team.slug,
-                "team_name": row.team.name,
-                "team_phone": row.team.phone,
-                "primary": who(row.primary),
-                "secondary": who(row.secondary),
-                "until": row.until,
-            }
-            for row in paging.on_call_board(timezone.now())
-        ]
-        return Response(OnCallSerializer(rows, many=True).data)
 
 
 class PageCursor(SafeCursor):

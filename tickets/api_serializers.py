@@ -40,10 +40,6 @@ def person(user: Any) -> str | None:
     return display_name(user) if user is not None else None
 
 
-class ErrorSerializer(serializers.Serializer[Any]):
-    detail = serializers.CharField(help_text="What was wrong, in words to show a person.")
-
-
 class ApiRootSerializer(serializers.Serializer[Any]):
     """Where each of the API's resources is, and its documentation."""
 
@@ -429,21 +425,6 @@ class EventSerializer(serializers.ModelSerializer[TicketEvent]):
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_actor(self, event: TicketEvent) -> str | None:
         return person(event.actor)
-
-
-class PersonOnCallSerializer(serializers.Serializer[Any]):
-    name = serializers.CharField()
-    pager = serializers.CharField(allow_blank=True)
-    callback = serializers.CharField(allow_blank=True)
-
-
-class OnCallSerializer(serializers.Serializer[Any]):
-    team = serializers.CharField()
-    team_name = serializers.CharField()
-    team_phone = serializers.CharField(allow_blank=True)
-    primary = PersonOnCallSerializer(allow_null=True)
-    secondary = PersonOnCallSerializer(allow_null=True)
-    until = serializers.DateTimeField(allow_null=True)
 
 
 class PageChainSerializer(serializers.ModelSerializer[PageChain]):

@@ -18,7 +18,7 @@ router.register("pages", api.PageChainViewSet, basename="api-page")
 urlpatterns = [
     path("", api.ApiRootView.as_view(), name="api-root"),
     path("", include(router.urls)),
-    path("on-call/", api.OnCallView.as_view(), name="api-on-call"),
+    path("", include("oncall.api_urls")),
     path("reports/", include("reports.api_urls")),
     path("schema/", api.SchemaView.as_view(), name="api-schema"),
     # Swagger UI sets inline styles on its elements; only this page allows them.

@@ -9,6 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
+from core.ids import parse_id
 from departments.models import Department, Location, Team, active_locations
 from departments.roles import IT_ROLES, display_name
 from departments.units import (
@@ -17,7 +18,6 @@ from departments.units import (
     home_department_id,
     own_department_ids,
 )
-from helpdesk.ids import parse_id
 from tickets.models import Category, Ticket, filing_categories
 from tickets.priority import PRIORITY_LABELS, SCOPE_LABELS, Scope
 from tickets.services import (

@@ -12,9 +12,10 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from core.ids import parse_id
+from departments import business_time
 from departments.models import BusinessCalendar, Department, Location, Team
 from departments.roles import is_it_staff, person_name
-from helpdesk.ids import parse_id
 from helpdesk.ttl_cache import ReferenceDataModel, TtlCache, reference_cache
 from tickets import sla
 from tickets.priority import (
@@ -517,7 +518,7 @@ class Ticket(models.Model):
         return ["sla_calendar", "response_target_seconds", "resolution_target_seconds",
                 "warn_percent", *self._recompute_deadlines(calendar.as_clock())]  # fmt: skip
 
-    def _recompute_deadlines(self, clock: sla.BusinessCalendar) -> list[str]:
+    def _recompute_deadlines(self, clock: business_time.BusinessCalendar) -> list[str]:
         assert self.response_target_seconds is not None
         assert self.resolution_target_seconds is not None
         deadlines = sla.compute_deadlines(
@@ -545,7 +546,9 @@ class Ticket(models.Model):
         if self.sla_paused_at is None or self.sla_calendar is None:
             return []
         clock = self.sla_calendar.as_clock()
-        self.sla_paused_seconds += sla.business_seconds_between(clock, self.sla_paused_at, now)
+        self.sla_paused_seconds += business_time.business_seconds_between(
+            clock, self.sla_paused_at, now
+        )
         self.sla_paused_at = None
         changed = ["sla_paused_at", "sla_paused_seconds", *self._recompute_deadlines(clock)]
         if self.resolution_warn_at is not None and self.resolution_warn_at > now:
@@ -560,7 +563,7 @@ class Ticket(models.Model):
         self.first_response_at = now
         self.response_seconds = (now - self.created_at).total_seconds()
         if self.sla_calendar is not None and self.response_due_at is not None:
-            self.response_business_seconds = sla.business_seconds_between(
+            self.response_business_seconds = business_time.business_seconds_between(
                 self.sla_calendar.as_clock(), self.created_at, now
             )
             self.response_met = now <= self.response_due_at and self.response_breached_at is None
@@ -574,7 +577,9 @@ class Ticket(models.Model):
         self.resolution_seconds = (now - self.created_at).total_seconds()
         if self.sla_calendar is not None and self.resolution_due_at is not None:
             self.resolution_business_seconds = (
-                sla.business_seconds_between(self.sla_calendar.as_clock(), self.created_at, now)
+                business_time.business_seconds_between(
+                    self.sla_calendar.as_clock(), self.created_at, now
+                )
                 - self.sla_paused_seconds
             )
             self.resolution_met = (

@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import logging
 
+from celery import shared_task
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.utils import timezone
 
 from departments.roles import display_name
-from tickets.models import Ticket
+from tickets.models import SlaAlert, Ticket, TicketEvent
 
 logger = logging.getLogger(__name__)
+
+RETRYABLE = (ConnectionError, TimeoutError, OSError)
 
 
 def safe_summary(ticket: Ticket) -> str:
@@ -77,8 +80,6 @@ def send_filing_notices(ticket_id: int) -> int:
 
 def send_sla_alert(alert_id: int) -> int:
     """Mail the assignee, or the team when nobody has the ticket yet. Once per alert."""
-    from tickets.models import SlaAlert
-
     alert = SlaAlert.objects.select_related(
         "ticket__department", "ticket__category", "ticket__team", "ticket__assignee"
     ).get(pk=alert_id)
@@ -118,8 +119,6 @@ def send_sla_alert(alert_id: int) -> int:
 def send_reply_notice(event_id: int) -> int:
     """A public reply from IT: tell the requester there is news, with a link. The reply itself
     stays on the ticket page, like everything typed into a ticket. Internal notes never mail."""
-    from tickets.models import TicketEvent
-
     event = TicketEvent.objects.select_related("ticket__requester", "actor").get(pk=event_id)
     ticket = event.ticket
     if not event.is_public or event.kind != TicketEvent.Kind.COMMENT:
@@ -142,8 +141,6 @@ def send_reply_notice(event_id: int) -> int:
 def send_resolved_notice(event_id: int) -> int:
     """IT resolved the ticket: tell the requester, and ask her whether it is fixed. One tap on
     the ticket page answers; the note IT wrote stays on the ticket page."""
-    from tickets.models import TicketEvent
-
     event = TicketEvent.objects.select_related(
         "ticket__requester", "ticket__department", "ticket__category", "actor"
     ).get(pk=event_id)
@@ -168,3 +165,75 @@ def send_resolved_notice(event_id: int) -> int:
     ).send()
     logger.info("resolved notice sent for ticket %s", ticket.pk)
     return 1
+
+
+@shared_task(
+    name="tickets.tasks.notify_ticket_filed",
+    acks_late=True,
+    autoretry_for=RETRYABLE,
+    retry_backoff=True,
+    max_retries=5,
+)
+def notify_ticket_filed(ticket_id: int) -> int:
+    """Tell the team a ticket arrived and give the requester a receipt. Returns emails sent."""
+    return send_filing_notices(ticket_id)
+
+
+@shared_task(
+    name="tickets.tasks.deliver_sla_alert",
+    acks_late=True,
+    autoretry_for=RETRYABLE,
+    retry_backoff=True,
+    max_retries=5,
+)
+def deliver_sla_alert(alert_id: int) -> int:
+    """Tell the assignee (else the team) that a ticket is at risk or breached."""
+    return send_sla_alert(alert_id)
+
+
+@shared_task(
+    name="tickets.tasks.notify_requester_of_reply",
+    acks_late=True,
+    autoretry_for=RETRYABLE,
+    retry_backoff=True,
+    max_retries=5,
+)
+def notify_requester_of_reply(event_id: int) -> int:
+    """Tell the requester IT replied. Never for internal notes."""
+    return send_reply_notice(event_id)
+
+
+@shared_task(
+    name="tickets.tasks.notify_requester_resolved",
+    acks_late=True,
+    autoretry_for=RETRYABLE,
+    retry_backoff=True,
+    max_retries=5,
+)
+def notify_requester_resolved(event_id: int) -> int:
+    """Tell the requester her ticket is resolved and ask "Fixed?"."""
+    return send_resolved_notice(event_id)
+
+
+@shared_task(name="tickets.tasks.deliver_sla_alerts", acks_late=True)
+def deliver_sla_alerts(alert_ids: list[int]) -> int:
+    """A batch of SLA alerts; a failed one is left unsent for the sweep to send again."""
+    sent = 0
+    for alert_id in alert_ids:
+        try:
+            sent += send_sla_alert(alert_id)
+        except RETRYABLE:
+            continue
+    return sent
+
+
+@shared_task(name="tickets.tasks.notify_tickets_filed", acks_late=True)
+def notify_tickets_filed(ticket_ids: list[int]) -> int:
+    """Filing notices the sweep found unsent; a failed one waits for the next sweep."""
+    sent = 0
+    for ticket_id in ticket_ids:
+        try:
+            sent += send_filing_notices(ticket_id)
+        except RETRYABLE:
+            continue
+    return sent

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from celery import shared_task
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core import signing
@@ -23,10 +24,11 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
-from departments.models import EscalationStep, Rotation, Team
-from departments.oncall import OnCall, OverrideSpec, RotationSpec, who_is_on_call
+from departments.models import Team
 from departments.roles import display_name, is_it_staff, person_name
-from tickets.channels import DeliveryError, PageMessage, get_channel
+from oncall.channels import DeliveryError, PageMessage, get_channel
+from oncall.models import EscalationStep
+from oncall.selectors import on_call
 from tickets.enqueue import enqueue_many_on_commit
 from tickets.models import Page, PageChain, Ticket, TicketEvent
 
@@ -74,91 +76,6 @@ def ladder_for(team: Team) -> tuple[tuple[LadderStep, ...], int]:
         for step in policy.steps.all()
     )
     return (steps or DEFAULT_LADDER), max(policy.repeat_count, 1)
-
-
-def rotation_spec(rotation: Rotation) -> RotationSpec:
-    from zoneinfo import ZoneInfo
-
-    return RotationSpec(
-        members=tuple(member.user_id for member in rotation.members.all()),
-        starts_on=rotation.starts_on,
-        handoff_time=rotation.handoff_time,
-        length_days=rotation.length_days,
-        tz=ZoneInfo(settings.TIME_ZONE),
-    )
-
-
-def override_specs(rotation: Rotation) -> list[OverrideSpec]:
-    return [
-        OverrideSpec(
-            user_id=override.user_id,
-            starts_at=override.starts_at,
-            ends_at=override.ends_at,
-            created_at=override.created_at,
-            override_id=override.pk,
-        )
-        for override in rotation.overrides.all()
-    ]
-
-
-def on_call(team: Team, at: datetime) -> OnCall | None:
-    rotation = getattr(team, "rotation", None)
-    if rotation is None:
-        return None
-    return who_is_on_call(rotation_spec(rotation), override_specs(rotation), at)
-
-
-@dataclass(frozen=True)
-class TeamOnCall:
-    """One team's line on the "Who's on call" board."""
-
-    team: Team
-    primary: User | None
-    secondary: User | None
-    until: datetime | None
-    next_primary: User | None
-    covering: bool
-
-
-def on_call_board(now: datetime) -> list[TeamOnCall]:
-    """Every team: who is on call now, the backup, until when, and who comes next. A fixed
-    number of queries whatever the number of teams; the page and the API both show it."""
-    teams = list(
-        Team.objects.select_related("rotation", "manager")
-        .prefetch_related("rotation__members", "rotation__overrides")
-        .order_by("name")
-    )
-    plans = []
-    for team in teams:
-        current = on_call(team, now)
-        following = on_call(team, current.shift_ends_at) if current else None
-        plans.append((team, current, following))
-    wanted = {
-        user_id
-        for _team, current, following in plans
-        for user_id in (
-            current.primary if current else None,
-            current.secondary if current else None,
-            following.primary if following else None,
-        )
-        if user_id
-    }
-    users = User.objects.select_related("profile").in_bulk(wanted)
-
-    def user(user_id: int | None) -> User | None:
-        return users.get(user_id) if user_id else None
-
-    return [
-        TeamOnCall(
-            team=team,
-            primary=user(current.primary) if current else None,
-            secondary=user(current.secondary) if current else None,
-            until=current.shift_ends_at if current else None,
-            next_primary=user(following.primary) if following else None,
-            covering=bool(current and current.override_id),
-        )
-        for team, current, following in plans
-    ]
 
 
 def _recipient_ids(team: Team, step: LadderStep, at: datetime) -> list[int]:
@@ -256,8 +173,6 @@ def _write_pages(
         status=Page.Status.PENDING,
         created_at=now,
     ).values_list("pk", flat=True)
-    from tickets.tasks import deliver_pages
-
     enqueue_many_on_commit(deliver_pages, page_ids)
 
 
@@ -652,13 +567,33 @@ def deliver(page_id: int, *, now: datetime | None = None) -> str:
     return Outcome.SENT
 
 
+@shared_task(name="tickets.tasks.deliver_page", bind=True, acks_late=True, max_retries=None)
+def deliver_page(self: Any, page_id: int) -> str:
+    """Send one page; a gateway that times out or answers 5xx is tried again with backoff."""
+    outcome = deliver(page_id)
+    if outcome == Outcome.RETRY:
+        # Backoff 2, 4, 8... seconds: a gateway hiccup should not hold a P1 page for long.
+        raise self.retry(countdown=min(2 ** (self.request.retries + 1), 60))
+    return outcome
+
+
+@shared_task(name="tickets.tasks.deliver_pages", acks_late=True)
+def deliver_pages(page_ids: list[int]) -> list[str]:
+    """Send a batch of pages; one that needs another try goes on alone, with backoff."""
+    outcomes = []
+    for page_id in page_ids:
+        outcome = deliver(page_id)
+        if outcome == Outcome.RETRY:
+            deliver_page.apply_async(args=(page_id,), countdown=2)
+        outcomes.append(outcome)
+    return outcomes
+
+
 def redeliver_stranded(
     *, now: datetime | None = None, limit: int = 1000, republished: Iterable[int] = ()
 ) -> int:
     """Pages a dead broker never handed out, or a killed worker never finished, go again
     (except those the sweep has just ``republished``)."""
-    from tickets.tasks import deliver_pages
-
     now = now or timezone.now()
     with transaction.atomic():
         Page.objects.filter(

@@ -1,4 +1,4 @@
-"""Pages about paging: who is on call, recent pages, acknowledging, paging by hand."""
+"""Pages about paging: recent pages, acknowledging, paging by hand."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from django.db import transaction
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from departments.roles import is_it_staff
@@ -17,14 +16,6 @@ from tickets.models import PageChain
 from tickets.views import get_ticket_for, signed_in
 
 RECENT_CHAINS = 50
-
-
-@login_required
-@require_GET
-def who_is_on_call(request: HttpRequest) -> HttpResponse:
-    """Every signed-in user may see it: nurses want to know whom to call."""
-    rows = paging.on_call_board(timezone.now())
-    return render(request, "paging/on_call.html", {"rows": rows})
 
 
 @login_required

@@ -21,9 +21,9 @@ from django.db.models import Count, Q, QuerySet
 from django.forms import CheckboxSelectMultiple
 from django.http import HttpRequest, QueryDict
 
+from core.links import pk_url
 from departments.models import Department, Team
 from departments.roles import person_name
-from helpdesk.links import pk_url
 from helpdesk.prepared import PreparedValues
 from helpdesk.ttl_cache import TtlCache, reference_cache
 from tickets.models import (

@@ -35,6 +35,11 @@ from tickets.models import (
     Ticket,
     TicketEvent,
 )
+from tickets.notifications import (
+    notify_requester_of_reply,
+    notify_requester_resolved,
+    notify_ticket_filed,
+)
 from tickets.priority import (
     PagingRule,
     Scope,
@@ -189,8 +194,6 @@ def ticket_file(
         if page_reason is not None:
             paging.start_chain(ticket=ticket, reason=page_reason, now=now)
 
-    from tickets.tasks import notify_ticket_filed
-
     enqueue_on_commit(notify_ticket_filed, ticket.pk)
     return Filing(ticket=ticket, created=True)
 
@@ -280,8 +283,6 @@ def ticket_comment(
             fields += ["status", *locked.resume_clock(now)]
         locked.save(update_fields=fields)
         if staff and not internal and locked.requester_id != author.pk:
-            from tickets.tasks import notify_requester_of_reply
-
             enqueue_on_commit(notify_requester_of_reply, event.pk)
     ticket.refresh_from_db()
     return event
@@ -369,8 +370,6 @@ def ticket_set_status(
             text=note.strip(),
         )
         if status == S.RESOLVED and actor.pk != locked.requester_id:
-            from tickets.tasks import notify_requester_resolved
-
             enqueue_on_commit(notify_requester_resolved, event.pk)
     ticket.refresh_from_db()
     return ticket

@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from celery import shared_task
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -25,6 +26,12 @@ from tickets.models import (
     SlaAlert,
     Ticket,
     TicketEvent,
+)
+from tickets.notifications import (
+    deliver_sla_alert,
+    deliver_sla_alerts,
+    notify_ticket_filed,
+    notify_tickets_filed,
 )
 
 logger = logging.getLogger(__name__)
@@ -141,14 +148,6 @@ def _page_on_call(ticket_ids: list[int], now: datetime) -> int:
 
 def sla_sweep(*, now: datetime | None = None) -> SweepResult:
     """Warn and breach what is due, exactly once each; re-enqueue stranded notifications."""
-    from tickets.tasks import (
-        deliver_pages,
-        deliver_sla_alert,
-        deliver_sla_alerts,
-        notify_ticket_filed,
-        notify_tickets_filed,
-    )
-
     now = now or timezone.now()
     result = SweepResult()
     # What the broker refused while it was down or hung goes first, whatever its age; the
@@ -175,7 +174,7 @@ def sla_sweep(*, now: datetime | None = None) -> SweepResult:
 
     result.chains_advanced = paging.advance_due_chains(now=now)
     result.redelivered += paging.redeliver_stranded(
-        now=now, republished=republished.get(deliver_pages.name, set())
+        now=now, republished=republished.get(paging.deliver_pages.name, set())
     )
 
     stale = now - REDELIVER_AFTER
@@ -206,3 +205,9 @@ def sla_sweep(*, now: datetime | None = None) -> SweepResult:
             result.redelivered,
         )
     return result
+
+
+@shared_task(name="tickets.tasks.sla_sweep", acks_late=True, ignore_result=True)
+def sla_sweep_task() -> int:
+    """Warn and breach what is due. Beat runs it; overlapping runs are safe."""
+    return sla_sweep().total

@@ -1,6 +1,6 @@
 """How many tickets one person may file: generous for a nurse in a bad hour (ten tickets is
 nothing unusual), a stop for a script filing a thousand. One counter per user in Django's default
-cache, shared by every process and moved atomically (helpdesk.api_auth.SharedCountThrottle),
+cache, shared by every process and moved atomically (core.throttling.SharedCountThrottle),
 counts filings from the form and from the API alike; the rate is
 the setting HELPDESK_FILING_RATE (30/hour by default). IT staff filing for callers are not
 limited: in an outage the Service Desk may log a call a minute.
@@ -15,8 +15,8 @@ from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from core.throttling import SharedCountThrottle
 from departments.roles import is_it_staff
-from helpdesk.api_auth import SharedCountThrottle
 
 PERIODS = {1: "second", 60: "minute", 3600: "hour", 86400: "day"}
 

@@ -25,7 +25,6 @@ urlpatterns = [
         paging_views.acknowledge_ticket,
         name="acknowledge_ticket",
     ),
-    path("on-call/", paging_views.who_is_on_call, name="on_call"),
     path("pages/", paging_views.recent_pages, name="pages"),
     path("pages/ack/<str:token>/", paging_views.acknowledge_link, name="page_acknowledge"),
     path("phi-check/", views.phi_check, name="phi_check"),

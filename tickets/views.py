@@ -19,11 +19,11 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.links import pk_url
 from departments.models import Location, active_locations
 from departments.roles import display_name, is_it_staff
 from departments.units import home_department_id
 from helpdesk.jinja import render_partial
-from helpdesk.links import pk_url
 from helpdesk.prepared import PreparedValues
 from helpdesk.ttl_cache import TtlCache, reference_cache
 from tickets import phi

@@ -12,7 +12,8 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from departments.models import ApiToken, Location, Rotation, RotationMember, Team
+from departments.models import ApiToken, Location, Team
+from oncall.models import Rotation, RotationMember
 from tests.factories import UserFactory
 from tickets.models import Category, Ticket
 from tickets.priority import Scope

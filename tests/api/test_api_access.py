@@ -17,8 +17,8 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from departments.api_auth import TokenRateThrottle
 from departments.models import ApiToken
-from helpdesk.api_auth import TokenRateThrottle
 from tests.api.conftest import bearer, issue_token
 from tests.factories import UserFactory
 from tickets.models import Category, PageChain, Ticket, TicketEvent

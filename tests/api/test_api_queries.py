@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 
-from departments.models import Department, Location, Rotation, RotationMember, Team
+from departments.models import Department, Location, Team
+from oncall.models import Rotation, RotationMember
 from tests.factories import TicketFactory, UserFactory
 from tickets import paging
 from tickets.models import Category, PageChain, Ticket, TicketEvent

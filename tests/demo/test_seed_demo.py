@@ -14,7 +14,8 @@ from django.core.management import CommandError, call_command
 from django.db.models import F
 from django.urls import reverse
 
-from departments.models import Location, RotationMember
+from departments.models import Location
+from oncall.models import RotationMember
 from reports import queries
 from reports.queries import ReportFilters
 from tickets import phi

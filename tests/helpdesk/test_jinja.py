@@ -13,8 +13,8 @@ from django.test import RequestFactory
 from django.urls import reverse, set_script_prefix
 from django.utils import timezone
 
+from core.links import SITE_LINKS, pk_url, site_links
 from helpdesk.jinja import ENGINE, environment, render_partial
-from helpdesk.links import SITE_LINKS, pk_url, site_links
 
 
 def test_escaping_cannot_be_turned_off():

@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
-from departments.models import Rotation, RotationMember, Team
+from departments.models import Team
+from oncall.models import Rotation, RotationMember
 from tests.conftest import celery_broker
 from tests.tickets.test_paging_reliability import answers
 from tickets import tasks

@@ -11,7 +11,8 @@ import time_machine
 from django.core import mail
 from django.urls import reverse
 
-from departments.models import Location, Rotation, RotationMember, RotationOverride, Team
+from departments.models import Location, Team
+from oncall.models import Rotation, RotationMember, RotationOverride
 from tests.factories import UserFactory
 from tickets import paging
 from tickets.models import Category, Page, PageChain, Ticket, TicketEvent

@@ -35,7 +35,8 @@ from django.utils import timezone
 from kombu import pools as kombu_pools
 
 from bench.receiver import WebhookReceiver
-from departments.models import Location, Rotation, RotationMember, Team
+from departments.models import Location, Team
+from oncall.models import Rotation, RotationMember
 from tests.conftest import celery_broker, need, port_open
 from tests.factories import UserFactory
 from tickets import paging, tasks

@@ -17,7 +17,7 @@ from tests.factories import TicketFactory
 from tickets.models import SlaAlert, Ticket, TicketEvent
 from tickets.notifications import send_sla_alert
 from tickets.priority import Scope
-from tickets.sweep import sla_sweep
+from tickets.sweep import sla_sweep, sla_sweep_task
 
 CHICAGO = ZoneInfo("America/Chicago")
 FILED = datetime(2026, 11, 20, 16, 55, tzinfo=CHICAGO)
@@ -189,8 +189,6 @@ def test_two_sweeps_at_once_breach_each_ticket_once(reference_data):
 
 @pytest.mark.django_db
 def test_sweep_task_runs_the_sweep(ed_location):
-    from tickets.tasks import sla_sweep as sweep_task
-
     make_p1(ed_location)
     with time_machine.travel(FILED + timedelta(minutes=20), tick=False):
-        assert sweep_task() == 1
+        assert sla_sweep_task() == 1

@@ -1,7 +1,7 @@
 """Run the whole help desk in the foreground: web (gunicorn), a Celery worker and Celery beat.
 
 This is what `make run` ends with. Ctrl-C (or SIGTERM) stops every process it started.
-`web_command` is also what tests/helpdesk/test_slow_clients.py starts, so it measures the server
+`web_command` is also what tests/core/test_run_stack.py starts, so it measures the server
 `make run` runs.
 """
 

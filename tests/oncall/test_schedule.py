@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from departments.oncall import (
+from oncall.schedule import (
     OnCall,
     OverrideSpec,
     RotationSpec,

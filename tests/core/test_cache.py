@@ -21,8 +21,8 @@ from django.test import override_settings
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from core.cache import SharedRedisCache
 from departments.models import ApiToken
-from helpdesk.cache import SharedRedisCache
 
 pytestmark = pytest.mark.django_db
 
@@ -101,7 +101,7 @@ def test_the_api_and_the_queue_work_with_the_cache_down(tech):
     _token, raw = ApiToken.issue(user=tech, name="monitoring")
     caches = {
         "default": {
-            "BACKEND": "helpdesk.cache.SharedRedisCache",
+            "BACKEND": "core.cache.SharedRedisCache",
             "LOCATION": DOWN,
             "KEY_PREFIX": "down",
         }
@@ -145,7 +145,7 @@ def test_the_cache_is_redis_when_the_broker_is():
         DATABASE_URL="postgres://helpdesk@postgres:5432/lakeside",
     )
     assert cache == {
-        "BACKEND": "helpdesk.cache.SharedRedisCache",
+        "BACKEND": "core.cache.SharedRedisCache",
         "LOCATION": "redis://redis:6379/0",
         "KEY_PREFIX": "helpdesk-lakeside",
     }
@@ -164,7 +164,7 @@ def test_cache_url_points_the_cache_elsewhere():
 def test_the_demo_cache_is_files_that_every_web_worker_shares(tmp_path):
     cache = cache_settings(HELPDESK_VAR_DIR=str(tmp_path))
     assert cache == {
-        "BACKEND": "helpdesk.cache.SharedFileCache",
+        "BACKEND": "core.cache.SharedFileCache",
         "LOCATION": str(tmp_path / "cache"),
         "OPTIONS": {"MAX_ENTRIES": 20000},
     }

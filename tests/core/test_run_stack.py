@@ -27,7 +27,7 @@ import pytest
 import yaml
 from django.db import connection
 
-from helpdesk.management.commands.run_stack import web_command
+from core.management.commands.run_stack import web_command
 from tests.conftest import need
 from tests.helpdesk.test_make_run import free_port
 

@@ -1,4 +1,5 @@
-"""Channels that deliver one page to one on-call technician: console/log, email and webhook.
+"""Channels that deliver one page to one on-call technician: console/log, email and webhook
+(the names people choose among are ``departments.models.PageChannel``).
 
 A page never carries patient data, and so never carries free text: a page travels through a
 third-party gateway to a personal phone, and the PHI check is a heuristic that misses unlabelled
@@ -44,6 +45,8 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMessage
+
+from departments.models import PageChannel
 
 __all__ = [
     "CHANNELS",
@@ -172,7 +175,7 @@ class ConsoleChannel:
     acknowledge link, so in production prefer a real channel.
     """
 
-    name = "console"
+    name: str = PageChannel.CONSOLE
 
     def send(self, message: PageMessage) -> None:
         page_logger.warning(
@@ -187,7 +190,7 @@ class ConsoleChannel:
 class EmailChannel:
     """Mails the page to the recipient with Django's mail backend."""
 
-    name = "email"
+    name: str = PageChannel.EMAIL
 
     def send(self, message: PageMessage) -> None:
         address = message.recipient_email.strip()
@@ -344,7 +347,7 @@ class WebhookChannel:
     the signature scheme.
     """
 
-    name = "webhook"
+    name: str = PageChannel.WEBHOOK
 
     @staticmethod
     def payload(message: PageMessage, sent_at: float) -> bytes:

@@ -55,7 +55,7 @@ def test_a_server_error_under_the_api_is_json(reference_data, monkeypatch):
     def broken(now):
         raise RuntimeError("the rota table is gone")
 
-    monkeypatch.setattr("tickets.api.paging.on_call_board", broken)
+    monkeypatch.setattr("oncall.api.on_call_board", broken)
     client = Client(raise_request_exception=False)
     token = bearer(issue_token(UserFactory(role="technician")))
     response = client.get("/api/on-call/", **token)
@@ -67,7 +67,7 @@ def test_a_server_error_on_a_page_keeps_the_html_500(reference_data, monkeypatch
     def broken(now):
         raise RuntimeError("the rota table is gone")
 
-    monkeypatch.setattr("tickets.paging_views.paging.on_call_board", broken)
+    monkeypatch.setattr("oncall.views.on_call_board", broken)
     client = Client(raise_request_exception=False)
     client.force_login(UserFactory(role="technician"))
     response = client.get("/on-call/")

@@ -7,7 +7,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from helpdesk.sessions import SessionStore
+from core.sessions import SessionStore
 from tests.api.conftest import bearer, issue_token
 from tests.factories import UserFactory
 

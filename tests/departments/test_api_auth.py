@@ -16,8 +16,8 @@ import time_machine
 from django.conf import settings
 from rest_framework.test import APIClient
 
+from departments.api_auth import TokenRateThrottle
 from departments.models import ApiToken
-from helpdesk.api_auth import TokenRateThrottle
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +32,7 @@ import django
 django.setup()
 from django.contrib.auth.models import User
 from departments.models import ApiToken
-from helpdesk.api_auth import TokenRateThrottle
+from departments.api_auth import TokenRateThrottle
 start_at, attempts = float(sys.argv[1]), int(sys.argv[2])
 TokenRateThrottle.THROTTLE_RATES = {"token": "50/hour"}
 request = SimpleNamespace(auth=ApiToken(), user=User(pk=4242))

@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bench.receiver import WebhookReceiver
-from tickets.channels import (
+from oncall.channels import (
     ConsoleChannel,
     DeliveryError,
     EmailChannel,

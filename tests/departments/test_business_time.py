@@ -1,4 +1,4 @@
-"""Business-time clock arithmetic behind ticket SLA deadlines (tickets.sla).
+"""Business-time arithmetic behind SLA deadlines (departments.business_time).
 
 Expected values are written out by hand from the calendar, not recomputed with the code
 under test.
@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tickets.sla import (
+from departments.business_time import (
     BusinessCalendar,
     add_business_time,
     business_seconds_between,
