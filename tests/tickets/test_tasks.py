@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import threading
 import time
 
@@ -51,3 +55,44 @@ def test_filing_notices_are_sent_by_a_real_worker(nurse_ed, redis_broker, settin
     subjects = sorted(message.subject for message in mail.outbox)
     assert subjects[0].startswith("We have your ticket HD-")
     assert "[Field Services] New ticket" in subjects[1]
+
+
+# Every name a task was ever published under: queued messages, unpublished-task rows and the
+# beat schedule name tasks by these.
+PUBLISHED_NAMES = {
+    "tickets.tasks.deliver_page",
+    "tickets.tasks.deliver_pages",
+    "tickets.tasks.deliver_sla_alert",
+    "tickets.tasks.deliver_sla_alerts",
+    "tickets.tasks.notify_requester_of_reply",
+    "tickets.tasks.notify_requester_resolved",
+    "tickets.tasks.notify_ticket_filed",
+    "tickets.tasks.notify_tickets_filed",
+    "tickets.tasks.sla_sweep",
+}
+
+
+def test_a_fresh_worker_finds_every_task_under_its_published_name(settings):
+    """What a worker process registers when it starts (autodiscovery from the settings' apps),
+    not what this test process has already imported."""
+    script = (
+        "import json\n"
+        "from helpdesk.celery import app\n"
+        "app.loader.import_default_modules()\n"
+        "print(json.dumps({name: task.run.__module__ for name, task in app.tasks.items()}))\n"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "helpdesk.settings"},
+    )
+    registered = json.loads(found.stdout.strip().splitlines()[-1])
+    assert set(registered) >= PUBLISHED_NAMES
+    assert {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()} <= set(registered)
+    # Each lives with its work.
+    assert registered["tickets.tasks.deliver_pages"] == "tickets.paging"
+    assert registered["tickets.tasks.notify_ticket_filed"] == "tickets.notifications"
+    assert registered["tickets.tasks.sla_sweep"] == "tickets.sweep"
