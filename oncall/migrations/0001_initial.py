@@ -8,26 +8,25 @@ from django.conf import settings
 from django.db import migrations, models
 from django.db.migrations.state import StateApps
 
-
 MOVED = ["rotation", "rotationmember", "rotationoverride", "escalationpolicy", "escalationstep"]
 
 
-def adopt_content_types(apps: StateApps, schema_editor: Any) -> None:
+def relabel_content_types(apps: StateApps, old: str, new: str) -> None:
     """The moved models keep their content types (and so the permissions granted on them and
     admin's history of them): the rows are relabelled, not made anew."""
     ContentType = apps.get_model("contenttypes", "ContentType")
-    already = ContentType.objects.filter(app_label="oncall", model__in=MOVED).values("model")
-    ContentType.objects.filter(app_label="departments", model__in=MOVED).exclude(
-        model__in=already
-    ).update(app_label="oncall")
+    already = ContentType.objects.filter(app_label=new, model__in=MOVED).values("model")
+    ContentType.objects.filter(app_label=old, model__in=MOVED).exclude(model__in=already).update(
+        app_label=new
+    )
+
+
+def adopt_content_types(apps: StateApps, schema_editor: Any) -> None:
+    relabel_content_types(apps, "departments", "oncall")
 
 
 def return_content_types(apps: StateApps, schema_editor: Any) -> None:
-    ContentType = apps.get_model("contenttypes", "ContentType")
-    already = ContentType.objects.filter(app_label="departments", model__in=MOVED).values("model")
-    ContentType.objects.filter(app_label="oncall", model__in=MOVED).exclude(
-        model__in=already
-    ).update(app_label="departments")
+    relabel_content_types(apps, "oncall", "departments")
 
 
 class Migration(migrations.Migration):
