@@ -14,7 +14,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bench.receiver import WebhookReceiver
+from departments.models import PageChannel
 from oncall.channels import (
+    CHANNELS,
     ConsoleChannel,
     DeliveryError,
     EmailChannel,
@@ -426,6 +428,13 @@ def test_console_line_cannot_be_split_by_a_field(caplog: pytest.LogCaptureFixtur
 @pytest.mark.parametrize("name", ["console", "email", "webhook"])
 def test_get_channel_knows_the_three_channels(name: str) -> None:
     assert get_channel(name).name == name
+
+
+def test_every_channel_a_profile_may_name_is_delivered() -> None:
+    """Profiles are checked against departments' PageChannel; each of those names has a
+    channel here, and there is no channel a profile could not choose."""
+    assert set(CHANNELS) == set(PageChannel.values)
+    assert all(get_channel(name).name == name for name in PageChannel.values)
 
 
 def test_get_channel_unknown_names_the_known_channels() -> None:
