@@ -14,8 +14,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import F, OuterRef, QuerySet, Subquery
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 
 from departments.models import Department, Location, Team
 from departments.roles import display_name
@@ -90,6 +90,18 @@ def attach_references(ticket: Ticket) -> Ticket:
     ticket.category = found.categories[ticket.category_id]
     ticket.team = found.teams[ticket.team_id] if ticket.team_id is not None else None
     return ticket
+
+
+def requester_tickets(*, requester: User) -> TicketQuerySet:
+    """The tickets a person filed, newest first, with what her list of them names."""
+    return Ticket.objects.filter(requester=requester).with_list_columns().order_by("-created_at")
+
+
+def requester_ticket_counts(*, requester: User) -> dict[str, int]:
+    """How many tickets a person filed, and how many of them are open, in one aggregate."""
+    return Ticket.objects.filter(requester=requester).aggregate(
+        open=Count("pk", filter=Q(status__in=Ticket.OPEN_STATUSES)), total=Count("pk")
+    )
 
 
 # --- The queue -----------------------------------------------------------------------------

@@ -10,7 +10,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
-from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
@@ -52,6 +51,8 @@ from tickets.queue import team_names
 from tickets.selectors import (
     assignable_people,
     related_open_tickets,
+    requester_ticket_counts,
+    requester_tickets,
     ticket_timeline,
     ticket_visible_to,
 )
@@ -274,14 +275,8 @@ def answer_fixed(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def my_tickets(request: HttpRequest) -> HttpResponse:
-    tickets = (
-        Ticket.objects.filter(requester=signed_in(request))
-        .select_related("department", "location", "category", "assignee")
-        .order_by("-created_at")
-    )
-    counts = Ticket.objects.filter(requester=signed_in(request)).aggregate(
-        open=Count("pk", filter=Q(status__in=Ticket.OPEN_STATUSES)), total=Count("pk")
-    )
+    tickets = requester_tickets(requester=signed_in(request))
+    counts = requester_ticket_counts(requester=signed_in(request))
     rows = [
         (ticket, fixed_form(ticket, signed_in(request), back="mine"))
         for ticket in tickets[:MY_TICKETS_PAGE_SIZE]
