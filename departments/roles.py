@@ -6,8 +6,6 @@ from enum import StrEnum
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group
 
-from helpdesk.prepared import PreparedValues
-
 
 class Role(StrEnum):
     REQUESTER = "requester"
@@ -21,19 +19,13 @@ class Role(StrEnum):
 IT_ROLES = frozenset({Role.TECHNICIAN, Role.MANAGER, Role.ADMIN})
 
 
-# Read on every signed-in page; compiled once (helpdesk.prepared).
-_group_names = PreparedValues(
-    lambda user_id: Group.objects.filter(user=user_id).values_list("name"), "user_id"
-)
-
-
 def role_names(user: AbstractBaseUser | AnonymousUser) -> frozenset[str]:
     """The user's group names, read once per user object (a request's user lives one request)."""
     if not user.is_authenticated:
         return frozenset()
     cached: frozenset[str] | None = getattr(user, "_helpdesk_roles", None)
     if cached is None:
-        cached = frozenset(name for (name,) in _group_names(user_id=user.pk))
+        cached = frozenset(Group.objects.filter(user=user.pk).values_list("name", flat=True))
         if getattr(user, "is_superuser", False):
             cached = cached | {Role.ADMIN}
         user._helpdesk_roles = cached  # type: ignore[attr-defined]

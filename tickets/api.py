@@ -60,11 +60,10 @@ from tickets.api_serializers import (
     TicketUpdateSerializer,
     TransitionSerializer,
     as_filed,
-    for_output,
-    output_rows,
 )
-from tickets.models import Category, PageChain, Ticket, TicketEvent, parse_ticket_number
+from tickets.models import Category, PageChain, Ticket, parse_ticket_number
 from tickets.priority import Scope
+from tickets.selectors import api_ticket_rows, api_tickets, timeline_events
 from tickets.services import (
     ClaimLost,
     TicketError,
@@ -261,17 +260,17 @@ class TicketViewSet(
     ordering_fields = ["created_at", "updated_at", "priority", "next_due_at"]
 
     def get_queryset(self) -> QuerySet[Ticket]:
-        """The list's tickets, as plain rows (output_rows)."""
+        """The list's tickets, as plain rows."""
         tickets = Ticket.objects.for_user(self.request.user)
         if self.action == "list" and open_only(self.request):
             tickets = tickets.open()
-        return output_rows(tickets)
+        return api_ticket_rows(tickets=tickets)
 
     def _ticket(self, *, shown: bool = False) -> Ticket:
         """The ticket in the URL if the caller may see it (404 otherwise). ``shown``: fetched
         with just what the answer shows, for a read that changes nothing."""
         tickets = Ticket.objects.for_user(self.request.user).filter(pk=self.object_id())
-        found = (for_output(tickets) if shown else tickets).first()
+        found = (api_tickets(tickets=tickets) if shown else tickets).first()
         if found is None:
             raise exceptions.NotFound("No such ticket.")
         return found
@@ -283,7 +282,7 @@ class TicketViewSet(
 
     def _answer(self, ticket: Ticket, code: int = status.HTTP_200_OK) -> Response:
         """The ticket as the service left it."""
-        fresh = for_output(Ticket.objects.filter(pk=ticket.pk)).get()
+        fresh = api_tickets(tickets=Ticket.objects.filter(pk=ticket.pk)).get()
         return Response(TicketSerializer(fresh).data, status=code)
 
     def get_throttles(self) -> list[BaseThrottle]:
@@ -402,10 +401,8 @@ class TicketViewSet(
     def timeline(self, request: Request, pk: str) -> Response:
         ticket = self._ticket()
         record_view(ticket=ticket, user=signed(request))
-        events = ticket.events.exclude(kind=TicketEvent.Kind.VIEWED).select_related("actor")
-        if not is_it_staff(request.user):
-            events = events.filter(is_public=True)
-        return Response(EventSerializer(events.order_by("at", "pk"), many=True).data)
+        events = timeline_events(ticket=ticket, public_only=not is_it_staff(request.user))
+        return Response(EventSerializer(events.select_related("actor"), many=True).data)
 
     def _act(self, request: Request, run: Any) -> Response:
         ticket = self._ticket()

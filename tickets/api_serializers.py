@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import datetime, tzinfo
 from typing import Any
 
-from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -18,12 +17,12 @@ from tickets.models import (
     PageChain,
     Ticket,
     TicketEvent,
-    TicketQuerySet,
     resolution_clock,
     response_clock,
     ticket_number,
 )
 from tickets.priority import PRIORITY_LABELS, PagingRule, Scope, paging_rule
+from tickets.selectors import PEOPLE_COLUMNS, REFERENCE_CODES
 from tickets.services import (
     CALLBACK_MAX_LENGTH,
     COMMENT_MAX_LENGTH,
@@ -96,50 +95,8 @@ class CategorySerializer(serializers.ModelSerializer[Category]):
         fields = ["id", "slug", "name", "parent", "team", "hint"]
 
 
-# What a ticket's answer reads: these columns, the two people's names and the four reference
-# codes. The codes come from scalar subqueries, not joins: PostgreSQL spends milliseconds planning
-# a query that joins the ticket to six tables (the join search grows with every table), against
-# well under 1 ms with the two joins to the people and four one-row subqueries.
-# queue_rank and next_due_at are for the cursor pagination of the queue's order.
-OUTPUT_COLUMNS = (
-    "id", "title", "description", "status", "priority", "urgency", "impact", "auto_escalated",
-    "care_delayed", "callback", "created_at", "updated_at", "first_response_at", "resolved_at",
-    "closed_at",
-    "response_due_at", "response_warn_at", "response_breached_at", "resolution_due_at",
-    "resolution_warn_at", "resolution_breached_at", "phi_suspected", "resolution_code",
-    "queue_rank", "next_due_at",
-)  # fmt: skip
-# Built once: each request's queryset resolves its own copies.
-REFERENCE_CODES = {
-    name: Subquery(model._default_manager.filter(pk=OuterRef(column)).order_by().values(field))
-    for name, (model, column, field) in {
-        "department_code": (Department, "department_id", "code"),
-        "department_auto_escalate": (Department, "department_id", "auto_escalate"),
-        "location_code": (Location, "location_id", "code"),
-        "category_slug": (Category, "category_id", "slug"),
-        "team_slug": (Team, "team_id", "slug"),
-    }.items()
-}
-PEOPLE_COLUMNS = {
-    f"{role}_{column}": (role, column)
-    for role in ("requester", "assignee")
-    for column in ("first_name", "last_name", "username")
-}
-PEOPLE = {name: F(f"{role}__{column}") for name, (role, column) in PEOPLE_COLUMNS.items()}
-
-
-def for_output(tickets: TicketQuerySet) -> TicketQuerySet:
-    """These tickets with exactly what TicketSerializer shows, in one query."""
-    return tickets.only(*OUTPUT_COLUMNS).annotate(**REFERENCE_CODES, **PEOPLE)
-
-
-def output_rows(tickets: TicketQuerySet) -> QuerySet[Ticket, Any]:
-    """The same as plain rows with named columns: no model instances for a page of 50."""
-    return for_output(tickets).values_list(*OUTPUT_COLUMNS, *REFERENCE_CODES, *PEOPLE, named=True)
-
-
 def as_filed(ticket: Ticket) -> Ticket:
-    """A ticket just filed, whose related rows are all at hand, with the values for_output()
+    """A ticket just filed, whose related rows are all at hand, with the values api_tickets()
     would read: the answer to a filing does not read back the row it has just written."""
     people = {"requester": ticket.requester, "assignee": ticket.assignee}
     vars(ticket).update(
@@ -189,10 +146,10 @@ class TicketListSerializer(serializers.ListSerializer[Ticket]):
 
 
 # A ticket as the API shows it. The declared fields are the schema. Tickets read with
-# for_output() or output_rows() (or given as_filed()) are written straight from their values,
-# with one clock reading per page: a page of 50 through the fields cost more than all the rest of
-# the request. tests/api/test_api_serializers.py checks the two give the same answer. (A comment,
-# not a docstring: the docstring would become the schema's description.)
+# selectors.api_tickets() or api_ticket_rows() (or given as_filed()) are written straight from
+# their values, with one clock reading per page: a page of 50 through the fields cost more than
+# all the rest of the request. tests/api/test_api_serializers.py checks the two give the same
+# answer. (A comment, not a docstring: the docstring would become the schema's description.)
 class TicketSerializer(serializers.ModelSerializer[Ticket]):
     number = serializers.CharField(read_only=True)
     priority_label = serializers.CharField(read_only=True)
@@ -233,7 +190,7 @@ class TicketSerializer(serializers.ModelSerializer[Ticket]):
         return self.represent(instance, now=timezone.now(), zone=timezone.get_current_timezone())
 
     def represent(self, ticket: Any, *, now: datetime, zone: tzinfo) -> dict[str, Any]:
-        """``ticket``: a row of output_rows(), a Ticket fetched with for_output(), or any other
+        """``ticket``: a row of api_ticket_rows(), a Ticket fetched with api_tickets(), or any other
         Ticket (through the declared fields)."""
         if isinstance(ticket, Ticket) and not REFERENCE_CODES.keys() <= vars(ticket).keys():
             return super().to_representation(ticket)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -15,7 +13,7 @@ from django.utils import timezone
 from core.ids import parse_id
 from departments import business_time
 from departments.models import BusinessCalendar, Department, Location, Team
-from departments.roles import is_it_staff, person_name
+from departments.roles import is_it_staff
 from helpdesk.ttl_cache import ReferenceDataModel, TtlCache, reference_cache
 from tickets import sla
 from tickets.priority import (
@@ -217,22 +215,6 @@ class TicketQuerySet(models.QuerySet["Ticket"]):
 
     def with_list_columns(self) -> TicketQuerySet:
         return self.select_related("department", "location", "category", "assignee")
-
-
-@dataclass(frozen=True, slots=True)
-class ClockView:
-    name: str
-    status: sla.ClockStatus
-    due_at: datetime | None
-    done_at: datetime | None
-
-    @property
-    def status_label(self) -> str:
-        return sla.CLOCK_STATUS_LABELS[self.status]
-
-    @property
-    def is_running(self) -> bool:
-        return self.status in (sla.ClockStatus.ON_TRACK, sla.ClockStatus.AT_RISK)
 
 
 class TicketStatus(models.TextChoices):
@@ -601,14 +583,6 @@ class Ticket(models.Model):
         return [*changed, "resolved_at", "resolution_met", "resolution_seconds",
                 "resolution_business_seconds", "resolution_code"]  # fmt: skip
 
-    def sla_clocks(self, now: datetime) -> list[ClockView]:
-        """Both clocks as the ticket page shows them."""
-        return sla_clocks(self, now)
-
-    def next_clock(self, now: datetime) -> ClockView | None:
-        """The clock the queue shows: the first response until there is one, then resolution."""
-        return next_clock(self, now)
-
     def response_clock(self, now: datetime) -> sla.ClockStatus | None:
         return response_clock(self, now)
 
@@ -662,81 +636,6 @@ def resolution_clock(facts: SlaFacts, now: datetime) -> sla.ClockStatus | None:
         breached=facts.resolution_breached_at is not None,
         paused=facts.status in PAUSED_STATUSES,
     )
-
-
-def sla_clocks(facts: SlaFacts, now: datetime) -> list[ClockView]:
-    views = []
-    response = response_clock(facts, now)
-    if response is not None:
-        views.append(
-            ClockView("First response", response, facts.response_due_at, facts.first_response_at)
-        )
-    resolution = resolution_clock(facts, now)
-    if resolution is not None:
-        views.append(
-            ClockView("Resolution", resolution, facts.resolution_due_at, facts.resolved_at)
-        )
-    return views
-
-
-def next_clock(facts: SlaFacts, now: datetime) -> ClockView | None:
-    clocks = sla_clocks(facts, now)
-    if not clocks:
-        return None
-    return clocks[0] if facts.first_response_at is None else clocks[-1]
-
-
-@dataclass(frozen=True, slots=True)
-class References:
-    """Every department, location, category and team, by id: the rows a ticket page names."""
-
-    departments: dict[int, Department]
-    locations: dict[int, Location]
-    categories: dict[int, Category]
-    teams: dict[int, Team]
-
-    @classmethod
-    def load(cls) -> References:
-        return cls(
-            departments=Department.objects.in_bulk(),
-            locations=Location.objects.in_bulk(),
-            categories=Category.objects.select_related("parent").in_bulk(),
-            teams=Team.objects.in_bulk(),
-        )
-
-    def covers(self, ticket: Ticket) -> bool:
-        return (
-            ticket.department_id in self.departments
-            and ticket.location_id in self.locations
-            and ticket.category_id in self.categories
-            and (ticket.team_id is None or ticket.team_id in self.teams)
-        )
-
-
-_references: TtlCache[References] = reference_cache()
-
-
-def references_covering(check: Callable[[References], bool]) -> References:
-    """The cached reference rows, reloaded once if ``check`` finds one missing (a row newer than
-    the cache, added by another process)."""
-    found = _references.get_or_set("all", References.load)
-    if not check(found):
-        _references.clear()
-        found = _references.get_or_set("all", References.load)
-    return found
-
-
-def attach_references(ticket: Ticket) -> Ticket:
-    """Give a ticket its department, location, category and team from the per-process reference
-    cache instead of joining their tables: PostgreSQL's planning time grows with every table a
-    query joins, and a ticket page would otherwise pay for six joins on every view. The rows are
-    shared; treat them as read-only. A row newer than the cache reloads it once."""
-    found = references_covering(lambda rows: rows.covers(ticket))
-    ticket.department = found.departments[ticket.department_id]
-    ticket.location = found.locations[ticket.location_id]
-    ticket.category = found.categories[ticket.category_id]
-    ticket.team = found.teams[ticket.team_id] if ticket.team_id is not None else None
-    return ticket
 
 
 class TicketEventQuerySet(models.QuerySet["TicketEvent"]):
@@ -856,47 +755,6 @@ def change_in_words(kind: str, old_value: str, new_value: str) -> str:
     else:
         return ""
     return f"{old} \u2192 {new}" if old else new
-
-
-# TimelineEntry's fields, in order, as a values_list() reads them.
-TIMELINE_VALUES = ("pk", "at", "kind", "is_public", "old_value", "new_value", "text",
-                   "actor__first_name", "actor__last_name", "actor__username")  # fmt: skip
-
-
-@dataclass(slots=True)
-class TimelineEntry:
-    """One line of a ticket's timeline as its page prints it, read as values."""
-
-    pk: int
-    at: datetime
-    kind: str
-    is_public: bool
-    old_value: str
-    new_value: str
-    text: str
-    actor_first_name: str | None
-    actor_last_name: str | None
-    actor_username: str | None
-
-    @property
-    def kind_label(self) -> str:
-        return TicketEvent.Kind(self.kind).label
-
-    @property
-    def change_display(self) -> str:
-        return change_in_words(self.kind, self.old_value, self.new_value)
-
-    @property
-    def is_redactable(self) -> bool:
-        return bool(self.text) and self.kind in REDACTABLE_KINDS
-
-    @property
-    def actor(self) -> str:
-        """Who did it, named as everywhere; empty for the system (the sweep, paging)."""
-        if self.actor_username is None:
-            return ""
-        return person_name(self.actor_first_name or "", self.actor_last_name or "",
-                           self.actor_username)  # fmt: skip
 
 
 class SlaAlert(models.Model):

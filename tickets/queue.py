@@ -8,7 +8,7 @@ so a page costs a few dozen rows whatever the history holds.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -21,20 +21,12 @@ from django.db.models import Count, Q, QuerySet
 from django.forms import CheckboxSelectMultiple
 from django.http import HttpRequest, QueryDict
 
-from core.links import pk_url
 from departments.models import Department, Team
-from departments.roles import person_name
-from helpdesk.prepared import PreparedValues
 from helpdesk.ttl_cache import TtlCache, reference_cache
 from tickets.models import (
-    STATUS_LABELS,
-    ClockView,
     Ticket,
-    next_clock,
     parse_ticket_number,
-    ticket_number,
 )
-from tickets.priority import PRIORITY_LABELS
 
 PAGE_SIZE = 50
 BREACHING_SOON = timedelta(hours=1)
@@ -154,108 +146,9 @@ class QueueFilter(django_filters.FilterSet):  # type: ignore[misc]
         return queryset
 
 
-# What a queue row shows, and nothing else: a page reads 50 rows on every poll, as plain values
-# (no model instances), in this order.
-ROW_VALUES = (
-    "id", "title", "priority", "status", "created_at",
-    "first_response_at", "response_due_at", "response_warn_at", "response_breached_at",
-    "resolved_at", "resolution_due_at", "resolution_warn_at", "resolution_breached_at",
-    "department__code", "department__name", "department__auto_escalate",
-    "assignee__first_name", "assignee__last_name", "assignee__username",
-)  # fmt: skip
-
-
 def queue_rows(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
     """The open tickets of ``queryset`` in queue order."""
     return queryset.filter(status__in=Ticket.OPEN_STATUSES).order_by(*QUEUE_ORDER)
-
-
-@dataclass(slots=True)
-class QueueRow:
-    """One line of the queue, ready to print. Its SLA columns make it ``SlaFacts``, so its clock
-    is the one the ticket page shows."""
-
-    pk: int
-    title: str
-    priority: int
-    status: str
-    created_at: datetime
-    first_response_at: datetime | None
-    response_due_at: datetime | None
-    response_warn_at: datetime | None
-    response_breached_at: datetime | None
-    resolved_at: datetime | None
-    resolution_due_at: datetime | None
-    resolution_warn_at: datetime | None
-    resolution_breached_at: datetime | None
-    department_code: str
-    department_name: str
-    critical_area: bool
-    assignee_first_name: str | None
-    assignee_last_name: str | None
-    assignee_username: str | None
-    url: str = ""
-    claim_url: str = ""
-    clock: ClockView | None = None
-
-    @property
-    def number(self) -> str:
-        return ticket_number(self.pk)
-
-    @property
-    def assignee(self) -> str:
-        """Who has it, named as everywhere else; empty while unassigned."""
-        if self.assignee_username is None:
-            return ""
-        return person_name(
-            self.assignee_first_name or "", self.assignee_last_name or "", self.assignee_username
-        )
-
-    @property
-    def priority_label(self) -> str:
-        return PRIORITY_LABELS[self.priority]
-
-    @property
-    def status_label(self) -> str:
-        return STATUS_LABELS[self.status]
-
-
-def _rows(values: Iterable[tuple[Any, ...]], now: datetime) -> list[QueueRow]:
-    detail, claim = pk_url("ticket_detail"), pk_url("claim")
-    rows = []
-    for row_values in values:
-        row = QueueRow(*row_values)
-        row.url, row.claim_url, row.clock = detail(row.pk), claim(row.pk), next_clock(row, now)
-        rows.append(row)
-    return rows
-
-
-def page_rows(queryset: QuerySet[Ticket], now: datetime, size: int = PAGE_SIZE) -> list[QueueRow]:
-    """The first ``size`` rows of ``queryset``'s open tickets, in queue order."""
-    return _rows(queue_rows(queryset).values_list(*ROW_VALUES)[:size], now)
-
-
-# The queue as technicians open and poll it, with no filter; compiled once (helpdesk.prepared).
-_first_page = PreparedValues(
-    lambda: queue_rows(Ticket.objects.all()).values_list(*ROW_VALUES)[:PAGE_SIZE]
-)
-
-
-def first_page(now: datetime) -> list[QueueRow]:
-    """``page_rows`` of every ticket: the queue's first page with no filter."""
-    return _rows(_first_page(), now)
-
-
-_latest_change = PreparedValues(
-    lambda: Ticket.objects.order_by("-updated_at").values_list("updated_at")[:1]
-)
-
-
-def latest_change() -> datetime | None:
-    """When any ticket last changed: every write moves ``updated_at`` (the newest entry of its
-    index)."""
-    latest = _latest_change()
-    return latest[0][0] if latest else None
 
 
 def _version(user: User, latest: datetime | None, now: datetime) -> str:

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from departments.roles import is_it_staff
 from helpdesk.jinja import render_partial
-from tickets import queue
+from tickets import queue, selectors
 from tickets.models import Ticket
 from tickets.services import ClaimLost, TicketError, ticket_claim, ticket_take_next
 from tickets.views import get_ticket_for, signed_in
@@ -34,11 +34,8 @@ def it_staff(request: HttpRequest) -> User:
 def _queue_context(
     request: HttpRequest, user: User, now: datetime, latest: datetime | None
 ) -> dict[str, Any]:
-    if queue.unfiltered(request.GET):
-        rows = queue.first_page(now)
-    else:
-        tickets = queue.filtered(request.GET, request, now)
-        rows = queue.page_rows(tickets, now) if tickets is not None else []
+    tickets = queue.filtered(request.GET, request, now)
+    rows = selectors.queue_page(tickets=tickets, now=now) if tickets is not None else []
     current = request.GET.get("view") or queue.SavedView.ALL
     return {
         "rows": rows,
@@ -52,7 +49,7 @@ def _queue_context(
 def queue_page(request: HttpRequest) -> HttpResponse:
     user = it_staff(request)
     now = timezone.now()
-    context = _queue_context(request, user, now, queue.latest_change())
+    context = _queue_context(request, user, now, selectors.latest_ticket_change())
     pairs = [(name, value) for name, values in request.GET.lists() for value in values]
     bar = queue.filter_bar(request.GET)
     context.update(bar=bar, filter_pairs=pairs, query=request.GET.urlencode())
@@ -68,7 +65,7 @@ def queue_fragment(request: HttpRequest) -> HttpResponse:
     request.passive = True  # type: ignore[attr-defined]
     user = it_staff(request)
     now = timezone.now()
-    latest = queue.latest_change()
+    latest = selectors.latest_ticket_change()
     etag = f'"{queue.queue_etag(user, request.GET.urlencode(), now, latest)}"'
     if etag in request.headers.get("If-None-Match", ""):
         response: HttpResponse = HttpResponseNotModified()

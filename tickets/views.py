@@ -3,7 +3,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any
 
 from django import forms
@@ -11,9 +10,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
-from django.db.models import Count, Q, QuerySet, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -24,9 +22,9 @@ from departments.models import Location, active_locations
 from departments.roles import display_name, is_it_staff
 from departments.units import home_department_id
 from helpdesk.jinja import render_partial
-from helpdesk.prepared import PreparedValues
 from helpdesk.ttl_cache import TtlCache, reference_cache
 from tickets import phi
+from tickets.display import sla_clocks
 from tickets.forms import (
     LINK_CHOICES,
     NOTE_MAX_LENGTH,
@@ -47,20 +45,17 @@ from tickets.forms import (
     ResolveForm,
     StatusForm,
 )
-from tickets.models import (
-    TIMELINE_VALUES,
-    PageChain,
-    Ticket,
-    TicketEvent,
-    TimelineEntry,
-    attach_references,
-    parse_ticket_number,
-    references_covering,
-    sees_every_ticket,
-    ticket_number,
-)
+from tickets.models import PageChain, Ticket, TicketEvent, parse_ticket_number
 from tickets.priority import PAGING_RULE_LABELS, PRIORITY_LABELS
 from tickets.queue import team_names
+from tickets.selectors import (
+    assignable_people,
+    related_open_tickets,
+    requester_ticket_counts,
+    requester_tickets,
+    ticket_timeline,
+    ticket_visible_to,
+)
 from tickets.services import (
     COMMENT_MAX_LENGTH,
     PASSAGE_MAX_LENGTH,
@@ -91,43 +86,12 @@ def signed_in(request: HttpRequest) -> User:
     return request.user
 
 
-_PERSON_COLUMNS = tuple(field.attname for field in User._meta.concrete_fields)
-_TICKET_COLUMNS = tuple(field.attname for field in Ticket._meta.concrete_fields)
-
-# A ticket with its requester and assignee, as select_related() reads them; compiled once.
-_ticket_with_people = PreparedValues(
-    lambda pk: Ticket.objects.filter(pk=pk).values_list(
-        *_TICKET_COLUMNS,
-        *(f"requester__{column}" for column in _PERSON_COLUMNS),
-        *(f"assignee__{column}" for column in _PERSON_COLUMNS),
-    ),
-    "pk",
-)
-
-
-def _ticket_by_pk(pk: int) -> Ticket:
-    """Any ticket, with its people, built as the ORM builds it (``Model.from_db``)."""
-    rows = _ticket_with_people(pk=pk)
-    if not rows:
-        raise Http404
-    row, database = rows[0], Ticket.objects.db
-    requester_at, assignee_at = len(_TICKET_COLUMNS), len(_TICKET_COLUMNS) + len(_PERSON_COLUMNS)
-    ticket = Ticket.from_db(database, _TICKET_COLUMNS, row[:requester_at])
-    ticket.requester = User.from_db(database, _PERSON_COLUMNS, row[requester_at:assignee_at])
-    ticket.assignee = (
-        User.from_db(database, _PERSON_COLUMNS, row[assignee_at:]) if ticket.assignee_id else None
-    )
-    return ticket
-
-
 def get_ticket_for(user: User, pk: int) -> Ticket:
     """The ticket if this user may see it; a 404 otherwise, so numbers reveal nothing."""
-    if sees_every_ticket(user):
-        ticket = _ticket_by_pk(pk)
-    else:
-        queryset = Ticket.objects.for_user(user).select_related("requester", "assignee")
-        ticket = get_object_or_404(queryset, pk=pk)
-    return attach_references(ticket)
+    ticket = ticket_visible_to(user=user, pk=pk)
+    if ticket is None:
+        raise Http404
+    return ticket
 
 
 @login_required
@@ -311,14 +275,8 @@ def answer_fixed(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def my_tickets(request: HttpRequest) -> HttpResponse:
-    tickets = (
-        Ticket.objects.filter(requester=signed_in(request))
-        .select_related("department", "location", "category", "assignee")
-        .order_by("-created_at")
-    )
-    counts = Ticket.objects.filter(requester=signed_in(request)).aggregate(
-        open=Count("pk", filter=Q(status__in=Ticket.OPEN_STATUSES)), total=Count("pk")
-    )
+    tickets = requester_tickets(requester=signed_in(request))
+    counts = requester_ticket_counts(requester=signed_in(request))
     rows = [
         (ticket, fixed_form(ticket, signed_in(request), back="mine"))
         for ticket in tickets[:MY_TICKETS_PAGE_SIZE]
@@ -335,67 +293,6 @@ def fixed_form(ticket: Ticket, user: User, *, back: str) -> FixedForm | None:
     if ticket.status != Ticket.Status.RESOLVED or ticket.requester_id != user.pk:
         return None
     return FixedForm(prefix="fixed", auto_id=f"fixed-{ticket.pk}-%s", initial={"back": back})
-
-
-RELATED_WINDOW = timedelta(hours=12)
-RELATED_SHOWN = 8
-
-
-@dataclass(frozen=True, slots=True)
-class RelatedTicket:
-    pk: int
-    number: str
-    title: str
-    location: str
-    created_at: datetime
-
-
-# Read on every view of a ticket by IT; compiled once (helpdesk.prepared). The window is counted
-# back from the ticket's own filing time, read in the same statement.
-_related_rows = PreparedValues(
-    lambda ticket_id, department_id: Ticket.objects.open()
-    .filter(
-        department_id=department_id,
-        created_at__gte=Subquery(Ticket.objects.filter(pk=ticket_id).values("created_at")[:1])
-        - RELATED_WINDOW,
-    )
-    .exclude(pk=ticket_id)
-    .order_by("-created_at")
-    .values_list("pk", "title", "location_id", "created_at")[:RELATED_SHOWN],
-    "ticket_id",
-    "department_id",
-)
-
-
-def _related_open(ticket: Ticket) -> list[RelatedTicket]:
-    """Other open tickets from the same unit lately: the duplicates worth a look. A ticket's
-    department is its location's, so the department's tickets take in the location's. Read as
-    values; the locations are named from the reference cache."""
-    rows = _related_rows(ticket_id=ticket.pk, department_id=ticket.department_id)
-    locations = references_covering(
-        lambda found: all(row[2] in found.locations for row in rows)
-    ).locations
-    return [
-        RelatedTicket(pk, ticket_number(pk), title, str(locations[location_id]), created_at)
-        for pk, title, location_id, created_at in rows
-    ]
-
-
-def _timeline_read(*, public_only: bool) -> PreparedValues:
-    def build(ticket_id: int) -> QuerySet[TicketEvent, tuple[Any, ...]]:
-        events = TicketEvent.objects.filter(ticket_id=ticket_id).exclude(
-            kind=TicketEvent.Kind.VIEWED
-        )
-        if public_only:
-            events = events.filter(is_public=True)
-        return events.order_by("at", "pk").values_list(*TIMELINE_VALUES)
-
-    return PreparedValues(build, "ticket_id")
-
-
-# A ticket's timeline, oldest first, without the audit trail of views: all of it for IT, the
-# public part for the requester.
-_TIMELINES = {True: _timeline_read(public_only=False), False: _timeline_read(public_only=True)}
 
 
 _people: TtlCache[list[tuple[int, str]]] = reference_cache()
@@ -424,9 +321,7 @@ LIMITS = {
 
 def _it_people() -> list[tuple[int, str]]:
     """Whom a ticket can go to (the assign form's choices), read at most once a minute."""
-    return _people.get_or_set(
-        "people", lambda: [(user.pk, display_name(user)) for user in AssignForm.people()]
-    )
+    return _people.get_or_set("people", assignable_people)
 
 
 def _options(pairs: Iterable[tuple[Any, str]], chosen: Any = None) -> list[tuple[str, str, bool]]:
@@ -487,7 +382,7 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect(ticket)
     if request.method == "GET":
         record_view(ticket=ticket, user=user)
-    timeline = [TimelineEntry(*values) for values in _TIMELINES[staff](ticket_id=ticket.pk)]
+    timeline = ticket_timeline(ticket=ticket, public_only=not staff)
     if staff and not form.is_bound and timeline:
         latest = timeline[-1]
         if latest.kind == TicketEvent.Kind.INTERNAL_NOTE and latest.actor_username == user.username:
@@ -499,7 +394,7 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "events": timeline,
         "form": form,
         "staff_view": staff,
-        "clocks": ticket.sla_clocks(timezone.now()),
+        "clocks": sla_clocks(ticket, timezone.now()),
         "paging_rule": PAGING_RULE_LABELS[ticket.paging_rule],
         "visibility": VISIBILITY_CHOICES,
         "limits": LIMITS,
@@ -516,11 +411,11 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
         )
         if active_chain is not None and ticket_opened_by_assignee(ticket=ticket, user=user):
             active_chain = None
-            timeline = [TimelineEntry(*values) for values in _TIMELINES[staff](ticket_id=ticket.pk)]
-            context.update(events=timeline, clocks=ticket.sla_clocks(timezone.now()))
+            timeline = ticket_timeline(ticket=ticket, public_only=not staff)
+            context.update(events=timeline, clocks=sla_clocks(ticket, timezone.now()))
         context.update(
             active_chain=active_chain,
-            related=_related_open(ticket),
+            related=related_open_tickets(ticket=ticket),
             ticket_url=pk_url("ticket_detail"),
             **_workspace(ticket),
         )

@@ -1,6 +1,6 @@
-"""TicketSerializer writes tickets fetched with for_output() (instances) or output_rows() (plain
-rows) straight from their values. The answer must be exactly what the declared fields give (they
-are the schema), for every kind of ticket and at every point of its clocks."""
+"""TicketSerializer writes tickets fetched with api_tickets() (instances) or api_ticket_rows()
+(plain rows) straight from their values. The answer must be exactly what the declared fields
+give (they are the schema), for every kind of ticket and at every point of its clocks."""
 
 from __future__ import annotations
 
@@ -15,9 +15,10 @@ from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 
 from tests.factories import UserFactory
-from tickets.api_serializers import TicketSerializer, for_output, output_rows
+from tickets.api_serializers import TicketSerializer
 from tickets.models import Category, Ticket
 from tickets.priority import Scope
+from tickets.selectors import api_ticket_rows, api_tickets
 from tickets.services import (
     ticket_claim,
     ticket_comment,
@@ -29,14 +30,14 @@ pytestmark = pytest.mark.django_db
 
 
 def declared(ticket: Ticket) -> dict[str, Any]:
-    """The answer field by field: a ticket fetched without for_output() takes DRF's own path."""
+    """The answer field by field: a ticket fetched without api_tickets() takes DRF's own path."""
     return dict(TicketSerializer(Ticket.objects.get(pk=ticket.pk)).data)
 
 
 def fetched(ticket: Ticket) -> list[Any]:
     """The ticket both ways the API reads it: an instance (detail, actions), a row (the list)."""
     one = Ticket.objects.filter(pk=ticket.pk)
-    return [for_output(one).get(), output_rows(one).get()]
+    return [api_tickets(tickets=one).get(), api_ticket_rows(tickets=one).get()]
 
 
 @pytest.fixture
@@ -112,8 +113,8 @@ def test_the_clocks_cover_every_state(variety):
 
 def test_a_fetched_ticket_is_written_without_a_query(variety, django_assert_num_queries):
     """The fast path is taken: the declared fields would load the department, location..."""
-    instances = list(for_output(Ticket.objects.all()))
-    rows = list(output_rows(Ticket.objects.all()))
+    instances = list(api_tickets(tickets=Ticket.objects.all()))
+    rows = list(api_ticket_rows(tickets=Ticket.objects.all()))
     with django_assert_num_queries(0):
         assert TicketSerializer(instances[0]).data
         assert TicketSerializer(rows[0]).data

@@ -20,12 +20,10 @@ from tickets.queue import (
     SavedView,
     critical_department_ids,
     current_view_counts,
-    first_page,
-    latest_change,
-    page_rows,
     queue_rows,
     view_counts,
 )
+from tickets.selectors import latest_ticket_change
 from tickets.services import ticket_claim
 
 pytestmark = pytest.mark.django_db
@@ -327,7 +325,7 @@ def test_counts_are_made_once_per_version_of_the_queue(
     tech, other_tech, hand_made, django_assert_num_queries
 ):
     critical_department_ids()
-    latest = latest_change()
+    latest = latest_ticket_change()
     with django_assert_num_queries(1):
         first = current_view_counts(tech, NOW, latest)
     # The same technician, the same minute, no ticket written since: no query at all.
@@ -342,8 +340,8 @@ def test_counts_are_made_once_per_version_of_the_queue(
     # Any write to a ticket moves the version: the claim shows in the counts at once.
     with time_machine.travel(NOW + timedelta(seconds=5), tick=False):
         ticket_claim(ticket=hand_made["b"], user=tech)
-    assert latest_change() != latest
-    after = current_view_counts(tech, NOW, latest_change())
+    assert latest_ticket_change() != latest
+    after = current_view_counts(tech, NOW, latest_ticket_change())
     assert after[SavedView.MINE] == first[SavedView.MINE] + 1
     assert after[SavedView.UNASSIGNED] == first[SavedView.UNASSIGNED] - 1
 
@@ -403,22 +401,10 @@ def test_a_department_switched_to_auto_escalate_becomes_critical(tech, nurse_med
     assert listed(tech, "view=critical") == [ticket]
 
 
-def test_the_unfiltered_first_page_is_page_rows_of_every_ticket(nurse_medsurg, tech):
-    """The prepared read the queue opens with gives the rows the ORM path gives."""
-    make(nurse_medsurg, due_in=timedelta(minutes=30))
-    make(nurse_medsurg, due_in=timedelta(minutes=5), assignee=tech)
-    make(nurse_medsurg, resolution_in=timedelta(hours=3), responded=True, where="ED")
-    make(nurse_medsurg, due_in=timedelta(minutes=1), status=S.CLOSED)
-    now = NOW.astimezone(ZoneInfo("UTC"))
-    expected = page_rows(Ticket.objects.all(), now)
-    assert len(expected) == 3
-    assert first_page(now) == expected
-
-
 def test_latest_change_is_the_newest_update(nurse_medsurg):
-    assert latest_change() is None
+    assert latest_ticket_change() is None
     first, second = make(nurse_medsurg), make(nurse_medsurg)
     Ticket.objects.filter(pk=first.pk).update(updated_at=NOW + timedelta(minutes=3))
-    assert latest_change() == NOW + timedelta(minutes=3)
+    assert latest_ticket_change() == NOW + timedelta(minutes=3)
     Ticket.objects.filter(pk=second.pk).update(updated_at=NOW + timedelta(minutes=7))
-    assert latest_change() == NOW + timedelta(minutes=7)
+    assert latest_ticket_change() == NOW + timedelta(minutes=7)
