@@ -12,10 +12,10 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from core.reference_cache import ReferenceCache, ReferenceDataModel
 from departments.models import BusinessCalendar, Department, Location, Team
 from departments.roles import is_it_staff, person_name
 from helpdesk.ids import parse_id
-from helpdesk.ttl_cache import ReferenceDataModel, TtlCache, reference_cache
 from tickets import sla
 from tickets.priority import (
     IMPACT_LABELS,
@@ -93,11 +93,11 @@ class Category(ReferenceDataModel):
         return f"{self.parent.name}: {self.name}" if self.parent_id and self.parent else self.name
 
 
-_tiles: TtlCache[dict[int, Category]] = reference_cache()
+_tiles: ReferenceCache[str, dict[int, Category]] = ReferenceCache(Category)
 
 
 def filing_categories() -> dict[int, Category]:
-    """The category tiles, by id: read on every filing, cached per process. Read-only."""
+    """The category tiles, by id: read on every filing, held per process. Read-only."""
     return _tiles.get_or_set(
         "tiles",
         lambda: {
@@ -178,7 +178,7 @@ class SlaPolicy(ReferenceDataModel):
     def terms_for(
         cls, *, priority: int, department: Department
     ) -> tuple[SlaPolicy, BusinessCalendar]:
-        """The policy and the calendar its clock runs on, cached per process: every filing
+        """The policy and the calendar its clock runs on, held per process: every filing
         reads them, and they change only when an administrator edits them."""
 
         def lookup() -> tuple[SlaPolicy, BusinessCalendar]:
@@ -188,7 +188,10 @@ class SlaPolicy(ReferenceDataModel):
         return _sla_terms.get_or_set((priority, department.pk), lookup)
 
 
-_sla_terms: TtlCache[tuple[SlaPolicy, BusinessCalendar]] = reference_cache()
+# The department's calendar is part of the terms: a department moved to another calendar too.
+_sla_terms: ReferenceCache[tuple[int, int], tuple[SlaPolicy, BusinessCalendar]] = ReferenceCache(
+    SlaPolicy, BusinessCalendar, Department
+)
 
 
 def sees_every_ticket(user: AbstractBaseUser | AnonymousUser) -> bool:
@@ -708,12 +711,12 @@ class References:
         )
 
 
-_references: TtlCache[References] = reference_cache()
+_references: ReferenceCache[str, References] = ReferenceCache(Department, Location, Category, Team)
 
 
 def references_covering(check: Callable[[References], bool]) -> References:
-    """The cached reference rows, reloaded once if ``check`` finds one missing (a row newer than
-    the cache, added by another process)."""
+    """The reference rows held in this process, reloaded once if ``check`` finds one missing (a
+    row newer than them, whose version move this process has not seen)."""
     found = _references.get_or_set("all", References.load)
     if not check(found):
         _references.clear()
@@ -722,10 +725,10 @@ def references_covering(check: Callable[[References], bool]) -> References:
 
 
 def attach_references(ticket: Ticket) -> Ticket:
-    """Give a ticket its department, location, category and team from the per-process reference
-    cache instead of joining their tables: PostgreSQL's planning time grows with every table a
-    query joins, and a ticket page would otherwise pay for six joins on every view. The rows are
-    shared; treat them as read-only. A row newer than the cache reloads it once."""
+    """Give a ticket its department, location, category and team from the reference rows held
+    in this process instead of joining their tables: PostgreSQL's planning time grows with every
+    table a query joins, and a ticket page would otherwise pay for six joins on every view. The
+    rows are shared; treat them as read-only. A row newer than them reloads them once."""
     found = references_covering(lambda rows: rows.covers(ticket))
     ticket.department = found.departments[ticket.department_id]
     ticket.location = found.locations[ticket.location_id]

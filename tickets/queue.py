@@ -21,11 +21,11 @@ from django.db.models import Count, Q, QuerySet
 from django.forms import CheckboxSelectMultiple
 from django.http import HttpRequest, QueryDict
 
+from core.reference_cache import ReferenceCache
 from departments.models import Department, Team
 from departments.roles import person_name
 from helpdesk.links import pk_url
 from helpdesk.prepared import PreparedValues
-from helpdesk.ttl_cache import TtlCache, reference_cache
 from tickets.models import (
     STATUS_LABELS,
     ClockView,
@@ -57,7 +57,7 @@ VIEW_LABELS = {
     SavedView.BREACHING: "Breaching soon",
 }
 
-_critical: TtlCache[list[int]] = reference_cache()
+_critical: ReferenceCache[str, list[int]] = ReferenceCache(Department)
 
 
 def critical_department_ids() -> list[int]:
@@ -312,7 +312,7 @@ class FilterBar:
         return any(option.chosen for group in self.checks for option in group.options)
 
 
-_names: TtlCache[list[tuple[int, str]]] = reference_cache()
+_names: ReferenceCache[str, list[tuple[int, str]]] = ReferenceCache(Team, Department)
 
 
 def team_names() -> list[tuple[int, str]]:

@@ -19,13 +19,13 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.reference_cache import ReferenceCache
 from departments.models import Location, active_locations
-from departments.roles import display_name, is_it_staff
+from departments.roles import PEOPLE, display_name, is_it_staff
 from departments.units import home_department_id
 from helpdesk.jinja import render_partial
 from helpdesk.links import pk_url
 from helpdesk.prepared import PreparedValues
-from helpdesk.ttl_cache import TtlCache, reference_cache
 from tickets import phi
 from tickets.forms import (
     LINK_CHOICES,
@@ -398,7 +398,7 @@ def _timeline_read(*, public_only: bool) -> PreparedValues:
 _TIMELINES = {True: _timeline_read(public_only=False), False: _timeline_read(public_only=True)}
 
 
-_people: TtlCache[list[tuple[int, str]]] = reference_cache()
+_people: ReferenceCache[str, list[tuple[int, str]]] = ReferenceCache(PEOPLE)
 
 # The workspace's forms and the views they post to.
 WORKSPACE_URLS = {
@@ -423,7 +423,8 @@ LIMITS = {
 
 
 def _it_people() -> list[tuple[int, str]]:
-    """Whom a ticket can go to (the assign form's choices), read at most once a minute."""
+    """Whom a ticket can go to (the assign form's choices), held until someone's role or name
+    changes."""
     return _people.get_or_set(
         "people", lambda: [(user.pk, display_name(user)) for user in AssignForm.people()]
     )
