@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 
+from django.contrib.auth.models import User
+from django.test import Client
+
 SKIPPED_INPUTS = {"submit", "button", "image", "reset", "file"}
 
 
@@ -58,3 +61,10 @@ def form_data(html: str, form_id: str) -> dict[str, list[str]]:
     if not reader.fields:
         raise AssertionError(f"No form #{form_id} with fields on the page")
     return reader.fields
+
+
+def signed_in(user: User) -> Client:
+    """A browser of its own for ``user``, beside the admin's (pytest-django's admin_client)."""
+    client = Client()
+    client.force_login(user)
+    return client

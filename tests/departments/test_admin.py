@@ -8,24 +8,16 @@ from django.test import Client
 from django.urls import reverse
 
 from departments.models import Department
-from tests.admin_forms import form_data
-from tests.factories import TicketFactory, UserFactory
+from tests.admin_forms import form_data, signed_in
+from tests.factories import TicketFactory
 from tickets.models import ticket_number
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def admin_client(reference_data: None) -> Client:
-    client = Client()
-    client.force_login(UserFactory(username="root", is_superuser=True, is_staff=True))
-    return client
-
-
-@pytest.fixture
-def tech_client(client: Client, tech) -> Client:
-    client.force_login(tech)
-    return client
+def tech_client(tech) -> Client:
+    return signed_in(tech)
 
 
 def test_renaming_a_department_shows_on_the_next_queue_page(admin_client, tech_client):

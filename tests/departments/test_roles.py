@@ -11,23 +11,14 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from departments.roles import Role, role_names
-from tests.admin_forms import form_data
-from tests.factories import UserFactory
+from tests.admin_forms import form_data, signed_in
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def admin_client(reference_data: None) -> Client:
-    client = Client()
-    client.force_login(UserFactory(username="root", is_superuser=True, is_staff=True))
-    return client
-
-
-@pytest.fixture
-def tech_client(client: Client, tech) -> Client:
-    client.force_login(tech)
-    return client
+def tech_client(tech) -> Client:
+    return signed_in(tech)
 
 
 def group_reads(client: Client) -> int:

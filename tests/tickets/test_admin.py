@@ -1,5 +1,5 @@
-"""Editing the category tiles in admin, one at a time or with a bulk action, shows on the very
-next filing form."""
+"""Editing categories in admin, one at a time or with a bulk action, shows on the very next
+page: the ticket page names them, and filing checks a tile against the rows held."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from tests.admin_forms import form_data
-from tests.factories import UserFactory
-from tickets.models import Category
+from tests.admin_forms import form_data, signed_in
+from tests.factories import TicketFactory
+from tests.tickets.test_views_file import answers
+from tickets.models import Category, Ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -17,32 +18,25 @@ FILING_FORM = reverse("file_ticket")
 
 
 @pytest.fixture
-def admin_client(reference_data: None) -> Client:
-    client = Client()
-    client.force_login(UserFactory(username="root", is_superuser=True, is_staff=True))
-    return client
+def nurse_client(nurse_ed) -> Client:
+    return signed_in(nurse_ed)
 
 
-@pytest.fixture
-def nurse_client(client: Client, nurse_ed) -> Client:
-    client.force_login(nurse_ed)
-    return client
-
-
-def test_renaming_a_tile_shows_on_the_next_filing_form(admin_client, nurse_client):
-    assert "Printers and labels" in nurse_client.get(FILING_FORM).text
+def test_renaming_a_category_shows_on_the_next_ticket_page(admin_client, nurse_client, nurse_ed):
+    ticket = TicketFactory(requester=nurse_ed)
+    assert "Printers and labels" in nurse_client.get(ticket.get_absolute_url()).text
     printers = Category.objects.get(slug="printers")
     change = reverse("admin:tickets_category_change", args=[printers.pk])
     data = form_data(admin_client.get(change).text, "category_form")
     data["name"] = ["Printers, labels and wristbands"]
     assert admin_client.post(change, data).status_code == 302
-    assert "Printers, labels and wristbands" in nurse_client.get(FILING_FORM).text
+    assert "Printers, labels and wristbands" in nurse_client.get(ticket.get_absolute_url()).text
 
 
-def test_deleting_tiles_with_the_bulk_action_shows_on_the_next_filing_form(
+def test_a_tile_deleted_with_the_bulk_action_is_refused_on_the_next_filing(
     admin_client, nurse_client
 ):
-    assert "Outlook, shared mailboxes" in nurse_client.get(FILING_FORM).text
+    assert nurse_client.post(FILING_FORM, answers()).status_code == 302  # every tile now held
     email = Category.objects.get(slug="email")
     response = admin_client.post(
         reverse("admin:tickets_category_changelist"),
@@ -50,4 +44,8 @@ def test_deleting_tiles_with_the_bulk_action_shows_on_the_next_filing_form(
     )
     assert response.status_code == 302
     assert not Category.objects.filter(pk=email.pk).exists()
-    assert "Outlook, shared mailboxes" not in nurse_client.get(FILING_FORM).text
+    refused = nurse_client.post(
+        FILING_FORM, answers(category=str(email.pk), idempotency_key="form-key-2")
+    )
+    assert refused.status_code == 200
+    assert Ticket.objects.count() == 1
