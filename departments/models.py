@@ -13,8 +13,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from core.reference_cache import ReferenceCache, ReferenceDataModel
 from departments.business_time import BusinessCalendar as ClockCalendar
-from helpdesk.ttl_cache import ReferenceDataModel, TtlCache, reference_cache
 
 
 def _validate_time_zone(value: str) -> None:
@@ -42,7 +42,7 @@ class BusinessCalendar(ReferenceDataModel):
         return self.name
 
     def as_clock(self) -> ClockCalendar:
-        """The pure calendar that business time is counted on (cached per process)."""
+        """The pure calendar that business time is counted on (held per process)."""
         return _clocks.get_or_set(self.pk, self._build_clock)
 
     def _build_clock(self) -> ClockCalendar:
@@ -56,9 +56,6 @@ class BusinessCalendar(ReferenceDataModel):
             weekly_hours={day: tuple(sorted(spans)) for day, spans in weekly.items()},
             holidays=frozenset(h.date for h in self.holidays.all()),
         )
-
-
-_clocks: TtlCache[ClockCalendar] = reference_cache()
 
 
 class BusinessHours(ReferenceDataModel):
@@ -103,6 +100,11 @@ class Holiday(ReferenceDataModel):
 
     def __str__(self) -> str:
         return f"{self.date:%Y-%m-%d} {self.name}"
+
+
+_clocks: ReferenceCache[int, ClockCalendar] = ReferenceCache(
+    BusinessCalendar, BusinessHours, Holiday
+)
 
 
 class Department(ReferenceDataModel):
@@ -163,12 +165,14 @@ class Location(ReferenceDataModel):
         return f"{self.name} ({self.code})" if self.kind == self.Kind.WORKSTATION else self.name
 
 
-_locations: TtlCache[dict[int, Location]] = reference_cache()
+_locations: ReferenceCache[str, dict[int, Location]] = ReferenceCache(
+    Location, Department, BusinessCalendar
+)
 
 
 def active_locations() -> dict[int, Location]:
     """Every location a ticket can be filed for, by id, with its department and calendar:
-    read on every filing, cached per process. Treat the rows as read-only."""
+    read on every filing, held per process. Treat the rows as read-only."""
     return _locations.get_or_set(
         "active",
         lambda: {

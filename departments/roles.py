@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group, User
+from django.db.models.signals import m2m_changed, post_delete, post_save
+
+from core.reference_cache import ReferenceCache, reference_data_changed
 
 
 class Role(StrEnum):
@@ -18,18 +22,28 @@ class Role(StrEnum):
 
 IT_ROLES = frozenset({Role.TECHNICIAN, Role.MANAGER, Role.ADMIN})
 
+# The reference data about people: who is in which group, the flags that make or unmake a role,
+# names, profiles. Every signed-in page reads a role.
+PEOPLE = "people"
+_roles: ReferenceCache[int, frozenset[str]] = ReferenceCache(PEOPLE)
+
+# The user columns roles and names are read from. A sign-in writes only ``last_login``.
+_PEOPLE_COLUMNS = frozenset(
+    {"username", "first_name", "last_name", "is_active", "is_staff", "is_superuser"}
+)
+
 
 def role_names(user: AbstractBaseUser | AnonymousUser) -> frozenset[str]:
-    """The user's group names, read once per user object (a request's user lives one request)."""
+    """The user's group names (and admin for a superuser), held per process until people
+    change."""
     if not user.is_authenticated:
         return frozenset()
-    cached: frozenset[str] | None = getattr(user, "_helpdesk_roles", None)
-    if cached is None:
-        cached = frozenset(Group.objects.filter(user=user.pk).values_list("name", flat=True))
-        if getattr(user, "is_superuser", False):
-            cached = cached | {Role.ADMIN}
-        user._helpdesk_roles = cached  # type: ignore[attr-defined]
-    return cached
+
+    def read() -> frozenset[str]:
+        names = frozenset(Group.objects.filter(user=user.pk).values_list("name", flat=True))
+        return names | {Role.ADMIN} if getattr(user, "is_superuser", False) else names
+
+    return _roles.get_or_set(user.pk, read)
 
 
 def is_it_staff(user: AbstractBaseUser | AnonymousUser) -> bool:
@@ -54,3 +68,26 @@ def display_name(user: AbstractBaseUser) -> str:
 def person_name(first_name: str, last_name: str, username: str) -> str:
     """``display_name`` from the columns, for lists read without loading users."""
     return f"{first_name} {last_name}".strip() or username
+
+
+def _people_changed(**kwargs: Any) -> None:
+    reference_data_changed(PEOPLE)
+
+
+def _user_saved(update_fields: frozenset[str] | None = None, **kwargs: Any) -> None:
+    if update_fields is None or not update_fields.isdisjoint(_PEOPLE_COLUMNS):
+        reference_data_changed(PEOPLE)
+
+
+def _membership_changed(action: str, **kwargs: Any) -> None:
+    if action.startswith("post_"):
+        reference_data_changed(PEOPLE)
+
+
+post_save.connect(_user_saved, sender=User, dispatch_uid="people_user_saved")
+post_delete.connect(_people_changed, sender=User, dispatch_uid="people_user_deleted")
+m2m_changed.connect(_membership_changed, sender=User.groups.through, dispatch_uid="people_groups")
+post_save.connect(_people_changed, sender=Group, dispatch_uid="people_group_saved")
+post_delete.connect(_people_changed, sender=Group, dispatch_uid="people_group_deleted")
+post_save.connect(_people_changed, sender="departments.Profile", dispatch_uid="people_profile")
+post_delete.connect(_people_changed, sender="departments.Profile", dispatch_uid="people_profile")

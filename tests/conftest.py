@@ -18,9 +18,9 @@ from django.contrib.auth.models import User
 from django.core.cache import cache
 
 from bench.receiver import WebhookReceiver
+from core.reference_cache import forget_reference_rows
 from departments.defaults import seed_escalation_policies, seed_organisation
 from departments.models import Department
-from helpdesk.ttl_cache import clear_reference_caches
 from tests.factories import UserFactory
 from tickets.defaults import seed_categories, seed_sla_policies
 from tickets.enqueue import forget_broker_failure
@@ -87,10 +87,10 @@ def _fast_passwords(settings) -> None:
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> Iterator[None]:
     cache.clear()
-    clear_reference_caches()
+    forget_reference_rows()
     yield
     cache.clear()
-    clear_reference_caches()
+    forget_reference_rows()
 
 
 @pytest.fixture

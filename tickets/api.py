@@ -36,7 +36,7 @@ from rest_framework.views import APIView
 from core.api_errors import errors
 from core.ids import ID_PATTERN, parse_id
 from departments.models import Department, Location, Team
-from departments.roles import is_integration, is_it_staff
+from departments.roles import is_it_staff
 from departments.units import files_for_other_unit
 from tickets import paging, queue
 from tickets.api_serializers import (
@@ -66,7 +66,9 @@ from tickets.priority import Scope
 from tickets.selectors import api_ticket_rows, api_tickets, timeline_events
 from tickets.services import (
     ClaimLost,
+    FilingPlaceRefused,
     TicketError,
+    filing_location,
     record_view,
     ticket_answer_fixed,
     ticket_assign,
@@ -92,6 +94,8 @@ class Conflict(exceptions.APIException):
 def refused(error: TicketError) -> exceptions.APIException:
     if isinstance(error, ClaimLost):
         return Conflict(str(error))
+    if isinstance(error, FilingPlaceRefused):
+        return exceptions.ValidationError({error.field: [str(error)]})
     return exceptions.ValidationError({"detail": str(error)})
 
 
@@ -312,28 +316,14 @@ class TicketViewSet(
         data = TicketCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        location: Location | None = values.get("location")
-        department: Department | None = values.get("department")
-        if department is not None:
-            if not is_integration(request.user):
-                raise exceptions.ValidationError(
-                    {"department": ["People file for a location; only machine accounts may "
-                                    "name a department."]}
-                )  # fmt: skip
-            if location is None:
-                location = department.locations.filter(
-                    kind=Location.Kind.UNIT, is_active=True
-                ).first()
-                if location is None:
-                    raise exceptions.ValidationError(
-                        {"department": ["This department has no unit to file for."]}
-                    )
-            elif location.department_id != department.pk:
-                raise exceptions.ValidationError(
-                    {"location": ["This location is not in that department."]}
-                )
-        if location is None:
-            raise exceptions.ValidationError({"location": ["Say where the problem is."]})
+        user = request.user
+        assert isinstance(user, User)
+        try:
+            location = filing_location(
+                requester=user, location=values.get("location"), department=values.get("department")
+            )
+        except FilingPlaceRefused as error:
+            raise refused(error) from None
         if not values["for_other_unit"] and files_for_other_unit(request.user, location):
             raise exceptions.ValidationError(
                 {"for_other_unit": [f"{location} is in the {location.department.name}, not "
@@ -345,8 +335,6 @@ class TicketViewSet(
             raise exceptions.ValidationError(
                 {"detail": "Idempotency-Key must be at most 56 printable ASCII characters."}
             )
-        user = request.user
-        assert isinstance(user, User)
         filing = ticket_file(
             requester=user,
             location=location,

@@ -11,10 +11,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.ids import parse_id
+from core.reference_cache import ReferenceCache, ReferenceDataModel
 from departments import business_time
 from departments.models import BusinessCalendar, Department, Location, Team
 from departments.roles import is_it_staff
-from helpdesk.ttl_cache import ReferenceDataModel, TtlCache, reference_cache
 from tickets import sla
 from tickets.priority import (
     IMPACT_LABELS,
@@ -92,11 +92,11 @@ class Category(ReferenceDataModel):
         return f"{self.parent.name}: {self.name}" if self.parent_id and self.parent else self.name
 
 
-_tiles: TtlCache[dict[int, Category]] = reference_cache()
+_tiles: ReferenceCache[str, dict[int, Category]] = ReferenceCache(Category)
 
 
 def filing_categories() -> dict[int, Category]:
-    """The category tiles, by id: read on every filing, cached per process. Read-only."""
+    """The category tiles, by id: read on every filing, held per process. Read-only."""
     return _tiles.get_or_set(
         "tiles",
         lambda: {
@@ -177,7 +177,7 @@ class SlaPolicy(ReferenceDataModel):
     def terms_for(
         cls, *, priority: int, department: Department
     ) -> tuple[SlaPolicy, BusinessCalendar]:
-        """The policy and the calendar its clock runs on, cached per process: every filing
+        """The policy and the calendar its clock runs on, held per process: every filing
         reads them, and they change only when an administrator edits them."""
 
         def lookup() -> tuple[SlaPolicy, BusinessCalendar]:
@@ -187,7 +187,10 @@ class SlaPolicy(ReferenceDataModel):
         return _sla_terms.get_or_set((priority, department.pk), lookup)
 
 
-_sla_terms: TtlCache[tuple[SlaPolicy, BusinessCalendar]] = reference_cache()
+# The department's calendar is part of the terms: a department moved to another calendar too.
+_sla_terms: ReferenceCache[tuple[int, int], tuple[SlaPolicy, BusinessCalendar]] = ReferenceCache(
+    SlaPolicy, BusinessCalendar, Department
+)
 
 
 def sees_every_ticket(user: AbstractBaseUser | AnonymousUser) -> bool:

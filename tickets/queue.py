@@ -21,8 +21,8 @@ from django.db.models import Count, Q, QuerySet
 from django.forms import CheckboxSelectMultiple
 from django.http import HttpRequest, QueryDict
 
+from core.reference_cache import ReferenceCache
 from departments.models import Department, Team
-from helpdesk.ttl_cache import TtlCache, reference_cache
 from tickets.models import (
     Ticket,
     parse_ticket_number,
@@ -49,7 +49,7 @@ VIEW_LABELS = {
     SavedView.BREACHING: "Breaching soon",
 }
 
-_critical: TtlCache[list[int]] = reference_cache()
+_critical: ReferenceCache[str, list[int]] = ReferenceCache(Department)
 
 
 def critical_department_ids() -> list[int]:
@@ -205,7 +205,7 @@ class FilterBar:
         return any(option.chosen for group in self.checks for option in group.options)
 
 
-_names: TtlCache[list[tuple[int, str]]] = reference_cache()
+_names: ReferenceCache[str, list[tuple[int, str]]] = ReferenceCache(Team, Department)
 
 
 def team_names() -> list[tuple[int, str]]:

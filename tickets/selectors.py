@@ -18,9 +18,9 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 
 from core.links import pk_url
+from core.reference_cache import ReferenceCache
 from departments.models import Department, Location, Team
 from departments.roles import display_name
-from helpdesk.ttl_cache import TtlCache, reference_cache
 from tickets.display import QueueRow, RelatedTicket, TimelineEntry, next_clock
 from tickets.forms import AssignForm
 from tickets.models import Category, Ticket, TicketEvent, TicketQuerySet, ticket_number
@@ -66,12 +66,12 @@ class References:
         )
 
 
-_references: TtlCache[References] = reference_cache()
+_references: ReferenceCache[str, References] = ReferenceCache(Department, Location, Category, Team)
 
 
 def references_covering(check: Callable[[References], bool]) -> References:
-    """The cached reference rows, reloaded once if ``check`` finds one missing (a row newer than
-    the cache, added by another process)."""
+    """The reference rows held in this process, reloaded once if ``check`` finds one missing (a
+    row newer than them, whose version move this process has not seen)."""
     found = _references.get_or_set("all", References.load)
     if not check(found):
         _references.clear()
@@ -80,10 +80,10 @@ def references_covering(check: Callable[[References], bool]) -> References:
 
 
 def attach_references(ticket: Ticket) -> Ticket:
-    """Give a ticket its department, location, category and team from the per-process reference
-    cache instead of joining their tables: PostgreSQL's planning time grows with every table a
-    query joins, and a ticket page would otherwise pay for six joins on every view. The rows are
-    shared; treat them as read-only. A row newer than the cache reloads it once."""
+    """Give a ticket its department, location, category and team from the reference rows held
+    in this process instead of joining their tables: PostgreSQL's planning time grows with every
+    table a query joins, and a ticket page would otherwise pay for six joins on every view. The
+    rows are shared; treat them as read-only. A row newer than them reloads them once."""
     found = references_covering(lambda rows: rows.covers(ticket))
     ticket.department = found.departments[ticket.department_id]
     ticket.location = found.locations[ticket.location_id]

@@ -22,8 +22,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
-from departments.models import Location, Team
-from departments.roles import display_name, is_it_staff
+from departments.models import Department, Location, Team
+from departments.roles import display_name, is_integration, is_it_staff
 from departments.units import files_for_other_unit
 from tickets import paging, phi
 from tickets.enqueue import enqueue_on_commit
@@ -81,6 +81,37 @@ def text_has_phi(*texts: str) -> bool:
         for text in texts
         if text
     )
+
+
+class FilingPlaceRefused(TicketError):
+    """Where a ticket would be filed for is refused; ``field`` names the answer at fault."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def filing_location(
+    *, requester: User, location: Location | None, department: Department | None = None
+) -> Location:
+    """Where a ticket is filed for. People name a location. A machine account may name a
+    department instead ("a monitoring system files for the LAB"): the ticket goes to the
+    department's first active unit; naming both, the location must be in that department."""
+    if department is not None:
+        if not is_integration(requester):
+            raise FilingPlaceRefused(
+                "department",
+                "People file for a location; only machine accounts may name a department.",
+            )
+        if location is None:
+            location = department.locations.filter(kind=Location.Kind.UNIT, is_active=True).first()
+            if location is None:
+                raise FilingPlaceRefused("department", "This department has no unit to file for.")
+        elif location.department_id != department.pk:
+            raise FilingPlaceRefused("location", "This location is not in that department.")
+    if location is None:
+        raise FilingPlaceRefused("location", "Say where the problem is.")
+    return location
 
 
 def ticket_file(

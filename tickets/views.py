@@ -18,11 +18,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.links import pk_url
+from core.reference_cache import ReferenceCache
 from departments.models import Location, active_locations
-from departments.roles import display_name, is_it_staff
+from departments.roles import PEOPLE, display_name, is_it_staff
 from departments.units import home_department_id
 from helpdesk.jinja import render_partial
-from helpdesk.ttl_cache import TtlCache, reference_cache
 from tickets import phi
 from tickets.display import sla_clocks
 from tickets.forms import (
@@ -295,7 +295,7 @@ def fixed_form(ticket: Ticket, user: User, *, back: str) -> FixedForm | None:
     return FixedForm(prefix="fixed", auto_id=f"fixed-{ticket.pk}-%s", initial={"back": back})
 
 
-_people: TtlCache[list[tuple[int, str]]] = reference_cache()
+_people: ReferenceCache[str, list[tuple[int, str]]] = ReferenceCache(PEOPLE)
 
 # The workspace's forms and the views they post to.
 WORKSPACE_URLS = {
@@ -320,7 +320,8 @@ LIMITS = {
 
 
 def _it_people() -> list[tuple[int, str]]:
-    """Whom a ticket can go to (the assign form's choices), read at most once a minute."""
+    """Whom a ticket can go to (the assign form's choices), held until someone's role or name
+    changes."""
     return _people.get_or_set("people", assignable_people)
 
 

@@ -397,7 +397,7 @@ def test_a_department_switched_to_auto_escalate_becomes_critical(tech, nurse_med
     assert listed(tech, "view=critical") == []
     tele = Department.objects.get(code="TELE")
     tele.auto_escalate = True
-    tele.save()  # clears the per-process reference cache
+    tele.save()  # moves the departments' version: every process reads them again
     assert listed(tech, "view=critical") == [ticket]
 
 

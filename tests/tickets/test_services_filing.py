@@ -6,10 +6,11 @@ from __future__ import annotations
 import pytest
 from django.core import mail
 
-from departments.models import Location
+from departments.models import Department, Location
+from tests.factories import UserFactory
 from tickets.models import Category, Ticket, TicketEvent
 from tickets.priority import Scope
-from tickets.services import ticket_file
+from tickets.services import FilingPlaceRefused, filing_location, ticket_file
 
 pytestmark = pytest.mark.django_db
 
@@ -182,3 +183,53 @@ def test_a_second_send_of_the_same_form_records_another_unit_once(nurse_medsurg)
     again = file(nurse_medsurg, "ED", idempotency_key="k1")
     assert (first.created, again.created) == (True, False)
     assert TicketEvent.objects.filter(kind=TicketEvent.Kind.OTHER_UNIT).count() == 1
+
+
+@pytest.fixture
+def integration(reference_data):
+    return UserFactory(username="solarwinds", first_name="SolarWinds", role="integration")
+
+
+def test_a_machine_account_files_for_a_department_at_its_main_unit(integration):
+    lab = Department.objects.get(code="LAB")
+    assert filing_location(requester=integration, location=None, department=lab) == (
+        Location.objects.get(code="LAB")
+    )
+
+
+def test_a_machine_account_naming_both_files_for_the_location(integration):
+    lab = Department.objects.get(code="LAB")
+    bench = Location.objects.create(department=lab, code="LAB-BB", name="Blood Bank", kind="room")
+    assert filing_location(requester=integration, location=bench, department=lab) == bench
+
+
+def test_a_location_outside_the_named_department_is_refused(integration):
+    with pytest.raises(FilingPlaceRefused, match="not in that department") as refused:
+        filing_location(
+            requester=integration,
+            location=Location.objects.get(code="ED"),
+            department=Department.objects.get(code="LAB"),
+        )
+    assert refused.value.field == "location"
+
+
+def test_a_department_without_an_active_unit_is_refused(integration):
+    lab = Department.objects.get(code="LAB")
+    lab.locations.update(is_active=False)
+    with pytest.raises(FilingPlaceRefused, match="no unit to file for") as refused:
+        filing_location(requester=integration, location=None, department=lab)
+    assert refused.value.field == "department"
+
+
+def test_people_name_a_location_not_a_department(nurse_ed):
+    with pytest.raises(FilingPlaceRefused, match="only machine accounts") as refused:
+        filing_location(
+            requester=nurse_ed, location=None, department=Department.objects.get(code="ED")
+        )
+    assert refused.value.field == "department"
+
+
+def test_filing_for_nowhere_is_refused(nurse_ed):
+    with pytest.raises(FilingPlaceRefused, match="Say where the problem is") as refused:
+        filing_location(requester=nurse_ed, location=None)
+    assert refused.value.field == "location"

@@ -135,7 +135,7 @@ def test_ticket_page_queries_do_not_grow(
         for _ in range(size)
     )
     client.force_login(nurse_medsurg)
-    client.get(reverse("ticket_detail", args=[ticket.pk]))  # the reference rows, once a minute
+    client.get(reverse("ticket_detail", args=[ticket.pk]))  # the reference rows and roles, once
     # session, user, groups, the ticket with its requester and assignee (departments,
     # locations, categories and teams come from the reference cache), the timeline with its
     # actors.
@@ -148,7 +148,7 @@ def test_ticket_page_names_a_location_newer_than_the_reference_cache(client, nur
     first = TicketFactory(requester=nurse_medsurg)
     client.force_login(nurse_medsurg)
     client.get(reverse("ticket_detail", args=[first.pk]))  # the reference cache is loaded
-    # Added by another process (bulk_create clears no cache here), then filed for at once.
+    # Added in bulk (as another process would), then filed for at once.
     (room,) = Location.objects.bulk_create(
         [Location(code="MS-412", name="Room 412", kind=Location.Kind.ROOM,
                   department=first.department)]

@@ -518,7 +518,7 @@ def test_workspace_queries_do_not_grow(
         for n in range(size)
     )
     client.force_login(tech)
-    client.get(ticket.get_absolute_url())  # the reference rows and choices, once a minute
+    client.get(ticket.get_absolute_url())  # the reference rows, choices and roles, once
     # session, user, groups, the ticket with its requester and assignee, the VIEWED insert,
     # related tickets with their locations, the timeline with its actors, and the session
     # renewed (an UPDATE in a savepoint): never one more per event, per actor or per related
