@@ -24,10 +24,10 @@ ALLOWED = {
     "reports": {"tickets", "oncall", "departments", "core"},
 }
 
-# helpdesk modules that changes in flight take out of helpdesk/ (prepared.py is being deleted,
-# ttl_cache.py replaced by Django's cache framework, jinja.py moved to core/). Until they land,
-# the apps still import them; test_pending_helpdesk_modules_still_exist says when to drop this.
-PENDING = {"helpdesk.prepared", "helpdesk.ttl_cache", "helpdesk.jinja"}
+# helpdesk modules that changes in flight take out of helpdesk/ (jinja.py moves to core/). Until
+# they land, the apps still import them; test_pending_helpdesk_modules_still_exist says when to
+# drop this.
+PENDING = {"helpdesk.jinja"}
 
 # The bench is a script: it points Django at its own settings, then imports the apps.
 IMPORTS_AFTER_SETUP = {"bench"}
