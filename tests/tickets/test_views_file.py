@@ -364,17 +364,17 @@ def test_only_other_units_options_carry_the_unit_the_page_asks_about(client, nur
 def test_the_form_builds_its_location_list_without_a_query_per_location(
     client, nurse_medsurg, django_assert_num_queries
 ):
-    """Session, user, her profile (her unit), her groups (is she IT?), the category tiles and
-    the session's renewal (savepoint, update, release): locations come from the reference
-    cache, however many there are."""
+    """Session, user, her profile (her unit), the category tiles and the session's renewal
+    (savepoint, update, release): locations (and her groups: is she IT?) come from the
+    reference rows held since the first page, however many there are."""
     ed = Department.objects.get(code="ED")
     Location.objects.bulk_create(
         Location(department=ed, code=f"ED-BAY-{n}", name=f"Bay {n}", kind=Location.Kind.ROOM)
         for n in range(40)
     )
     client.force_login(nurse_medsurg)
-    client.get(URL)  # the reference cache is loaded
-    with django_assert_num_queries(8):
+    client.get(URL)  # the reference rows are read
+    with django_assert_num_queries(7):
         response = client.get(URL)
     assert "ED - Bay 39" in response.content.decode()
 
