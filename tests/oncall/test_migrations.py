@@ -32,8 +32,11 @@ def test_a_rota_entered_before_the_move_is_the_same_row_after_it() -> None:
         old = migrate(BEFORE).loader.project_state(BEFORE).apps
         OldTeam = old.get_model("departments", "Team")
         OldRotation = old.get_model("departments", "Rotation")
-        team = OldTeam.objects.get(slug="field-services")
+        OldPolicy = old.get_model("departments", "EscalationPolicy")
+        # Made here: a transactional test before this one may have flushed the seeded teams.
+        team = OldTeam.objects.create(slug="rota-move", name="Rota move")
         rotation = OldRotation.objects.create(team=team, starts_on=date(2026, 11, 2))
+        policy = OldPolicy.objects.create(team=team, repeat_count=3)
         old_type = ContentType.objects.get_or_create(app_label="departments", model="rotation")[0]
         permission = Permission.objects.get_or_create(
             content_type=old_type, codename="change_rotation", defaults={"name": "Can change"}
@@ -45,8 +48,8 @@ def test_a_rota_entered_before_the_move_is_the_same_row_after_it() -> None:
 
     ContentType.objects.clear_cache()
     moved = Rotation.objects.get(pk=rotation.pk)
-    assert moved.team == Team.objects.get(slug="field-services")
+    assert moved.team == Team.objects.get(slug="rota-move")
     assert moved.starts_on == date(2026, 11, 2)
-    assert EscalationPolicy.objects.filter(team__slug="field-services").exists()
+    assert EscalationPolicy.objects.get(pk=policy.pk).repeat_count == 3
     assert ContentType.objects.get_for_model(Rotation).pk == old_type.pk
     assert User.objects.get(pk=user.pk).has_perm("oncall.change_rotation")
