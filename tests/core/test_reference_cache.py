@@ -4,11 +4,13 @@ shared cache: a save, a delete, a bulk write through the QuerySet, or a lost ver
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from django.core.cache import cache
 from django.core.signals import request_finished, request_started
-from django.db import connection
+from django.db import close_old_connections, connection
 from django.test import override_settings
 
 from core.reference_cache import ReferenceCache, kind_of
@@ -43,6 +45,21 @@ class Names:
 @pytest.fixture
 def names(reference_data: None) -> Names:
     return Names()
+
+
+@contextmanager
+def one_request() -> Iterator[None]:
+    """A request's start and end as a server signals them (keeping the test's database
+    connection open, as Django's test client does)."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        request_started.send(sender=None)
+        yield
+        request_finished.send(sender=None)
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
 
 
 def version_key(model: type[Department]) -> str:
@@ -99,28 +116,24 @@ def test_a_change_to_another_kind_leaves_the_rows_held(names):
 
 def test_a_request_reads_the_versions_once_and_the_next_request_sees_a_move(names):
     """Another process's change reaches this one as a moved version, at the next request."""
-    request_started.send(sender=None)
-    names()
-    with connection.cursor() as cursor:  # another process's write: no signal here
-        cursor.execute("UPDATE departments_department SET name = 'Emergency' WHERE code = 'ED'")
-    cache.incr(version_key(Department))  # ... and its version move
-    assert names()["ED"] == "Emergency Department"  # the same answer within one request
-    request_finished.send(sender=None)
-    request_started.send(sender=None)
-    assert names()["ED"] == "Emergency"
-    request_finished.send(sender=None)
+    with one_request():
+        names()
+        with connection.cursor() as cursor:  # another process's write: no signal here
+            cursor.execute("UPDATE departments_department SET name = 'Emergency' WHERE code = 'ED'")
+        cache.incr(version_key(Department))  # ... and its version move
+        assert names()["ED"] == "Emergency Department"  # the same answer within one request
+    with one_request():
+        assert names()["ED"] == "Emergency"
 
 
 def test_a_lost_version_means_reading_the_database_again(names):
-    request_started.send(sender=None)
-    names()
-    request_finished.send(sender=None)
+    with one_request():
+        names()
     with connection.cursor() as cursor:
         cursor.execute("UPDATE departments_department SET name = 'Emergency' WHERE code = 'ED'")
     cache.delete(version_key(Department))  # evicted, flushed, or a Redis restarted empty
-    request_started.send(sender=None)
-    assert names()["ED"] == "Emergency"
-    request_finished.send(sender=None)
+    with one_request():
+        assert names()["ED"] == "Emergency"
     # A fresh version was put in, so the rows are held again from there.
     assert cache.get(version_key(Department)) is not None
     names()
