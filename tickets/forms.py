@@ -322,8 +322,20 @@ class StatusForm(forms.Form):
         max_length=NOTE_MAX_LENGTH,
         required=False,
         label="Note for the requester",
+        help_text="Required to cancel: say why.",
         error_messages={"max_length": f"Keep the note under {NOTE_MAX_LENGTH} characters."},
+        # static/js/helpdesk.js makes the note required while "Cancelled" is chosen.
+        widget=forms.TextInput(
+            attrs={"data-required-with": "status-status", "data-required-when": "cancelled"}
+        ),
     )
+
+    @classmethod
+    def offering(cls, statuses: list[tuple[str, str]]) -> StatusForm:
+        """The workspace's form: the moves this ticket allows, none chosen until IT chooses."""
+        form = cls(prefix="status")
+        form.fields["status"].choices = [("", "Choose…"), *statuses]  # type: ignore[attr-defined]
+        return form
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -358,6 +370,15 @@ class AssignForm(forms.Form):
         assignee = self.fields["assignee"]
         assert isinstance(assignee, forms.ModelChoiceField)
         assignee.queryset = self.people()
+
+    @classmethod
+    def offering(cls, *, people: list[tuple[int, str]], teams: list[tuple[int, str]]) -> AssignForm:
+        """The workspace's form, its choices from the cached lists: rendering it reads nothing."""
+        form = cls(prefix="assign")
+        keep = ("", "(keep)")
+        form.fields["assignee"].choices = [keep, *people]  # type: ignore[attr-defined]
+        form.fields["team"].choices = [keep, *teams]  # type: ignore[attr-defined]
+        return form
 
     @staticmethod
     def people() -> QuerySet[User]:
@@ -398,7 +419,6 @@ class LinkForm(forms.Form):
     other = forms.CharField(
         max_length=TICKET_NUMBER_MAX_LENGTH,
         label="Ticket number",
-        help_text="For example HD-1042.",
     )
     kind = forms.ChoiceField(
         choices=LINK_CHOICES,
@@ -431,6 +451,9 @@ class FixedForm(forms.Form):
 class RedactForm(forms.Form):
     """Remove a passage of patient data: where it is, and the passage (selected or pasted)."""
 
+    # Which text of the page the box is under (see redact_form).
+    key = ""
+
     target = forms.ChoiceField(
         choices=RedactTarget.choices,
         error_messages={"required": "Choose the title, the description or a comment."},
@@ -439,8 +462,20 @@ class RedactForm(forms.Form):
     passage = forms.CharField(
         max_length=PASSAGE_MAX_LENGTH,
         label="Text to remove",
+        widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={
             "required": "Paste or type the text to remove.",
             "max_length": f"Keep the text to remove under {PASSAGE_MAX_LENGTH} characters.",
         },
     )
+
+
+def redact_form(target: str, key: str, event_id: int | None = None) -> RedactForm:
+    """The "Remove patient data" box under one text of a ticket page. A page holds several, so
+    each box's ids carry its key ("id_redact-passage-title"); ``key`` also names the text the
+    page's script reads a selection from."""
+    form = RedactForm(
+        prefix="redact", auto_id=f"id_%s-{key}", initial={"target": target, "event": event_id}
+    )
+    form.key = key
+    return form

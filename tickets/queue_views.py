@@ -16,7 +16,6 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from departments.roles import is_it_staff
-from helpdesk.jinja import render_partial
 from tickets import queue
 from tickets.models import Ticket
 from tickets.services import ClaimLost, TicketError, ticket_claim, ticket_take_next
@@ -56,8 +55,7 @@ def queue_page(request: HttpRequest) -> HttpResponse:
     pairs = [(name, value) for name, values in request.GET.lists() for value in values]
     bar = queue.filter_bar(request.GET)
     context.update(bar=bar, filter_pairs=pairs, query=request.GET.urlencode())
-    board = render_partial("queue/board.html", context, request)
-    return render(request, "queue/queue.html", {**context, "board": board})
+    return render(request, "queue/queue.html", context)
 
 
 @login_required
@@ -74,7 +72,7 @@ def queue_fragment(request: HttpRequest) -> HttpResponse:
         response: HttpResponse = HttpResponseNotModified()
     else:
         context = _queue_context(request, user, now, latest)
-        response = HttpResponse(render_partial("queue/fragment.html", context, request))
+        response = render(request, "queue/fragment.html", context)
     response["ETag"] = etag
     return response
 
