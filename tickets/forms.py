@@ -8,6 +8,7 @@ from django import forms
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.forms.widgets import SearchInput
 
 from departments.models import Department, Location, Team, active_locations
 from departments.roles import IT_ROLES, display_name
@@ -20,6 +21,13 @@ from departments.units import (
 from helpdesk.ids import parse_id
 from tickets.models import Category, Ticket, filing_categories
 from tickets.priority import PRIORITY_LABELS, SCOPE_LABELS, Scope
+from tickets.queue import (
+    ASSIGNEE_CHOICES,
+    PRIORITY_CHOICES,
+    STATUS_CHOICES,
+    department_names,
+    team_names,
+)
 from tickets.services import (
     CALLBACK_MAX_LENGTH,
     COMMENT_MAX_LENGTH,
@@ -479,3 +487,51 @@ def redact_form(target: str, key: str, event_id: int | None = None) -> RedactFor
     )
     form.key = key
     return form
+
+
+class QueueFilterForm(forms.Form):
+    """The queue's filter bar as the page prints it, filled in from the URL (tickets.queue's
+    QueueFilter applies the same names). Its lists come from the cached names: printing it reads
+    nothing."""
+
+    view = forms.CharField(required=False, widget=forms.HiddenInput)
+    q = forms.CharField(
+        required=False,
+        label="Search",
+        widget=SearchInput(attrs={"placeholder": "HD-1042 or words in the title"}),
+    )
+    team = forms.ChoiceField(required=False, label="Team")
+    department = forms.ChoiceField(required=False, label="Department")
+    assignee = forms.ChoiceField(
+        required=False, label="Assignee", choices=[("", "Anyone"), *ASSIGNEE_CHOICES]
+    )
+    priority = forms.MultipleChoiceField(
+        required=False,
+        label="Priority",
+        choices=PRIORITY_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    status = forms.MultipleChoiceField(
+        required=False, label="Status", choices=STATUS_CHOICES, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["team"].choices = [("", "Any team"), *team_names()]  # type: ignore[attr-defined]
+        self.fields["department"].choices = [  # type: ignore[attr-defined]
+            ("", "Any department"),
+            *department_names(),
+        ]
+
+    @property
+    def selects(self) -> list[forms.BoundField]:
+        return [self["team"], self["department"], self["assignee"]]
+
+    @property
+    def checks(self) -> list[forms.BoundField]:
+        return [self["priority"], self["status"]]
+
+    @property
+    def more_open(self) -> bool:
+        """Whether "Priority and status" starts open: when the URL picks any of them."""
+        return any(self[name].value() for name in ("priority", "status"))

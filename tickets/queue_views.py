@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from departments.roles import is_it_staff
 from tickets import queue
+from tickets.forms import QueueFilterForm
 from tickets.models import Ticket
 from tickets.services import ClaimLost, TicketError, ticket_claim, ticket_take_next
 from tickets.views import get_ticket_for, signed_in
@@ -53,7 +54,7 @@ def queue_page(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     context = _queue_context(request, user, now, queue.latest_change())
     pairs = [(name, value) for name, values in request.GET.lists() for value in values]
-    bar = queue.filter_bar(request.GET)
+    bar = QueueFilterForm(request.GET)
     context.update(bar=bar, filter_pairs=pairs, query=request.GET.urlencode())
     return render(request, "queue/queue.html", context)
 
