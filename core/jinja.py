@@ -10,6 +10,7 @@ filters here are the project's only template filters: how times, durations and p
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -119,6 +120,19 @@ def age(since: datetime | None) -> str:
     return _span((timezone.now() - since).total_seconds())
 
 
+def html_attrs(attrs: Mapping[str, Any]) -> Markup:
+    """A form widget's attributes as Django's ``widgets/attrs.html`` writes them: True as the
+    bare name, False left out, anything else as its text."""
+    parts = []
+    for name, value in attrs.items():
+        if value is True:
+            parts.append(f" {escape(name)}")
+        elif value is not False:
+            parts.append(f' {escape(name)}="{escape(value)}"')
+    # Names and values are escaped above.
+    return Markup("".join(parts))  # noqa: S704
+
+
 def url(name: str, *args: Any) -> str:
     return reverse(name, args=args)
 
@@ -128,7 +142,7 @@ def environment(**options: Any) -> jinja2.Environment:
     options.pop("autoescape", None)
     options.pop("undefined", None)
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, **options)
-    env.globals.update(url=url, static=static)
+    env.globals.update(html_attrs=html_attrs, static=static, url=url)
     env.filters.update(
         age=age,
         capfirst=capfirst,
