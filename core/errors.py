@@ -10,6 +10,7 @@ by gunicorn with its own short plain-text 400 and never reaches Django.
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.views import defaults
 
 API_PREFIX = "/api/"
@@ -45,3 +46,9 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if is_api(request):
         return api_error(500, "A server error occurred.")
     return defaults.server_error(request)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A form sent with a stale or missing CSRF token: the site's page, rendered like every other
+    page (Django's own view renders it without the request, so without the signed-in user)."""
+    return render(request, "403_csrf.html", status=403)

@@ -128,6 +128,7 @@ ALLOWED_HOSTS = env_list(
     else [],
 )
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+CSRF_FAILURE_VIEW = "core.errors.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -176,26 +177,31 @@ FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 WSGI_APPLICATION = "helpdesk.wsgi.application"
 
 TEMPLATES = [
+    # Every page of the project is Jinja2 (see helpdesk/jinja.py); Django's engine is there for the
+    # admin's own templates.
     {
-        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
         "DIRS": [BASE_DIR / "templates"],
-        "APP_DIRS": True,
+        "APP_DIRS": False,
         "OPTIONS": {
+            "environment": "helpdesk.jinja.environment",
             "context_processors": [
-                "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "helpdesk.context_processors.helpdesk",
             ],
         },
     },
-    # The hot partials (queue rows, the ticket workspace): see helpdesk/jinja.py.
     {
-        "BACKEND": "django.template.backends.jinja2.Jinja2",
-        "NAME": "jinja2",
-        "DIRS": [BASE_DIR / "templates" / "jinja2"],
-        "APP_DIRS": False,
-        "OPTIONS": {"environment": "helpdesk.jinja.environment"},
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
     },
 ]
 

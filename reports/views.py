@@ -112,6 +112,8 @@ def _page(
         "reports": list(REPORTS.values()),
         "form": form,
         "querystring": "",
+        # Set below when the filters are valid; the report shows only then.
+        "filters": None,
         "time_zone": conf.hospital_tz().key,
         "min_to_judge": conf.min_tickets_to_judge(),
     }

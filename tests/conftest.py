@@ -16,6 +16,8 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.cache import cache
+from django.template.backends.jinja2 import Template as JinjaTemplate
+from django.test.signals import template_rendered
 
 from bench.receiver import WebhookReceiver
 from core.reference_cache import forget_reference_rows
@@ -77,6 +79,27 @@ def port_open(host: str, port: int) -> bool:
             return True
     except OSError:
         return False
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _jinja_templates_report_their_context() -> Iterator[None]:
+    """The test client's ``response.context``, as Django's test runner gives it for its own
+    engine: the pages are Jinja2, which sends no ``template_rendered`` by itself."""
+    render = JinjaTemplate.render
+
+    def render_and_report(
+        self: JinjaTemplate, context: dict[str, object] | None = None, request: object = None
+    ) -> str:
+        # The backend adds the request, the CSRF field and the context processors' names to
+        # the dict it is given: report them too, as Django's own engine does.
+        context = dict(context or {})
+        html = render(self, context, request)  # type: ignore[arg-type]
+        template_rendered.send(sender=self, template=self, context=context)
+        return html
+
+    JinjaTemplate.render = render_and_report  # type: ignore[method-assign]
+    yield
+    JinjaTemplate.render = render  # type: ignore[method-assign]
 
 
 @pytest.fixture(autouse=True)

@@ -8,6 +8,7 @@ from django import forms
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.forms.widgets import SearchInput
 
 from core.ids import parse_id
 from departments.models import Department, Location, Team, active_locations
@@ -20,6 +21,13 @@ from departments.units import (
 )
 from tickets.models import Category, Ticket, filing_categories
 from tickets.priority import PRIORITY_LABELS, SCOPE_LABELS, Scope
+from tickets.queue import (
+    ASSIGNEE_CHOICES,
+    PRIORITY_CHOICES,
+    STATUS_CHOICES,
+    department_names,
+    team_names,
+)
 from tickets.services import (
     CALLBACK_MAX_LENGTH,
     COMMENT_MAX_LENGTH,
@@ -322,8 +330,20 @@ class StatusForm(forms.Form):
         max_length=NOTE_MAX_LENGTH,
         required=False,
         label="Note for the requester",
+        help_text="Required to cancel: say why.",
         error_messages={"max_length": f"Keep the note under {NOTE_MAX_LENGTH} characters."},
+        # static/js/helpdesk.js makes the note required while "Cancelled" is chosen.
+        widget=forms.TextInput(
+            attrs={"data-required-with": "status-status", "data-required-when": "cancelled"}
+        ),
     )
+
+    @classmethod
+    def offering(cls, statuses: list[tuple[str, str]]) -> StatusForm:
+        """The workspace's form: the moves this ticket allows, none chosen until IT chooses."""
+        form = cls(prefix="status")
+        form.fields["status"].choices = [("", "Choose…"), *statuses]  # type: ignore[attr-defined]
+        return form
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -358,6 +378,15 @@ class AssignForm(forms.Form):
         assignee = self.fields["assignee"]
         assert isinstance(assignee, forms.ModelChoiceField)
         assignee.queryset = self.people()
+
+    @classmethod
+    def offering(cls, *, people: list[tuple[int, str]], teams: list[tuple[int, str]]) -> AssignForm:
+        """The workspace's form, its choices from the cached lists: rendering it reads nothing."""
+        form = cls(prefix="assign")
+        keep = ("", "(keep)")
+        form.fields["assignee"].choices = [keep, *people]  # type: ignore[attr-defined]
+        form.fields["team"].choices = [keep, *teams]  # type: ignore[attr-defined]
+        return form
 
     @staticmethod
     def people() -> QuerySet[User]:
@@ -398,7 +427,6 @@ class LinkForm(forms.Form):
     other = forms.CharField(
         max_length=TICKET_NUMBER_MAX_LENGTH,
         label="Ticket number",
-        help_text="For example HD-1042.",
     )
     kind = forms.ChoiceField(
         choices=LINK_CHOICES,
@@ -431,6 +459,9 @@ class FixedForm(forms.Form):
 class RedactForm(forms.Form):
     """Remove a passage of patient data: where it is, and the passage (selected or pasted)."""
 
+    # Which text of the page the box is under (see redact_form).
+    key = ""
+
     target = forms.ChoiceField(
         choices=RedactTarget.choices,
         error_messages={"required": "Choose the title, the description or a comment."},
@@ -439,8 +470,68 @@ class RedactForm(forms.Form):
     passage = forms.CharField(
         max_length=PASSAGE_MAX_LENGTH,
         label="Text to remove",
+        widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={
             "required": "Paste or type the text to remove.",
             "max_length": f"Keep the text to remove under {PASSAGE_MAX_LENGTH} characters.",
         },
     )
+
+
+def redact_form(target: str, key: str, event_id: int | None = None) -> RedactForm:
+    """The "Remove patient data" box under one text of a ticket page. A page holds several, so
+    each box's ids carry its key ("id_redact-passage-title"); ``key`` also names the text the
+    page's script reads a selection from."""
+    form = RedactForm(
+        prefix="redact", auto_id=f"id_%s-{key}", initial={"target": target, "event": event_id}
+    )
+    form.key = key
+    return form
+
+
+class QueueFilterForm(forms.Form):
+    """The queue's filter bar as the page prints it, filled in from the URL (tickets.queue's
+    QueueFilter applies the same names). Its lists come from the cached names: printing it reads
+    nothing."""
+
+    view = forms.CharField(required=False, widget=forms.HiddenInput)
+    q = forms.CharField(
+        required=False,
+        label="Search",
+        widget=SearchInput(attrs={"placeholder": "HD-1042 or words in the title"}),
+    )
+    team = forms.ChoiceField(required=False, label="Team")
+    department = forms.ChoiceField(required=False, label="Department")
+    assignee = forms.ChoiceField(
+        required=False, label="Assignee", choices=[("", "Anyone"), *ASSIGNEE_CHOICES]
+    )
+    priority = forms.MultipleChoiceField(
+        required=False,
+        label="Priority",
+        choices=PRIORITY_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    status = forms.MultipleChoiceField(
+        required=False, label="Status", choices=STATUS_CHOICES, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["team"].choices = [("", "Any team"), *team_names()]  # type: ignore[attr-defined]
+        self.fields["department"].choices = [  # type: ignore[attr-defined]
+            ("", "Any department"),
+            *department_names(),
+        ]
+
+    @property
+    def selects(self) -> list[forms.BoundField]:
+        return [self["team"], self["department"], self["assignee"]]
+
+    @property
+    def checks(self) -> list[forms.BoundField]:
+        return [self["priority"], self["status"]]
+
+    @property
+    def more_open(self) -> bool:
+        """Whether "Priority and status" starts open: when the URL picks any of them."""
+        return any(self[name].value() for name in ("priority", "status"))

@@ -10,7 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from departments.roles import is_it_staff
+from departments.roles import display_name, is_it_staff
 from tickets import paging
 from tickets.models import PageChain
 from tickets.views import get_ticket_for, signed_in
@@ -48,7 +48,7 @@ def acknowledge_link(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "paging/ack_done.html", {"page": page})
     if chain.status != PageChain.Status.ACTIVE:
         reason = (
-            f"Already acknowledged by {chain.acknowledged_by.get_full_name()}."
+            f"Already acknowledged by {display_name(chain.acknowledged_by)}."
             if chain.acknowledged_by
             else f"This page has ended: {chain.get_status_display().lower()}."
         )

@@ -8,7 +8,6 @@ so a page costs a few dozen rows whatever the history holds.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -177,34 +176,6 @@ def current_view_counts(user: User, now: datetime, latest: datetime | None) -> d
     return counts
 
 
-@dataclass(frozen=True, slots=True)
-class Option:
-    value: str
-    label: str
-    chosen: bool
-
-
-@dataclass(frozen=True, slots=True)
-class FilterChoices:
-    name: str
-    label: str
-    options: list[Option]
-
-
-@dataclass(frozen=True, slots=True)
-class FilterBar:
-    """The filter form as the page prints it: every choice, and which ones the URL picked."""
-
-    q: str
-    view: str
-    selects: list[FilterChoices]
-    checks: list[FilterChoices]
-
-    @property
-    def more_open(self) -> bool:
-        return any(option.chosen for group in self.checks for option in group.options)
-
-
 _names: ReferenceCache[str, list[tuple[int, str]]] = ReferenceCache(Team, Department)
 
 
@@ -218,30 +189,6 @@ def team_names() -> list[tuple[int, str]]:
 def department_names() -> list[tuple[int, str]]:
     return _names.get_or_set(
         "departments", lambda: list(Department.objects.order_by("name").values_list("pk", "name"))
-    )
-
-
-def filter_bar(data: QueryDict) -> FilterBar:
-    """The filter form as ``data`` (the URL's query) fills it in."""
-
-    def choices(name: str, label: str, pairs: Sequence[tuple[Any, str]]) -> FilterChoices:
-        picked = set(data.getlist(name))
-        return FilterChoices(
-            name, label, [Option(str(value), text, str(value) in picked) for value, text in pairs]
-        )
-
-    return FilterBar(
-        q=str(data.get("q", "")),
-        view=str(data.get("view", "")),
-        selects=[
-            choices("team", "Team", [("", "Any team"), *team_names()]),
-            choices("department", "Department", [("", "Any department"), *department_names()]),
-            choices("assignee", "Assignee", [("", "Anyone"), *ASSIGNEE_CHOICES]),
-        ],
-        checks=[
-            choices("priority", "Priority", PRIORITY_CHOICES),
-            choices("status", "Status", STATUS_CHOICES),
-        ],
     )
 
 

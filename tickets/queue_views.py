@@ -16,8 +16,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from departments.roles import is_it_staff
-from helpdesk.jinja import render_partial
 from tickets import queue, selectors
+from tickets.forms import QueueFilterForm
 from tickets.models import Ticket
 from tickets.services import ClaimLost, TicketError, ticket_claim, ticket_take_next
 from tickets.views import get_ticket_for, signed_in
@@ -51,10 +51,9 @@ def queue_page(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     context = _queue_context(request, user, now, selectors.latest_ticket_change())
     pairs = [(name, value) for name, values in request.GET.lists() for value in values]
-    bar = queue.filter_bar(request.GET)
+    bar = QueueFilterForm(request.GET)
     context.update(bar=bar, filter_pairs=pairs, query=request.GET.urlencode())
-    board = render_partial("queue/board.html", context, request)
-    return render(request, "queue/queue.html", {**context, "board": board})
+    return render(request, "queue/queue.html", context)
 
 
 @login_required
@@ -71,7 +70,7 @@ def queue_fragment(request: HttpRequest) -> HttpResponse:
         response: HttpResponse = HttpResponseNotModified()
     else:
         context = _queue_context(request, user, now, latest)
-        response = HttpResponse(render_partial("queue/fragment.html", context, request))
+        response = render(request, "queue/fragment.html", context)
     response["ETag"] = etag
     return response
 

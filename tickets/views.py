@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,26 +13,19 @@ from django.contrib.auth.models import User
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.jinja import due_phrase
 from core.links import pk_url
 from core.reference_cache import ReferenceCache
 from departments.models import Location, active_locations
 from departments.roles import PEOPLE, display_name, is_it_staff
 from departments.units import home_department_id
-from helpdesk.jinja import render_partial
 from tickets import phi
-from tickets.display import sla_clocks
+from tickets.display import TimelineEntry, sla_clocks
 from tickets.forms import (
-    LINK_CHOICES,
-    NOTE_MAX_LENGTH,
     OWN_UNIT,
-    REASON_MAX_LENGTH,
-    RESOLUTION_CHOICES,
-    TICKET_NUMBER_MAX_LENGTH,
-    VISIBILITY_CHOICES,
     AssignForm,
     CommentForm,
     FileTicketForm,
@@ -44,9 +37,10 @@ from tickets.forms import (
     RequesterStatusForm,
     ResolveForm,
     StatusForm,
+    redact_form,
 )
 from tickets.models import PageChain, Ticket, TicketEvent, parse_ticket_number
-from tickets.priority import PAGING_RULE_LABELS, PRIORITY_LABELS
+from tickets.priority import PAGING_RULE_LABELS
 from tickets.queue import team_names
 from tickets.selectors import (
     assignable_people,
@@ -57,8 +51,6 @@ from tickets.selectors import (
     ticket_visible_to,
 )
 from tickets.services import (
-    COMMENT_MAX_LENGTH,
-    PASSAGE_MAX_LENGTH,
     TRANSITIONS,
     TicketError,
     may_redact,
@@ -74,7 +66,6 @@ from tickets.services import (
     ticket_resolve,
     ticket_set_status,
 )
-from tickets.templatetags.sla_display import due_phrase
 from tickets.throttling import FilingLimitReached, filing_refusal
 
 MY_TICKETS_PAGE_SIZE = 50
@@ -309,24 +300,14 @@ WORKSPACE_URLS = {
     "link": "link",
 }
 
-
-LIMITS = {
-    "comment": COMMENT_MAX_LENGTH,
-    "status_note": NOTE_MAX_LENGTH,
-    "reason": REASON_MAX_LENGTH,
-    "ticket_number": TICKET_NUMBER_MAX_LENGTH,
-    "passage": PASSAGE_MAX_LENGTH,
-}
+# What the reply box's send button says for each choice of "Who sees it?".
+SEND_LABELS = {"reply": "Send to the requester", "internal": "Save internal note"}
 
 
 def _it_people() -> list[tuple[int, str]]:
     """Whom a ticket can go to (the assign form's choices), held until someone's role or name
     changes."""
     return _people.get_or_set("people", assignable_people)
-
-
-def _options(pairs: Iterable[tuple[Any, str]], chosen: Any = None) -> list[tuple[str, str, bool]]:
-    return [(str(value), label, value == chosen) for value, label in pairs]
 
 
 def allowed_statuses(ticket: Ticket) -> list[tuple[str, str]]:
@@ -340,20 +321,50 @@ def allowed_statuses(ticket: Ticket) -> list[tuple[str, str]]:
     ]
 
 
-def _workspace(ticket: Ticket) -> dict[str, Any]:
-    """What the workspace's forms offer: the same choices the forms validate against."""
-    return {
-        "ticket": ticket,
-        "urls": {key: pk_url(name)(ticket.pk) for key, name in WORKSPACE_URLS.items()},
-        "choices": {
-            "resolution": _options(RESOLUTION_CHOICES),
-            "status": _options(allowed_statuses(ticket)),
-            "people": _options([("", "(keep)"), *_it_people()]),
-            "teams": _options([("", "(keep)"), *team_names()]),
-            "priority": _options(PRIORITY_LABELS.items(), ticket.priority),
-            "link": _options(LINK_CHOICES, "duplicate"),
-        },
-    }
+@dataclass(frozen=True, slots=True)
+class Workspace:
+    """IT's actions on one ticket, as the page offers them: a form for each action this ticket
+    allows now, None for the others."""
+
+    claim: bool
+    # "Page on call", when nobody is being paged for the ticket.
+    page: bool
+    resolve: ResolveForm | None
+    status: StatusForm | None
+    assign: AssignForm | None
+    priority: PriorityForm | None
+    link: LinkForm | None
+
+
+def _workspace(ticket: Ticket, active_chain: PageChain | None) -> Workspace:
+    """What the workspace offers: the same forms the actions validate with."""
+    is_open = ticket.is_open
+    statuses = allowed_statuses(ticket)
+    return Workspace(
+        claim=is_open and ticket.assignee_id is None,
+        page=is_open and active_chain is None,
+        resolve=ResolveForm(prefix="resolve") if is_open else None,
+        status=StatusForm.offering(statuses) if statuses else None,
+        assign=AssignForm.offering(people=_it_people(), teams=team_names()) if is_open else None,
+        priority=(
+            PriorityForm(prefix="priority", initial={"priority": ticket.priority})
+            if is_open
+            else None
+        ),
+        link=LinkForm(prefix="link") if is_open else None,
+    )
+
+
+def _redactions(ticket: Ticket, timeline: list[TimelineEntry]) -> dict[str, RedactForm]:
+    """A "Remove patient data" box under each text the reader may clean, by the text's key."""
+    boxes = {"title": redact_form("title", "title")}
+    if ticket.description:
+        boxes["description"] = redact_form("description", "description")
+    for event in timeline:
+        if event.is_redactable:
+            key = f"event-{event.pk}"
+            boxes[key] = redact_form("comment", key, event.pk)
+    return boxes
 
 
 @login_required
@@ -390,17 +401,7 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
             # Right after her own internal note the box stays on "Internal note": the next words
             # typed must not reach the requester by surprise.
             form.initial["visibility"] = "internal"
-    context: dict[str, Any] = {
-        "ticket": ticket,
-        "events": timeline,
-        "form": form,
-        "staff_view": staff,
-        "clocks": sla_clocks(ticket, timezone.now()),
-        "paging_rule": PAGING_RULE_LABELS[ticket.paging_rule],
-        "visibility": VISIBILITY_CHOICES,
-        "limits": LIMITS,
-        "may_redact": may_redact(ticket, user),
-    }
+    active_chain = None
     if staff:
         # A chain's first page writes a Paged event in the same transaction: a ticket whose
         # timeline has none was never paged, and needs no look for an active chain.
@@ -413,20 +414,26 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if active_chain is not None and ticket_opened_by_assignee(ticket=ticket, user=user):
             active_chain = None
             timeline = ticket_timeline(ticket=ticket, public_only=not staff)
-            context.update(events=timeline, clocks=sla_clocks(ticket, timezone.now()))
+    context: dict[str, Any] = {
+        "ticket": ticket,
+        "events": timeline,
+        "form": form,
+        # IT's box says who sees the message; the requester comments on her open ticket.
+        "reply_box": "reply" if staff else ("comment" if ticket.is_open else None),
+        "send_labels": SEND_LABELS,
+        "clocks": sla_clocks(ticket, timezone.now()),
+        "paging_rule": PAGING_RULE_LABELS[ticket.paging_rule],
+        "redactions": _redactions(ticket, timeline) if may_redact(ticket, user) else {},
+        "fixed": fixed_form(ticket, user, back="ticket"),
+        "workspace": _workspace(ticket, active_chain) if staff else None,
+        "active_chain": active_chain,
+        "related": related_open_tickets(ticket=ticket) if staff else [],
+    }
+    if staff:
         context.update(
-            active_chain=active_chain,
-            related=related_open_tickets(ticket=ticket),
+            urls={key: pk_url(name)(ticket.pk) for key, name in WORKSPACE_URLS.items()},
             ticket_url=pk_url("ticket_detail"),
-            **_workspace(ticket),
         )
-    form_for_fixed = fixed_form(ticket, user, back="ticket")
-    context["fixed_box"] = (
-        render_to_string("tickets/_fixed.html", {"ticket": ticket, "form": form_for_fixed}, request)
-        if form_for_fixed is not None
-        else None
-    )
-    context["article"] = render_partial("tickets/article.html", context, request)
     return render(request, "tickets/detail.html", context)
 
 
@@ -476,7 +483,7 @@ def change_status(request: HttpRequest, pk: int) -> HttpResponse:
 def assign(request: HttpRequest, pk: int) -> HttpResponse:
     def act(ticket: Ticket, user: User, data: dict[str, Any]) -> str:
         ticket_assign(ticket=ticket, actor=user, assignee=data["assignee"], team=data["team"])
-        who = ticket.assignee.get_full_name() if ticket.assignee else ticket.team.name
+        who = display_name(ticket.assignee) if ticket.assignee else ticket.team.name
         return f"{ticket.number} is with {who}."
 
     return _ticket_action(request, pk, AssignForm, "assign", act)

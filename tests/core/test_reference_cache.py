@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 DOWN = {
     "default": {
-        "BACKEND": "helpdesk.cache.SharedRedisCache",
+        "BACKEND": "core.cache.SharedRedisCache",
         "LOCATION": "redis://127.0.0.1:1/0",
         "KEY_PREFIX": "down",
     }
@@ -141,7 +141,7 @@ def test_a_lost_version_means_reading_the_database_again(names):
 
 
 def test_with_the_cache_down_rows_come_from_the_database_and_saves_go_through(names, caplog):
-    caplog.set_level(logging.WARNING, logger="helpdesk.cache")
+    caplog.set_level(logging.WARNING, logger="core.cache")
     with override_settings(CACHES=DOWN):
         assert names()["ED"] == "Emergency Department"
         Department.objects.filter(code="ED").update(name="Emergency")

@@ -415,8 +415,8 @@ def test_answering_my_own_unit_asks_her_to_pick_its_location(client, nurse_medsu
     body = response.content.decode()
     assert not Ticket.objects.exists()
     assert (
-        "ED Main is in the Emergency Department, not your unit: pick your unit&#x27;s location, "
-        "or answer that you are reporting for the Emergency Department." in body
+        "ED Main is in the Emergency Department, not your unit: pick your unit's location, "
+        "or answer that you are reporting for the Emergency Department." in html.unescape(body)
     )
     assert re.search(r'id="id_reporting_for_own" value="own"\s+checked', body)
 
