@@ -1,0 +1,59 @@
+"""Tickets and everything that happens to them ("what, how fast"): the ticket and its categories,
+its timeline, its SLA policies and alerts, its page chains, and the tasks the broker did not take.
+The rest of the project imports them from here."""
+
+from tickets.models.outbox import UnpublishedTask
+from tickets.models.paging import Page, PageChain
+from tickets.models.sla import SlaAlert, SlaPolicy
+from tickets.models.ticket import (
+    CLOCK_RUNNING_STATUSES,
+    OPEN_STATUSES,
+    PAUSED_STATUSES,
+    Category,
+    SlaFacts,
+    Ticket,
+    TicketQuerySet,
+    TicketStatus,
+    filing_categories,
+    parse_ticket_number,
+    resolution_clock,
+    response_clock,
+    sees_every_ticket,
+    ticket_number,
+)
+from tickets.models.timeline import (
+    REDACTABLE_KINDS,
+    SCRUBBED_FIELDS,
+    STATUS_LABELS,
+    TicketEvent,
+    TicketEventQuerySet,
+    change_in_words,
+)
+
+__all__ = [
+    "CLOCK_RUNNING_STATUSES",
+    "OPEN_STATUSES",
+    "PAUSED_STATUSES",
+    "REDACTABLE_KINDS",
+    "SCRUBBED_FIELDS",
+    "STATUS_LABELS",
+    "Category",
+    "Page",
+    "PageChain",
+    "SlaAlert",
+    "SlaFacts",
+    "SlaPolicy",
+    "Ticket",
+    "TicketEvent",
+    "TicketEventQuerySet",
+    "TicketQuerySet",
+    "TicketStatus",
+    "UnpublishedTask",
+    "change_in_words",
+    "filing_categories",
+    "parse_ticket_number",
+    "resolution_clock",
+    "response_clock",
+    "sees_every_ticket",
+    "ticket_number",
+]

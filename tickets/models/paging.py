@@ -1,0 +1,128 @@
+"""Page chains: one run of a team's escalation ladder for a ticket, and the pages it sent."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from departments.models import Team
+from tickets.models.ticket import Ticket
+
+
+class PageChain(models.Model):
+    """One run of a team's escalation ladder for a ticket, until acknowledged or resolved.
+
+    The chain's state moves only under a row lock (select_for_update), so an acknowledgement and
+    an escalation never interleave: once acknowledged, no page of a later step is written.
+    """
+
+    class Reason(models.TextChoices):
+        P1_FILED = "p1_filed", "P1 filed"
+        CRITICAL_AREA = "critical_area", "Filed in an auto-escalating department"
+        RESPONSE_BREACH = "response_breach", "First response target breached"
+        MANUAL = "manual", "Paged by a technician"
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Paging"
+        ACKNOWLEDGED = "acknowledged", "Acknowledged"
+        RESOLVED = "resolved", "Ended: ticket resolved"
+        UNANSWERED = "unanswered", "Unanswered"
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="page_chains")
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="page_chains")
+    reason = models.CharField(max_length=16, choices=Reason.choices)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    started_at = models.DateTimeField(default=timezone.now)
+    # Where the ladder stands: the step, the pass through the ladder, the re-page within the step.
+    step = models.PositiveSmallIntegerField(default=0)
+    round = models.PositiveSmallIntegerField(default=0)
+    repeat = models.PositiveSmallIntegerField(default=0)
+    step_started_at = models.DateTimeField(default=timezone.now)
+    next_action_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ticket"],
+                condition=models.Q(status="active"),
+                name="page_chain_one_active_per_ticket",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_action_at"],
+                name="page_chain_due",
+                condition=models.Q(status="active"),
+            ),
+            models.Index(fields=["-started_at"], name="page_chain_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Paging for {self.ticket.number} ({self.get_status_display()})"
+
+    @property
+    def seconds_to_acknowledge(self) -> float | None:
+        if self.acknowledged_at is None:
+            return None
+        return (self.acknowledged_at - self.started_at).total_seconds()
+
+
+class Page(models.Model):
+    """One message to one person on one channel: the outbox row a delivery task claims."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting to send"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Delivered"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Not sent: acknowledged or resolved"
+
+    chain = models.ForeignKey(PageChain, on_delete=models.PROTECT, related_name="pages")
+    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="pages")
+    step = models.PositiveSmallIntegerField()
+    round = models.PositiveSmallIntegerField()
+    repeat = models.PositiveSmallIntegerField()
+    target = models.CharField(max_length=12)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="pages_received"
+    )
+    channel = models.CharField(max_length=16)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ticket", "chain", "step", "round", "repeat", "recipient", "channel"],
+                name="page_once_per_step_recipient_channel",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                name="page_unsent",
+                condition=models.Q(status__in=["pending", "sending"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Page {self.pk} to {self.recipient} by {self.channel} ({self.status})"
+
+    @property
+    def dedupe_key(self) -> str:
+        return f"page-{self.pk}"
