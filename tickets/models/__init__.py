@@ -1,10 +1,11 @@
 """Tickets and everything that happens to them ("what, how fast"): the ticket and its categories,
-its timeline, its SLA policies and alerts, its page chains, and the tasks the broker did not take.
-The rest of the project imports them from here."""
+its timeline, SLA policies and the alerts of its clocks, its page chains, and the tasks the
+broker did not take. The rest of the project imports them from here."""
 
+from tickets.models.alerts import SlaAlert
 from tickets.models.outbox import UnpublishedTask
 from tickets.models.paging import Page, PageChain
-from tickets.models.sla import SlaAlert, SlaPolicy
+from tickets.models.sla import SlaPolicy
 from tickets.models.ticket import (
     CLOCK_RUNNING_STATUSES,
     OPEN_STATUSES,

@@ -16,6 +16,7 @@ from departments import business_time
 from departments.models import BusinessCalendar, Department, Location, Team
 from departments.roles import is_it_staff
 from tickets import sla
+from tickets.models.sla import SlaPolicy
 from tickets.priority import (
     IMPACT_LABELS,
     PRIORITY_LABELS,
@@ -31,7 +32,6 @@ from tickets.priority import (
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
-    from tickets.models.sla import SlaPolicy
 
 TICKET_PREFIX = "HD-"
 # Ticket numbers start at HD-1001: four digits read better over the phone than HD-7 and never
