@@ -92,9 +92,16 @@ def attach_references(ticket: Ticket) -> Ticket:
     return ticket
 
 
-def requester_tickets(*, requester: User) -> TicketQuerySet:
-    """The tickets a person filed, newest first, with what her list of them names."""
-    return Ticket.objects.filter(requester=requester).with_list_columns().order_by("-created_at")
+def requester_tickets(*, requester: User, limit: int) -> list[Ticket]:
+    """The latest ``limit`` tickets a person filed, newest first, with whom each is with (one
+    query); their locations and departments come from the reference rows held in this process
+    (``attach_references``), not from joins."""
+    tickets = (
+        Ticket.objects.filter(requester=requester)
+        .select_related("assignee")
+        .order_by("-created_at")[:limit]
+    )
+    return [attach_references(ticket) for ticket in tickets]
 
 
 def requester_ticket_counts(*, requester: User) -> dict[str, int]:

@@ -266,12 +266,10 @@ def answer_fixed(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def my_tickets(request: HttpRequest) -> HttpResponse:
-    tickets = requester_tickets(requester=signed_in(request))
-    counts = requester_ticket_counts(requester=signed_in(request))
-    rows = [
-        (ticket, fixed_form(ticket, signed_in(request), back="mine"))
-        for ticket in tickets[:MY_TICKETS_PAGE_SIZE]
-    ]
+    user = signed_in(request)
+    tickets = requester_tickets(requester=user, limit=MY_TICKETS_PAGE_SIZE)
+    counts = requester_ticket_counts(requester=user)
+    rows = [(ticket, fixed_form(ticket, user, back="mine")) for ticket in tickets]
     return render(
         request,
         "tickets/my_tickets.html",
@@ -375,6 +373,8 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = signed_in(request)
     ticket = get_ticket_for(user, pk)
     staff = is_it_staff(user)
+    may_clean = may_redact(ticket, user)
+    redacting = may_clean and request.GET.get(REDACTION_MODE) == "1"
     form: forms.Form = (ReplyForm if staff else CommentForm)(request.POST or None)
     if request.method == "POST" and form.is_valid():
         internal = staff and form.cleaned_data.get("visibility") == "internal"
@@ -423,7 +423,10 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "send_labels": SEND_LABELS,
         "clocks": sla_clocks(ticket, timezone.now()),
         "paging_rule": PAGING_RULE_LABELS[ticket.paging_rule],
-        "redactions": _redactions(ticket, timeline) if may_redact(ticket, user) else {},
+        # "Remove patient data" boxes under every text, in redaction mode only: a technician
+        # working the ticket does not scroll past a box per comment (nor pay for building them).
+        "redactions": _redactions(ticket, timeline) if redacting else {},
+        "redaction": None if not may_clean else ("on" if redacting else "off"),
         "fixed": fixed_form(ticket, user, back="ticket"),
         "workspace": _workspace(ticket, active_chain) if staff else None,
         "active_chain": active_chain,
@@ -437,6 +440,10 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "tickets/detail.html", context)
 
 
+# The ticket page's query parameter that shows the "Remove patient data" boxes.
+REDACTION_MODE = "redact"
+
+
 def _ticket_action(
     request: HttpRequest,
     pk: int,
@@ -445,8 +452,10 @@ def _ticket_action(
     act: Callable[[Ticket, User, dict[str, Any]], str],
     *,
     staff_only: bool = True,
+    query: str = "",
 ) -> HttpResponse:
-    """Run one workspace action, validated, refused with its reason in words."""
+    """Run one workspace action, validated, refused with its reason in words; then back to the
+    ticket page (with ``query``)."""
     user = signed_in(request)
     ticket = get_ticket_for(user, pk)
     if staff_only and not is_it_staff(user):
@@ -456,14 +465,14 @@ def _ticket_action(
         for errors in form.errors.values():
             for error in errors:
                 messages.error(request, str(error))
-        return redirect(ticket)
+        return redirect(ticket.get_absolute_url() + query)
     try:
         done = act(ticket, user, form.cleaned_data)
     except TicketError as error:
         messages.error(request, str(error))
     else:
         messages.success(request, done)
-    return redirect(ticket)
+    return redirect(ticket.get_absolute_url() + query)
 
 
 @login_required
@@ -544,7 +553,10 @@ def redact(request: HttpRequest, pk: int) -> HttpResponse:
         )
         return f"Patient data removed from {ticket.number}."
 
-    return _ticket_action(request, pk, RedactForm, "redact", act, staff_only=False)
+    # Back to the page in redaction mode: the same passage is often in another comment too.
+    return _ticket_action(
+        request, pk, RedactForm, "redact", act, staff_only=False, query=f"?{REDACTION_MODE}=1"
+    )
 
 
 @login_required

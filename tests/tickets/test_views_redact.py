@@ -40,8 +40,38 @@ def messages_of(response) -> list[str]:
 
 
 def forms_on(client, ticket: Ticket) -> list[str]:
-    page = client.get(reverse("ticket_detail", args=[ticket.pk])).content.decode()
+    """The boxes the page shows in redaction mode (the "Remove patient data…" link)."""
+    page = client.get(reverse("ticket_detail", args=[ticket.pk]) + "?redact=1").content.decode()
     return FORM.findall(page)
+
+
+def test_the_boxes_show_only_in_redaction_mode_which_a_link_opens(client, ticket, tech):
+    client.force_login(tech)
+    page = client.get(reverse("ticket_detail", args=[ticket.pk])).content.decode()
+    assert FORM.findall(page) == []
+    assert '<a href="?redact=1">Remove patient data…</a>' in page
+    in_mode = client.get(reverse("ticket_detail", args=[ticket.pk]) + "?redact=1")
+    assert "Done removing" in in_mode.content.decode()
+    assert "Remove patient data…" not in in_mode.content.decode()
+
+
+def test_someone_who_may_not_remove_gets_neither_the_link_nor_the_boxes(
+    client, ticket, nurse_medsurg, tech
+):
+    ticket_set_status(ticket=ticket, actor=tech, status=Ticket.Status.RESOLVED)
+    client.force_login(nurse_medsurg)
+    page = client.get(reverse("ticket_detail", args=[ticket.pk]) + "?redact=1").content.decode()
+    assert FORM.findall(page) == []
+    assert "Remove patient data" not in page
+
+
+def test_after_a_removal_the_page_stays_in_redaction_mode(client, ticket, tech):
+    client.force_login(tech)
+    response = client.post(
+        reverse("redact", args=[ticket.pk]), {"redact-target": "title", "redact-passage": NAME}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("ticket_detail", args=[ticket.pk]) + "?redact=1"
 
 
 def test_it_is_offered_removal_on_the_title_description_and_every_comment(

@@ -131,9 +131,6 @@ class TicketQuerySet(models.QuerySet["Ticket"]):
                 own |= models.Q(department_id=profile.home_department_id)
         return self.filter(own)
 
-    def with_list_columns(self) -> TicketQuerySet:
-        return self.select_related("department", "location", "category", "assignee")
-
 
 class TicketStatus(models.TextChoices):
     NEW = "new", "New"
