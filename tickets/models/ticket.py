@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Protocol
 
 from django.conf import settings
 from django.db import models
-from django.urls import reverse
 from django.utils import timezone
 
 from core.ids import parse_id
+from core.links import pk_url
 from core.reference_cache import ReferenceCache, ReferenceDataModel
 from departments import business_time
 from departments.models import BusinessCalendar, Department, Location, Team
@@ -380,7 +380,7 @@ class Ticket(models.Model):
         return f"{self.number} {self.title}"
 
     def get_absolute_url(self) -> str:
-        return reverse("ticket_detail", kwargs={"pk": self.pk})
+        return pk_url("ticket_detail")(self.pk)
 
     @property
     def number(self) -> str:
