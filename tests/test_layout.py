@@ -24,11 +24,6 @@ ALLOWED = {
     "reports": {"tickets", "oncall", "departments", "core"},
 }
 
-# helpdesk modules that changes in flight take out of helpdesk/ (jinja.py moves to core/). Until
-# they land, the apps still import them; test_pending_helpdesk_modules_still_exist says when to
-# drop this.
-PENDING: set[str] = set()
-
 # The bench is a script: it points Django at its own settings, then imports the apps.
 IMPORTS_AFTER_SETUP = {"bench"}
 
@@ -152,7 +147,6 @@ def test_each_app_imports_only_the_apps_below_it(app: str) -> None:
         for found in IMPORTS
         if package_of(found.importer) == app
         and package_of(found.imported) not in {app, *ALLOWED[app]}
-        and found.imported not in PENDING
     ]
     assert wrong == []
 
@@ -190,7 +184,6 @@ def test_no_app_imports_the_project_configuration() -> None:
         for found in IMPORTS
         if package_of(found.importer) in {*ALLOWED, "demo"}
         and package_of(found.imported) == "helpdesk"
-        and found.imported not in PENDING
     ]
     assert wrong == []
 
@@ -247,12 +240,6 @@ def test_no_project_import_inside_a_function() -> None:
         and package_of(found.importer) not in IMPORTS_AFTER_SETUP
     ]
     assert wrong == []
-
-
-def test_pending_helpdesk_modules_still_exist() -> None:
-    """Once a module in PENDING has left helpdesk/, its exception goes too."""
-    gone = sorted(m for m in PENDING if not (ROOT / f"{m.replace('.', '/')}.py").exists())
-    assert gone == [], f"drop {gone} from PENDING in tests/test_layout.py"
 
 
 def module_stems(package: str) -> set[str]:
