@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from departments.roles import display_name, is_it_staff
 from tickets import paging
 from tickets.models import PageChain
+from tickets.selectors import active_page_chain
 from tickets.views import get_ticket_for, signed_in
 
 RECENT_CHAINS = 50
@@ -60,7 +61,7 @@ def acknowledge_link(request: HttpRequest, token: str) -> HttpResponse:
 @require_POST
 def acknowledge_ticket(request: HttpRequest, pk: int) -> HttpResponse:
     ticket = get_ticket_for(signed_in(request), pk)
-    chain = ticket.page_chains.filter(status=PageChain.Status.ACTIVE).first()
+    chain = active_page_chain(ticket=ticket)
     if chain is None:
         messages.warning(request, "Nobody is being paged for this ticket.")
         return redirect(ticket)

@@ -23,7 +23,14 @@ from departments.models import Department, Location, Team
 from departments.roles import display_name
 from tickets.display import QueueRow, RelatedTicket, TimelineEntry, next_clock
 from tickets.forms import AssignForm
-from tickets.models import Category, Ticket, TicketEvent, TicketQuerySet, ticket_number
+from tickets.models import (
+    Category,
+    PageChain,
+    Ticket,
+    TicketEvent,
+    TicketQuerySet,
+    ticket_number,
+)
 from tickets.queue import PAGE_SIZE, queue_rows
 
 # --- One ticket ----------------------------------------------------------------------------
@@ -174,6 +181,16 @@ def ticket_timeline(*, ticket: Ticket, public_only: bool) -> list[TimelineEntry]
     return [
         TimelineEntry(**values) for values in events.values(*_TIMELINE_COLUMNS, **_TIMELINE_ACTOR)
     ]
+
+
+def active_page_chain(*, ticket: Ticket) -> PageChain | None:
+    """The chain paging the on-call for this ticket now, with its team, if one is running."""
+    return ticket.page_chains.filter(status=PageChain.Status.ACTIVE).select_related("team").first()
+
+
+def latest_page_chain(*, ticket: Ticket) -> PageChain | None:
+    """The ticket's most recent chain, running or ended, with who acknowledged it."""
+    return ticket.page_chains.select_related("acknowledged_by").order_by("-started_at").first()
 
 
 RELATED_WINDOW = timedelta(hours=12)

@@ -43,7 +43,9 @@ from tickets.models import PageChain, Ticket, TicketEvent, parse_ticket_number
 from tickets.priority import PAGING_RULE_LABELS
 from tickets.queue import team_names
 from tickets.selectors import (
+    active_page_chain,
     assignable_people,
+    latest_page_chain,
     related_open_tickets,
     requester_ticket_counts,
     requester_tickets,
@@ -198,7 +200,7 @@ class FiledNotice:
 
 
 def filed_notice(ticket: Ticket) -> FiledNotice:
-    chain = ticket.page_chains.select_related("acknowledged_by").order_by("-started_at").first()
+    chain = latest_page_chain(ticket=ticket)
     due = due_phrase(ticket.response_due_at)
     if chain is None:
         # The one paging rule decided at filing; the chain is its record.
@@ -406,11 +408,7 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
         # A chain's first page writes a Paged event in the same transaction: a ticket whose
         # timeline has none was never paged, and needs no look for an active chain.
         paged = any(event.kind == TicketEvent.Kind.PAGE for event in timeline)
-        active_chain = (
-            ticket.page_chains.filter(status=PageChain.Status.ACTIVE).select_related("team").first()
-            if paged
-            else None
-        )
+        active_chain = active_page_chain(ticket=ticket) if paged else None
         if active_chain is not None and ticket_opened_by_assignee(ticket=ticket, user=user):
             active_chain = None
             timeline = ticket_timeline(ticket=ticket, public_only=not staff)
