@@ -40,10 +40,11 @@ def ticket_visible_to(*, user: AbstractBaseUser | AnonymousUser, pk: int) -> Tic
     """The ticket with its requester and assignee (one query), if this user may see it; its
     department, location, category and team come from the reference cache
     (``attach_references``)."""
-    ticket = (
-        Ticket.objects.for_user(user).select_related("requester", "assignee").filter(pk=pk).first()
-    )
-    return attach_references(ticket) if ticket is not None else None
+    try:
+        ticket = Ticket.objects.for_user(user).select_related("requester", "assignee").get(pk=pk)
+    except Ticket.DoesNotExist:
+        return None
+    return attach_references(ticket)
 
 
 @dataclass(frozen=True, slots=True)

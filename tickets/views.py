@@ -13,13 +13,15 @@ from django.contrib.auth.models import User
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.jinja import due_phrase
 from core.links import pk_url
 from core.reference_cache import ReferenceCache
-from departments.models import Location, active_locations
+from departments.models import Location, Team, active_locations
 from departments.roles import PEOPLE, display_name, is_it_staff
 from departments.units import home_department_id
 from tickets import phi
@@ -323,35 +325,60 @@ def allowed_statuses(ticket: Ticket) -> list[tuple[str, str]]:
 
 @dataclass(frozen=True, slots=True)
 class Workspace:
-    """IT's actions on one ticket, as the page offers them: a form for each action this ticket
-    allows now, None for the others."""
+    """IT's actions on one ticket, as the page offers them: the claim and page buttons when they
+    apply, and the fields of each other action this ticket allows now (resolve, status, assign,
+    priority, link), rendered by the same Django forms the actions validate with."""
 
     claim: bool
     # "Page on call", when nobody is being paged for the ticket.
     page: bool
-    resolve: ResolveForm | None
-    status: StatusForm | None
-    assign: AssignForm | None
-    priority: PriorityForm | None
-    link: LinkForm | None
+    # Each action's fields by action name; None for an action the ticket does not allow now.
+    fields: dict[str, SafeString | None]
 
 
-def _workspace(ticket: Ticket, active_chain: PageChain | None) -> Workspace:
-    """What the workspace offers: the same forms the actions validate with."""
-    is_open = ticket.is_open
+# The workspace's fields depend on nothing but the ticket's status and priority, the people in IT
+# and the teams: every ticket with the same status and priority shows the same ones. They are
+# rendered once per process and held until a person or a team changes.
+_workspace_fields: ReferenceCache[tuple[str, int], dict[str, SafeString | None]] = ReferenceCache(
+    PEOPLE, Team
+)
+
+
+def _render_workspace_fields(ticket: Ticket) -> dict[str, SafeString | None]:
     statuses = allowed_statuses(ticket)
-    return Workspace(
-        claim=is_open and ticket.assignee_id is None,
-        page=is_open and active_chain is None,
-        resolve=ResolveForm(prefix="resolve") if is_open else None,
-        status=StatusForm.offering(statuses) if statuses else None,
-        assign=AssignForm.offering(people=_it_people(), teams=team_names()) if is_open else None,
-        priority=(
+    is_open = ticket.is_open
+    offered: dict[str, forms.Form | None] = {
+        "resolve": ResolveForm(prefix="resolve") if is_open else None,
+        "status": StatusForm.offering(statuses) if statuses else None,
+        "assign": (
+            AssignForm.offering(people=_it_people(), teams=team_names()) if is_open else None
+        ),
+        "priority": (
             PriorityForm(prefix="priority", initial={"priority": ticket.priority})
             if is_open
             else None
         ),
-        link=LinkForm(prefix="link") if is_open else None,
+        "link": LinkForm(prefix="link") if is_open else None,
+    }
+    return {
+        action: SafeString(
+            render_to_string("tickets/_workspace_fields.html", {"action": action, "form": form})
+        )
+        if form is not None
+        else None
+        for action, form in offered.items()
+    }
+
+
+def _workspace(ticket: Ticket, active_chain: PageChain | None) -> Workspace:
+    """What the workspace offers."""
+    is_open = ticket.is_open
+    return Workspace(
+        claim=is_open and ticket.assignee_id is None,
+        page=is_open and active_chain is None,
+        fields=_workspace_fields.get_or_set(
+            (ticket.status, ticket.priority), lambda: _render_workspace_fields(ticket)
+        ),
     )
 
 
