@@ -113,6 +113,34 @@ class QueueRow:
 
 
 @dataclass(frozen=True, slots=True)
+class FiledTicket:
+    """One of a person's own tickets as "My tickets" lists it."""
+
+    pk: int
+    title: str
+    status: str
+    priority: int
+    created_at: datetime
+    requester_id: int
+    # Where it was filed from, and who has it (named as everywhere; empty while unassigned).
+    location: str
+    assignee: str
+    url: str
+
+    @property
+    def number(self) -> str:
+        return ticket_number(self.pk)
+
+    @property
+    def priority_label(self) -> str:
+        return PRIORITY_LABELS[self.priority]
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.status]
+
+
+@dataclass(frozen=True, slots=True)
 class TimelineEntry:
     """One line of a ticket's timeline as its page prints it."""
 

@@ -25,7 +25,7 @@ from departments.models import Location, Team, active_locations
 from departments.roles import PEOPLE, display_name, is_it_staff
 from departments.units import home_department_id
 from tickets import phi
-from tickets.display import TimelineEntry, sla_clocks
+from tickets.display import FiledTicket, TimelineEntry, sla_clocks
 from tickets.forms import (
     OWN_UNIT,
     AssignForm,
@@ -281,7 +281,7 @@ def my_tickets(request: HttpRequest) -> HttpResponse:
     )
 
 
-def fixed_form(ticket: Ticket, user: User, *, back: str) -> FixedForm | None:
+def fixed_form(ticket: Ticket | FiledTicket, user: User, *, back: str) -> FixedForm | None:
     """ "Fixed? Yes / No" for the person who filed a resolved ticket; None for anyone else."""
     if ticket.status != Ticket.Status.RESOLVED or ticket.requester_id != user.pk:
         return None

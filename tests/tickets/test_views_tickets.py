@@ -29,7 +29,7 @@ def test_nurse_cannot_list_another_nurses_ticket(client, nurse_medsurg, outsider
     TicketFactory(requester=outsider, title="Their printer")
     client.force_login(nurse_medsurg)
     response = client.get(reverse("my_tickets"))
-    assert list(response.context["tickets"]) == [mine]
+    assert [ticket.pk for ticket in response.context["tickets"]] == [mine.pk]
     assert "Their printer" not in response.content.decode()
 
 
