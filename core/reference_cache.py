@@ -110,8 +110,11 @@ class ReferenceCache(Generic[K, V]):
     """Values built from reference rows of ``kinds``, kept in this process by key until a
     version of one of those kinds moves. Treat the values as read-only: they are shared."""
 
-    def __init__(self, *kinds: type[models.Model] | Kind) -> None:
+    def __init__(self, *kinds: type[models.Model] | Kind, limit: int | None = None) -> None:
+        """``limit``: hold at most this many values, the oldest going first (for keys that come
+        from a request, which a user could vary without end)."""
         self.kinds = frozenset(kind if isinstance(kind, str) else kind_of(kind) for kind in kinds)
+        self.limit = limit
         self._order = sorted(self.kinds)
         self._lock = threading.Lock()
         self._stamp: tuple[int | None, ...] | None = None
@@ -134,6 +137,8 @@ class ReferenceCache(Generic[K, V]):
         value = build()
         with self._lock:
             if stamp == self._stamp:
+                if self.limit is not None and len(self._values) >= self.limit:
+                    del self._values[next(iter(self._values))]
                 self._values[key] = value
         return value
 

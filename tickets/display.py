@@ -62,10 +62,10 @@ def next_clock(facts: SlaFacts, now: datetime) -> ClockView | None:
     return clocks[0] if facts.first_response_at is None else clocks[-1]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class QueueRow:
     """One line of the queue, ready to print. Its SLA columns make it ``SlaFacts``, so its clock
-    is the one the ticket page shows."""
+    is the one the ticket page shows (the selector sets it from them, once)."""
 
     pk: int
     title: str
@@ -88,7 +88,7 @@ class QueueRow:
     assignee_username: str | None
     url: str
     claim_url: str
-    clock: ClockView | None
+    clock: ClockView | None = None
 
     @property
     def number(self) -> str:

@@ -8,13 +8,24 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified, JsonResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotModified,
+    JsonResponse,
+    QueryDict,
+)
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET, require_POST
 
+from core.reference_cache import ReferenceCache
+from departments.models import Department, Team
 from departments.roles import is_it_staff
 from tickets import queue, selectors
 from tickets.forms import QueueFilterForm
@@ -51,9 +62,27 @@ def queue_page(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     context = _queue_context(request, user, now, selectors.latest_ticket_change())
     pairs = [(name, value) for name, values in request.GET.lists() for value in values]
-    bar = QueueFilterForm(request.GET)
-    context.update(bar=bar, filter_pairs=pairs, query=request.GET.urlencode())
+    context.update(
+        filter_bar=_filter_bar(request.GET), filter_pairs=pairs, query=request.GET.urlencode()
+    )
     return render(request, "queue/queue.html", context)
+
+
+# The filter bar is the same for every technician with the same filters. Each is rendered once
+# per process (the last few hundred kept) and held until a team or a department changes.
+_filter_bars: ReferenceCache[str, SafeString] = ReferenceCache(Team, Department, limit=256)
+
+
+def _filter_bar(query: QueryDict) -> SafeString:
+    key = urlencode(
+        [(name, value) for name in QueueFilterForm.base_fields for value in query.getlist(name)]
+    )
+    return _filter_bars.get_or_set(
+        key,
+        lambda: SafeString(
+            render_to_string("queue/_filter_bar.html", {"bar": QueueFilterForm(query)})
+        ),
+    )
 
 
 @login_required

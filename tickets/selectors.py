@@ -10,7 +10,7 @@ records rather than fifty model instances with their related ones.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -171,9 +171,10 @@ def queue_page(
     rows = []
     for values in queue_rows(tickets).values(*_QUEUE_ROW_COLUMNS, **_QUEUE_ROW_RELATED)[:size]:
         pk = values["pk"]
-        row = QueueRow(**values, url=detail(pk), claim_url=claim(pk), clock=None)
+        row = QueueRow(**values, url=detail(pk), claim_url=claim(pk))
         # The clock reads the row's own SLA columns.
-        rows.append(replace(row, clock=next_clock(row, now)))
+        row.clock = next_clock(row, now)
+        rows.append(row)
     return rows
 
 

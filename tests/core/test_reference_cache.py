@@ -72,6 +72,25 @@ def test_rows_are_read_once_and_held(names):
     assert names.reads == 1
 
 
+def test_a_limited_cache_holds_its_latest_values_only(reference_data):
+    """Values keyed by what a request asks for (a filter bar per set of filters): the oldest goes
+    when the limit is reached, so no run of different requests grows a process without end."""
+    held: ReferenceCache[int, int] = ReferenceCache(Department, limit=3)
+    built: list[int] = []
+
+    def build(key: int) -> int:
+        built.append(key)
+        return key * 10
+
+    for key in range(5):
+        assert held.get_or_set(key, lambda key=key: build(key)) == key * 10
+    assert held.get_or_set(4, lambda: build(4)) == 40
+    assert held.get_or_set(2, lambda: build(2)) == 20
+    assert built == [0, 1, 2, 3, 4]
+    assert held.get_or_set(0, lambda: build(0)) == 0
+    assert built == [0, 1, 2, 3, 4, 0]
+
+
 def test_a_save_is_seen_at_once(names):
     names()
     ed = Department.objects.get(code="ED")

@@ -12,7 +12,7 @@ import time_machine
 from django.contrib.sessions.models import Session
 from django.urls import reverse
 
-from departments.models import Location, Team
+from departments.models import Department, Location, Team
 from tests.factories import TicketFactory, UserFactory
 from tickets.models import Category, Ticket, TicketEvent
 from tickets.priority import Scope
@@ -509,6 +509,27 @@ def test_filters_chosen_in_the_url_stay_chosen(client, tech, nurse_medsurg):
     assert '<details class="more-filters" open>' in body
     # Take-next carries the same filters.
     assert '<input type="hidden" name="priority" value="2">' in body
+
+
+def test_the_filter_bar_follows_the_url_and_renamed_teams(client, tech, nurse_medsurg):
+    """Every technician with the same filters sees the same bar, held once rendered: other
+    filters get their own, and a team renamed or a department added shows at once."""
+    client.force_login(tech)
+    team = Team.objects.order_by("name").first()
+    assert (
+        f'<option value="{team.pk}">{team.name}</option>'
+        in client.get(reverse("queue")).content.decode()
+    )
+    chosen = client.get(reverse("queue"), {"team": team.pk}).content.decode()
+    assert f'<option value="{team.pk}" selected>{team.name}</option>' in chosen
+    team.name = "Clinical Apps (night)"
+    team.save()
+    ed = Department.objects.get(code="ED")
+    Department.objects.create(code="WND", name="Wound Care Clinic", calendar=ed.calendar)
+    body = client.get(reverse("queue")).content.decode()
+    assert f'<option value="{team.pk}">Clinical Apps (night)</option>' in body
+    assert ">Wound Care Clinic</option>" in body
+    assert "selected>Clinical Apps" not in body
 
 
 def test_one_claim_form_serves_every_row(client, tech, nurse_medsurg):
