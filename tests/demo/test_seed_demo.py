@@ -18,6 +18,7 @@ from departments.models import Location
 from oncall.models import RotationMember
 from reports import queries
 from reports.queries import ReportFilters
+from tests.factories import TicketFactory, UserFactory
 from tickets import phi
 from tickets.models import Ticket, TicketEvent
 from tickets.priority import Impact, Urgency, decide_priority
@@ -438,3 +439,20 @@ def test_a_yes_is_on_the_timeline_and_closes_the_ticket(seeded):
             TicketEvent.Kind.FEEDBACK, "yes", ticket.requester_id
         )  # fmt: skip
         assert (closed.new_value, closed.at) == (Ticket.Status.CLOSED, ticket.closed_at)
+
+
+def test_people_seeded_show_at_once_in_a_running_process(client, reference_data, settings):
+    """The demo's people are bulk-inserted, which sends no signals: a process already holding
+    who can take a ticket (the Reassign list) still sees every seeded technician next request."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    early = UserFactory(username="early.tech", first_name="Erin", role="technician")
+    ticket = TicketFactory(requester=UserFactory(username="early.nurse", role="requester"))
+    client.force_login(early)
+    url = reverse("ticket_detail", args=[ticket.pk])
+    assert "Reassign" in client.get(url).content.decode()
+    with time_machine.travel(NOW, tick=False):
+        call_command("seed_demo", stdout=StringIO())
+    tech = User.objects.get(username="tech")
+    assert f'<option value="{tech.pk}">{tech.get_full_name()}</option>' in (
+        client.get(url).content.decode()
+    )
