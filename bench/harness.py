@@ -71,12 +71,18 @@ class Result:
     p50_ms: float
     p95_ms: float
     queries: int
+    # The median CPU time this process spent on a call: Django's side of it (the database's work
+    # and the waits are not in it). Other work on the machine moves it far less than the clock,
+    # so its ratio says where a change went when the machine is busy.
+    cpu_p50_ms: float = math.nan
 
-    def line(self, baseline_p95_ms: float) -> str:
-        ratio = self.p95_ms / baseline_p95_ms if baseline_p95_ms > 0 else math.nan
+    def line(self, baseline: Result) -> str:
+        ratio = self.p95_ms / baseline.p95_ms if baseline.p95_ms > 0 else math.nan
+        cpu_ratio = self.cpu_p50_ms / baseline.cpu_p50_ms if baseline.cpu_p50_ms > 0 else math.nan
         return (
             f"{self.name}: n={self.n} p50_ms={self.p50_ms:.2f} p95_ms={self.p95_ms:.2f} "
-            f"queries={self.queries} ratio_p95={ratio:.2f}"
+            f"queries={self.queries} ratio_p95={ratio:.2f} cpu_p50_ms={self.cpu_p50_ms:.2f} "
+            f"cpu_ratio={cpu_ratio:.2f}"
         )
 
 
@@ -95,7 +101,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
             "Seed a throwaway database (PostgreSQL when DATABASE_URL names one, else a temporary "
             "SQLite file) and time requests through the full Django stack. Measures: "
             + ", ".join(REGISTRY)
-            + f". ratio_p95 is each p95 over {BASELINE}'s, which always runs."
+            + f". ratio_p95 is each p95 over {BASELINE}'s, which always runs; cpu_ratio is each "
+            "median CPU time (this process's, not the database's) over its."
         ),
     )
     parser.add_argument("--n", type=_positive, default=200, help="timed calls per measure")
@@ -320,7 +327,7 @@ def _run_stage(
             continue  # lines before the baseline's wait for it
         for key, found in results.items():
             if key not in printed:
-                print(found.line(baseline.p95_ms), flush=True)
+                print(found.line(baseline), flush=True)
                 printed.add(key)
 
 
@@ -406,23 +413,27 @@ def time_measure(
                 reset()
         gc.collect()
         samples: list[float] = []
+        cpu: list[float] = []
         for _ in range(n):
-            start = clock()
+            start, start_cpu = clock(), time.process_time()
             value = operation()
-            elapsed = clock() - start
+            elapsed, elapsed_cpu = clock() - start, time.process_time() - start_cpu
             samples.append(float(value) if isinstance(value, Elapsed) else elapsed)
+            cpu.append(elapsed_cpu)
             if reset is not None:
                 reset()
     finally:
         if close is not None:
             close()
     samples.sort()
+    cpu.sort()
     return Result(
         name=name,
         n=n,
         p50_ms=percentile(samples, 0.50) * 1000,
         p95_ms=percentile(samples, 0.95) * 1000,
         queries=queries,
+        cpu_p50_ms=percentile(cpu, 0.50) * 1000,
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.harness import HISTORY_CHOICES, parse_args
+from bench.harness import HISTORY_CHOICES, Result, parse_args
 from bench.seed import SeedConfig
 from bench.ticketgen import HISTORIES
 
@@ -34,4 +34,14 @@ def test_seed_config_describes_each_history():
     )
     assert SeedConfig(tickets=5_000).describe_history() == (
         "5,000 tickets filed over the last 365 days"
+    )
+
+
+def test_a_result_line_gives_both_ratios_to_the_baseline():
+    floor = Result(name="floor_auth", n=200, p50_ms=2.5, p95_ms=3.0, queries=6, cpu_p50_ms=2.0)
+    page = Result(name="queue_page", n=200, p50_ms=9.0, p95_ms=10.5, queries=7, cpu_p50_ms=6.0)
+
+    assert page.line(floor) == (
+        "queue_page: n=200 p50_ms=9.00 p95_ms=10.50 queries=7 ratio_p95=3.50 cpu_p50_ms=6.00 "
+        "cpu_ratio=3.00"
     )
