@@ -28,7 +28,6 @@ from django.contrib.auth.models import Group, User
 from django.db import transaction
 from django.utils import timezone
 
-from core.reference_cache import reference_data_changed
 from demo.data import (
     ANSWER_WITHIN_MINUTES,
     ANSWERED_YES_SHARE,
@@ -72,7 +71,7 @@ from demo.data import (
 )
 from demo.sla_history import replay_sla
 from departments.models import BusinessCalendar, Department, Holiday, Location, Profile, Team
-from departments.roles import PEOPLE, Role
+from departments.roles import Role, people_changed
 from oncall.models import Rotation, RotationMember
 from tickets.models import Category, SlaPolicy, Ticket, TicketEvent
 from tickets.priority import (
@@ -204,7 +203,7 @@ def _create_users(now: datetime) -> dict[str, User]:
         for slug in person.teams
     )
     # Bulk writes send no signals: every process's held names and roles are read again.
-    reference_data_changed(PEOPLE)
+    people_changed()
     return {user.username: user for user in users}
 
 

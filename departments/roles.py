@@ -70,8 +70,13 @@ def person_name(first_name: str, last_name: str, username: str) -> str:
     return f"{first_name} {last_name}".strip() or username
 
 
-def _people_changed(**kwargs: Any) -> None:
+def people_changed() -> None:
+    """Tell every process that people changed: for bulk writes, which send no signals."""
     reference_data_changed(PEOPLE)
+
+
+def _people_changed(**kwargs: Any) -> None:
+    people_changed()
 
 
 def _user_saved(update_fields: frozenset[str] | None = None, **kwargs: Any) -> None:
