@@ -4,14 +4,35 @@ from __future__ import annotations
 
 from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_cool_off, get_failure_limit
+from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.template.defaultfilters import pluralize
 
 
+LOCAL_PASSWORDS = "django.contrib.auth.backends.ModelBackend"
+
+
 class SignInForm(AuthenticationForm):
     """Counts the failures django-axes records for this username from this address (the same
-    count for a username that does not exist, so the message gives nothing away)."""
+    count for a username that does not exist, so the message gives nothing away). With local
+    sign-in switched off (HELPDESK_LOCAL_SIGN_IN=0), a help desk password signs in superusers
+    only: the break-glass administrators for when the directory is down."""
+
+    def confirm_login_allowed(self, user: AbstractBaseUser) -> None:
+        super().confirm_login_allowed(user)
+        checked_by = getattr(user, "backend", LOCAL_PASSWORDS)
+        if (
+            not settings.HELPDESK["LOCAL_SIGN_IN"]
+            and checked_by == LOCAL_PASSWORDS
+            and not getattr(user, "is_superuser", False)
+        ):
+            raise ValidationError(
+                "Help desk passwords are switched off here: use “Sign in with "
+                f"{settings.HELPDESK['HOSPITAL_NAME']}”.",
+                code="local_sign_in_off",
+            )
 
     def get_invalid_login_error(self) -> ValidationError:
         message = "Wrong username or password."

@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
+from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.db import models
 
@@ -297,3 +298,23 @@ class ApiToken(models.Model):
         raw = cls.PREFIX + secrets.token_urlsafe(32)
         token = cls.objects.create(user=user, name=name, key_hash=cls.hash(raw), hint=raw[:8])
         return token, raw
+
+
+class OidcSession(models.Model):
+    """A help desk session begun by signing in with the hospital's OpenID Connect provider, and
+    what the provider's back-channel logout names it by: the person's subject and, when the
+    provider gives one, its own session id. The row goes with the session (sign-out, idle
+    timeout, expiry)."""
+
+    session = models.OneToOneField(
+        Session, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    subject = models.CharField(max_length=255, db_index=True)
+    provider_session = models.CharField(max_length=255, blank=True, db_index=True)
+    started_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "OpenID Connect session"
+
+    def __str__(self) -> str:
+        return f"OpenID Connect session of {self.subject}"

@@ -249,6 +249,8 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # Answers only single sign-on's callback, and only when HELPDESK_OIDC_ISSUER is set.
+    "departments.oidc.OidcBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -344,6 +346,55 @@ EMAIL_BACKEND = env_str(
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "IT Service Desk <servicedesk@localhost>")
+
+
+
+def _oidc_from_env() -> dict[str, Any] | None:
+    """Single sign-on with the hospital's OpenID Connect provider (departments/oidc.py), on when
+    HELPDESK_OIDC_ISSUER is set. The provider's endpoints come from its discovery document at
+    the first sign-in, never at start-up: a provider that is down must not stop the help desk."""
+    issuer = env_str("HELPDESK_OIDC_ISSUER", "").strip().rstrip("/")
+    if not issuer:
+        return None
+    if urlsplit(issuer).scheme not in {"http", "https"} or not urlsplit(issuer).hostname:
+        raise ImproperlyConfigured(
+            "HELPDESK_OIDC_ISSUER must be the provider's issuer URL, such as "
+            f"https://login.microsoftonline.com/<tenant id>/v2.0, not {issuer!r}"
+        )
+    config: dict[str, Any] = {
+        "ISSUER": issuer,
+        "CLIENT_ID": env_str("HELPDESK_OIDC_CLIENT_ID", ""),
+        "CLIENT_SECRET": env_str("HELPDESK_OIDC_CLIENT_SECRET", ""),
+        "SCOPES": env_str("HELPDESK_OIDC_SCOPES", "openid email profile"),
+        "USERNAME_CLAIM": env_str("HELPDESK_OIDC_USERNAME_CLAIM", "preferred_username"),
+        "EMAIL_CLAIM": env_str("HELPDESK_OIDC_EMAIL_CLAIM", "email"),
+        "NAME_CLAIM": env_str("HELPDESK_OIDC_NAME_CLAIM", "name"),
+        "GROUPS_CLAIM": env_str("HELPDESK_OIDC_GROUPS_CLAIM", "groups"),
+        "DEPARTMENT_CLAIM": env_str("HELPDESK_OIDC_DEPARTMENT_CLAIM", ""),
+        "PHONE_CLAIM": env_str("HELPDESK_OIDC_PHONE_CLAIM", "phone_number"),
+        "CLOCK_SKEW_SECONDS": env_int("HELPDESK_OIDC_CLOCK_SKEW_SECONDS", 120),
+        "TIMEOUT_SECONDS": env_int("HELPDESK_OIDC_TIMEOUT_SECONDS", 5, minimum=1),
+        "PROMPT": env_str("HELPDESK_OIDC_PROMPT", ""),
+    }
+    for name in ("CLIENT_ID", "CLIENT_SECRET"):
+        if not config[name]:
+            raise ImproperlyConfigured(f"HELPDESK_OIDC_{name} must be set with HELPDESK_OIDC_ISSUER")
+    if "openid" not in config["SCOPES"].split():
+        raise ImproperlyConfigured("HELPDESK_OIDC_SCOPES must include openid")
+    if config["PROMPT"] not in {"", "login", "select_account", "consent"}:
+        raise ImproperlyConfigured(
+            "HELPDESK_OIDC_PROMPT must be login, select_account or consent (or empty), "
+            f"not {config['PROMPT']!r}"
+        )
+    return config
+
+
+HELPDESK_OIDC = _oidc_from_env()
+# mozilla-django-oidc: the authorization code flow with PKCE (S256), state and nonce; ID tokens
+# signed with RS256 only.
+OIDC_RP_SIGN_ALGO = "RS256"
+OIDC_USE_PKCE = True
+OIDC_USE_NONCE = True
 
 # Celery. Task arguments are ids only, so JSON is all the serialisation needed. The broker
 # timeouts are short: filing a ticket must never wait long on a broker that is down or hung (one
@@ -459,7 +510,15 @@ HELPDESK: dict[str, Any] = {
     "REQUESTERS_SEE_DEPARTMENT": env_bool("HELPDESK_REQUESTERS_SEE_DEPARTMENT", False),
     # Tickets one person may file, by form and API together (tickets/throttling.py).
     "FILING_RATE": env_str("HELPDESK_FILING_RATE", "30/hour"),
+    # Off: with single sign-on, only superusers (break-glass administrators) sign in with a
+    # help desk password; directory accounts are not affected.
+    "LOCAL_SIGN_IN": env_bool("HELPDESK_LOCAL_SIGN_IN", True),
 }
+if not HELPDESK["LOCAL_SIGN_IN"] and HELPDESK_OIDC is None:
+    raise ImproperlyConfigured(
+        "HELPDESK_LOCAL_SIGN_IN=0 needs single sign-on (HELPDESK_OIDC_ISSUER): otherwise only "
+        "superusers could sign in"
+    )
 if not re.fullmatch(r"[1-9][0-9]*/(second|minute|hour|day)", HELPDESK["FILING_RATE"]):
     raise ImproperlyConfigured(
         "HELPDESK_FILING_RATE must be a number of tickets per second, minute, hour or day, "

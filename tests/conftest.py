@@ -7,6 +7,7 @@ import os
 import re
 import socket
 from collections.abc import Iterator
+from typing import Any
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -23,6 +24,7 @@ from bench.receiver import WebhookReceiver
 from core.reference_cache import forget_reference_rows
 from departments.defaults import seed_escalation_policies, seed_organisation
 from departments.models import Department
+from tests.departments.oidc_provider.server import OidcProvider
 from tests.factories import UserFactory
 from tickets.defaults import seed_categories, seed_sla_policies
 from tickets.enqueue import forget_broker_failure
@@ -217,3 +219,36 @@ def webhook_receiver() -> Iterator[WebhookReceiver]:
     """A running webhook receiver answering 200; ``.configure(...)`` changes its answers."""
     with WebhookReceiver() as receiver:
         yield receiver
+
+
+@pytest.fixture(scope="session")
+def oidc_provider(live_server: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[OidcProvider]:
+    """The hospital's OpenID Connect provider, in a process of its own on a free port; the help
+    desk is registered with it as a client, for the live server and for the test client."""
+    provider = OidcProvider(
+        tmp_path_factory.mktemp("oidc-provider"),
+        [f"{live_server.url}/oidc/callback/", "http://testserver/oidc/callback/"],
+    )
+    yield provider
+    provider.stop()
+
+
+@pytest.fixture
+def oidc(settings: Any, oidc_provider: OidcProvider, reference_data: None) -> OidcProvider:
+    """Single sign-on on, with the test provider."""
+    settings.HELPDESK_OIDC = {
+        "ISSUER": oidc_provider.issuer,
+        "CLIENT_ID": oidc_provider.client_id,
+        "CLIENT_SECRET": oidc_provider.client_secret,
+        "SCOPES": "openid email profile",
+        "USERNAME_CLAIM": "preferred_username",
+        "EMAIL_CLAIM": "email",
+        "NAME_CLAIM": "name",
+        "GROUPS_CLAIM": "groups",
+        "DEPARTMENT_CLAIM": "department",
+        "PHONE_CLAIM": "phone_number",
+        "CLOCK_SKEW_SECONDS": 120,
+        "TIMEOUT_SECONDS": 5,
+        "PROMPT": "",
+    }
+    return oidc_provider

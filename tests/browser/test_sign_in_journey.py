@@ -1,0 +1,156 @@
+"""Single sign-on in a real browser against a real OpenID Connect provider (its own process,
+tests/departments/oidc_provider): the nurse taps "Sign in with <hospital>", signs in at the
+directory and lands in the help desk with the account the directory's claims describe; refused
+answers (a forged, expired or replayed one) end on the sign-in page with no session."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
+
+import pytest
+from django.contrib.auth.models import User
+from playwright.sync_api import expect
+
+from departments.models import OidcSession
+from departments.roles import Role
+from tests.departments.oidc_provider.server import OidcProvider
+
+pytestmark = pytest.mark.browser
+
+SSO_BUTTON = "Sign in with Lakeside Regional Medical Center"
+
+
+def start_sign_in(page: Any, live_server: Any, username: str, password: str) -> None:
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_role("link", name=SSO_BUTTON).click()
+    page.get_by_label("Directory username").fill(username)
+    page.get_by_label("Directory password").fill(password)
+    page.get_by_role("button", name="Continue").click()
+
+
+def sign_in(page: Any, live_server: Any, provider: OidcProvider, username: str) -> None:
+    start_sign_in(page, live_server, username, provider.password)
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+
+def expect_refused(page: Any, live_server: Any, message: str) -> None:
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    expect(page.get_by_text(message)).to_be_visible()
+    expect(page.get_by_role("button", name="Sign out")).to_have_count(0)
+    page.goto(f"{live_server.url}/tickets/mine/")
+    assert urlsplit(page.url).path == "/accounts/login/"
+
+
+def test_a_nurse_signs_in_with_the_directory_and_gets_her_account(
+    page: Any, live_server: Any, oidc: OidcProvider
+) -> None:
+    sign_in(page, live_server, oidc, "nora.nurse")
+    expect(page.get_by_role("link", name="Nora Lindqvist")).to_be_visible()
+    # A requester: no queue.
+    expect(page.get_by_role("link", name="Queue")).to_have_count(0)
+
+    nora = User.objects.get(username="nora.nurse")
+    assert (nora.email, nora.first_name, nora.last_name) == (
+        "nora.lindqvist@lakeside.example",
+        "Nora",
+        "Lindqvist",
+    )
+    assert not nora.has_usable_password()
+    assert set(nora.groups.values_list("name", flat=True)) == {Role.REQUESTER}
+    assert nora.profile.home_department is not None
+    assert nora.profile.home_department.code == "ED"
+    assert nora.profile.callback == "x4411"
+    assert OidcSession.objects.filter(subject__gt="").count() == 1
+
+
+def test_the_it_group_makes_a_technician(page: Any, live_server: Any, oidc: OidcProvider) -> None:
+    sign_in(page, live_server, oidc, "ivan.it")
+    expect(page.get_by_role("link", name="Queue")).to_be_visible()
+    assert set(
+        User.objects.get(username="ivan.it").groups.values_list("name", flat=True)
+    ) == {Role.TECHNICIAN}
+
+
+def test_a_sign_in_coming_back_with_another_state_is_refused(
+    page: Any, live_server: Any, oidc: OidcProvider
+) -> None:
+    def tamper_with_the_state(route: Any) -> None:
+        """The help desk's redirect to the provider, its state swapped for one this browser's
+        session never issued: the provider sends it back with a good code."""
+        response = route.fetch(max_redirects=0)
+        location = urlsplit(response.headers["location"])
+        query = parse_qs(location.query)
+        query["state"] = ["a-state-this-browser-never-sent"]
+        tampered = urlunsplit(location._replace(query=urlencode(query, doseq=True)))
+        route.fulfill(response=response, headers={**response.headers, "location": tampered})
+
+    page.route(re.compile(r".*/oidc/start/.*"), tamper_with_the_state)
+    start_sign_in(page, live_server, "nora.nurse", oidc.password)
+    expect_refused(page, live_server, "This sign-in was not started on this computer")
+    assert not User.objects.filter(username="nora.nurse").exists()
+
+
+def test_an_id_token_signed_by_another_key_is_refused(
+    page: Any, live_server: Any, oidc: OidcProvider
+) -> None:
+    oidc.next_id_token("forged")
+    start_sign_in(page, live_server, "nora.nurse", oidc.password)
+    expect_refused(page, live_server, "not signed by a key the hospital's directory publishes")
+    assert not User.objects.filter(username="nora.nurse").exists()
+
+
+def test_an_expired_id_token_is_refused(page: Any, live_server: Any, oidc: OidcProvider) -> None:
+    oidc.next_id_token("expired")
+    start_sign_in(page, live_server, "nora.nurse", oidc.password)
+    expect_refused(page, live_server, "the directory's answer had expired")
+    assert not User.objects.filter(username="nora.nurse").exists()
+
+
+def test_a_provider_clock_a_minute_ahead_is_tolerated(
+    page: Any, live_server: Any, oidc: OidcProvider
+) -> None:
+    oidc.next_id_token("skewed")
+    sign_in(page, live_server, oidc, "nora.nurse")
+
+
+def test_sign_in_goes_on_working_when_the_provider_rotates_its_key(
+    browser: Any, page: Any, live_server: Any, oidc: OidcProvider
+) -> None:
+    sign_in(page, live_server, oidc, "nora.nurse")
+    oidc.rotate_key()
+    other = browser.new_context()
+    try:
+        next_nurse = other.new_page()
+        sign_in(next_nurse, live_server, oidc, "ivan.it")
+    finally:
+        other.close()
+
+
+def test_signing_out_ends_the_help_desk_session(
+    page: Any, live_server: Any, oidc: OidcProvider
+) -> None:
+    sign_in(page, live_server, oidc, "nora.nurse")
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("link", name=SSO_BUTTON)).to_be_visible()
+    assert not OidcSession.objects.exists()
+    page.goto(f"{live_server.url}/tickets/mine/")
+    assert urlsplit(page.url).path == "/accounts/login/"
+
+
+def test_a_back_channel_logout_ends_her_session(
+    page: Any, live_server: Any, oidc: OidcProvider
+) -> None:
+    sign_in(page, live_server, oidc, "nora.nurse")
+    endpoint = f"{live_server.url}/oidc/backchannel-logout/"
+
+    forged = oidc.back_channel_logout("nora.nurse", endpoint, forged=True)
+    assert forged["status"] == 400
+    page.reload()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+    assert oidc.back_channel_logout("nora.nurse", endpoint)["status"] == 200
+    page.reload()
+    expect(page.get_by_role("link", name=SSO_BUTTON)).to_be_visible()
+    assert urlsplit(page.url).path == "/accounts/login/"

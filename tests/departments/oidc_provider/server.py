@@ -1,0 +1,190 @@
+"""Start the test provider on a free port, in a process of its own (gunicorn, one worker, so a
+key rotation or a mischief set by a test is seen by the next request), and talk to it."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+REPO = Path(__file__).resolve().parents[3]
+CLIENT_ID = "helpdesk-test"
+CLIENT_SECRET = "helpdesk-test-secret-" + "s" * 24
+PASSWORD = "directory-secret"
+
+# The directory's people: what the provider signs them in with, and the claims it gives.
+PEOPLE: dict[str, dict[str, Any]] = {
+    "nora.nurse": {
+        "given_name": "Nora",
+        "family_name": "Lindqvist",
+        "email": "nora.lindqvist@lakeside.example",
+        "claims": {
+            "groups": ["GRP-ED-NURSING", "GRP-ALL-STAFF"],
+            "department": "Emergency Department",
+            "phone_number": "x4411",
+        },
+    },
+    "ivan.it": {
+        "given_name": "Ivan",
+        "family_name": "Okafor",
+        "email": "ivan.okafor@lakeside.example",
+        "claims": {"groups": ["GRP-IT-SERVICEDESK"], "phone_number": "x4357"},
+    },
+    "nobody.mapped": {
+        "given_name": "Nadia",
+        "family_name": "Unmapped",
+        "email": "nadia.unmapped@lakeside.example",
+        "claims": {"groups": ["GRP-ALL-STAFF"]},
+    },
+    # The same username as the help desk's local break-glass administrator.
+    "admin": {
+        "given_name": "Directory",
+        "family_name": "Admin",
+        "email": "admin@lakeside.example",
+        "claims": {"groups": ["GRP-IT-SERVICEDESK"]},
+    },
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class OidcProvider:
+    """``issuer``, ``client_id`` and ``client_secret`` are what the help desk is configured
+    with; ``set_claims`` changes what the directory says of a person from the next token on."""
+
+    def __init__(self, folder: Path, redirect_uris: list[str]) -> None:
+        self.folder = folder
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.issuer = f"{self.url}/o"
+        self.client_id = CLIENT_ID
+        self.client_secret = CLIENT_SECRET
+        self.password = PASSWORD
+        self.people_file = folder / "people.json"
+        self.people = {name: {**person, "password": PASSWORD} for name, person in PEOPLE.items()}
+        self._write_people()
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        key_file = folder / "signing-key.pem"
+        key_file.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+        self.env = {
+            **os.environ,
+            "PYTHONPATH": str(REPO),
+            "DJANGO_SETTINGS_MODULE": "tests.departments.oidc_provider.settings",
+            "OIDC_PROVIDER_DB": str(folder / "provider.sqlite3"),
+            "OIDC_PROVIDER_ISSUER": self.issuer,
+            "OIDC_PROVIDER_KEY": str(key_file),
+            "OIDC_PROVIDER_PEOPLE": str(self.people_file),
+        }
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "tests.departments.oidc_provider.seed",
+                CLIENT_ID,
+                CLIENT_SECRET,
+                " ".join(redirect_uris),
+            ],
+            env=self.env,
+            cwd=folder,
+            check=True,
+        )
+        self.log = (folder / "provider.log").open("w")
+        # In its own folder: gunicorn would otherwise read the help desk's gunicorn.conf.py.
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                "1",
+                "--worker-class",
+                "gthread",
+                "--threads",
+                "4",
+                "tests.departments.oidc_provider.wsgi",
+            ],
+            env=self.env,
+            cwd=folder,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        self._wait_until_answering()
+
+    def _wait_until_answering(self) -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the test provider stopped: {self.log_text()}")
+            try:
+                requests.get(f"{self.issuer}/.well-known/openid-configuration", timeout=1)
+                return
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        raise RuntimeError(f"the test provider did not answer: {self.log_text()}")
+
+    def log_text(self) -> str:
+        self.log.flush()
+        return (self.folder / "provider.log").read_text()[-4000:]
+
+    def _write_people(self) -> None:
+        self.people_file.write_text(json.dumps(self.people))
+
+    def set_claims(self, username: str, **claims: Any) -> None:
+        self.people[username]["claims"].update(claims)
+        self._write_people()
+
+    def next_id_token(self, mode: str) -> None:
+        """``forged``, ``expired``, ``skewed`` or ``wrong-audience``: the next ID token only."""
+        requests.post(f"{self.url}/test/mischief/", data={"mode": mode}, timeout=5)
+
+    def rotate_key(self) -> str:
+        answer = requests.post(f"{self.url}/test/rotate/", timeout=30)
+        kid: str = answer.json()["kid"]
+        return kid
+
+    def back_channel_logout(
+        self, username: str, endpoint: str, *, forged: bool = False, **extra: Any
+    ) -> dict[str, Any]:
+        answer = requests.post(
+            f"{self.url}/test/backchannel-logout/",
+            data={
+                "username": username,
+                "endpoint": endpoint,
+                "forged": "1" if forged else "",
+                "extra": json.dumps(extra),
+            },
+            timeout=30,
+        )
+        result: dict[str, Any] = answer.json()
+        return result
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.log.close()
