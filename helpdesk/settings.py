@@ -468,6 +468,34 @@ if not re.fullmatch(r"[1-9][0-9]*/(second|minute|hour|day)", HELPDESK["FILING_RA
 if HELPDESK["MRN_MIN_DIGITS"] > HELPDESK["MRN_MAX_DIGITS"]:
     raise ImproperlyConfigured("HELPDESK_MRN_MIN_DIGITS must not exceed HELPDESK_MRN_MAX_DIGITS")
 
+
+def env_pairs(name: str, *, allowed: frozenset[str] | None = None) -> dict[str, str]:
+    """``KEY=value,KEY=value`` (spaces around items ignored)."""
+    pairs: dict[str, str] = {}
+    for item in env_list(name, []):
+        key, sep, value = (part.strip() for part in item.partition("="))
+        if not sep or not key or not value:
+            raise ImproperlyConfigured(
+                f"{name} must be a comma-separated list of GROUP=value, not {item!r}"
+            )
+        if allowed is not None and value.lower() not in allowed:
+            raise ImproperlyConfigured(
+                f"{name}: {value!r} is not one of {', '.join(sorted(allowed))}"
+            )
+        pairs[key] = value.lower() if allowed is not None else value
+    return pairs
+
+
+# Sign-in with the hospital directory. Which directory group gives which role and which unit
+# (department code): the starting mapping; a row in admin for the same group replaces it.
+HELPDESK_DIRECTORY: dict[str, Any] = {
+    "GROUP_ROLES": env_pairs(
+        "HELPDESK_DIRECTORY_GROUP_ROLES",
+        allowed=frozenset({"requester", "technician", "manager", "admin"}),
+    ),
+    "GROUP_UNITS": env_pairs("HELPDESK_DIRECTORY_GROUP_UNITS"),
+}
+
 # On-call paging. Channels: console (the demo's terminal), email, webhook (an SMS gateway, chat
 # system or paging provider receiving a signed JSON POST).
 HELPDESK_PAGING: dict[str, Any] = {
