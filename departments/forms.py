@@ -1,12 +1,17 @@
-"""The sign-in form: a wrong password says how many tries are left before the lockout."""
+"""The sign-in form: a wrong password says how many tries are left before the lockout; a
+directory that does not answer says so."""
 
 from __future__ import annotations
 
 from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_cool_off, get_failure_limit
+from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.template.defaultfilters import pluralize
+
+from departments.directory import DIRECTORY_DOWN, directory_unreachable
+from departments.models import Department
 
 
 class SignInForm(AuthenticationForm):
@@ -14,6 +19,8 @@ class SignInForm(AuthenticationForm):
     count for a username that does not exist, so the message gives nothing away)."""
 
     def get_invalid_login_error(self) -> ValidationError:
+        if directory_unreachable(self.request):
+            return ValidationError(DIRECTORY_DOWN, code="directory_down")
         message = "Wrong username or password."
         if self.request is not None:
             credentials = {"username": self.cleaned_data.get("username")}
@@ -29,3 +36,13 @@ class SignInForm(AuthenticationForm):
                     message += f" for {minutes} minute{pluralize(minutes)}"
                 message += "."
         return ValidationError(message, code="invalid_login")
+
+
+class UnitForm(forms.Form):
+    department = forms.ModelChoiceField(
+        queryset=Department.objects.filter(is_active=True).order_by("name"),
+        label="Which unit do you work in?",
+        help_text="Tickets you file start in this unit. You can file for any unit.",
+        empty_label="Choose your unit",
+        error_messages={"required": "Choose your unit, or skip this for now."},
+    )

@@ -18,12 +18,20 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.models import Group, User
+from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.utils import timezone
 
 from core.reference_cache import ReferenceCache
-from departments.models import AccountSource, Department, DirectoryGroupMapping, Profile
+from departments.models import (
+    AccountSource,
+    ApiToken,
+    Department,
+    DirectoryGroupMapping,
+    Profile,
+)
 from departments.roles import DIRECTORY_ROLES, Role
 
 logger = logging.getLogger(__name__)
@@ -131,9 +139,12 @@ def provision_directory_user(
     last_name: str = "",
     phone: str = "",
     groups: Collection[str] = (),
+    department_hint: str = "",
 ) -> User:
     """Make (first sign-in) or refresh (every sign-in after) the account of a person the
-    directory vouched for. Returns the user, saved; raises ``DirectoryAccountRefused`` and
+    directory vouched for. ``department_hint`` is what the directory says her department or
+    cost centre is (AD's ``department``, a claim): the mapping may give it a unit like a group.
+    Returns the user, saved; raises ``DirectoryAccountRefused`` and
     changes nothing when ``username`` belongs to a local account. The user's ``is_active`` is
     left alone: an account the leaver check or an admin turned off stays off."""
     if source not in AccountSource.values or source == AccountSource.LOCAL:
@@ -141,7 +152,7 @@ def provision_directory_user(
     username = username.strip().lower()
     if not username:
         raise DirectoryAccountRefused("The directory gave no username.")
-    grants = directory_grants(groups)
+    grants = directory_grants([*groups, department_hint] if department_hint.strip() else groups)
     with transaction.atomic():
         user = User.objects.select_for_update().filter(username__iexact=username).first()
         profile = Profile.objects.filter(user=user).first() if user is not None else None
@@ -202,3 +213,33 @@ def reapply_directory_mapping(groups: Collection[str]) -> int:
             _save_changed(profile, _unit_fields(profile, grants))
             _apply_roles(profile.user, grants.roles, new=False)
     return len(profiles)
+
+
+def deactivate_directory_users(user_ids: Collection[int]) -> list[int]:
+    """Shut out people the directory no longer has (or has disabled): the account is turned
+    off, its sessions end and its API tokens are revoked. Nothing is deleted: their tickets
+    keep their names. Only directory accounts are touched. Returns the ids turned off."""
+    users = list(
+        User.objects.filter(pk__in=user_ids, is_active=True).exclude(
+            profile__source=AccountSource.LOCAL
+        )
+    )
+    if not users:
+        return []
+    now = timezone.now()
+    ids = {str(user.pk) for user in users}
+    with transaction.atomic():
+        for user in users:
+            user.is_active = False
+            user.save(update_fields=["is_active"])
+        ApiToken.objects.filter(user__in=users, revoked_at__isnull=True).update(revoked_at=now)
+        # Sessions are kept in the database, signed and encoded: read each live one once.
+        ended = [
+            session.pk
+            for session in Session.objects.filter(expire_date__gt=now).iterator()
+            if session.get_decoded().get(SESSION_KEY) in ids
+        ]
+        Session.objects.filter(pk__in=ended).delete()
+    for user in users:
+        logger.info("Deactivated directory account %s (left the directory)", user.username)
+    return [user.pk for user in users]

@@ -182,3 +182,12 @@ def test_a_directory_account_has_no_local_password_to_sign_in_with(password):
     response = Client().post(reverse("login"), {"username": "jdoe", "password": password})
     assert response.status_code == 200
     assert "_auth_user_id" not in response.wsgi_request.session
+
+
+def test_the_department_the_directory_names_gives_a_unit_through_the_mapping():
+    DirectoryGroupMapping.objects.create(
+        group="Emergency Department", department=Department.objects.get(code="ED")
+    )
+    user = sign_in(groups=("Domain Users",), department_hint="emergency department")
+    assert Profile.objects.get(user=user).home_department.code == "ED"
+    assert roles(user) == {Role.REQUESTER}
