@@ -195,9 +195,7 @@ def _decode(
 
 def verify_id_token(token: str, *, nonce: str | None) -> dict[str, Any]:
     config = _required_config()
-    claims = _decode(
-        token, config, require=["iss", "aud", "exp", "iat", "sub"], refetch_cooldown=0
-    )
+    claims = _decode(token, config, require=["iss", "aud", "exp", "iat", "sub"], refetch_cooldown=0)
     if not nonce or claims.get("nonce") != nonce:
         logger.warning("OpenID Connect ID token refused: its nonce is not this sign-in's")
         raise SignInRefused(
@@ -266,12 +264,6 @@ def provision_from_claims(claims: dict[str, Any], config: OidcConfig) -> User:
     last_name = _text(claims.get("family_name"))
     if not (first_name or last_name):
         first_name = _text(claim(claims, config.name_claim))
-    groups = list(_groups(claim(claims, config.groups_claim)))
-    # The department or cost centre is matched against the group mapping like a group, so
-    # "Emergency Department" or "CC-4410" can be mapped to a unit in the same place.
-    department = _text(claim(claims, config.department_claim))
-    if department and department not in groups:
-        groups.append(department)
     try:
         return provision_directory_user(
             source="oidc",
@@ -280,7 +272,8 @@ def provision_from_claims(claims: dict[str, Any], config: OidcConfig) -> User:
             first_name=first_name,
             last_name=last_name,
             phone=_text(claim(claims, config.phone_claim)),
-            groups=groups,
+            groups=_groups(claim(claims, config.groups_claim)),
+            department_hint=_text(claim(claims, config.department_claim)),
         )
     except DirectoryAccountRefused as refusal:
         raise SignInRefused(
@@ -288,7 +281,7 @@ def provision_from_claims(claims: dict[str, Any], config: OidcConfig) -> User:
         ) from None
 
 
-class OidcBackend(OIDCAuthenticationBackend):  # type: ignore[misc]
+class OidcBackend(OIDCAuthenticationBackend):
     """mozilla-django-oidc's backend, reading the provider's endpoints from discovery when a
     sign-in needs them (never when a signed-in page loads the user), checking ID tokens in full
     and provisioning through the directory's one function. It answers only the callback's
@@ -302,22 +295,22 @@ class OidcBackend(OIDCAuthenticationBackend):  # type: ignore[misc]
         return library_setting(attr, *args)
 
     @property
-    def OIDC_OP_TOKEN_ENDPOINT(self) -> str:  # noqa: N802 (the library's name)
+    def OIDC_OP_TOKEN_ENDPOINT(self) -> str:
         return endpoint("token_endpoint")
 
     @property
-    def OIDC_OP_USER_ENDPOINT(self) -> str:  # noqa: N802
+    def OIDC_OP_USER_ENDPOINT(self) -> str:
         return endpoint("userinfo_endpoint")
 
     @property
-    def OIDC_RP_CLIENT_ID(self) -> str:  # noqa: N802
+    def OIDC_RP_CLIENT_ID(self) -> str:
         return _required_config().client_id
 
     @property
-    def OIDC_RP_CLIENT_SECRET(self) -> str:  # noqa: N802
+    def OIDC_RP_CLIENT_SECRET(self) -> str:
         return _required_config().client_secret
 
-    def authenticate(  # type: ignore[override]
+    def authenticate(
         self,
         request: HttpRequest | None,
         nonce: str | None = None,
@@ -335,7 +328,7 @@ class OidcBackend(OIDCAuthenticationBackend):  # type: ignore[misc]
 
     def get_user(self, user_id: int) -> AbstractBaseUser | None:
         # Django's check, so that a deactivated (leaver's) account is signed out at once.
-        return ModelBackend.get_user(self, user_id)  # type: ignore[arg-type]
+        return ModelBackend.get_user(self, user_id)
 
     def verify_token(self, token: str, **kwargs: Any) -> dict[str, Any]:
         return verify_id_token(token, nonce=kwargs.get("nonce"))
@@ -354,9 +347,7 @@ class OidcBackend(OIDCAuthenticationBackend):  # type: ignore[misc]
             )
         return {**payload, **userinfo}
 
-    def get_or_create_user(
-        self, access_token: str, id_token: str, payload: dict[str, Any]
-    ) -> User:
+    def get_or_create_user(self, access_token: str, id_token: str, payload: dict[str, Any]) -> User:
         claims = self.get_userinfo(access_token, id_token, payload)
         user = provision_from_claims(claims, _required_config())
         session = self.request.session

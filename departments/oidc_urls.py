@@ -3,10 +3,10 @@ provider as the redirect URI and ``/oidc/backchannel-logout/`` as the back-chann
 
 from django.urls import path
 
-from departments import sign_in
+from departments import oidc_views
 
 urlpatterns = [
-    path("start/", sign_in.OidcStartView.as_view(), name="oidc_authentication_init"),
-    path("callback/", sign_in.OidcCallbackView.as_view(), name="oidc_authentication_callback"),
-    path("backchannel-logout/", sign_in.back_channel_logout, name="oidc_backchannel_logout"),
+    path("start/", oidc_views.OidcStartView.as_view(), name="oidc_authentication_init"),
+    path("callback/", oidc_views.OidcCallbackView.as_view(), name="oidc_authentication_callback"),
+    path("backchannel-logout/", oidc_views.back_channel_logout, name="oidc_backchannel_logout"),
 ]

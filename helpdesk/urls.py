@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, register_converter
 
 from core.ids import IdConverter
-from departments.sign_in import SignInView
+from departments.views import SignInView
 
 # Before the apps' routes are built: ``<id:pk>`` is a row's id in ASCII digits, nothing else.
 register_converter(IdConverter, "id")

@@ -7,9 +7,9 @@ import os
 import re
 import socket
 from collections.abc import Iterator
-from typing import Any
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import kombu.pools
 import pytest
@@ -222,7 +222,9 @@ def webhook_receiver() -> Iterator[WebhookReceiver]:
 
 
 @pytest.fixture(scope="session")
-def oidc_provider(live_server: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[OidcProvider]:
+def oidc_provider(
+    live_server: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[OidcProvider]:
     """The hospital's OpenID Connect provider, in a process of its own on a free port; the help
     desk is registered with it as a client, for the live server and for the test client."""
     provider = OidcProvider(
@@ -235,7 +237,12 @@ def oidc_provider(live_server: Any, tmp_path_factory: pytest.TempPathFactory) ->
 
 @pytest.fixture
 def oidc(settings: Any, oidc_provider: OidcProvider, reference_data: None) -> OidcProvider:
-    """Single sign-on on, with the test provider."""
+    """Single sign-on on, with the test provider, and the hospital's group mapping."""
+    settings.HELPDESK_DIRECTORY = {
+        "GROUP_ROLES": {"GRP-ED-NURSING": "requester", "GRP-IT-SERVICEDESK": "technician"},
+        "GROUP_UNITS": {"GRP-ED-NURSING": "ED", "Perioperative Services": "OR"},
+    }
+    forget_reference_rows()
     settings.HELPDESK_OIDC = {
         "ISSUER": oidc_provider.issuer,
         "CLIENT_ID": oidc_provider.client_id,

@@ -68,9 +68,9 @@ def test_a_nurse_signs_in_with_the_directory_and_gets_her_account(
 def test_the_it_group_makes_a_technician(page: Any, live_server: Any, oidc: OidcProvider) -> None:
     sign_in(page, live_server, oidc, "ivan.it")
     expect(page.get_by_role("link", name="Queue")).to_be_visible()
-    assert set(
-        User.objects.get(username="ivan.it").groups.values_list("name", flat=True)
-    ) == {Role.TECHNICIAN}
+    assert set(User.objects.get(username="ivan.it").groups.values_list("name", flat=True)) == {
+        Role.TECHNICIAN
+    }
 
 
 def test_a_sign_in_coming_back_with_another_state_is_refused(

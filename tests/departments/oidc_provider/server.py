@@ -39,6 +39,13 @@ PEOPLE: dict[str, dict[str, Any]] = {
         "email": "ivan.okafor@lakeside.example",
         "claims": {"groups": ["GRP-IT-SERVICEDESK"], "phone_number": "x4357"},
     },
+    # No mapped group, but a department the mapping knows.
+    "olga.periop": {
+        "given_name": "Olga",
+        "family_name": "Brandt",
+        "email": "olga.brandt@lakeside.example",
+        "claims": {"groups": ["GRP-ALL-STAFF"], "department": "Perioperative Services"},
+    },
     "nobody.mapped": {
         "given_name": "Nadia",
         "family_name": "Unmapped",

@@ -1,6 +1,6 @@
-"""The sign-in page, and single sign-on's endpoints: mozilla-django-oidc's start and callback
-views reading the provider from discovery and telling the person why a sign-in was refused, and
-the provider's back-channel logout."""
+"""Single sign-on's endpoints: mozilla-django-oidc's start and callback views reading the
+provider from discovery and telling the person why a sign-in was refused, the provider's
+back-channel logout, and what the sign-in page offers."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import views as auth_views
 from django.core.exceptions import SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import reverse
@@ -20,7 +19,6 @@ from django.views.decorators.http import require_POST
 from django.views.generic import View
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
 
-from departments.forms import SignInForm
 from departments.oidc import (
     ProviderUnavailable,
     SignInRefused,
@@ -31,6 +29,7 @@ from departments.oidc import (
     record_session,
     verify_logout_token,
 )
+from departments.units import asks_for_unit
 
 logger = logging.getLogger(__name__)
 
@@ -40,29 +39,18 @@ NOT_ANSWERING = (
 )
 
 
-def password_form_kind() -> str:
-    """How the sign-in page offers the username and password form: "shown", or, where single
-    sign-on is the way in and local passwords are switched off, "break_glass" (folded away,
-    for the administrators who keep a local account for when the directory is down)."""
-    if oidc_config() is not None and not settings.HELPDESK["LOCAL_SIGN_IN"]:
-        return "break_glass"
-    return "shown"
-
-
-class SignInView(auth_views.LoginView):
-    authentication_form = SignInForm
-    redirect_authenticated_user = True
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        sso_url = ""
-        if oidc_config() is not None:
-            sso_url = reverse("oidc_authentication_init")
-            if context.get("next"):
-                sso_url += "?" + urlencode({"next": context["next"]})
-        context["sso_url"] = sso_url
-        context["password_form"] = password_form_kind()
-        return context
+def sign_in_choices(next_url: str) -> dict[str, str]:
+    """What the sign-in page offers: ``sso_url``, the "Sign in with <hospital>" link (empty
+    without single sign-on), and ``password_form``: "shown", or, where single sign-on is the
+    only way in for staff (local passwords switched off, no LDAP), "break_glass": folded away,
+    for the administrators who keep a local account for when the directory is down."""
+    if oidc_config() is None:
+        return {"sso_url": "", "password_form": "shown"}
+    sso_url = reverse("oidc_authentication_init")
+    if next_url:
+        sso_url += "?" + urlencode({"next": next_url})
+    staff_use_passwords = settings.HELPDESK["LOCAL_SIGN_IN"] or settings.AUTH_LDAP_SERVER_URI
+    return {"sso_url": sso_url, "password_form": "shown" if staff_use_passwords else "break_glass"}
 
 
 def _back_to_sign_in(request: HttpRequest, message: str) -> HttpResponse:
@@ -70,7 +58,7 @@ def _back_to_sign_in(request: HttpRequest, message: str) -> HttpResponse:
     return HttpResponseRedirect(reverse("login"))
 
 
-class OidcStartView(OIDCAuthenticationRequestView):  # type: ignore[misc]
+class OidcStartView(OIDCAuthenticationRequestView):
     """Sends the browser to the provider with a fresh state, nonce and PKCE challenge."""
 
     def __init__(self, **kwargs: Any) -> None:
@@ -96,7 +84,7 @@ class OidcStartView(OIDCAuthenticationRequestView):  # type: ignore[misc]
         return response
 
 
-class OidcCallbackView(OIDCAuthenticationCallbackView):  # type: ignore[misc]
+class OidcCallbackView(OIDCAuthenticationCallbackView):
     """Where the provider sends the browser back: the library checks the state, exchanges the
     code (with the PKCE verifier) and the backend checks the ID token and provisions the
     person. Every refusal ends on the sign-in page with a sentence saying what to do, and
@@ -109,6 +97,14 @@ class OidcCallbackView(OIDCAuthenticationCallbackView):  # type: ignore[misc]
     @property
     def failure_url(self) -> str:
         return reverse("login")
+
+    @property
+    def success_url(self) -> str:
+        # A requester the directory gave no unit is asked for hers once, on her way.
+        url: str = super().success_url
+        if asks_for_unit(self.request.user):
+            return f"{reverse('choose_unit')}?{urlencode({'next': url})}"
+        return url
 
     def get(self, request: HttpRequest) -> HttpResponse:
         if oidc_config() is None:
