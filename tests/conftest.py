@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import socket
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -73,6 +74,36 @@ def need(condition: bool, what: str) -> None:
     """Skip on a bare laptop; fail where the suite was told the service is there (CI); skip
     a service the run leaves out (the embedded run leaves out PostgreSQL and Redis)."""
     SERVICES.check(condition, what)
+
+
+@contextmanager
+def silent_server() -> Iterator[int]:
+    """A server on a free port of 127.0.0.1 that accepts connections and never answers, as a
+    hung Redis or a hung identity provider does; yields its port."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                accepted.append(listener.accept()[0])
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join()
+        for connection in accepted:
+            connection.close()
+        listener.close()
 
 
 def port_open(host: str, port: int) -> bool:
@@ -243,6 +274,8 @@ def oidc(settings: Any, oidc_provider: OidcProvider, reference_data: None) -> Oi
         "GROUP_UNITS": {"GRP-ED-NURSING": "ED", "Perioperative Services": "OR"},
     }
     forget_reference_rows()
+    oidc_provider.reset()
+    oidc_provider.next_id_token("")  # an honest one, whatever an earlier test asked for
     settings.HELPDESK_OIDC = {
         "ISSUER": oidc_provider.issuer,
         "CLIENT_ID": oidc_provider.client_id,

@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from django.contrib.auth.models import User
 from playwright.sync_api import expect
 
@@ -92,19 +93,19 @@ def test_a_sign_in_coming_back_with_another_state_is_refused(
     assert not User.objects.filter(username="nora.nurse").exists()
 
 
-def test_an_id_token_signed_by_another_key_is_refused(
-    page: Any, live_server: Any, oidc: OidcProvider
+@pytest.mark.parametrize(
+    ("mode", "message"),
+    [
+        ("forged", "not signed by a key the hospital's directory publishes"),
+        ("expired", "the directory's answer had expired"),
+    ],
+)
+def test_an_id_token_forged_or_expired_is_refused(
+    page: Any, live_server: Any, oidc: OidcProvider, mode: str, message: str
 ) -> None:
-    oidc.next_id_token("forged")
+    oidc.next_id_token(mode)
     start_sign_in(page, live_server, "nora.nurse", oidc.password)
-    expect_refused(page, live_server, "not signed by a key the hospital's directory publishes")
-    assert not User.objects.filter(username="nora.nurse").exists()
-
-
-def test_an_expired_id_token_is_refused(page: Any, live_server: Any, oidc: OidcProvider) -> None:
-    oidc.next_id_token("expired")
-    start_sign_in(page, live_server, "nora.nurse", oidc.password)
-    expect_refused(page, live_server, "the directory's answer had expired")
+    expect_refused(page, live_server, message)
     assert not User.objects.filter(username="nora.nurse").exists()
 
 
@@ -154,3 +155,17 @@ def test_a_back_channel_logout_ends_her_session(
     page.reload()
     expect(page.get_by_role("link", name=SSO_BUTTON)).to_be_visible()
     assert urlsplit(page.url).path == "/accounts/login/"
+
+
+@pytest.mark.parametrize("local_sign_in", [True, False])
+def test_the_sign_in_page_with_single_sign_on_has_no_accessibility_violations(
+    page: Any, live_server: Any, oidc: OidcProvider, settings: Any, local_sign_in: bool
+) -> None:
+    settings.HELPDESK = {**settings.HELPDESK, "LOCAL_SIGN_IN": local_sign_in}
+    page.goto(f"{live_server.url}/accounts/login/")
+    expect(page.get_by_role("link", name=SSO_BUTTON)).to_be_visible()
+    if not local_sign_in:
+        page.get_by_text("Administrator sign-in (when the directory is down)").click()
+    expect(page.get_by_label("Password")).to_be_visible()
+    violations = Axe().run(page).response["violations"]
+    assert [violation["id"] for violation in violations] == []

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from django.conf import settings
 
 # What the settings read and a developer's or CI's shell may hold.
@@ -25,6 +26,8 @@ print(json.dumps({
     "secure_cookies": settings.SESSION_COOKIE_SECURE and settings.CSRF_COOKIE_SECURE,
     "email_backend": settings.EMAIL_BACKEND,
     "base_url": settings.HELPDESK["BASE_URL"],
+    "oidc": settings.HELPDESK_OIDC,
+    "local_sign_in": settings.HELPDESK["LOCAL_SIGN_IN"],
 }))
 """
 PRODUCTION = {"DJANGO_DEBUG": "0", "SECRET_KEY": "production-" + "k" * 50}
@@ -107,3 +110,45 @@ def test_production_redirects_to_https_and_keeps_cookies_secure(tmp_path):
 def test_a_demo_prints_its_emails_in_the_terminal_and_production_sends_them(tmp_path):
     assert settings_of(tmp_path, **DEMO)["email_backend"].endswith("console.EmailBackend")
     assert settings_of(tmp_path, **PRODUCTION)["email_backend"].endswith("smtp.EmailBackend")
+
+
+OIDC = {
+    "HELPDESK_OIDC_ISSUER": "https://login.microsoftonline.com/7d1c-tenant/v2.0/",
+    "HELPDESK_OIDC_CLIENT_ID": "9f3e-helpdesk",
+    "HELPDESK_OIDC_CLIENT_SECRET": "client-secret-from-the-app-registration",
+}
+
+
+def test_single_sign_on_is_off_until_an_issuer_is_given(tmp_path):
+    assert settings_of(tmp_path, **PRODUCTION)["oidc"] is None
+
+
+def test_single_sign_on_reads_the_provider_and_its_claims_from_the_environment(tmp_path):
+    oidc = settings_of(
+        tmp_path,
+        **PRODUCTION,
+        **OIDC,
+        HELPDESK_OIDC_USERNAME_CLAIM="upn",
+        HELPDESK_LOCAL_SIGN_IN="0",
+    )
+    assert oidc["oidc"]["ISSUER"] == "https://login.microsoftonline.com/7d1c-tenant/v2.0"
+    assert oidc["oidc"]["USERNAME_CLAIM"] == "upn"
+    assert oidc["oidc"]["GROUPS_CLAIM"] == "groups"
+    assert oidc["oidc"]["SCOPES"] == "openid email profile"
+    assert oidc["local_sign_in"] is False
+
+
+@pytest.mark.parametrize(
+    ("env", "complaint"),
+    [
+        ({**OIDC, "HELPDESK_OIDC_CLIENT_SECRET": ""}, "HELPDESK_OIDC_CLIENT_SECRET must be set"),
+        ({**OIDC, "HELPDESK_OIDC_ISSUER": "login.example.org"}, "HELPDESK_OIDC_ISSUER must be"),
+        ({**OIDC, "HELPDESK_OIDC_SCOPES": "email profile"}, "must include openid"),
+        ({**OIDC, "HELPDESK_OIDC_PROMPT": "always"}, "HELPDESK_OIDC_PROMPT must be"),
+        ({"HELPDESK_LOCAL_SIGN_IN": "0"}, "HELPDESK_LOCAL_SIGN_IN=0 needs the hospital directory"),
+    ],
+)
+def test_a_single_sign_on_setting_that_cannot_work_stops_the_start(tmp_path, env, complaint):
+    started = start(tmp_path, **PRODUCTION, **env)
+    assert started.returncode != 0
+    assert complaint in started.stderr

@@ -82,8 +82,7 @@ class OidcProvider:
         self.client_secret = CLIENT_SECRET
         self.password = PASSWORD
         self.people_file = folder / "people.json"
-        self.people = {name: {**person, "password": PASSWORD} for name, person in PEOPLE.items()}
-        self._write_people()
+        self.reset()
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         key_file = folder / "signing-key.pem"
         key_file.write_bytes(
@@ -155,12 +154,23 @@ class OidcProvider:
         self.log.flush()
         return (self.folder / "provider.log").read_text()[-4000:]
 
+    def reset(self) -> None:
+        """The directory as PEOPLE says, whatever an earlier test changed."""
+        self.people = json.loads(json.dumps(PEOPLE))
+        for person in self.people.values():
+            person["password"] = PASSWORD
+        self._write_people()
+
     def _write_people(self) -> None:
         self.people_file.write_text(json.dumps(self.people))
 
     def set_claims(self, username: str, **claims: Any) -> None:
         self.people[username]["claims"].update(claims)
         self._write_people()
+
+    def subject_of(self, username: str) -> str:
+        """The ``sub`` the provider gives ``username``: its user id, in the seeding order."""
+        return str(list(PEOPLE).index(username) + 1)
 
     def next_id_token(self, mode: str) -> None:
         """``forged``, ``expired``, ``skewed`` or ``wrong-audience``: the next ID token only."""
@@ -172,8 +182,11 @@ class OidcProvider:
         return kid
 
     def back_channel_logout(
-        self, username: str, endpoint: str, *, forged: bool = False, **extra: Any
+        self, username: str, endpoint: str = "", *, forged: bool = False, **extra: Any
     ) -> dict[str, Any]:
+        """The provider's logout token for ``username``, POSTed to ``endpoint`` (its answer's
+        ``status`` and ``body`` returned) or, without one, returned as ``token``; ``extra``
+        claims are added or replace the provider's."""
         answer = requests.post(
             f"{self.url}/test/backchannel-logout/",
             data={
@@ -195,3 +208,38 @@ class OidcProvider:
             self.process.kill()
             self.process.wait()
         self.log.close()
+
+
+def provider_redirect(client: Any, provider: OidcProvider, username: str, start: Any) -> str:
+    """Sign ``username`` in at the provider the way a browser would, from the help desk's
+    redirect ``start`` (a test client response); returns the help desk callback URL (path and
+    query) the provider sends the browser back to."""
+    browser = requests.Session()
+    authorize = start["Location"]
+    assert authorize.startswith(provider.issuer), authorize
+    login_url = f"{provider.url}/accounts/login/"
+    next_path = authorize.removeprefix(provider.url)
+    browser.get(login_url, params={"next": next_path}, timeout=10)
+    answer = browser.post(
+        login_url,
+        data={
+            "username": username,
+            "password": provider.password,
+            "next": next_path,
+            "csrfmiddlewaretoken": browser.cookies["provider_csrf"],
+        },
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert answer.status_code == 302, answer.text[:500]
+    answer = browser.get(f"{provider.url}{answer.headers['Location']}", allow_redirects=False)
+    callback: str = answer.headers["Location"]
+    assert callback.startswith("http://testserver/oidc/callback/"), callback
+    return callback.removeprefix("http://testserver")
+
+
+def sign_in_with_test_client(client: Any, provider: OidcProvider, username: str) -> Any:
+    """The whole sign-in through Django's test client: the help desk's start, the provider,
+    the callback. Returns the callback's response."""
+    callback = provider_redirect(client, provider, username, client.get("/oidc/start/"))
+    return client.get(callback)

@@ -46,8 +46,8 @@ def rotate(request: HttpRequest) -> HttpResponse:
 @csrf_exempt
 @require_POST
 def backchannel_logout(request: HttpRequest) -> HttpResponse:
-    """POST a logout token for ``username`` to the relying party's ``endpoint``;
-    ``forged=1`` signs it with a key the provider never published."""
+    """POST a logout token for ``username`` to the relying party's ``endpoint`` (or, with
+    none, answer it); ``forged=1`` signs it with a key the provider never published."""
     user = User.objects.get(username=request.POST["username"])
     application = get_application_model().objects.get()
     key = jwk.JWK.from_pem(oauth2_settings.OIDC_RSA_PRIVATE_KEY.encode())
@@ -66,6 +66,8 @@ def backchannel_logout(request: HttpRequest) -> HttpResponse:
     token = jwt.JWT(header=header, claims=claims)
     signer = jwk.JWK.generate(kty="RSA", size=2048) if request.POST.get("forged") else key
     token.make_signed_token(signer)
+    if not request.POST["endpoint"]:
+        return JsonResponse({"token": token.serialize()})
     answer = requests.post(
         request.POST["endpoint"], data={"logout_token": token.serialize()}, timeout=10
     )
