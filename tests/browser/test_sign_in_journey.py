@@ -14,9 +14,11 @@ from axe_playwright_python.sync_playwright import Axe
 from django.contrib.auth.models import User
 from playwright.sync_api import expect
 
-from departments.models import OidcSession
+from departments.models import Department, Location, OidcSession
 from departments.roles import Role
+from tests.browser.test_filing_journey import category_tile, question
 from tests.departments.oidc_provider.server import OidcProvider
+from tickets.models import Ticket
 
 pytestmark = pytest.mark.browser
 
@@ -64,6 +66,39 @@ def test_a_nurse_signs_in_with_the_directory_and_gets_her_account(
     assert nora.profile.home_department.code == "ED"
     assert nora.profile.callback == "x4411"
     assert OidcSession.objects.filter(subject__gt="").count() == 1
+
+
+def test_a_nurse_files_from_a_workstation_link_after_signing_in_with_the_directory(
+    page: Any, live_server: Any, oidc: OidcProvider
+) -> None:
+    Location.objects.create(
+        department=Department.objects.get(code="ED"),
+        code="WOW-ED-07",
+        name="Workstation on wheels 7",
+        kind=Location.Kind.WORKSTATION,
+    )
+    # The sticker's link, before she has signed in: the sign-in takes her back to it.
+    page.goto(f"{live_server.url}/file/?ws=WOW-ED-07")
+    page.get_by_role("link", name=SSO_BUTTON).click()
+    page.get_by_label("Directory username").fill("nora.nurse")
+    page.get_by_label("Directory password").fill(oidc.password)
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_text("Filing from workstation WOW-ED-07")).to_be_visible()
+
+    category_tile(page, "Printers and labels").check()
+    page.get_by_label("What's wrong, in one line?").fill("Triage wristband printer printing blank")
+    question(page, "Is patient care delayed right now?").get_by_label("Yes").check()
+    question(page, "Who is affected?").get_by_label("My unit").check()
+    question(page, "Is there a workaround?").get_by_label("Yes").check()
+    expect(page.get_by_label("Callback number")).to_have_value("x4411")  # from the directory
+    page.get_by_role("button", name="Send to IT").click()
+
+    expect(
+        page.get_by_role("heading", name=re.compile(r"Your ticket number is HD-\d+"))
+    ).to_be_visible()
+    ticket = Ticket.objects.select_related("requester", "location").get()
+    assert ticket.requester.username == "nora.nurse"
+    assert ticket.location.code == "WOW-ED-07"
 
 
 def test_the_it_group_makes_a_technician(page: Any, live_server: Any, oidc: OidcProvider) -> None:
