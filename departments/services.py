@@ -21,7 +21,7 @@ from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.models import Group, User
 from django.contrib.sessions.models import Session
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.reference_cache import ReferenceCache
@@ -130,6 +130,53 @@ def _save_changed(profile: Profile, wanted: dict[str, object]) -> None:
         profile.save(update_fields=[field.removesuffix("_id") for field in changed])
 
 
+def _provision(
+    source: str,
+    username: str,
+    details: dict[str, str],
+    phone: str,
+    groups: Collection[str],
+    grants: Grants,
+) -> User:
+    with transaction.atomic():
+        user = User.objects.select_for_update().filter(username__iexact=username).first()
+        profile = Profile.objects.filter(user=user).first() if user is not None else None
+        if user is not None and (profile is None or not profile.from_directory):
+            logger.warning(
+                "Directory sign-in refused for %s: a local account has this username", username
+            )
+            raise DirectoryAccountRefused(
+                f"{username} is a local account here; the directory cannot sign it in."
+            )
+        new = user is None
+        if user is None:
+            user = User(username=username, **details)
+            user.set_unusable_password()
+            user.save()
+        else:
+            changed = [field for field, value in details.items() if getattr(user, field) != value]
+            if changed:
+                for field in changed:
+                    setattr(user, field, details[field])
+                user.save(update_fields=changed)
+        if profile is None:
+            profile = Profile(user=user)
+        wanted: dict[str, object] = {"source": source, **_unit_fields(profile, grants)}
+        if phone:
+            wanted["callback"] = phone
+        _save_changed(profile, wanted)
+        _apply_roles(user, grants.roles, new=new)
+        # The groups and the time of the sync change nobody's role: written without the
+        # profile's save, which would tell every process to read people again.
+        profile.directory_groups = sorted(groups)
+        profile.directory_synced_at = timezone.now()
+        Profile.objects.filter(pk=profile.pk).update(
+            directory_groups=profile.directory_groups,
+            directory_synced_at=profile.directory_synced_at,
+        )
+    return user
+
+
 def provision_directory_user(
     *,
     source: str,
@@ -153,48 +200,17 @@ def provision_directory_user(
     if not username:
         raise DirectoryAccountRefused("The directory gave no username.")
     grants = directory_grants([*groups, department_hint] if department_hint.strip() else groups)
-    with transaction.atomic():
-        user = User.objects.select_for_update().filter(username__iexact=username).first()
-        profile = Profile.objects.filter(user=user).first() if user is not None else None
-        if user is not None and (profile is None or not profile.from_directory):
-            logger.warning(
-                "Directory sign-in refused for %s: a local account has this username", username
-            )
-            raise DirectoryAccountRefused(
-                f"{username} is a local account here; the directory cannot sign it in."
-            )
-        details = {
-            "email": email.strip()[:254],
-            "first_name": first_name.strip()[:150],
-            "last_name": last_name.strip()[:150],
-        }
-        new = user is None
-        if user is None:
-            user = User(username=username, **details)
-            user.set_unusable_password()
-            user.save()
-        else:
-            changed = [field for field, value in details.items() if getattr(user, field) != value]
-            if changed:
-                for field in changed:
-                    setattr(user, field, details[field])
-                user.save(update_fields=changed)
-        if profile is None:
-            profile = Profile(user=user)
-        wanted: dict[str, object] = {"source": source, **_unit_fields(profile, grants)}
-        if phone.strip():
-            wanted["callback"] = phone.strip()[:60]
-        _save_changed(profile, wanted)
-        _apply_roles(user, grants.roles, new=new)
-        # The groups and the time of the sync change nobody's role: written without the
-        # profile's save, which would tell every process to read people again.
-        profile.directory_groups = sorted(groups)
-        profile.directory_synced_at = timezone.now()
-        Profile.objects.filter(pk=profile.pk).update(
-            directory_groups=profile.directory_groups,
-            directory_synced_at=profile.directory_synced_at,
-        )
-    return user
+    details = {
+        "email": email.strip()[:254],
+        "first_name": first_name.strip()[:150],
+        "last_name": last_name.strip()[:150],
+    }
+    try:
+        return _provision(source, username, details, phone.strip()[:60], groups, grants)
+    except IntegrityError:
+        # Two first sign-ins of one person at the same moment (a double-tapped badge): the
+        # other made the account; this one refreshes it.
+        return _provision(source, username, details, phone.strip()[:60], groups, grants)
 
 
 def reapply_directory_mapping(groups: Collection[str]) -> int:

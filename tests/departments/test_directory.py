@@ -9,7 +9,9 @@ from collections.abc import Iterator
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from bench.slapd import DISABLED, free_port
@@ -99,6 +101,19 @@ def test_a_group_change_is_picked_up_at_the_next_sign_in(directory, newcomer):
     assert profile.directory_groups == ["GRP-IT-SERVICEDESK"]
     # The ED unit came from the nursing group, which she left.
     assert profile.home_department is None
+
+
+def test_signing_in_again_with_nothing_changed_keeps_everyones_roles_held(directory):
+    """The directory is asked at sign-in; a sign-in that changes nothing tells no process to
+    read people's roles again."""
+    first = Client()
+    assert sign_in(first, ERIN.uid, ERIN.password).status_code == 302
+    assert first.get(reverse("my_tickets")).status_code == 200
+    second = Client()
+    assert sign_in(second, ERIN.uid, ERIN.password).status_code == 302
+    with CaptureQueriesContext(connection) as queries:
+        assert second.get(reverse("my_tickets")).status_code == 200
+    assert not any('"auth_group"' in query["sql"] for query in queries.captured_queries)
 
 
 def test_a_directory_account_disabled_later_cannot_sign_in_again(directory, newcomer, client):

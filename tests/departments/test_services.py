@@ -4,9 +4,11 @@ from the group mapping only, and never a local account taken over."""
 from __future__ import annotations
 
 import logging
+import threading
 
 import pytest
 from django.contrib.auth.models import Group, User
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
@@ -19,6 +21,7 @@ from departments.services import (
     provision_directory_user,
 )
 from tests.admin_forms import form_data
+from tests.conftest import need
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -191,3 +194,32 @@ def test_the_department_the_directory_names_gives_a_unit_through_the_mapping():
     user = sign_in(groups=("Domain Users",), department_hint="emergency department")
     assert Profile.objects.get(user=user).home_department.code == "ED"
     assert roles(user) == {Role.REQUESTER}
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_two_first_sign_ins_at_once_make_one_account():
+    """A badge tapped twice: both sign-ins get the one account."""
+    need(connection.vendor == "postgresql", "PostgreSQL")
+    barrier = threading.Barrier(2)
+    made: list[int] = []
+    errors: list[BaseException] = []
+
+    def first_sign_in() -> None:
+        try:
+            barrier.wait()
+            made.append(sign_in("twin", ("GRP-ED-NURSING",)).pk)
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=first_sign_in) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(set(made)) == 1
+    assert User.objects.filter(username="twin").count() == 1
+    assert roles(User.objects.get(username="twin")) == {Role.REQUESTER}

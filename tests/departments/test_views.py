@@ -124,3 +124,18 @@ def test_a_user_without_a_profile_still_sees_her_account(client, reference_data)
     Profile.objects.filter(user=user).delete()
     client.force_login(user)
     assert client.get(reverse("account")).status_code == 200
+
+
+def test_the_account_page_reads_a_fixed_number_of_queries(
+    client, reference_data, settings, django_assert_num_queries
+):
+    settings.HELPDESK_DIRECTORY = {"GROUP_ROLES": {}, "GROUP_UNITS": {"GRP-ED-NURSING": "ED"}}
+    user = provision_directory_user(
+        source=AccountSource.LDAP, username="erin", groups=["GRP-ED-NURSING"]
+    )
+    client.force_login(user)
+    client.get(reverse("account"))
+    # Session, user, the profile with its unit, the tokens, and the session's renewal
+    # (savepoint, update, release); roles are held per process.
+    with django_assert_num_queries(7):
+        assert client.get(reverse("account")).status_code == 200
