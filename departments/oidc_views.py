@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.core.exceptions import SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import reverse
@@ -32,6 +33,11 @@ from departments.oidc import (
 from departments.units import asks_for_unit
 
 logger = logging.getLogger(__name__)
+
+# Set in the (anonymous) session a sign-out leaves behind: the next single sign-on from this
+# browser asks the provider for the password again, so that on a shared workstation "Not you?
+# Switch user" cannot sign the next nurse in as the last one through the provider's session.
+SIGNED_OUT_HERE = "oidc_signed_out_here"
 
 NOT_ANSWERING = (
     "The hospital's sign-in service is not answering. Try again in a minute, or call the "
@@ -81,6 +87,23 @@ class OidcStartView(OIDCAuthenticationRequestView):
             return _back_to_sign_in(request, NOT_ANSWERING)
         self.OIDC_RP_CLIENT_ID = config.client_id
         response: HttpResponse = super().get(request)
+        return response
+
+    def get_extra_params(self, request: HttpRequest) -> dict[str, str]:
+        params: dict[str, str] = dict(super().get_extra_params(request))
+        if request.session.pop(SIGNED_OUT_HERE, False):
+            params["prompt"] = "login"
+        return params
+
+
+class SignOutView(auth_views.LogoutView):
+    """Signs out of the help desk only; with single sign-on, the next sign-in from this browser
+    asks the provider for the password again."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = super().post(request, *args, **kwargs)
+        if oidc_config() is not None:
+            request.session[SIGNED_OUT_HERE] = True
         return response
 
 

@@ -164,15 +164,19 @@ def test_sign_in_goes_on_working_when_the_provider_rotates_its_key(
         other.close()
 
 
-def test_signing_out_ends_the_help_desk_session(
+def test_signing_out_ends_the_help_desk_session_and_the_next_sign_in_asks_for_a_password(
     page: Any, live_server: Any, oidc: OidcProvider
 ) -> None:
     sign_in(page, live_server, oidc, "nora.nurse")
-    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Not you? Switch user").click()
     expect(page.get_by_role("link", name=SSO_BUTTON)).to_be_visible()
     assert not OidcSession.objects.exists()
     page.goto(f"{live_server.url}/tickets/mine/")
     assert urlsplit(page.url).path == "/accounts/login/"
+
+    # The provider still has Nora's session, but the next nurse is asked who she is.
+    sign_in(page, live_server, oidc, "ivan.it")
+    expect(page.get_by_role("link", name="Ivan Okafor")).to_be_visible()
 
 
 def test_a_back_channel_logout_ends_her_session(

@@ -119,3 +119,18 @@ def test_a_callback_used_twice_is_refused_the_second_time(client: Any, oidc: Oid
     assert told(replayed) == [
         "This sign-in was not started on this computer, or was already used. Sign in again."
     ]
+
+
+def test_after_a_sign_out_the_next_single_sign_on_asks_for_the_password(
+    client: Any, oidc: OidcProvider
+) -> None:
+    def prompt() -> list[str]:
+        query = parse_qs(urlsplit(client.get("/oidc/start/")["Location"]).query)
+        return query.get("prompt", [])
+
+    assert prompt() == []
+    client.get(provider_redirect(client, oidc, "nora.nurse", client.get("/oidc/start/")))
+    assert client.post("/accounts/logout/")["Location"] == "/accounts/login/"
+    assert prompt() == ["login"]
+    # Once: a sign-in started again without signing out in between is single sign-on again.
+    assert prompt() == []
