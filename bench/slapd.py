@@ -85,6 +85,24 @@ def free_port() -> int:
         return port
 
 
+def _make_certificates(folder: Path) -> Path:
+    """A CA, and a server certificate for 127.0.0.1 signed by it. Returns the CA's file."""
+
+    def openssl(command: str, *args: str) -> None:
+        run = ["openssl", *command.split(), *args]
+        subprocess.run(run, check=True, capture_output=True, cwd=folder)
+
+    new_key = "-newkey rsa:2048 -nodes -days 2"
+    openssl(f"req -x509 {new_key} -keyout ca.key -out ca.pem", "-subj", "/CN=Test directory CA")
+    openssl(f"req {new_key} -keyout server.key -out server.csr", "-subj", "/CN=127.0.0.1")
+    (folder / "san.ext").write_text("subjectAltName=IP:127.0.0.1\n")
+    openssl(
+        "x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem "
+        "-days 2 -extfile san.ext"
+    )
+    return folder / "ca.pem"
+
+
 def _ldif(entries: list[tuple[str, dict[str, list[str]]]]) -> str:
     blocks = []
     for dn, attrs in entries:
@@ -139,10 +157,14 @@ def _tree(cast: tuple[Person, ...]) -> list[tuple[str, dict[str, list[str]]]]:
 class Directory:
     """A running slapd. ``env()`` gives the HELPDESK_LDAP_* variables that point at it."""
 
-    def __init__(self, folder: Path, cast: tuple[Person, ...] = CAST) -> None:
+    def __init__(self, folder: Path, cast: tuple[Person, ...] = CAST, *, tls: bool = False) -> None:
         self.folder = folder
         self.port = free_port()
         self.uri = f"ldap://127.0.0.1:{self.port}"
+        # With TLS: StartTLS on ``uri``, LDAPS on ``ldaps_uri``, a certificate for 127.0.0.1
+        # signed by a CA of its own (``ca_file``).
+        self.ldaps_uri = f"ldaps://127.0.0.1:{free_port()}" if tls else ""
+        self.ca_file = _make_certificates(folder) if tls else None
         self.process: subprocess.Popen[bytes] | None = None
         (folder / "data").mkdir(parents=True)
         (folder / "ad.schema").write_text(AD_SCHEMA)
@@ -165,6 +187,15 @@ class Directory:
                     f'rootdn "{ADMIN_DN}"',
                     f"rootpw {ADMIN_PASSWORD}",
                     f"directory {folder / 'data'}",
+                    *(
+                        [
+                            f"TLSCACertificateFile {self.ca_file}",
+                            f"TLSCertificateFile {folder / 'server.pem'}",
+                            f"TLSCertificateKeyFile {folder / 'server.key'}",
+                        ]
+                        if tls
+                        else []
+                    ),
                     "access to attrs=userPassword by anonymous auth by * none",
                     "access to * by users read by * none",
                     "",
@@ -181,7 +212,7 @@ class Directory:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [SLAPD, "-d", "0", "-f", str(self.config), "-h", f"{self.uri}/"],
+            [SLAPD, "-d", "0", "-f", str(self.config), "-h", self.listeners],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -194,6 +225,10 @@ class Directory:
                 if self.process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"slapd did not start on {self.uri}") from None
                 time.sleep(0.05)
+
+    @property
+    def listeners(self) -> str:
+        return " ".join(f"{uri}/" for uri in (self.uri, self.ldaps_uri) if uri)
 
     def stop(self) -> None:
         if self.process is not None:
@@ -257,10 +292,10 @@ class Directory:
 
 
 @contextmanager
-def running_directory(cast: tuple[Person, ...] = CAST) -> Iterator[Directory]:
+def running_directory(cast: tuple[Person, ...] = CAST, *, tls: bool = False) -> Iterator[Directory]:
     """A started directory, stopped and wiped afterwards."""
     folder = Path(tempfile.mkdtemp(prefix="helpdesk-slapd-"))
-    directory = Directory(folder, cast)
+    directory = Directory(folder, cast, tls=tls)
     try:
         directory.start()
         yield directory

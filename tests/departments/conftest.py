@@ -32,6 +32,14 @@ def slapd() -> Iterator[Directory]:
         yield directory
 
 
+@pytest.fixture(scope="session")
+def slapd_tls() -> Iterator[Directory]:
+    """Another directory, speaking StartTLS and LDAPS with a certificate of its own CA."""
+    need(slapd_available(), "slapd (OpenLDAP server)")
+    with running_directory(tls=True) as directory:
+        yield directory
+
+
 def point_at(settings, monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
     """Configure sign-in as the environment ``env`` would (HELPDESK_LDAP_*)."""
     for name, value in env.items():

@@ -211,6 +211,33 @@ def test_a_second_server_takes_over_when_the_first_is_down(directory, settings, 
     assert sign_in(Client(), ERIN.uid, ERIN.password).status_code == 302
 
 
+@pytest.mark.parametrize("encryption", ["StartTLS", "LDAPS"])
+def test_signing_in_over_tls_checks_the_directorys_certificate(
+    encryption, directory, slapd_tls, settings, monkeypatch
+):
+    env = {**slapd_tls.env(), "HELPDESK_LDAP_CA_FILE": str(slapd_tls.ca_file)}
+    if encryption == "StartTLS":
+        env["HELPDESK_LDAP_START_TLS"] = "1"
+    else:
+        env["HELPDESK_LDAP_SERVER_URI"] = slapd_tls.ldaps_uri
+    point_at(settings, monkeypatch, env)
+    assert sign_in(Client(), ERIN.uid, ERIN.password).status_code == 302
+
+
+def test_a_directory_certificate_no_trusted_ca_signed_is_refused(
+    directory, slapd_tls, settings, monkeypatch
+):
+    """Without its CA file, the directory's certificate is checked against the system's CAs,
+    which never signed it: no password is sent to it."""
+    env = {**slapd_tls.env(), "HELPDESK_LDAP_START_TLS": "1"}
+    point_at(settings, monkeypatch, env)
+    started = time.monotonic()
+    response = sign_in(Client(), ERIN.uid, ERIN.password)
+    assert time.monotonic() - started < 5
+    assert DIRECTORY_DOWN in response.content.decode()
+    assert not User.objects.filter(username=ERIN.uid).exists()
+
+
 def test_a_directory_username_taken_by_a_local_account_cannot_sign_in_through_it(directory, client):
     local = UserFactory(username=ERIN.uid, role="admin", password="local-pass")
     assert sign_in(client, ERIN.uid, ERIN.password).status_code == 200
