@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import requests
 from cryptography.hazmat.primitives import serialization
@@ -217,11 +218,11 @@ def provider_redirect(client: Any, provider: OidcProvider, username: str, start:
     browser = requests.Session()
     authorize = start["Location"]
     assert authorize.startswith(provider.issuer), authorize
-    login_url = f"{provider.url}/accounts/login/"
-    next_path = authorize.removeprefix(provider.url)
-    browser.get(login_url, params={"next": next_path}, timeout=10)
+    # The provider sends a browser it does not know to its sign-in page, with where to go next.
+    login_page = browser.get(authorize, timeout=10)
+    next_path = parse_qs(urlsplit(login_page.url).query)["next"][0]
     answer = browser.post(
-        login_url,
+        login_page.url,
         data={
             "username": username,
             "password": provider.password,
