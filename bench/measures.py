@@ -887,6 +887,67 @@ def page_latency(bench: Bench) -> Operation:
     return Timed(file_and_wait, reset=settle, close=close)
 
 
+@measure("login_ldap")
+def login_ldap(bench: Bench) -> Operation:
+    """A nurse signs in through the form against a directory: django-auth-ldap's search with
+    the service account, the bind as her and the group search against a local slapd, then the
+    account refreshed by the help desk's provisioning. A fresh browser (and form) each call."""
+    import os
+
+    from django.test import override_settings
+
+    from bench.slapd import CAST, running_directory, slapd_available
+    from core.reference_cache import forget_reference_rows
+    from helpdesk.settings import ldap_settings
+
+    if not slapd_available():
+        raise Skip("slapd (OpenLDAP) is not installed")
+    nurse = CAST[0]
+    started = running_directory()
+    directory = started.__enter__()
+    saved_env = {name: os.environ.get(name) for name in directory.env()}
+    os.environ.update(directory.env())
+    configured = override_settings(
+        **ldap_settings(),
+        HELPDESK_DIRECTORY={"GROUP_ROLES": {}, "GROUP_UNITS": {"GRP-ED-NURSING": "ED"}},
+    )
+    configured.enable()
+    forget_reference_rows()
+
+    def close() -> None:
+        configured.disable()
+        forget_reference_rows()
+        for name, value in saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        started.__exit__(None, None, None)
+
+    path = reverse("login")
+    browser: list[tuple[Client, str]] = []
+
+    def fresh_browser() -> None:
+        client = bench.client()
+        browser[:] = [(client, csrf_token(get(client, path)))]
+
+    def sign_in() -> None:
+        client, token = browser[0]
+        data = {"csrfmiddlewaretoken": token, "username": nurse.uid, "password": nurse.password}
+        response = post(client, path, data)
+        if _url_name(response["Location"]) in {"login", "choose_unit"}:
+            raise BenchError(f"signing in redirected to {response['Location']}")
+
+    try:
+        fresh_browser()
+        sign_in()
+        fresh_browser()
+    except BaseException:
+        close()
+        raise
+    return Timed(sign_in, reset=fresh_browser, close=close)
+
+
 def _is_page_for(request: RecordedRequest, ticket_number: str) -> bool:
     return isinstance(request.json, dict) and request.json.get("ticket") == ticket_number
 

@@ -10,11 +10,13 @@ from departments.models import (
     BusinessCalendar,
     BusinessHours,
     Department,
+    DirectoryGroupMapping,
     Holiday,
     Location,
     Profile,
     Team,
 )
+from departments.services import reapply_directory_mapping
 
 
 class BusinessHoursInline(admin.TabularInline[BusinessHours, BusinessCalendar]):
@@ -66,9 +68,48 @@ class TeamAdmin(admin.ModelAdmin[Team]):
 
 @admin.register(Profile)
 class ProfileAdmin(admin.ModelAdmin[Profile]):
-    list_display = ["user", "home_department", "job_title", "callback", "pager", "page_channels"]
+    list_display = [
+        "user", "home_department", "job_title", "callback", "pager", "page_channels", "source"
+    ]  # fmt: skip
     list_select_related = ["user", "home_department"]
+    list_filter = ["source"]
     search_fields = ["user__username", "user__first_name", "user__last_name"]
+    readonly_fields = ["source", "directory_groups", "directory_synced_at", "unit_from_directory"]
+
+
+@admin.register(DirectoryGroupMapping)
+class DirectoryGroupMappingAdmin(admin.ModelAdmin[DirectoryGroupMapping]):
+    """Saving or deleting a row gives the directory accounts in that group their new roles and
+    unit at once, from the groups their last sign-in brought."""
+
+    list_display = ["group", "role", "department"]
+    list_select_related = ["department"]
+    list_filter = ["role", "department"]
+    search_fields = ["group"]
+
+    def save_model(
+        self, request: HttpRequest, obj: DirectoryGroupMapping, form: Any, change: bool
+    ) -> None:
+        # Renaming a row changes what both its old and its new group give.
+        groups = {obj.group, form.initial.get("group", obj.group)}
+        super().save_model(request, obj, form, change)
+        self._reapply(request, groups)
+
+    def delete_model(self, request: HttpRequest, obj: DirectoryGroupMapping) -> None:
+        super().delete_model(request, obj)
+        self._reapply(request, {obj.group})
+
+    def delete_queryset(
+        self, request: HttpRequest, queryset: QuerySet[DirectoryGroupMapping]
+    ) -> None:
+        groups = set(queryset.values_list("group", flat=True))
+        super().delete_queryset(request, queryset)
+        self._reapply(request, groups)
+
+    def _reapply(self, request: HttpRequest, groups: set[str]) -> None:
+        count = reapply_directory_mapping(groups)
+        if count:
+            messages.info(request, f"Updated the roles and unit of {count} directory account(s).")
 
 
 @admin.register(ApiToken)

@@ -10,11 +10,13 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
+from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.db import models
 
 from core.reference_cache import ReferenceCache, ReferenceDataModel
 from departments.business_time import BusinessCalendar as ClockCalendar
+from departments.roles import DIRECTORY_ROLES
 
 
 def _validate_time_zone(value: str) -> None:
@@ -220,6 +222,12 @@ class PageChannel(models.TextChoices):
     WEBHOOK = "webhook", "Webhook"
 
 
+class AccountSource(models.TextChoices):
+    LOCAL = "local", "Local account"
+    LDAP = "ldap", "Hospital directory (LDAP / Active Directory)"
+    OIDC = "oidc", "Hospital single sign-on (OpenID Connect)"
+
+
 class Profile(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
@@ -239,6 +247,28 @@ class Profile(models.Model):
         default="console,email",
         help_text="How pages reach this person, comma-separated: console, email, webhook.",
     )
+    source = models.CharField(
+        max_length=8,
+        choices=AccountSource.choices,
+        default=AccountSource.LOCAL,
+        help_text="Where the account comes from. A directory account's roles, unit and details "
+        "are set by the directory at every sign-in.",
+    )
+    directory_groups = models.JSONField(
+        default=list, blank=True, help_text="The groups the directory gave at the last sign-in."
+    )
+    directory_synced_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the directory last refreshed this account."
+    )
+    unit_from_directory = models.BooleanField(
+        default=False, help_text="The home department was given by the directory group mapping."
+    )
+    unit_asked_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When this person was asked for her unit (asked once, when the directory "
+        "gives none).",
+    )
 
     def __str__(self) -> str:
         return f"Profile of {self.user}"
@@ -254,6 +284,43 @@ class Profile(models.Model):
     @property
     def channels(self) -> list[str]:
         return [name.strip() for name in self.page_channels.split(",") if name.strip()]
+
+    @property
+    def from_directory(self) -> bool:
+        return self.source != AccountSource.LOCAL
+
+
+class DirectoryGroupMapping(ReferenceDataModel):
+    """What a directory group gives its members here: a role, a unit (home department), or both.
+    A row with neither takes away what the settings' mapping gives that group."""
+
+    group = models.CharField(
+        max_length=200,
+        unique=True,
+        help_text="The group's name as the directory gives it (its cn), e.g. GRP-ED-NURSING. "
+        "Matched without regard to case.",
+    )
+    role = models.CharField(
+        max_length=16,
+        blank=True,
+        choices=[(role.value, role.value.capitalize()) for role in DIRECTORY_ROLES],
+        help_text="The role members of this group have here.",
+    )
+    department = models.ForeignKey(
+        Department,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="directory_groups",
+        help_text="The unit members of this group work in.",
+    )
+
+    class Meta:
+        ordering = ["group"]
+        verbose_name = "directory group mapping"
+
+    def __str__(self) -> str:
+        return self.group
 
 
 class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
@@ -297,3 +364,23 @@ class ApiToken(models.Model):
         raw = cls.PREFIX + secrets.token_urlsafe(32)
         token = cls.objects.create(user=user, name=name, key_hash=cls.hash(raw), hint=raw[:8])
         return token, raw
+
+
+class OidcSession(models.Model):
+    """A help desk session begun by signing in with the hospital's OpenID Connect provider, and
+    what the provider's back-channel logout names it by: the person's subject and, when the
+    provider gives one, its own session id. The row goes with the session (sign-out, idle
+    timeout, expiry)."""
+
+    session = models.OneToOneField(
+        Session, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    subject = models.CharField(max_length=255, db_index=True)
+    provider_session = models.CharField(max_length=255, blank=True, db_index=True)
+    started_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "OpenID Connect session"
+
+    def __str__(self) -> str:
+        return f"OpenID Connect session of {self.subject}"

@@ -21,6 +21,8 @@ class Role(StrEnum):
 
 
 IT_ROLES = frozenset({Role.TECHNICIAN, Role.MANAGER, Role.ADMIN})
+# The roles a directory group can give (a machine account is never a directory account).
+DIRECTORY_ROLES = (Role.REQUESTER, Role.TECHNICIAN, Role.MANAGER, Role.ADMIN)
 
 # The reference data about people: who is in which group, the flags that make or unmake a role,
 # names, profiles. Every signed-in page reads a role.
@@ -96,3 +98,7 @@ post_save.connect(_people_changed, sender=Group, dispatch_uid="people_group_save
 post_delete.connect(_people_changed, sender=Group, dispatch_uid="people_group_deleted")
 post_save.connect(_people_changed, sender="departments.Profile", dispatch_uid="people_profile")
 post_delete.connect(_people_changed, sender="departments.Profile", dispatch_uid="people_profile")
+# What a directory group gives is part of who has which role.
+_MAPPING = "departments.DirectoryGroupMapping"
+post_save.connect(_people_changed, sender=_MAPPING, dispatch_uid="people_directory_mapping")
+post_delete.connect(_people_changed, sender=_MAPPING, dispatch_uid="people_directory_mapping")

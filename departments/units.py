@@ -49,3 +49,17 @@ def files_for_other_unit(
     if location.department_id in own_department_ids(user, workstation=workstation):
         return False
     return not files_anywhere(user)
+
+
+def asks_for_unit(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """A requester with no unit is asked for hers once after sign-in (a directory that gives
+    no unit for her groups leaves her without one); IT staff file for anyone and are not."""
+    try:
+        profile: Profile = user.profile  # type: ignore[union-attr]
+    except (Profile.DoesNotExist, AttributeError):
+        return False
+    return (
+        profile.home_department_id is None
+        and profile.unit_asked_at is None
+        and not files_anywhere(user)
+    )

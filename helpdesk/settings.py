@@ -19,8 +19,18 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dj_database_url
 import django_stubs_ext
+import ldap
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+from django_auth_ldap.config import (
+    ActiveDirectoryGroupType,
+    GroupOfNamesType,
+    LDAPGroupType,
+    LDAPSearch,
+    NestedActiveDirectoryGroupType,
+    NestedGroupOfNamesType,
+)
 
 # Lets admin and form classes be written with their type parameters (admin.ModelAdmin[Ticket]).
 django_stubs_ext.monkeypatch()
@@ -249,6 +259,8 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # Answers only single sign-on's callback, and only when HELPDESK_OIDC_ISSUER is set.
+    "departments.oidc.OidcBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -345,6 +357,56 @@ EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "IT Service Desk <servicedesk@localhost>")
 
+
+def _oidc_from_env() -> dict[str, Any] | None:
+    """Single sign-on with the hospital's OpenID Connect provider (departments/oidc.py), on when
+    HELPDESK_OIDC_ISSUER is set. The provider's endpoints come from its discovery document at
+    the first sign-in, never at start-up: a provider that is down must not stop the help desk."""
+    issuer = env_str("HELPDESK_OIDC_ISSUER", "").strip().rstrip("/")
+    if not issuer:
+        return None
+    if urlsplit(issuer).scheme not in {"http", "https"} or not urlsplit(issuer).hostname:
+        raise ImproperlyConfigured(
+            "HELPDESK_OIDC_ISSUER must be the provider's issuer URL, such as "
+            f"https://login.microsoftonline.com/<tenant id>/v2.0, not {issuer!r}"
+        )
+    config: dict[str, Any] = {
+        "ISSUER": issuer,
+        "CLIENT_ID": env_str("HELPDESK_OIDC_CLIENT_ID", ""),
+        "CLIENT_SECRET": env_str("HELPDESK_OIDC_CLIENT_SECRET", ""),
+        "SCOPES": env_str("HELPDESK_OIDC_SCOPES", "openid email profile"),
+        "USERNAME_CLAIM": env_str("HELPDESK_OIDC_USERNAME_CLAIM", "preferred_username"),
+        "EMAIL_CLAIM": env_str("HELPDESK_OIDC_EMAIL_CLAIM", "email"),
+        "NAME_CLAIM": env_str("HELPDESK_OIDC_NAME_CLAIM", "name"),
+        "GROUPS_CLAIM": env_str("HELPDESK_OIDC_GROUPS_CLAIM", "groups"),
+        "DEPARTMENT_CLAIM": env_str("HELPDESK_OIDC_DEPARTMENT_CLAIM", ""),
+        "PHONE_CLAIM": env_str("HELPDESK_OIDC_PHONE_CLAIM", "phone_number"),
+        "CLOCK_SKEW_SECONDS": env_int("HELPDESK_OIDC_CLOCK_SKEW_SECONDS", 120),
+        "TIMEOUT_SECONDS": env_int("HELPDESK_OIDC_TIMEOUT_SECONDS", 5, minimum=1),
+        "PROMPT": env_str("HELPDESK_OIDC_PROMPT", ""),
+    }
+    for name in ("CLIENT_ID", "CLIENT_SECRET"):
+        if not config[name]:
+            raise ImproperlyConfigured(
+                f"HELPDESK_OIDC_{name} must be set with HELPDESK_OIDC_ISSUER"
+            )
+    if "openid" not in config["SCOPES"].split():
+        raise ImproperlyConfigured("HELPDESK_OIDC_SCOPES must include openid")
+    if config["PROMPT"] not in {"", "login", "select_account", "consent"}:
+        raise ImproperlyConfigured(
+            "HELPDESK_OIDC_PROMPT must be login, select_account or consent (or empty), "
+            f"not {config['PROMPT']!r}"
+        )
+    return config
+
+
+HELPDESK_OIDC = _oidc_from_env()
+# mozilla-django-oidc: the authorization code flow with PKCE (S256), state and nonce; ID tokens
+# signed with RS256 only.
+OIDC_RP_SIGN_ALGO = "RS256"
+OIDC_USE_PKCE = True
+OIDC_USE_NONCE = True
+
 # Celery. Task arguments are ids only, so JSON is all the serialisation needed. The broker
 # timeouts are short: filing a ticket must never wait long on a broker that is down or hung (one
 # timeout per request at most, see tickets/enqueue.py); rows in the database are the outbox and
@@ -393,6 +455,13 @@ CELERY_BEAT_SCHEDULE: dict[str, Any] = {
         "schedule": SLA_SWEEP_SECONDS,
         # A sweep that could not start in time is dropped; the next one does its work.
         "options": {"expires": SLA_SWEEP_SECONDS},
+    },
+    # Every night: accounts the directory no longer has, or has disabled, lose their access
+    # (departments/directory.py). Does nothing without a directory configured.
+    "directory-leavers": {
+        "task": "departments.tasks.check_directory_leavers",
+        "schedule": crontab(hour=2, minute=30),
+        "options": {"expires": 6 * 3600},
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
@@ -459,6 +528,9 @@ HELPDESK: dict[str, Any] = {
     "REQUESTERS_SEE_DEPARTMENT": env_bool("HELPDESK_REQUESTERS_SEE_DEPARTMENT", False),
     # Tickets one person may file, by form and API together (tickets/throttling.py).
     "FILING_RATE": env_str("HELPDESK_FILING_RATE", "30/hour"),
+    # Off: with single sign-on, only superusers (break-glass administrators) sign in with a
+    # help desk password; directory accounts are not affected.
+    "LOCAL_SIGN_IN": env_bool("HELPDESK_LOCAL_SIGN_IN", True),
 }
 if not re.fullmatch(r"[1-9][0-9]*/(second|minute|hour|day)", HELPDESK["FILING_RATE"]):
     raise ImproperlyConfigured(
@@ -467,6 +539,148 @@ if not re.fullmatch(r"[1-9][0-9]*/(second|minute|hour|day)", HELPDESK["FILING_RA
     )
 if HELPDESK["MRN_MIN_DIGITS"] > HELPDESK["MRN_MAX_DIGITS"]:
     raise ImproperlyConfigured("HELPDESK_MRN_MIN_DIGITS must not exceed HELPDESK_MRN_MAX_DIGITS")
+
+
+def env_pairs(name: str, *, allowed: frozenset[str] | None = None) -> dict[str, str]:
+    """``KEY=value,KEY=value`` (spaces around items ignored)."""
+    pairs: dict[str, str] = {}
+    for item in env_list(name, []):
+        key, sep, value = (part.strip() for part in item.partition("="))
+        if not sep or not key or not value:
+            raise ImproperlyConfigured(
+                f"{name} must be a comma-separated list of GROUP=value, not {item!r}"
+            )
+        if allowed is not None and value.lower() not in allowed:
+            raise ImproperlyConfigured(
+                f"{name}: {value!r} is not one of {', '.join(sorted(allowed))}"
+            )
+        pairs[key] = value.lower() if allowed is not None else value
+    return pairs
+
+
+# Sign-in with the hospital directory. Which directory group gives which role and which unit
+# (department code): the starting mapping; a row in admin for the same group replaces it.
+HELPDESK_DIRECTORY: dict[str, Any] = {
+    "GROUP_ROLES": env_pairs(
+        "HELPDESK_DIRECTORY_GROUP_ROLES",
+        allowed=frozenset({"requester", "technician", "manager", "admin"}),
+    ),
+    "GROUP_UNITS": env_pairs("HELPDESK_DIRECTORY_GROUP_UNITS"),
+}
+
+
+LDAP_GROUP_TYPES: dict[str, type[LDAPGroupType]] = {
+    "groupOfNames": GroupOfNamesType,
+    "nestedGroupOfNames": NestedGroupOfNamesType,
+    "activeDirectory": ActiveDirectoryGroupType,
+    "nestedActiveDirectory": NestedActiveDirectoryGroupType,
+}
+LDAP_ATTRIBUTES = ("first_name", "last_name", "email", "phone", "department")
+
+
+def ldap_settings() -> dict[str, Any]:
+    """Sign-in against LDAP / Active Directory, read from the HELPDESK_LDAP_* variables (see the
+    README). The directory is asked at sign-in and by the nightly leaver check, never per
+    request; its timeouts are short, so a directory that is down or hung costs a sign-in a few
+    seconds, never a hung page."""
+    uris = os.environ.get("HELPDESK_LDAP_SERVER_URI", "").split()
+    for uri in uris:
+        if not uri.lower().startswith(("ldap://", "ldaps://")):
+            raise ImproperlyConfigured(
+                f"HELPDESK_LDAP_SERVER_URI must list ldap:// or ldaps:// addresses separated by "
+                f"spaces, not {uri!r}"
+            )
+    user_base = env_str("HELPDESK_LDAP_USER_SEARCH_BASE", "")
+    if not user_base:
+        raise ImproperlyConfigured(
+            "HELPDESK_LDAP_USER_SEARCH_BASE must be set with HELPDESK_LDAP_SERVER_URI, such as "
+            "ou=Staff,dc=hospital,dc=org"
+        )
+    group_type_name = env_str("HELPDESK_LDAP_GROUP_TYPE", "groupOfNames")
+    if group_type_name not in LDAP_GROUP_TYPES:
+        raise ImproperlyConfigured(
+            f"HELPDESK_LDAP_GROUP_TYPE must be one of {', '.join(LDAP_GROUP_TYPES)}, "
+            f"not {group_type_name!r}"
+        )
+    attributes = {
+        "first_name": "givenName",
+        "last_name": "sn",
+        "email": "mail",
+        "phone": "telephoneNumber",
+        **env_pairs("HELPDESK_LDAP_ATTRIBUTES"),
+    }
+    unknown = sorted(set(attributes) - set(LDAP_ATTRIBUTES))
+    if unknown:
+        raise ImproperlyConfigured(
+            f"HELPDESK_LDAP_ATTRIBUTES maps {', '.join(unknown)}; it can map "
+            f"{', '.join(LDAP_ATTRIBUTES)}"
+        )
+    timeout = env_int("HELPDESK_LDAP_TIMEOUT_SECONDS", 2, minimum=1)
+    # The account attributes the help desk reads, the lock flags among them: a disabled AD
+    # account (userAccountControl) or a locked OpenLDAP one (pwdAccountLockedTime) stays out.
+    wanted = [*attributes.values(), "userAccountControl", "pwdAccountLockedTime"]
+    options: dict[int, Any] = {
+        ldap.OPT_NETWORK_TIMEOUT: timeout,
+        ldap.OPT_TIMEOUT: timeout,
+        ldap.OPT_REFERRALS: 0,
+    }
+    ca_file = env_str("HELPDESK_LDAP_CA_FILE", "")
+    if ca_file:
+        if not Path(ca_file).is_file():
+            raise ImproperlyConfigured(f"HELPDESK_LDAP_CA_FILE is not a file: {ca_file!r}")
+        options[ldap.OPT_X_TLS_CACERTFILE] = ca_file
+        options[ldap.OPT_X_TLS_REQUIRE_CERT] = ldap.OPT_X_TLS_DEMAND
+        # Last: makes the TLS context with the options above.
+        options[ldap.OPT_X_TLS_NEWCTX] = 0
+    group_base = env_str("HELPDESK_LDAP_GROUP_SEARCH_BASE", user_base)
+    return {
+        "AUTHENTICATION_BACKENDS": [
+            "axes.backends.AxesStandaloneBackend",
+            # Local accounts first: a break-glass admin signs in whatever the directory does.
+            "django.contrib.auth.backends.ModelBackend",
+            "departments.directory.DirectoryBackend",
+            "departments.oidc.OidcBackend",
+        ],
+        "AUTH_LDAP_SERVER_URI": " ".join(uris),
+        "AUTH_LDAP_START_TLS": env_bool("HELPDESK_LDAP_START_TLS", False),
+        "AUTH_LDAP_CONNECTION_OPTIONS": options,
+        "AUTH_LDAP_BIND_DN": env_str("HELPDESK_LDAP_BIND_DN", ""),
+        "AUTH_LDAP_BIND_PASSWORD": env_str("HELPDESK_LDAP_BIND_PASSWORD", ""),
+        "AUTH_LDAP_USER_SEARCH": LDAPSearch(
+            user_base,
+            ldap.SCOPE_SUBTREE,
+            env_str("HELPDESK_LDAP_USER_FILTER", "(uid=%(user)s)"),
+            attrlist=wanted,
+        ),
+        "AUTH_LDAP_USER_ATTRLIST": wanted,
+        "AUTH_LDAP_GROUP_SEARCH": LDAPSearch(
+            group_base,
+            ldap.SCOPE_SUBTREE,
+            env_str("HELPDESK_LDAP_GROUP_FILTER", "(objectClass=*)"),
+        ),
+        "AUTH_LDAP_GROUP_TYPE": LDAP_GROUP_TYPES[group_type_name](),
+        # The help desk makes and refreshes accounts itself (departments.services), from
+        # HELPDESK_LDAP_ATTRIBUTES; the library only checks the password and finds the groups.
+        "AUTH_LDAP_ALWAYS_UPDATE_USER": False,
+        "AUTH_LDAP_CACHE_TIMEOUT": 0,
+        "HELPDESK_LDAP_ATTRIBUTES": attributes,
+    }
+
+
+# Without a directory, local accounts only (the demo).
+AUTH_LDAP_SERVER_URI = ""
+AUTH_LDAP_START_TLS = False
+AUTH_LDAP_CONNECTION_OPTIONS: dict[int, Any] = {}
+AUTH_LDAP_BIND_DN = ""
+AUTH_LDAP_BIND_PASSWORD = ""
+HELPDESK_LDAP_ATTRIBUTES: dict[str, str] = {}
+if os.environ.get("HELPDESK_LDAP_SERVER_URI", "").strip():
+    globals().update(ldap_settings())
+if not HELPDESK["LOCAL_SIGN_IN"] and HELPDESK_OIDC is None and not AUTH_LDAP_SERVER_URI:
+    raise ImproperlyConfigured(
+        "HELPDESK_LOCAL_SIGN_IN=0 needs the hospital directory (HELPDESK_OIDC_ISSUER or "
+        "HELPDESK_LDAP_SERVER_URI): otherwise only superusers could sign in"
+    )
 
 # On-call paging. Channels: console (the demo's terminal), email, webhook (an SMS gateway, chat
 # system or paging provider receiving a signed JSON POST).

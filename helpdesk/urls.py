@@ -1,9 +1,9 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path, register_converter
 
 from core.ids import IdConverter
-from departments.forms import SignInForm
+from departments.oidc_views import SignOutView
+from departments.views import SignInView
 
 # Before the apps' routes are built: ``<id:pk>`` is a row's id in ASCII digits, nothing else.
 register_converter(IdConverter, "id")
@@ -19,14 +19,9 @@ admin.site.site_header = "Help desk administration"
 admin.site.site_title = "Help desk admin"
 
 urlpatterns = [
-    path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(
-            redirect_authenticated_user=True, authentication_form=SignInForm
-        ),
-        name="login",
-    ),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/login/", SignInView.as_view(), name="login"),
+    path("accounts/logout/", SignOutView.as_view(), name="logout"),
+    path("oidc/", include("departments.oidc_urls")),
     path("account/", include("departments.urls")),
     path("admin/", admin.site.urls),
     path("reports/", include("reports.urls")),

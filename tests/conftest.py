@@ -6,9 +6,11 @@ from __future__ import annotations
 import os
 import re
 import socket
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import kombu.pools
 import pytest
@@ -23,6 +25,7 @@ from bench.receiver import WebhookReceiver
 from core.reference_cache import forget_reference_rows
 from departments.defaults import seed_escalation_policies, seed_organisation
 from departments.models import Department
+from tests.departments.oidc_provider.server import OidcProvider
 from tests.factories import UserFactory
 from tickets.defaults import seed_categories, seed_sla_policies
 from tickets.enqueue import forget_broker_failure
@@ -71,6 +74,36 @@ def need(condition: bool, what: str) -> None:
     """Skip on a bare laptop; fail where the suite was told the service is there (CI); skip
     a service the run leaves out (the embedded run leaves out PostgreSQL and Redis)."""
     SERVICES.check(condition, what)
+
+
+@contextmanager
+def silent_server() -> Iterator[int]:
+    """A server on a free port of 127.0.0.1 that accepts connections and never answers, as a
+    hung Redis or a hung identity provider does; yields its port."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                accepted.append(listener.accept()[0])
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join()
+        for connection in accepted:
+            connection.close()
+        listener.close()
 
 
 def port_open(host: str, port: int) -> bool:
@@ -217,3 +250,45 @@ def webhook_receiver() -> Iterator[WebhookReceiver]:
     """A running webhook receiver answering 200; ``.configure(...)`` changes its answers."""
     with WebhookReceiver() as receiver:
         yield receiver
+
+
+@pytest.fixture(scope="session")
+def oidc_provider(
+    live_server: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[OidcProvider]:
+    """The hospital's OpenID Connect provider, in a process of its own on a free port; the help
+    desk is registered with it as a client, for the live server and for the test client."""
+    provider = OidcProvider(
+        tmp_path_factory.mktemp("oidc-provider"),
+        [f"{live_server.url}/oidc/callback/", "http://testserver/oidc/callback/"],
+    )
+    yield provider
+    provider.stop()
+
+
+@pytest.fixture
+def oidc(settings: Any, oidc_provider: OidcProvider, reference_data: None) -> OidcProvider:
+    """Single sign-on on, with the test provider, and the hospital's group mapping."""
+    settings.HELPDESK_DIRECTORY = {
+        "GROUP_ROLES": {"GRP-ED-NURSING": "requester", "GRP-IT-SERVICEDESK": "technician"},
+        "GROUP_UNITS": {"GRP-ED-NURSING": "ED", "Perioperative Services": "OR"},
+    }
+    forget_reference_rows()
+    oidc_provider.reset()
+    oidc_provider.next_id_token("")  # an honest one, whatever an earlier test asked for
+    settings.HELPDESK_OIDC = {
+        "ISSUER": oidc_provider.issuer,
+        "CLIENT_ID": oidc_provider.client_id,
+        "CLIENT_SECRET": oidc_provider.client_secret,
+        "SCOPES": "openid email profile",
+        "USERNAME_CLAIM": "preferred_username",
+        "EMAIL_CLAIM": "email",
+        "NAME_CLAIM": "name",
+        "GROUPS_CLAIM": "groups",
+        "DEPARTMENT_CLAIM": "department",
+        "PHONE_CLAIM": "phone_number",
+        "CLOCK_SKEW_SECONDS": 120,
+        "TIMEOUT_SECONDS": 5,
+        "PROMPT": "",
+    }
+    return oidc_provider

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -23,6 +21,7 @@ from rest_framework.test import APIClient
 
 from core.cache import SharedRedisCache
 from departments.models import ApiToken
+from tests.conftest import silent_server
 
 pytestmark = pytest.mark.django_db
 
@@ -36,28 +35,8 @@ def shared(url: str, prefix: str) -> SharedRedisCache:
 @pytest.fixture
 def hung_redis() -> Iterator[str]:
     """A Redis that accepts connections and never answers."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen()
-    accepted: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        listener.settimeout(0.1)
-        while not stop.is_set():
-            try:
-                accepted.append(listener.accept()[0])
-            except TimeoutError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield f"redis://127.0.0.1:{listener.getsockname()[1]}/0"
-    stop.set()
-    thread.join()
-    for connection in accepted:
-        connection.close()
-    listener.close()
+    with silent_server() as port:
+        yield f"redis://127.0.0.1:{port}/0"
 
 
 @pytest.mark.services

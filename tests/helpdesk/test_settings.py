@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from django.conf import settings
 
 # What the settings read and a developer's or CI's shell may hold.
@@ -25,13 +26,15 @@ print(json.dumps({
     "secure_cookies": settings.SESSION_COOKIE_SECURE and settings.CSRF_COOKIE_SECURE,
     "email_backend": settings.EMAIL_BACKEND,
     "base_url": settings.HELPDESK["BASE_URL"],
+    "oidc": settings.HELPDESK_OIDC,
+    "local_sign_in": settings.HELPDESK["LOCAL_SIGN_IN"],
 }))
 """
 PRODUCTION = {"DJANGO_DEBUG": "0", "SECRET_KEY": "production-" + "k" * 50}
 DEMO = {"DJANGO_DEBUG": "0", "HELPDESK_DEMO": "1"}
 
 
-def start(var: Path, **env: str) -> subprocess.CompletedProcess[str]:
+def start(var: Path, script: str = PRINT_SETTINGS, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {
         name: value
         for name, value in os.environ.items()
@@ -39,7 +42,7 @@ def start(var: Path, **env: str) -> subprocess.CompletedProcess[str]:
     }
     clean.update(env, HELPDESK_VAR_DIR=str(var), DJANGO_SETTINGS_MODULE="helpdesk.settings")
     return subprocess.run(
-        [sys.executable, "-c", PRINT_SETTINGS],
+        [sys.executable, "-c", script],
         env=clean,
         capture_output=True,
         text=True,
@@ -107,3 +110,111 @@ def test_production_redirects_to_https_and_keeps_cookies_secure(tmp_path):
 def test_a_demo_prints_its_emails_in_the_terminal_and_production_sends_them(tmp_path):
     assert settings_of(tmp_path, **DEMO)["email_backend"].endswith("console.EmailBackend")
     assert settings_of(tmp_path, **PRODUCTION)["email_backend"].endswith("smtp.EmailBackend")
+
+
+PRINT_SIGN_IN = """
+import json
+from django.conf import settings
+print(json.dumps({
+    "backends": settings.AUTHENTICATION_BACKENDS,
+    "uri": settings.AUTH_LDAP_SERVER_URI,
+    "roles": settings.HELPDESK_DIRECTORY["GROUP_ROLES"],
+    "units": settings.HELPDESK_DIRECTORY["GROUP_UNITS"],
+}))
+"""
+LDAP = {
+    **DEMO,
+    "HELPDESK_LDAP_SERVER_URI": "ldaps://dc1.hospital.org ldaps://dc2.hospital.org",
+    "HELPDESK_LDAP_USER_SEARCH_BASE": "ou=Staff,dc=hospital,dc=org",
+}
+
+
+def sign_in_settings(var: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    return start(var, PRINT_SIGN_IN, **env)
+
+
+def test_without_a_directory_only_local_accounts_sign_in(tmp_path):
+    started = sign_in_settings(tmp_path, **DEMO)
+    assert started.returncode == 0, started.stderr[-2000:]
+    assert "departments.directory.DirectoryBackend" not in json.loads(started.stdout)["backends"]
+
+
+def test_a_directory_signs_in_after_local_accounts_and_the_lockout(tmp_path):
+    started = sign_in_settings(
+        tmp_path,
+        **LDAP,
+        HELPDESK_DIRECTORY_GROUP_ROLES="GRP-IT-SERVICEDESK=Technician, GRP-IT-MANAGERS=manager",
+        HELPDESK_DIRECTORY_GROUP_UNITS="GRP-ED-NURSING=ED",
+    )
+    assert started.returncode == 0, started.stderr[-2000:]
+    read = json.loads(started.stdout)
+    assert read["backends"] == [
+        "axes.backends.AxesStandaloneBackend",
+        "django.contrib.auth.backends.ModelBackend",
+        "departments.directory.DirectoryBackend",
+        "departments.oidc.OidcBackend",
+    ]
+    assert read["uri"] == "ldaps://dc1.hospital.org ldaps://dc2.hospital.org"
+    assert read["roles"] == {"GRP-IT-SERVICEDESK": "technician", "GRP-IT-MANAGERS": "manager"}
+    assert read["units"] == {"GRP-ED-NURSING": "ED"}
+
+
+def test_a_bad_directory_setting_stops_start_up_with_its_name(tmp_path):
+    cases = {
+        "HELPDESK_LDAP_SERVER_URI": {**LDAP, "HELPDESK_LDAP_SERVER_URI": "dc1.hospital.org"},
+        "HELPDESK_LDAP_USER_SEARCH_BASE": {**LDAP, "HELPDESK_LDAP_USER_SEARCH_BASE": ""},
+        "HELPDESK_LDAP_GROUP_TYPE": {**LDAP, "HELPDESK_LDAP_GROUP_TYPE": "posix"},
+        "HELPDESK_LDAP_CA_FILE": {**LDAP, "HELPDESK_LDAP_CA_FILE": "/nowhere/ca.pem"},
+        "HELPDESK_LDAP_ATTRIBUTES": {**LDAP, "HELPDESK_LDAP_ATTRIBUTES": "badge=employeeID"},
+        "HELPDESK_DIRECTORY_GROUP_ROLES": {
+            **DEMO,
+            "HELPDESK_DIRECTORY_GROUP_ROLES": "GRP-IT=superuser",
+        },
+        "HELPDESK_DIRECTORY_GROUP_UNITS": {**DEMO, "HELPDESK_DIRECTORY_GROUP_UNITS": "GRP-ED"},
+    }
+    for name, env in cases.items():
+        started = sign_in_settings(tmp_path, **env)
+        assert started.returncode != 0, name
+        assert name in started.stderr, started.stderr[-500:]
+
+
+OIDC = {
+    "HELPDESK_OIDC_ISSUER": "https://login.microsoftonline.com/7d1c-tenant/v2.0/",
+    "HELPDESK_OIDC_CLIENT_ID": "9f3e-helpdesk",
+    "HELPDESK_OIDC_CLIENT_SECRET": "client-secret-from-the-app-registration",
+}
+
+
+def test_single_sign_on_is_off_until_an_issuer_is_given(tmp_path):
+    assert settings_of(tmp_path, **PRODUCTION)["oidc"] is None
+
+
+def test_single_sign_on_reads_the_provider_and_its_claims_from_the_environment(tmp_path):
+    oidc = settings_of(
+        tmp_path,
+        **PRODUCTION,
+        **OIDC,
+        HELPDESK_OIDC_USERNAME_CLAIM="upn",
+        HELPDESK_LOCAL_SIGN_IN="0",
+    )
+    assert oidc["oidc"]["ISSUER"] == "https://login.microsoftonline.com/7d1c-tenant/v2.0"
+    assert oidc["oidc"]["USERNAME_CLAIM"] == "upn"
+    assert oidc["oidc"]["GROUPS_CLAIM"] == "groups"
+    assert oidc["oidc"]["SCOPES"] == "openid email profile"
+    assert oidc["local_sign_in"] is False
+
+
+@pytest.mark.parametrize(
+    ("env", "complaint"),
+    [
+        ({**OIDC, "HELPDESK_OIDC_CLIENT_SECRET": ""}, "HELPDESK_OIDC_CLIENT_SECRET must be set"),
+        ({**OIDC, "HELPDESK_OIDC_ISSUER": "login.example.org"}, "HELPDESK_OIDC_ISSUER must be"),
+        ({**OIDC, "HELPDESK_OIDC_SCOPES": "email profile"}, "must include openid"),
+        ({**OIDC, "HELPDESK_OIDC_PROMPT": "always"}, "HELPDESK_OIDC_PROMPT must be"),
+        ({"HELPDESK_LOCAL_SIGN_IN": "0"}, "HELPDESK_LOCAL_SIGN_IN=0 needs the hospital directory"),
+    ],
+)
+def test_a_single_sign_on_setting_that_cannot_work_stops_the_start(tmp_path, env, complaint):
+    started = start(tmp_path, **PRODUCTION, **env)
+    assert started.returncode != 0
+    assert complaint in started.stderr

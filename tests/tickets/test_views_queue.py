@@ -537,8 +537,9 @@ def test_one_claim_form_serves_every_row(client, tech, nurse_medsurg):
     client.force_login(tech)
     body = client.get(reverse("queue"), {"q": ""}).content.decode()
     assert body.count('id="claim-form"') == 1
-    # Take next, claim, and the two sign-out buttons (the header and the idle warning).
-    assert body.count("csrfmiddlewaretoken") == 4
+    # Take next, claim, and the three sign-out buttons (the header's sign out and switch user,
+    # and the idle warning's).
+    assert body.count("csrfmiddlewaretoken") == 5
     for ticket in (first, second):
         assert f'form="claim-form" formaction="{reverse("claim", args=[ticket.pk])}"' in body
     # The button posts the shared form to its own ticket's claim view.

@@ -1,0 +1,74 @@
+"""Test controls of the provider: the next ID token's mischief, a key rotation, and a
+back-channel logout sent to the relying party the way a provider sends it."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+
+import requests
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from django.contrib.auth.models import User
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+from jwcrypto import jwk, jwt
+from oauth2_provider.models import get_application_model
+from oauth2_provider.settings import oauth2_settings
+
+from tests.departments.oidc_provider import state
+
+
+@csrf_exempt
+@require_POST
+def mischief(request: HttpRequest) -> HttpResponse:
+    state.set_mischief(request.POST["mode"])
+    return JsonResponse({"mode": request.POST["mode"]})
+
+
+@csrf_exempt
+@require_POST
+def rotate(request: HttpRequest) -> HttpResponse:
+    """A new signing key; the old one leaves the JWKS at once."""
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = private.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    oauth2_settings.OIDC_RSA_PRIVATE_KEY = pem
+    oauth2_settings.OIDC_RSA_PRIVATE_KEYS_INACTIVE = []
+    return JsonResponse({"kid": jwk.JWK.from_pem(pem.encode()).thumbprint()})
+
+
+@csrf_exempt
+@require_POST
+def backchannel_logout(request: HttpRequest) -> HttpResponse:
+    """POST a logout token for ``username`` to the relying party's ``endpoint`` (or, with
+    none, answer it); ``forged=1`` signs it with a key the provider never published."""
+    user = User.objects.get(username=request.POST["username"])
+    application = get_application_model().objects.get()
+    key = jwk.JWK.from_pem(oauth2_settings.OIDC_RSA_PRIVATE_KEY.encode())
+    now = int(time.time())
+    claims = {
+        "iss": oauth2_settings.OIDC_ISS_ENDPOINT,
+        "aud": application.client_id,
+        "iat": now,
+        "exp": now + 120,
+        "jti": str(uuid.uuid4()),
+        "sub": str(user.pk),
+        "events": {"http://schemas.openid.net/event/backchannel-logout": {}},
+    }
+    claims.update(json.loads(request.POST.get("extra", "{}")))
+    header = {"typ": "logout+jwt", "alg": "RS256", "kid": key.thumbprint()}
+    token = jwt.JWT(header=header, claims=claims)
+    signer = jwk.JWK.generate(kty="RSA", size=2048) if request.POST.get("forged") else key
+    token.make_signed_token(signer)
+    if not request.POST["endpoint"]:
+        return JsonResponse({"token": token.serialize()})
+    answer = requests.post(
+        request.POST["endpoint"], data={"logout_token": token.serialize()}, timeout=10
+    )
+    return JsonResponse({"status": answer.status_code, "body": answer.text})
