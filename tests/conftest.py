@@ -9,6 +9,7 @@ import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import kombu.pools
 import pytest
@@ -217,3 +218,17 @@ def webhook_receiver() -> Iterator[WebhookReceiver]:
     """A running webhook receiver answering 200; ``.configure(...)`` changes its answers."""
     with WebhookReceiver() as receiver:
         yield receiver
+
+
+@pytest.fixture
+def attachments_dir(settings, tmp_path: Path) -> Path:
+    """The attachments storage in a folder of the test's own."""
+    folder = tmp_path / "attachments"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "attachments": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(folder)},
+        },
+    }
+    return folder

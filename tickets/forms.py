@@ -19,6 +19,7 @@ from departments.units import (
     home_department_id,
     own_department_ids,
 )
+from tickets.attachments import limits_text
 from tickets.models import Category, Ticket, filing_categories
 from tickets.priority import PRIORITY_LABELS, SCOPE_LABELS, Scope
 from tickets.queue import (
@@ -29,6 +30,7 @@ from tickets.queue import (
     team_names,
 )
 from tickets.services import (
+    ATTACHMENT_REASON_MAX_LENGTH,
     CALLBACK_MAX_LENGTH,
     COMMENT_MAX_LENGTH,
     DESCRIPTION_MAX_LENGTH,
@@ -103,6 +105,35 @@ class CategoryChoiceField(CachedChoiceMixin, forms.ModelChoiceField[Category]):
     lookup = staticmethod(filing_categories)
 
 
+class FilesInput(forms.ClearableFileInput):
+    """``<input type="file" name="attachments" multiple>``: the browser's own picker, which the
+    page's script also fills from a paste or a drop."""
+
+    allow_multiple_selected = True
+    template_name = "django/forms/widgets/file.html"
+
+
+class AttachmentsField(forms.FileField):
+    """Any number of files (none included); what they are is decided by the service from
+    their content (tickets/attachments.py), not here."""
+
+    widget = FilesInput
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("label", "Screenshots or files (optional)")
+        kwargs.setdefault("widget", FilesInput(attrs={"multiple": True}))
+        super().__init__(**kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:  # type: ignore[override]
+        files = data if isinstance(data, list | tuple) else [data]
+        return [super(AttachmentsField, self).clean(file, initial) for file in files if file]
+
+
+def attachments_field() -> AttachmentsField:
+    return AttachmentsField(help_text=limits_text())
+
+
 class FileTicketForm(forms.Form):
     """At most four things to type or pick, and three taps to answer."""
 
@@ -175,6 +206,8 @@ class FileTicketForm(forms.Form):
         },
         widget=forms.Textarea(attrs={"rows": 4, "data-phi-check": "true"}),
     )
+    # Last on the form: fields sent after a file that is cut off for its size would be lost.
+    attachments = attachments_field()
     # Asked only for a location outside her own units: that unit's code, or OWN_UNIT.
     reporting_for = forms.CharField(
         required=False, max_length=16, label="Which unit are you reporting for?"
@@ -271,6 +304,7 @@ class FileTicketForm(forms.Form):
 
 class CommentForm(forms.Form):
     text = forms.CharField(
+        required=False,
         max_length=COMMENT_MAX_LENGTH,
         label="Add a comment",
         error_messages={
@@ -279,6 +313,7 @@ class CommentForm(forms.Form):
         },
         widget=forms.Textarea(attrs={"rows": 3, "data-phi-check": "true"}),
     )
+    attachments = attachments_field()
 
 
 VISIBILITY_CHOICES = [("reply", "Reply to the requester"), ("internal", "Internal note (IT only)")]
@@ -294,6 +329,7 @@ class ReplyForm(forms.Form):
         label="Who sees it?",
     )
     text = forms.CharField(
+        required=False,
         max_length=COMMENT_MAX_LENGTH,
         label="Message",
         error_messages={
@@ -301,6 +337,21 @@ class ReplyForm(forms.Form):
             "max_length": f"Keep it under {COMMENT_MAX_LENGTH} characters.",
         },
         widget=forms.Textarea(attrs={"rows": 4, "data-phi-check": "true"}),
+    )
+    attachments = attachments_field()
+
+
+class RemoveAttachmentForm(forms.Form):
+    """IT's "Remove this attachment", with the reason the timeline keeps."""
+
+    reason = forms.CharField(
+        max_length=ATTACHMENT_REASON_MAX_LENGTH,
+        label="Why remove it?",
+        help_text="For example: shows a patient's name. The timeline keeps the reason.",
+        error_messages={
+            "required": "Say why the attachment is removed.",
+            "max_length": f"Keep the reason under {ATTACHMENT_REASON_MAX_LENGTH} characters.",
+        },
     )
 
 
