@@ -125,7 +125,7 @@ class AttachmentsField(forms.FileField):
         kwargs.setdefault("widget", FilesInput(attrs={"multiple": True}))
         super().__init__(**kwargs)
 
-    def clean(self, data: Any, initial: Any = None) -> list[Any]:  # type: ignore[override]
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
         files = data if isinstance(data, list | tuple) else [data]
         return [super(AttachmentsField, self).clean(file, initial) for file in files if file]
 

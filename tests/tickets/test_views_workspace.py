@@ -533,9 +533,9 @@ def test_workspace_queries_do_not_grow(
     client.get(ticket.get_absolute_url())  # the reference rows, choices and roles, once
     # session, user, the ticket with its requester and assignee, the VIEWED insert,
     # related tickets with their locations, the timeline with its actors, and the session
-    # renewed (an UPDATE in a savepoint): never one more per event, per actor or per related
-    # ticket. (A ticket that was paged adds one: its active chain.)
-    with django_assert_num_queries(9):
+    # renewed (an UPDATE in a savepoint), the attachments: never one more per event, per actor,
+    # per file or per related ticket. (A ticket that was paged adds one: its active chain.)
+    with django_assert_num_queries(10):
         response = client.get(ticket.get_absolute_url())
     shown = list(response.context["events"])
     assert len(shown) == sum(1 for n in range(size) if kinds[n % len(kinds)] != K.VIEWED)
@@ -609,7 +609,7 @@ def test_a_refused_reply_comes_back_with_its_text_and_reason(client, tech, ticke
     body = response.content.decode()
     assert response.status_code == 200
     assert '<p class="field-error" id="id_text_error">Keep it under 4000 characters.</p>' in body
-    assert 'aria-describedby="id_text_error" required aria-invalid="true" id="id_text">' in body
+    assert 'aria-describedby="id_text_error" aria-invalid="true" id="id_text">' in body
     assert "Printer queue cleared; xxx" in body
     # The choice made is kept: the note stays internal if sent again.
     assert 'value="internal" id="id_visibility_1" required checked' in body
