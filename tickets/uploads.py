@@ -6,6 +6,7 @@ them and the reason (``refusal``)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
@@ -49,9 +50,10 @@ class AttachmentLimitHandler(FileUploadHandler):
         return None
 
 
-def upload_refusal(request: HttpRequest) -> str:
-    """Why the request's files were cut off, or "" when they all came in."""
-    for handler in request.upload_handlers:
+def upload_refusal(handlers: Iterable[FileUploadHandler]) -> str:
+    """Why a request's files were cut off (given its ``upload_handlers``, once its body is
+    read), or "" when they all came in."""
+    for handler in handlers:
         if isinstance(handler, AttachmentLimitHandler) and handler.refusal:
             return handler.refusal
     return ""

@@ -50,7 +50,7 @@ from tickets.forms import (
     StatusForm,
     redact_form,
 )
-from tickets.models import PageChain, Ticket, TicketEvent, parse_ticket_number
+from tickets.models import Attachment, PageChain, Ticket, TicketEvent, parse_ticket_number
 from tickets.priority import PAGING_RULE_LABELS
 from tickets.queue import team_names
 from tickets.selectors import (
@@ -214,7 +214,7 @@ def _files_valid(request: HttpRequest, form: forms.Form) -> bool:
     """The form's own checks, and whether its files all came in (tickets/uploads.py cuts off
     a request whose files pass the limits, keeping what was typed before them)."""
     valid = form.is_valid()
-    refusal = upload_refusal(request)
+    refusal = upload_refusal(request.upload_handlers)
     if refusal:
         form.add_error("attachments", f"{refusal} {NOTHING_SENT}")
         return False
@@ -652,16 +652,21 @@ def attachment_download(request: HttpRequest, pk: int, attachment: int) -> HttpR
     found = attachment_visible_to(ticket=ticket, user=user, pk=attachment)
     if found is None:
         raise Http404
+    return attachment_response(found, user)
+
+
+def attachment_response(attachment: Attachment, user: User) -> FileResponse:
+    """The file, recorded as served to ``user`` (who may see it), with ATTACHMENT_HEADERS."""
     try:
-        content = attachment_storage().open(found.stored_name, "rb")
+        content = attachment_storage().open(attachment.stored_name, "rb")
     except FileNotFoundError:
         raise Http404 from None
-    record_attachment_view(attachment=found, user=user)
+    record_attachment_view(attachment=attachment, user=user)
     response = FileResponse(
         content,
-        as_attachment=not found.is_image,
-        filename=found.original_name,
-        content_type=found.content_type,
+        as_attachment=not attachment.is_image,
+        filename=attachment.original_name,
+        content_type=attachment.content_type,
     )
     for header, value in ATTACHMENT_HEADERS.items():
         response[header] = value

@@ -63,7 +63,9 @@ ACCEPTED = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("name", "data", "content_type"), ACCEPTED)
+@pytest.mark.parametrize(
+    ("name", "data", "content_type"), ACCEPTED, ids=[name for name, *_ in ACCEPTED]
+)
 def test_every_accepted_type_round_trips(nurse_medsurg, name, data, content_type):
     ticket = TicketFactory(requester=nurse_medsurg)
     ticket_comment(ticket=ticket, author=nurse_medsurg, text="", attachments=[upload(name, data)])
@@ -120,7 +122,7 @@ REFUSED = [
 ]
 
 
-@pytest.mark.parametrize(("name", "data", "words"), REFUSED)
+@pytest.mark.parametrize(("name", "data", "words"), REFUSED, ids=[name for name, *_ in REFUSED])
 def test_refused_by_content_with_a_clear_message_and_nothing_stored(
     nurse_medsurg, attachments_dir, name, data, words
 ):

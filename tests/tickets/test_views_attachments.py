@@ -13,6 +13,7 @@ from tests.attachment_files import CANARY, image_bytes, pdf_bytes, upload
 from tests.factories import TicketFactory
 from tests.tickets.test_views_file import answers
 from tickets.models import Attachment, Ticket, TicketEvent
+from tickets.notifications import send_filing_notices, send_reply_notice
 from tickets.services import attachment_remove, ticket_comment
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("attachments_dir")]
@@ -189,27 +190,40 @@ def test_a_requester_cannot_remove_an_attachment(client, files, nurse_medsurg):
     assert Attachment.objects.get(pk=own.pk).deleted_at is None
 
 
-def test_the_canary_never_leaves_in_mail_or_logs(
-    client, tech, nurse_medsurg, caplog, mailoutbox, django_capture_on_commit_callbacks
-):
+def test_the_canary_never_leaves_in_mail_exports_or_logs(client, tech, manager, nurse_ed, caplog):
+    """A file's name and content stay on the ticket page and its serving view: the filing and
+    reply notices, the CSV export (titles included) and the logs carry neither."""
     caplog.set_level(logging.DEBUG)
-    ticket = TicketFactory(requester=nurse_medsurg)
+    client.force_login(nurse_ed)
+    data = answers(attachments=[upload(CANARY_NAME, f"{CANARY}\n".encode())])
+    client.post(reverse("file_ticket"), data)
+    ticket = Ticket.objects.get()
+    send_filing_notices(ticket.pk)
     client.force_login(tech)
-    with django_capture_on_commit_callbacks(execute=True):
-        client.post(
-            ticket.get_absolute_url(),
-            {
-                "visibility": "reply",
-                "text": "see the file",
-                "attachments": [upload(CANARY_NAME, f"{CANARY}\n".encode())],
-            },
-        )
-    attachment = Attachment.objects.get()
-    client.get(download_url(attachment))
-    attachment_remove(attachment=attachment, actor=tech, reason="done")
-    for message in [*mail.outbox, *mailoutbox]:
+    client.post(
+        ticket.get_absolute_url(),
+        {
+            "visibility": "reply",
+            "text": "",
+            "attachments": [upload(CANARY_NAME, f"{CANARY} again\n".encode())],
+        },
+    )
+    reply = ticket.events.get(kind=K.COMMENT)
+    assert send_reply_notice(reply.pk) == 1
+    for attachment in Attachment.objects.all():
+        assert CANARY.encode() in b"".join(client.get(download_url(attachment)).streaming_content)
+        attachment_remove(attachment=attachment, actor=tech, reason="done")
+    client.force_login(manager)
+    export = client.get(
+        reverse("reports:export", args=["tickets"]), {"period": "7", "include_titles": "1"}
+    )
+    exported = b"".join(export.streaming_content).decode()
+    assert ticket.number in exported
+    assert mail.outbox
+    for message in mail.outbox:
         assert CANARY not in message.subject + message.body
-        assert not getattr(message, "attachments", [])
+        assert not message.attachments
+    assert CANARY not in exported
     assert CANARY not in caplog.text
 
 
