@@ -502,7 +502,7 @@ class TicketViewSet(
             ticket_comment(
                 ticket=ticket,
                 author=signed(request),
-                text=data.validated_data["text"],
+                text=data.validated_data.get("text", ""),
                 internal=internal,
                 attachments=files,
             )
@@ -553,7 +553,7 @@ class TicketViewSet(
         "a download; sandboxed, never cached. Every download is on the ticket's audit trail. "
         "404 for anyone who may not see it.",
         parameters=[OpenApiParameter("attachment", OpenApiTypes.INT, OpenApiParameter.PATH)],
-        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, **errors(404)},
+        responses={(200, "*/*"): OpenApiTypes.BINARY, **errors(404)},
     )
     @action(
         detail=True,

@@ -332,12 +332,19 @@ class TextSerializer(serializers.Serializer[Any]):
 
 
 class MessageSerializer(serializers.Serializer[Any]):
-    """A reply or an internal note: words, files, or both."""
+    """A reply or an internal note: words, files, or both (``text`` may be left out when files
+    are sent)."""
 
-    text = serializers.CharField(
-        max_length=COMMENT_MAX_LENGTH, required=False, allow_blank=True, default=""
-    )
+    text = serializers.CharField(max_length=COMMENT_MAX_LENGTH)
     attachments = attachments_field()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        data = getattr(self, "initial_data", None)
+        if hasattr(data, "get") and data.get("attachments"):
+            text = self.fields["text"]
+            assert isinstance(text, serializers.CharField)
+            text.required, text.allow_blank = False, True
 
 
 class AttachmentSerializer(serializers.ModelSerializer[Attachment]):

@@ -105,6 +105,11 @@ class CategoryChoiceField(CachedChoiceMixin, forms.ModelChoiceField[Category]):
     lookup = staticmethod(filing_categories)
 
 
+# What the browser's picker offers (a phone offers its camera for image/*); the server decides
+# by content whatever is sent.
+ACCEPT = "image/*,.heic,.pdf,.txt,.log,.csv,.docx,.xlsx,.msg,.eml"
+
+
 class FilesInput(forms.ClearableFileInput):
     """``<input type="file" name="attachments" multiple>``: the browser's own picker, which the
     page's script also fills from a paste or a drop."""
@@ -122,7 +127,7 @@ class AttachmentsField(forms.FileField):
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("required", False)
         kwargs.setdefault("label", "Screenshots or files (optional)")
-        kwargs.setdefault("widget", FilesInput(attrs={"multiple": True}))
+        kwargs.setdefault("widget", FilesInput(attrs={"multiple": True, "accept": ACCEPT}))
         super().__init__(**kwargs)
 
     def clean(self, data: Any, initial: Any = None) -> list[Any]:
@@ -302,9 +307,17 @@ class FileTicketForm(forms.Form):
         return cleaned
 
 
-class CommentForm(forms.Form):
+class MessageForm(forms.Form):
+    """A message box with files: the words may be left out when files are sent."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.files.getlist("attachments"):
+            self.fields["text"].required = False
+
+
+class CommentForm(MessageForm):
     text = forms.CharField(
-        required=False,
         max_length=COMMENT_MAX_LENGTH,
         label="Add a comment",
         error_messages={
@@ -319,7 +332,7 @@ class CommentForm(forms.Form):
 VISIBILITY_CHOICES = [("reply", "Reply to the requester"), ("internal", "Internal note (IT only)")]
 
 
-class ReplyForm(forms.Form):
+class ReplyForm(MessageForm):
     """IT's reply box: a reply goes to the requester, a note stays in IT."""
 
     visibility = forms.ChoiceField(
@@ -329,7 +342,6 @@ class ReplyForm(forms.Form):
         label="Who sees it?",
     )
     text = forms.CharField(
-        required=False,
         max_length=COMMENT_MAX_LENGTH,
         label="Message",
         error_messages={

@@ -609,7 +609,7 @@ def test_a_refused_reply_comes_back_with_its_text_and_reason(client, tech, ticke
     body = response.content.decode()
     assert response.status_code == 200
     assert '<p class="field-error" id="id_text_error">Keep it under 4000 characters.</p>' in body
-    assert 'aria-describedby="id_text_error" aria-invalid="true" id="id_text">' in body
+    assert 'aria-describedby="id_text_error" required aria-invalid="true" id="id_text">' in body
     assert "Printer queue cleared; xxx" in body
     # The choice made is kept: the note stays internal if sent again.
     assert 'value="internal" id="id_visibility_1" required checked' in body
