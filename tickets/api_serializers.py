@@ -3,6 +3,7 @@ serializers only validate shapes. Business rules stay in tickets/services.py."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, tzinfo
 from typing import Any
 
@@ -340,8 +341,8 @@ class MessageSerializer(serializers.Serializer[Any]):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        data = getattr(self, "initial_data", None)
-        if hasattr(data, "get") and data.get("attachments"):
+        data: Any = getattr(self, "initial_data", None)
+        if isinstance(data, Mapping) and data.get("attachments"):
             text = self.fields["text"]
             assert isinstance(text, serializers.CharField)
             text.required, text.allow_blank = False, True
