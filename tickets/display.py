@@ -198,6 +198,8 @@ class AttachmentEntry:
     content_type: str
     size: int
     url: str
+    # IT's "Remove" form posts here.
+    remove_url: str
 
     @property
     def is_image(self) -> bool:

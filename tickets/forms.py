@@ -110,12 +110,11 @@ class CategoryChoiceField(CachedChoiceMixin, forms.ModelChoiceField[Category]):
 ACCEPT = "image/*,.heic,.pdf,.txt,.log,.csv,.docx,.xlsx,.msg,.eml"
 
 
-class FilesInput(forms.ClearableFileInput):
+class FilesInput(forms.FileInput):
     """``<input type="file" name="attachments" multiple>``: the browser's own picker, which the
     page's script also fills from a paste or a drop."""
 
     allow_multiple_selected = True
-    template_name = "django/forms/widgets/file.html"
 
 
 class AttachmentsField(forms.FileField):

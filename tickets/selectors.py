@@ -266,6 +266,9 @@ def ticket_attachments(
                 content_type=row["content_type"],
                 size=row["size"],
                 url=attachment_url(ticket.pk, row["pk"]),
+                remove_url=reverse(
+                    "remove_attachment", kwargs={"pk": ticket.pk, "attachment": row["pk"]}
+                ),
             )
         )
     return by_event

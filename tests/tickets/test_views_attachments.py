@@ -28,6 +28,12 @@ def download_url(attachment: Attachment) -> str:
     )
 
 
+def remove_url(attachment: Attachment) -> str:
+    return reverse(
+        "remove_attachment", kwargs={"pk": attachment.ticket_id, "attachment": attachment.pk}
+    )
+
+
 def test_filing_form_says_the_limits_and_sends_multipart(client, nurse_ed):
     client.force_login(nurse_ed)
     body = client.get(reverse("file_ticket")).content.decode()
@@ -168,7 +174,7 @@ def test_it_removes_an_attachment_with_a_reason(
     own, _internal, _other = files
     client.force_login(tech)
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(download_url(own) + "remove/", {"remove-reason": "shows a patient"})
+        response = client.post(remove_url(own), {"remove-reason": "shows a patient"})
     assert response.status_code == 302
     removed = Attachment.objects.get(pk=own.pk)
     assert removed.deleted_by == tech
@@ -185,7 +191,7 @@ def test_it_removes_an_attachment_with_a_reason(
 def test_a_requester_cannot_remove_an_attachment(client, files, nurse_medsurg):
     own, _internal, _other = files
     client.force_login(nurse_medsurg)
-    response = client.post(download_url(own) + "remove/", {"remove-reason": "mine"})
+    response = client.post(remove_url(own), {"remove-reason": "mine"})
     assert response.status_code == 404
     assert Attachment.objects.get(pk=own.pk).deleted_at is None
 
