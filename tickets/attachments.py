@@ -143,13 +143,14 @@ def limits_text() -> str:
     """ "Up to 10 MB a file, 25 MB a ticket": the limits, said on every form that uploads."""
     helpdesk = settings.HELPDESK
     return (
-        f"Up to {_megabytes(helpdesk['ATTACHMENT_MAX_BYTES'])} a file, "
-        f"{_megabytes(helpdesk['ATTACHMENT_TICKET_MAX_BYTES'])} a ticket: screenshots, PDF, "
+        f"Up to {megabytes(helpdesk['ATTACHMENT_MAX_BYTES'])} a file, "
+        f"{megabytes(helpdesk['ATTACHMENT_TICKET_MAX_BYTES'])} a ticket: screenshots, PDF, "
         "text/CSV, Office files."
     )
 
 
-def _megabytes(size: int) -> str:
+def megabytes(size: int) -> str:
+    """ "10 MB": a size limit in words."""
     return f"{size / (1024 * 1024):.0f} MB"
 
 
@@ -182,7 +183,7 @@ def read_limited(upload: Upload, *, limit: int, name: str) -> bytes:
         total += len(chunk)
         if total > limit:
             raise AttachmentRefused(
-                f"{name} is larger than {_megabytes(limit)}, the most one file can be."
+                f"{name} is larger than {megabytes(limit)}, the most one file can be."
             )
         parts.append(chunk)
     if total == 0:
@@ -217,9 +218,9 @@ def check_room(checked: list[CheckedFile], *, stored_bytes: int) -> None:
     already on it."""
     limit = settings.HELPDESK["ATTACHMENT_TICKET_MAX_BYTES"]
     if stored_bytes + sum(file.size for file in checked) > limit:
-        already = f" ({_megabytes(stored_bytes)} already on it)" if stored_bytes else ""
+        already = f" ({megabytes(stored_bytes)} already on it)" if stored_bytes else ""
         raise AttachmentRefused(
-            f"A ticket holds at most {_megabytes(limit)} of files{already}: send fewer or "
+            f"A ticket holds at most {megabytes(limit)} of files{already}: send fewer or "
             "smaller files."
         )
 

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import HttpRequest
 
-from tickets.attachments import clean_name
+from tickets.attachments import clean_name, megabytes
 
 
 class AttachmentLimitHandler(FileUploadHandler):
@@ -34,13 +34,11 @@ class AttachmentLimitHandler(FileUploadHandler):
         self._file_bytes += len(raw_data)
         self._total_bytes += len(raw_data)
         if self._file_bytes > helpdesk["ATTACHMENT_MAX_BYTES"]:
-            limit = helpdesk["ATTACHMENT_MAX_BYTES"] // (1024 * 1024)
-            self.refusal = f"{self._name} is larger than {limit} MB, the most one file can be."
+            limit = megabytes(helpdesk["ATTACHMENT_MAX_BYTES"])
+            self.refusal = f"{self._name} is larger than {limit}, the most one file can be."
         elif self._total_bytes > helpdesk["ATTACHMENT_TICKET_MAX_BYTES"]:
-            limit = helpdesk["ATTACHMENT_TICKET_MAX_BYTES"] // (1024 * 1024)
-            self.refusal = (
-                f"A ticket holds at most {limit} MB of files: send fewer or smaller files."
-            )
+            limit = megabytes(helpdesk["ATTACHMENT_TICKET_MAX_BYTES"])
+            self.refusal = f"A ticket holds at most {limit} of files: send fewer or smaller files."
         if self.refusal:
             # Nothing more of the request is read: the files so far are dropped with it.
             raise StopUpload(connection_reset=True)
