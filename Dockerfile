@@ -7,7 +7,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 RUN useradd --system --create-home --home-dir /home/helpdesk helpdesk \
-    && mkdir -p /var/lib/helpdesk && chown helpdesk /var/lib/helpdesk
+    && mkdir -p /var/lib/helpdesk /var/lib/helpdesk-attachments \
+    && chown helpdesk /var/lib/helpdesk /var/lib/helpdesk-attachments
 
 # The pinned dependencies in a layer of their own, read from pyproject.toml: a change to the code
 # does not download them again.

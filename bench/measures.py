@@ -294,6 +294,53 @@ def file_ticket_form_post(bench: Bench) -> Operation:
     return file_one
 
 
+@measure("attachment_upload_1mb")
+def attachment_upload_1mb(bench: Bench) -> Operation:
+    """A nurse sends the filing form with a 1 MB screenshot (multipart, as the browser sends a
+    form with a file): the upload read, checked, re-encoded and stored with the ticket."""
+    seeded = bench.seeded
+    client = bench.client(seeded.filer_id)
+    path = reverse("file_ticket")
+    form = get(client, path)
+    screenshot = _png((580, 580), noise=True)
+    if not 900_000 < len(screenshot) < 1_100_000:
+        raise BenchError(f"the screenshot is {len(screenshot)} bytes, not about 1 MB")
+    data = {
+        "csrfmiddlewaretoken": csrf_token(form),
+        "category": str(seeded.filing_category_id),
+        "title": "Label printer error on screen",
+        "callback": "x4567",
+        "location": str(seeded.nurse_location_id),
+        "care_delayed": "no",
+        "scope": "me",
+        "workaround": "yes",
+        "description": "Screenshot of the error attached.",
+    }
+
+    def file_one() -> None:
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        close_old_connections()
+        try:
+            response = client.post(
+                path,
+                {
+                    **data,
+                    "idempotency_key": uuid.uuid4().hex,
+                    "attachments": SimpleUploadedFile("screen.png", screenshot, "image/png"),
+                },
+                secure=True,
+                headers={"Origin": ORIGIN},
+            )
+        finally:
+            close_old_connections()
+        _expect(response, "POST", path, 302)
+        if _url_name(response["Location"]) != "ticket_filed":
+            raise BenchError(f"filing redirected to {response['Location']}, not a confirmation")
+
+    return file_one
+
+
 @measure("my_tickets_page")
 def my_tickets_page(bench: Bench) -> Operation:
     """A nurse with ~50 tickets opens My tickets, among all the seeded tickets."""
@@ -440,6 +487,44 @@ def queue_fragment_unchanged(bench: Bench) -> Operation:
 
 
 TIMELINE_EVENTS = 20
+# Screenshots on the ticket_page's ticket, each listed with a thumbnail.
+TICKET_PAGE_ATTACHMENTS = 5
+
+
+def _png(size: tuple[int, int], *, noise: bool = False) -> bytes:
+    """A PNG made here: flat colour (a few hundred bytes), or noise (as large as its pixels)."""
+    import io
+    import os
+
+    from PIL import Image
+
+    width, height = size
+    image = (
+        Image.frombytes("RGB", size, os.urandom(width * height * 3))
+        if noise
+        else Image.new("RGB", size, (30, 90, 160))
+    )
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def _attach_screenshots(ticket: Any, count: int) -> None:
+    """Give the ticket ``count`` screenshots through the service, as a requester's comment."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tickets.services import ticket_comment
+
+    missing = count - ticket.attachments.live().count()
+    if missing > 0:
+        ticket_comment(
+            ticket=ticket,
+            author=ticket.requester,
+            text="Screenshots of the error.",
+            attachments=[
+                SimpleUploadedFile(f"screen-{n}.png", _png((1280, 800))) for n in range(missing)
+            ],
+        )
 
 
 @measure("ticket_page")
@@ -475,6 +560,7 @@ def ticket_page(bench: Bench) -> Operation:
         )
         for number in range(max(0, TIMELINE_EVENTS - have))
     )
+    _attach_screenshots(ticket, TICKET_PAGE_ATTACHMENTS)
     client = bench.client(tech)
     path = ticket.get_absolute_url()
     if ticket.number.encode() not in get(client, path).content:

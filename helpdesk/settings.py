@@ -300,7 +300,7 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "staticfiles"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
@@ -738,4 +738,61 @@ LOGGING: dict[str, Any] = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
+}
+
+# --- Attachments on tickets ------------------------------------------------------------------
+# Files go to their own storage, never under a public URL: local files in var/attachments by
+# default, or an S3-compatible bucket (django-storages; `pip install '.[s3]'`) when
+# HELPDESK_ATTACHMENTS_S3_BUCKET is set. Only tickets/views.attachment_download serves them.
+ATTACHMENT_MAX_MB = env_int("HELPDESK_ATTACHMENT_MAX_MB", 10, minimum=1)
+ATTACHMENT_TICKET_MAX_MB = env_int("HELPDESK_ATTACHMENT_TICKET_MAX_MB", 25, minimum=1)
+HELPDESK["ATTACHMENT_MAX_BYTES"] = ATTACHMENT_MAX_MB * 1024 * 1024
+HELPDESK["ATTACHMENT_TICKET_MAX_BYTES"] = ATTACHMENT_TICKET_MAX_MB * 1024 * 1024
+# Images are re-encoded no larger than this on their long side, and refused above this many
+# pixels before being decoded (a decompression bomb).
+HELPDESK["ATTACHMENT_IMAGE_MAX_SIDE"] = env_int(
+    "HELPDESK_ATTACHMENT_IMAGE_MAX_SIDE", 4096, minimum=64
+)
+HELPDESK["ATTACHMENT_IMAGE_MAX_PIXELS"] = env_int(
+    "HELPDESK_ATTACHMENT_IMAGE_MAX_PIXELS", 60_000_000, minimum=1_000_000
+)
+_attachments_bucket = env_str("HELPDESK_ATTACHMENTS_S3_BUCKET", "")
+if _attachments_bucket:
+    STORAGES["attachments"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": _attachments_bucket,
+            "endpoint_url": env_str("HELPDESK_ATTACHMENTS_S3_ENDPOINT_URL", "") or None,
+            "region_name": env_str("HELPDESK_ATTACHMENTS_S3_REGION", "") or None,
+            "location": env_str("HELPDESK_ATTACHMENTS_S3_PREFIX", "attachments"),
+            "default_acl": "private",
+            "file_overwrite": False,
+            "querystring_auth": True,
+        },
+    }
+else:
+    ATTACHMENTS_DIR = Path(
+        env_str("HELPDESK_ATTACHMENTS_DIR", str(VAR_DIR / "attachments"))
+    ).resolve()
+    STORAGES["attachments"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": str(ATTACHMENTS_DIR),
+            "file_permissions_mode": 0o600,
+            "directory_permissions_mode": 0o700,
+        },
+    }
+# An upload is counted as it arrives and cut off past the limits (tickets/uploads.py); what is
+# under FILE_UPLOAD_MAX_MEMORY_SIZE stays in memory, larger files go to a temporary file.
+FILE_UPLOAD_HANDLERS = [
+    "tickets.uploads.AttachmentLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_PERMISSIONS = 0o600
+CELERY_BEAT_SCHEDULE["attachment-orphan-sweep"] = {
+    "task": "tickets.tasks.attachment_orphan_sweep",
+    "schedule": 3600,
+    "options": {"expires": 3600},
 }

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+from pathlib import Path
 
 import kombu.pools
 import pytest
@@ -292,3 +293,15 @@ def oidc(settings: Any, oidc_provider: OidcProvider, reference_data: None) -> Oi
         "PROMPT": "",
     }
     return oidc_provider
+@pytest.fixture
+def attachments_dir(settings, tmp_path: Path) -> Path:
+    """The attachments storage in a folder of the test's own."""
+    folder = tmp_path / "attachments"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "attachments": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(folder)},
+        },
+    }
+    return folder

@@ -11,6 +11,7 @@ import django_filters
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Count, QuerySet
+from django.http import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
@@ -42,28 +43,36 @@ from tickets import paging, queue
 from tickets.api_serializers import (
     ApiRootSerializer,
     AssignSerializer,
+    AttachmentSerializer,
     CategorySerializer,
     DepartmentSerializer,
     EventSerializer,
     FixedSerializer,
     LinkSerializer,
     LocationSerializer,
+    MessageSerializer,
     PageChainSerializer,
     PrioritySerializer,
     RedactSerializer,
     ResolveSerializer,
     TakeNextSerializer,
     TeamSerializer,
-    TextSerializer,
     TicketCreateSerializer,
     TicketSerializer,
     TicketUpdateSerializer,
     TransitionSerializer,
     as_filed,
 )
+from tickets.attachments import AttachmentRefused
 from tickets.models import Category, PageChain, Ticket, parse_ticket_number
 from tickets.priority import Scope
-from tickets.selectors import api_ticket_rows, api_tickets, timeline_events
+from tickets.selectors import (
+    api_ticket_rows,
+    api_tickets,
+    attachment_visible_to,
+    timeline_events,
+    visible_attachments,
+)
 from tickets.services import (
     ClaimLost,
     FilingPlaceRefused,
@@ -84,11 +93,37 @@ from tickets.services import (
     ticket_take_next,
 )
 from tickets.throttling import FilingRateThrottle
+from tickets.uploads import upload_refusal
+from tickets.views import attachment_response
 
 
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "The ticket changed meanwhile."
+
+
+def files_of(request: Request, values: dict[str, Any]) -> list[Any]:
+    """The files a multipart request sent, or a 400 saying why they were cut off while they
+    arrived (tickets/uploads.py): the request changes nothing."""
+    refusal = upload_refusal(request.upload_handlers)
+    if refusal:
+        raise exceptions.ValidationError({"attachments": [refusal]})
+    return list(values.get("attachments", []))
+
+
+def files_refused(error: AttachmentRefused) -> exceptions.APIException:
+    return exceptions.ValidationError({"attachments": [str(error)]})
+
+
+class FileRenderer(BaseRenderer):
+    """Lets a download be asked for with any Accept header: the view answers the file itself."""
+
+    media_type = "*/*"
+    format = "file"
+
+    def render(self, data: Any, accepted_media_type: str | None = None,
+               renderer_context: Any = None) -> Any:  # fmt: skip
+        return data
 
 
 def refused(error: TicketError) -> exceptions.APIException:
@@ -306,7 +341,9 @@ class TicketViewSet(
             "for a location outside her own units (her home department) says so with "
             '"for_other_unit": true, and the ticket records it; without it the filing is '
             "refused (400). One person may file HELPDESK_FILING_RATE tickets (30 an hour by "
-            "default), by form and API together; over it the answer is 429 with Retry-After."
+            "default), by form and API together; over it the answer is 429 with Retry-After. "
+            "Files come with the filing as multipart/form-data (`attachments`, repeated); one "
+            "refused (by its content or size) refuses the filing with 400 and files nothing."
         ),
         parameters=[OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER)],
         request=TicketCreateSerializer,
@@ -335,18 +372,23 @@ class TicketViewSet(
             raise exceptions.ValidationError(
                 {"detail": "Idempotency-Key must be at most 56 printable ASCII characters."}
             )
-        filing = ticket_file(
-            requester=user,
-            location=location,
-            category=values["category"],
-            title=values["title"],
-            callback=values["callback"],
-            care_delayed=values["care_delayed"],
-            scope=Scope(values["scope"]),
-            workaround=values["workaround"],
-            description=values["description"],
-            idempotency_key=f"api:{key}" if key else None,
-        )
+        files = files_of(request, values)
+        try:
+            filing = ticket_file(
+                requester=user,
+                location=location,
+                category=values["category"],
+                title=values["title"],
+                callback=values["callback"],
+                care_delayed=values["care_delayed"],
+                scope=Scope(values["scope"]),
+                workaround=values["workaround"],
+                description=values["description"],
+                idempotency_key=f"api:{key}" if key else None,
+                attachments=files,
+            )
+        except AttachmentRefused as error:
+            raise files_refused(error) from None
         if not filing.created:
             return self._answer(filing.ticket)
         ticket, category = filing.ticket, values["category"]
@@ -452,38 +494,84 @@ class TicketViewSet(
             ),
         )
 
-    @extend_schema(
-        summary="Reply to the requester",
-        description="The requester sees it and is told by email. Requesters may reply too.",
-        request=TextSerializer,
-        responses={200: TicketSerializer, **errors(400, 404)},
-    )
-    @action(detail=True, methods=["post"])
-    def reply(self, request: Request, pk: str) -> Response:
-        ticket = self._ticket()
-        data = TextSerializer(data=request.data)
+    def _message(self, request: Request, ticket: Ticket, *, internal: bool) -> Response:
+        data = MessageSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        files = files_of(request, data.validated_data)
         try:
-            ticket_comment(ticket=ticket, author=signed(request), text=data.validated_data["text"])
+            ticket_comment(
+                ticket=ticket,
+                author=signed(request),
+                text=data.validated_data.get("text", ""),
+                internal=internal,
+                attachments=files,
+            )
+        except AttachmentRefused as error:
+            raise files_refused(error) from None
         except TicketError as error:
             raise refused(error) from None
         return self._answer(ticket)
 
     @extend_schema(
+        summary="Reply to the requester",
+        description="The requester sees it and is told by email (never with its files). "
+        "Requesters may reply too. Send JSON, or multipart/form-data to add files.",
+        request={"application/json": MessageSerializer, "multipart/form-data": MessageSerializer},
+        responses={200: TicketSerializer, **errors(400, 404)},
+    )
+    @action(detail=True, methods=["post"])
+    def reply(self, request: Request, pk: str) -> Response:
+        return self._message(request, self._ticket(), internal=False)
+
+    @extend_schema(
         summary="Add an internal note (IT only)",
-        request=TextSerializer,
+        description="Its files, like the note, are IT's only.",
+        request={"application/json": MessageSerializer, "multipart/form-data": MessageSerializer},
         responses={200: TicketSerializer, **errors(400, 403, 404)},
     )
     @action(detail=True, methods=["post"], url_path="internal-note")
     def internal_note(self, request: Request, pk: str) -> Response:
-        data = TextSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        return self._act(
-            request,
-            lambda ticket, user: ticket_comment(
-                ticket=ticket, author=user, text=data.validated_data["text"], internal=True
-            ),
+        ticket = self._ticket()
+        require_it(request.user)
+        return self._message(request, ticket, internal=True)
+
+    @extend_schema(
+        summary="The ticket's attachments",
+        description="Metadata and a download link for each file the caller may see (a "
+        "requester never sees an internal note's); removed ones are left out.",
+        responses={200: AttachmentSerializer(many=True), **errors(404)},
+    )
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def attachments(self, request: Request, pk: str) -> Response:
+        ticket = self._ticket()
+        rows = visible_attachments(ticket=ticket, user=request.user)
+        return Response(AttachmentSerializer(rows, many=True).data)
+
+    @extend_schema(
+        summary="Download an attachment",
+        description="The file, as its detected content type: images inline, anything else as "
+        "a download; sandboxed, never cached. Every download is on the ticket's audit trail. "
+        "404 for anyone who may not see it.",
+        parameters=[OpenApiParameter("attachment", OpenApiTypes.INT, OpenApiParameter.PATH)],
+        responses={(200, "*/*"): OpenApiTypes.BINARY, **errors(404)},
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"attachments/(?P<attachment>[0-9]{1,18})",
+        url_name="attachment",
+        pagination_class=None,
+        filter_backends=[],
+        renderer_classes=[FileRenderer],
+    )
+    def attachment(self, request: Request, pk: str, attachment: str) -> HttpResponseBase:
+        ticket = self._ticket()
+        found = attachment_visible_to(
+            ticket=ticket, user=request.user, pk=parse_id(attachment) or 0
         )
+        if found is None:
+            raise exceptions.NotFound("No such attachment.")
+        return attachment_response(found, signed(request))
 
     @extend_schema(
         summary="Move along the allowed transitions",

@@ -3,9 +3,11 @@ serializers only validate shapes. Business rules stay in tickets/services.py."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, tzinfo
 from typing import Any
 
+from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -13,6 +15,7 @@ from rest_framework import serializers
 from departments.models import Department, Location, Team
 from departments.roles import display_name, person_name
 from tickets.models import (
+    Attachment,
     Category,
     PageChain,
     Ticket,
@@ -265,6 +268,20 @@ class TicketSerializer(serializers.ModelSerializer[Ticket]):
         return clock_state(ticket.resolution_clock(timezone.now()))
 
 
+def attachments_field() -> serializers.ListField:
+    return serializers.ListField(
+        child=serializers.FileField(allow_empty_file=True),
+        required=False,
+        default=list,
+        write_only=True,
+        help_text=(
+            "Files, sent as multipart/form-data (repeat the field for several). Checked by "
+            "content: screenshots, PDF, text/CSV, Word and Excel files, e-mails; 10 MB a file "
+            "and 25 MB a ticket by default."
+        ),
+    )
+
+
 class TicketCreateSerializer(serializers.Serializer[Any]):
     category: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
         slug_field="slug", queryset=Category.objects.filter(is_active=True).select_related("team")
@@ -289,6 +306,7 @@ class TicketCreateSerializer(serializers.Serializer[Any]):
     description = serializers.CharField(
         max_length=DESCRIPTION_MAX_LENGTH, required=False, allow_blank=True, default=""
     )
+    attachments = attachments_field()
     for_other_unit = serializers.BooleanField(
         required=False,
         default=False,
@@ -312,6 +330,41 @@ class TicketUpdateSerializer(serializers.Serializer[Any]):
 
 class TextSerializer(serializers.Serializer[Any]):
     text = serializers.CharField(max_length=COMMENT_MAX_LENGTH)
+
+
+class MessageSerializer(serializers.Serializer[Any]):
+    """A reply or an internal note: words, files, or both (``text`` may be left out when files
+    are sent)."""
+
+    text = serializers.CharField(max_length=COMMENT_MAX_LENGTH)
+    attachments = attachments_field()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        data: Any = getattr(self, "initial_data", None)
+        if isinstance(data, Mapping) and data.get("attachments"):
+            text = self.fields["text"]
+            assert isinstance(text, serializers.CharField)
+            text.required, text.allow_blank = False, True
+
+
+class AttachmentSerializer(serializers.ModelSerializer[Attachment]):
+    """An attachment's metadata and the link that serves it (with the ticket's scope)."""
+
+    name = serializers.CharField(source="original_name")
+    event = serializers.IntegerField(source="event_id")
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Attachment
+        fields = ["id", "event", "name", "content_type", "size", "sha256", "created_at", "url"]
+        read_only_fields = fields
+
+    def get_url(self, attachment: Attachment) -> str:
+        return reverse(
+            "api-ticket-attachment",
+            kwargs={"pk": attachment.ticket_id, "attachment": attachment.pk},
+        )
 
 
 class FixedSerializer(serializers.Serializer[Any]):

@@ -185,3 +185,43 @@ class RelatedTicket:
     title: str
     location: str
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AttachmentEntry:
+    """A file as the ticket page lists it under the event it came with; ``url`` is the
+    permission-checked view that serves it."""
+
+    pk: int
+    event_id: int
+    name: str
+    content_type: str
+    size: int
+    url: str
+    # IT's "Remove" form posts here.
+    remove_url: str
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")
+
+    @property
+    def type_label(self) -> str:
+        return ATTACHMENT_TYPE_LABELS.get(self.content_type.split(";")[0], "File")
+
+    @property
+    def size_label(self) -> str:
+        if self.size < 1024:
+            return f"{self.size} bytes"
+        if self.size < 1024 * 1024:
+            return f"{self.size / 1024:.0f} KB"
+        return f"{self.size / (1024 * 1024):.1f} MB"
+
+
+ATTACHMENT_TYPE_LABELS = {
+    "image/png": "PNG image", "image/jpeg": "JPEG image", "image/gif": "GIF image",
+    "image/webp": "WebP image", "application/pdf": "PDF", "text/plain": "Text",
+    "text/csv": "CSV", "message/rfc822": "E-mail", "application/vnd.ms-outlook": "Outlook message",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "Word document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "Excel workbook",
+}  # fmt: skip

@@ -19,6 +19,7 @@ from departments.units import (
     home_department_id,
     own_department_ids,
 )
+from tickets.attachments import limits_text
 from tickets.models import Category, Ticket, filing_categories
 from tickets.priority import PRIORITY_LABELS, SCOPE_LABELS, Scope
 from tickets.queue import (
@@ -29,6 +30,7 @@ from tickets.queue import (
     team_names,
 )
 from tickets.services import (
+    ATTACHMENT_REASON_MAX_LENGTH,
     CALLBACK_MAX_LENGTH,
     COMMENT_MAX_LENGTH,
     DESCRIPTION_MAX_LENGTH,
@@ -103,6 +105,39 @@ class CategoryChoiceField(CachedChoiceMixin, forms.ModelChoiceField[Category]):
     lookup = staticmethod(filing_categories)
 
 
+# What the browser's picker offers (a phone offers its camera for image/*); the server decides
+# by content whatever is sent.
+ACCEPT = "image/*,.heic,.pdf,.txt,.log,.csv,.docx,.xlsx,.msg,.eml"
+
+
+class FilesInput(forms.FileInput):
+    """``<input type="file" name="attachments" multiple>``: the browser's own picker, which the
+    page's script also fills from a paste or a drop."""
+
+    allow_multiple_selected = True
+
+
+class AttachmentsField(forms.FileField):
+    """Any number of files (none included); what they are is decided by the service from
+    their content (tickets/attachments.py), not here."""
+
+    widget = FilesInput
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("label", "Screenshots or files (optional)")
+        kwargs.setdefault("widget", FilesInput(attrs={"multiple": True, "accept": ACCEPT}))
+        super().__init__(**kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        files = data if isinstance(data, list | tuple) else [data]
+        return [super(AttachmentsField, self).clean(file, initial) for file in files if file]
+
+
+def attachments_field() -> AttachmentsField:
+    return AttachmentsField(help_text=limits_text())
+
+
 class FileTicketForm(forms.Form):
     """At most four things to type or pick, and three taps to answer."""
 
@@ -175,6 +210,8 @@ class FileTicketForm(forms.Form):
         },
         widget=forms.Textarea(attrs={"rows": 4, "data-phi-check": "true"}),
     )
+    # Last on the form: fields sent after a file that is cut off for its size would be lost.
+    attachments = attachments_field()
     # Asked only for a location outside her own units: that unit's code, or OWN_UNIT.
     reporting_for = forms.CharField(
         required=False, max_length=16, label="Which unit are you reporting for?"
@@ -269,7 +306,16 @@ class FileTicketForm(forms.Form):
         return cleaned
 
 
-class CommentForm(forms.Form):
+class MessageForm(forms.Form):
+    """A message box with files: the words may be left out when files are sent."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.files.getlist("attachments"):
+            self.fields["text"].required = False
+
+
+class CommentForm(MessageForm):
     text = forms.CharField(
         max_length=COMMENT_MAX_LENGTH,
         label="Add a comment",
@@ -279,12 +325,13 @@ class CommentForm(forms.Form):
         },
         widget=forms.Textarea(attrs={"rows": 3, "data-phi-check": "true"}),
     )
+    attachments = attachments_field()
 
 
 VISIBILITY_CHOICES = [("reply", "Reply to the requester"), ("internal", "Internal note (IT only)")]
 
 
-class ReplyForm(forms.Form):
+class ReplyForm(MessageForm):
     """IT's reply box: a reply goes to the requester, a note stays in IT."""
 
     visibility = forms.ChoiceField(
@@ -301,6 +348,21 @@ class ReplyForm(forms.Form):
             "max_length": f"Keep it under {COMMENT_MAX_LENGTH} characters.",
         },
         widget=forms.Textarea(attrs={"rows": 4, "data-phi-check": "true"}),
+    )
+    attachments = attachments_field()
+
+
+class RemoveAttachmentForm(forms.Form):
+    """IT's "Remove this attachment", with the reason the timeline keeps."""
+
+    reason = forms.CharField(
+        max_length=ATTACHMENT_REASON_MAX_LENGTH,
+        label="Why remove it?",
+        help_text="For example: shows a patient's name. The timeline keeps the reason.",
+        error_messages={
+            "required": "Say why the attachment is removed.",
+            "max_length": f"Keep the reason under {ATTACHMENT_REASON_MAX_LENGTH} characters.",
+        },
     )
 
 

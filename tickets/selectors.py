@@ -16,14 +16,23 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
+from django.urls import reverse
 
 from core.links import pk_url
 from core.reference_cache import ReferenceCache
 from departments.models import Department, Location, Team
-from departments.roles import display_name, person_name
-from tickets.display import FiledTicket, QueueRow, RelatedTicket, TimelineEntry, next_clock
+from departments.roles import display_name, is_it_staff, person_name
+from tickets.display import (
+    AttachmentEntry,
+    FiledTicket,
+    QueueRow,
+    RelatedTicket,
+    TimelineEntry,
+    next_clock,
+)
 from tickets.forms import AssignForm
 from tickets.models import (
+    Attachment,
     Category,
     PageChain,
     Ticket,
@@ -194,10 +203,14 @@ _TIMELINE_ACTOR = {
 }
 
 
+# Reads recorded for the audit trail: never listed on the timeline.
+AUDIT_ONLY_KINDS = (TicketEvent.Kind.VIEWED, TicketEvent.Kind.ATTACHMENT_VIEWED)
+
+
 def timeline_events(*, ticket: Ticket, public_only: bool) -> QuerySet[TicketEvent]:
     """A ticket's timeline, oldest first, without the audit trail of views: all of it for IT,
     the public part for the requester."""
-    events = TicketEvent.objects.filter(ticket=ticket).exclude(kind=TicketEvent.Kind.VIEWED)
+    events = TicketEvent.objects.filter(ticket=ticket).exclude(kind__in=AUDIT_ONLY_KINDS)
     if public_only:
         events = events.filter(is_public=True)
     return events.order_by("at", "pk")
@@ -209,6 +222,56 @@ def ticket_timeline(*, ticket: Ticket, public_only: bool) -> list[TimelineEntry]
     return [
         TimelineEntry(**values) for values in events.values(*_TIMELINE_COLUMNS, **_TIMELINE_ACTOR)
     ]
+
+
+def attachment_visible_to(
+    *, ticket: Ticket, user: AbstractBaseUser | AnonymousUser, pk: int
+) -> Attachment | None:
+    """One attachment of a ticket this user sees (``get_ticket_for`` has checked the ticket):
+    not removed, and for a requester never one that came with an internal note."""
+    attachments = ticket.attachments.live()
+    if not is_it_staff(user):
+        attachments = attachments.seen_by_requester()
+    return attachments.filter(pk=pk).first()
+
+
+def visible_attachments(
+    *, ticket: Ticket, user: AbstractBaseUser | AnonymousUser
+) -> QuerySet[Attachment]:
+    """The ticket's attachments this user sees, oldest first."""
+    attachments = ticket.attachments.live()
+    if not is_it_staff(user):
+        attachments = attachments.seen_by_requester()
+    return attachments.order_by("created_at", "pk")
+
+
+def attachment_url(ticket_pk: int, attachment_pk: int) -> str:
+    return reverse("attachment_download", kwargs={"pk": ticket_pk, "attachment": attachment_pk})
+
+
+def ticket_attachments(
+    *, ticket: Ticket, user: AbstractBaseUser | AnonymousUser
+) -> dict[int, list[AttachmentEntry]]:
+    """The attachments this user sees, by the timeline event they came with (one query)."""
+    by_event: dict[int, list[AttachmentEntry]] = {}
+    rows = visible_attachments(ticket=ticket, user=user).values(
+        "pk", "event_id", "original_name", "content_type", "size"
+    )
+    for row in rows:
+        by_event.setdefault(row["event_id"], []).append(
+            AttachmentEntry(
+                pk=row["pk"],
+                event_id=row["event_id"],
+                name=row["original_name"],
+                content_type=row["content_type"],
+                size=row["size"],
+                url=attachment_url(ticket.pk, row["pk"]),
+                remove_url=reverse(
+                    "remove_attachment", kwargs={"pk": ticket.pk, "attachment": row["pk"]}
+                ),
+            )
+        )
+    return by_event
 
 
 def active_page_chain(*, ticket: Ticket) -> PageChain | None:

@@ -11,6 +11,7 @@ FOR UPDATE would wait for the sweep while the sweep waits for it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -26,9 +27,19 @@ from departments.models import Department, Location, Team
 from departments.roles import display_name, is_integration, is_it_staff
 from departments.units import files_for_other_unit
 from tickets import paging, phi
+from tickets.attachments import (
+    CheckedFile,
+    Upload,
+    check_files,
+    check_room,
+    files_removed_unless_committed,
+    remove_stored_on_commit,
+    store,
+)
 from tickets.enqueue import enqueue_on_commit
 from tickets.models import (
     REDACTABLE_KINDS,
+    Attachment,
     Category,
     PageChain,
     SlaPolicy,
@@ -127,11 +138,15 @@ def ticket_file(
     description: str = "",
     idempotency_key: str | None = None,
     workstation: Location | None = None,
+    attachments: Sequence[Upload] = (),
 ) -> Filing:
     """File a ticket. The department is the location's: never a free choice, since it decides
     whether the on-call technician is paged. A location outside the requester's own units (see
     departments/units.py; ``workstation``: the one she files from) is recorded as filed for
-    another unit; the form and the API have asked her first."""
+    another unit; the form and the API have asked her first. ``attachments`` come with the
+    filing: all are checked before anything is written, and one refused refuses the filing
+    (AttachmentRefused); a filing that matched an earlier one by its idempotency key adds none."""
+    files = check_files(attachments)
     department = location.department
     other_unit = files_for_other_unit(requester, location, workstation=workstation)
     urgency = urgency_from_answers(care_delayed=care_delayed, workaround=workaround)
@@ -166,7 +181,7 @@ def ticket_file(
         idempotency_key=idempotency_key or None,
     )
     _start_clocks(ticket)
-    with transaction.atomic():
+    with files_removed_unless_committed() as written, transaction.atomic():
         try:
             with transaction.atomic():
                 ticket.save()
@@ -221,6 +236,7 @@ def ticket_file(
                 )
             )
         TicketEvent.objects.bulk_create(events)
+        _attach(files, ticket=ticket, event=events[0], uploader=requester, written=written)
         page_reason = paging_reason(ticket)
         if page_reason is not None:
             paging.start_chain(ticket=ticket, reason=page_reason, now=now)
@@ -254,20 +270,48 @@ def _start_clocks(ticket: Ticket) -> list[str]:
     return ticket.apply_sla_policy(policy, calendar)
 
 
+def _attach(
+    files: list[CheckedFile], *, ticket: Ticket, event: TicketEvent, uploader: User,
+    written: list[str],
+) -> None:  # fmt: skip
+    """Store the files and their rows, in the transaction that wrote ``event``."""
+    Attachment.objects.bulk_create(
+        Attachment(
+            ticket=ticket,
+            event=event,
+            uploader=uploader,
+            stored_name=store(file, written),
+            original_name=file.name,
+            content_type=file.content_type,
+            size=file.size,
+            sha256=file.sha256,
+            created_at=event.at,
+        )
+        for file in files
+    )
+
+
 def ticket_comment(
-    *, ticket: Ticket, author: User, text: str, internal: bool = False
+    *,
+    ticket: Ticket,
+    author: User,
+    text: str,
+    internal: bool = False,
+    attachments: Sequence[Upload] = (),
 ) -> TicketEvent:
-    """A reply everyone on the ticket sees, or an internal note only IT sees. An IT reply is
-    the first response; a requester's reply answers a "waiting on you" ticket."""
+    """A reply everyone on the ticket sees, or an internal note only IT sees, with files or
+    without (files alone need no words). An IT reply is the first response; a requester's reply
+    answers a "waiting on you" ticket. Files are checked before anything is written."""
     text = text.strip()
     staff = is_it_staff(author)
     if internal and not staff:
         raise TicketError("Only IT staff can write internal notes.")
-    if not text:
+    if not text and not attachments:
         raise TicketError("Write something before sending it.")
     if len(text) > COMMENT_MAX_LENGTH:
         raise TicketError(f"Keep it under {COMMENT_MAX_LENGTH} characters.")
-    with transaction.atomic():
+    files = check_files(attachments)
+    with files_removed_unless_committed() as written, transaction.atomic():
         locked = Ticket.objects.select_for_update(no_key=True).get(pk=ticket.pk)
         if not locked.is_open and not staff:
             raise TicketError(
@@ -283,6 +327,10 @@ def ticket_comment(
             is_public=not internal,
             text=text,
         )
+        if files:
+            stored = locked.attachments.live().aggregate(total=models.Sum("size"))["total"]
+            check_room(files, stored_bytes=stored or 0)
+            _attach(files, ticket=locked, event=event, uploader=author, written=written)
         fields = ["updated_at"]
         if staff and not internal:
             fields += locked.record_first_response(now)
@@ -688,6 +736,61 @@ def record_view(*, ticket: Ticket, user: User, now: datetime | None = None) -> N
         TicketEvent.objects.create(
             ticket=ticket, at=now or timezone.now(), actor=user, kind=TicketEvent.Kind.VIEWED
         )
+
+
+def record_attachment_view(
+    *, attachment: Attachment, user: User, now: datetime | None = None
+) -> None:
+    """Every opening or download of an attachment, by anyone, goes on the ticket's audit
+    trail: who, when, and which (its id; never its name)."""
+    TicketEvent.objects.create(
+        ticket_id=attachment.ticket_id,
+        at=now or timezone.now(),
+        actor=user,
+        kind=TicketEvent.Kind.ATTACHMENT_VIEWED,
+        new_value=str(attachment.pk),
+    )
+
+
+ATTACHMENT_REASON_MAX_LENGTH = 300
+
+
+def attachment_remove(
+    *, attachment: Attachment, actor: User, reason: str, now: datetime | None = None
+) -> Attachment:
+    """IT takes a file off a ticket (patient data in a screenshot, the wrong file): the file
+    leaves the storage once this commits; the row stays, marked, and the timeline says who
+    removed an attachment and why, seen by whoever saw the attachment."""
+    reason = reason.strip()
+    if not is_it_staff(actor):
+        raise TicketError("Only IT staff can remove attachments.")
+    if not reason:
+        raise TicketError("Say why the attachment is removed.")
+    if len(reason) > ATTACHMENT_REASON_MAX_LENGTH:
+        raise TicketError(f"Keep the reason under {ATTACHMENT_REASON_MAX_LENGTH} characters.")
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = (
+            Attachment.objects.select_for_update(of=("self",))
+            .select_related("event")
+            .get(pk=attachment.pk)
+        )
+        if locked.deleted_at is not None:
+            raise TicketError("This attachment was already removed.")
+        locked.deleted_at, locked.deleted_by, locked.deleted_reason = now, actor, reason
+        locked.save(update_fields=["deleted_at", "deleted_by", "deleted_reason"])
+        TicketEvent.objects.create(
+            ticket_id=locked.ticket_id,
+            at=now,
+            actor=actor,
+            kind=TicketEvent.Kind.ATTACHMENT_REMOVED,
+            is_public=locked.event.is_public,
+            old_value=str(locked.pk),
+            text=reason,
+        )
+        Ticket.objects.filter(pk=locked.ticket_id).update(updated_at=now)
+        remove_stored_on_commit(locked.stored_name)
+    return locked
 
 
 def ticket_opened_by_assignee(*, ticket: Ticket, user: User, now: datetime | None = None) -> bool:

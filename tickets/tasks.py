@@ -4,6 +4,7 @@ Each task lives with the work it does and keeps the name it was first published 
 messages already queued, the beat schedule and unpublished-task rows still find it. Tasks are
 thin: each takes ids, loads rows and calls into the app; none carries text."""
 
+from tickets.attachments import attachment_orphan_sweep
 from tickets.notifications import (
     deliver_sla_alert,
     deliver_sla_alerts,
@@ -16,6 +17,7 @@ from tickets.paging import deliver_page, deliver_pages
 from tickets.sweep import sla_sweep_task
 
 __all__ = [
+    "attachment_orphan_sweep",
     "deliver_page",
     "deliver_pages",
     "deliver_sla_alert",

@@ -19,6 +19,16 @@ urlpatterns = [
     path("tickets/<id:pk>/resolve/", views.resolve, name="resolve"),
     path("tickets/<id:pk>/link/", views.link, name="link"),
     path("tickets/<id:pk>/redact/", views.redact, name="redact"),
+    path(
+        "tickets/<id:pk>/attachments/<id:attachment>/",
+        views.attachment_download,
+        name="attachment_download",
+    ),
+    path(
+        "tickets/<id:pk>/attachments/<id:attachment>/remove/",
+        views.remove_attachment,
+        name="remove_attachment",
+    ),
     path("tickets/<id:pk>/page/", paging_views.page_on_call, name="page_on_call"),
     path(
         "tickets/<id:pk>/acknowledge/",

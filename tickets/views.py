@@ -10,7 +10,14 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    JsonResponse,
+)
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
 from django.template.loader import render_to_string
@@ -25,6 +32,7 @@ from departments.models import Location, Team, active_locations
 from departments.roles import PEOPLE, display_name, is_it_staff
 from departments.units import home_department_id
 from tickets import phi
+from tickets.attachments import AttachmentRefused, attachment_storage
 from tickets.display import FiledTicket, TimelineEntry, sla_clocks
 from tickets.forms import (
     OWN_UNIT,
@@ -35,29 +43,34 @@ from tickets.forms import (
     LinkForm,
     PriorityForm,
     RedactForm,
+    RemoveAttachmentForm,
     ReplyForm,
     RequesterStatusForm,
     ResolveForm,
     StatusForm,
     redact_form,
 )
-from tickets.models import PageChain, Ticket, TicketEvent, parse_ticket_number
+from tickets.models import Attachment, PageChain, Ticket, TicketEvent, parse_ticket_number
 from tickets.priority import PAGING_RULE_LABELS
 from tickets.queue import team_names
 from tickets.selectors import (
     active_page_chain,
     assignable_people,
+    attachment_visible_to,
     latest_page_chain,
     related_open_tickets,
     requester_ticket_counts,
     requester_tickets,
+    ticket_attachments,
     ticket_timeline,
     ticket_visible_to,
 )
 from tickets.services import (
     TRANSITIONS,
     TicketError,
+    attachment_remove,
     may_redact,
+    record_attachment_view,
     record_view,
     ticket_answer_fixed,
     ticket_assign,
@@ -71,6 +84,7 @@ from tickets.services import (
     ticket_set_status,
 )
 from tickets.throttling import FilingLimitReached, filing_refusal
+from tickets.uploads import upload_refusal
 
 MY_TICKETS_PAGE_SIZE = 50
 
@@ -142,27 +156,33 @@ def file_ticket(request: HttpRequest) -> HttpResponse:
     workstation = _workstation(request)
     limited, status = "", 200
     if request.method == "POST":
-        form = FileTicketForm(request.POST, user=user, workstation=workstation)
-        if form.is_valid():
+        form = FileTicketForm(request.POST, request.FILES, user=user, workstation=workstation)
+        if _files_valid(request, form):
             refusal = filing_refusal(request, user)
             if refusal is None:
                 data = form.cleaned_data
-                filing = ticket_file(
-                    requester=user,
-                    location=data["location"],
-                    category=data["category"],
-                    title=data["title"],
-                    callback=data["callback"],
-                    care_delayed=data["care_delayed"],
-                    scope=data["scope"],
-                    workaround=data["workaround"],
-                    description=data["description"],
-                    idempotency_key=data["idempotency_key"],
-                    workstation=workstation,
-                )
-                # Redirect, so a reload shows the confirmation and the form comes back empty.
-                return redirect("ticket_filed", pk=filing.ticket.pk)
-            limited, status = _filing_limit_message(refusal), 429
+                try:
+                    filing = ticket_file(
+                        requester=user,
+                        location=data["location"],
+                        category=data["category"],
+                        title=data["title"],
+                        callback=data["callback"],
+                        care_delayed=data["care_delayed"],
+                        scope=data["scope"],
+                        workaround=data["workaround"],
+                        description=data["description"],
+                        idempotency_key=data["idempotency_key"],
+                        workstation=workstation,
+                        attachments=data["attachments"],
+                    )
+                except AttachmentRefused as error:
+                    form.add_error("attachments", f"{error} {NOTHING_SENT}")
+                else:
+                    # Redirect, so a reload shows the confirmation and the form comes back empty.
+                    return redirect("ticket_filed", pk=filing.ticket.pk)
+            else:
+                limited, status = _filing_limit_message(refusal), 429
     else:
         profile = getattr(user, "profile", None)
         location = _initial_location(request, workstation)
@@ -185,6 +205,20 @@ def file_ticket(request: HttpRequest) -> HttpResponse:
         },
         status=status,
     )
+
+
+NOTHING_SENT = "Nothing was sent: choose the files to send again."
+
+
+def _files_valid(request: HttpRequest, form: forms.Form) -> bool:
+    """The form's own checks, and whether its files all came in (tickets/uploads.py cuts off
+    a request whose files pass the limits, keeping what was typed before them)."""
+    valid = form.is_valid()
+    refusal = upload_refusal(request.upload_handlers)
+    if refusal:
+        form.add_error("attachments", f"{refusal} {NOTHING_SENT}")
+        return False
+    return valid
 
 
 @dataclass(frozen=True, slots=True)
@@ -404,13 +438,22 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
     staff = is_it_staff(user)
     may_clean = may_redact(ticket, user)
     redacting = may_clean and request.GET.get(REDACTION_MODE) == "1"
-    form: forms.Form = (ReplyForm if staff else CommentForm)(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    posted = request.method == "POST"
+    form: forms.Form = (ReplyForm if staff else CommentForm)(
+        request.POST if posted else None, request.FILES if posted else None
+    )
+    if posted and _files_valid(request, form):
         internal = staff and form.cleaned_data.get("visibility") == "internal"
         try:
             ticket_comment(
-                ticket=ticket, author=user, text=form.cleaned_data["text"], internal=internal
+                ticket=ticket,
+                author=user,
+                text=form.cleaned_data["text"],
+                internal=internal,
+                attachments=form.cleaned_data["attachments"],
             )
+        except AttachmentRefused as error:
+            form.add_error("attachments", f"{error} {NOTHING_SENT}")
         except TicketError as error:
             form.add_error("text", str(error))
         else:
@@ -442,6 +485,9 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context: dict[str, Any] = {
         "ticket": ticket,
         "events": timeline,
+        # The files under each timeline entry they came with, by the entry's id.
+        "attachments": ticket_attachments(ticket=ticket, user=user),
+        "remove_attachment": RemoveAttachmentForm(prefix="remove") if staff else None,
         "form": form,
         # IT's box says who sees the message; the requester comments on her open ticket.
         "reply_box": "reply" if staff else ("comment" if ticket.is_open else None),
@@ -582,6 +628,75 @@ def redact(request: HttpRequest, pk: int) -> HttpResponse:
     return _ticket_action(
         request, pk, RedactForm, "redact", act, staff_only=False, query=f"?{REDACTION_MODE}=1"
     )
+
+
+# What every attachment response says, whatever the file: run nothing, embed nothing, sniff
+# nothing, keep no copy on the way.
+ATTACHMENT_HEADERS = {
+    "Content-Security-Policy": "sandbox; default-src 'none'; img-src 'self'; "
+    "style-src 'unsafe-inline'; frame-ancestors 'none'; form-action 'none'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "private, no-store",
+    "Cross-Origin-Resource-Policy": "same-origin",
+}
+
+
+@login_required
+@require_GET
+def attachment_download(request: HttpRequest, pk: int, attachment: int) -> HttpResponseBase:
+    """An attachment, to whoever may see it and its event (404 for anyone else, and for one
+    removed): images shown in the page, everything else downloaded, as the content type
+    detected at upload. Every serving is on the ticket's audit trail."""
+    user = signed_in(request)
+    ticket = get_ticket_for(user, pk)
+    found = attachment_visible_to(ticket=ticket, user=user, pk=attachment)
+    if found is None:
+        raise Http404
+    return attachment_response(found, user)
+
+
+def attachment_response(attachment: Attachment, user: User) -> FileResponse:
+    """The file, recorded as served to ``user`` (who may see it), with ATTACHMENT_HEADERS."""
+    try:
+        content = attachment_storage().open(attachment.stored_name, "rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    record_attachment_view(attachment=attachment, user=user)
+    response = FileResponse(
+        content,
+        as_attachment=not attachment.is_image,
+        filename=attachment.original_name,
+        content_type=attachment.content_type,
+    )
+    for header, value in ATTACHMENT_HEADERS.items():
+        response[header] = value
+    return response
+
+
+@login_required
+@require_POST
+def remove_attachment(request: HttpRequest, pk: int, attachment: int) -> HttpResponse:
+    """IT removes an attachment, saying why; the file leaves the storage."""
+    user = signed_in(request)
+    ticket = get_ticket_for(user, pk)
+    if not is_it_staff(user):
+        raise Http404
+    found = attachment_visible_to(ticket=ticket, user=user, pk=attachment)
+    if found is None:
+        raise Http404
+    form = RemoveAttachmentForm(request.POST, prefix="remove")
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, str(error))
+        return redirect(ticket)
+    try:
+        attachment_remove(attachment=found, actor=user, reason=form.cleaned_data["reason"])
+    except TicketError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"Attachment removed from {ticket.number}.")
+    return redirect(ticket)
 
 
 @login_required

@@ -31,6 +31,7 @@ from typing import Any
 
 import pytest
 import schemathesis
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
@@ -45,9 +46,9 @@ from departments.models import Department, Team
 from tests.api.conftest import issue_token
 from tests.factories import UserFactory
 from tickets import paging
-from tickets.models import Category, PageChain, Ticket
+from tickets.models import Attachment, Category, PageChain, Ticket
 from tickets.priority import Scope
-from tickets.services import ticket_claim, ticket_resolve
+from tickets.services import ticket_claim, ticket_comment, ticket_resolve
 
 pytestmark = pytest.mark.django_db
 
@@ -68,6 +69,8 @@ OPERATIONS = [
     "GET /api/tickets/{id}/",
     "PATCH /api/tickets/{id}/",
     "GET /api/tickets/{id}/timeline/",
+    "GET /api/tickets/{id}/attachments/",
+    "GET /api/tickets/{id}/attachments/{attachment}/",
     "POST /api/tickets/{id}/claim/",
     "POST /api/tickets/take-next/",
     "POST /api/tickets/{id}/assign/",
@@ -196,7 +199,9 @@ class Scene:
 
 
 @pytest.fixture
-def scene(nurse_medsurg, nurse_ed, outsider, tech, manager, on_call_team, file_ticket) -> Scene:
+def scene(
+    nurse_medsurg, nurse_ed, outsider, tech, manager, on_call_team, file_ticket, attachments_dir
+) -> Scene:
     """The requester's open ticket and her resolved one, another requester's, one Priya has
     taken, an ED P1 that is paging the on-call technician, and one whose response is late (for
     the breach report)."""
@@ -214,8 +219,11 @@ def scene(nurse_medsurg, nurse_ed, outsider, tech, manager, on_call_team, file_t
     Ticket.objects.filter(pk=late.pk).update(
         response_due_at=late.created_at, response_breached_at=late.created_at
     )
+    log = SimpleUploadedFile("scanner.log", b"10:01 scanner offline\n")
+    ticket_comment(ticket=own, author=nurse_medsurg, text="The log", attachments=[log])
     rows = {"own": own.pk, "resolved": resolved.pk, "theirs": theirs.pk, "claimed": claimed.pk,
-            "p1": p1.pk, "chain": PageChain.objects.get(ticket=p1).pk, "missing": 0}  # fmt: skip
+            "p1": p1.pk, "chain": PageChain.objects.get(ticket=p1).pk, "missing": 0,
+            "attachment": Attachment.objects.get(ticket=own).pk}  # fmt: skip
     tokens = {"technician": issue_token(tech), "requester": issue_token(nurse_medsurg),
               "manager": issue_token(manager)}  # fmt: skip
     filters = {"team": list(Team.objects.values_list("pk", flat=True)),
@@ -286,6 +294,12 @@ EXAMPLES = [
     Example("GET /api/tickets/{id}/timeline/", R, 200, "own"),
     Example("GET /api/tickets/{id}/timeline/", T, 200, "p1"),
     Example("GET /api/tickets/{id}/timeline/", R, 404, "theirs"),
+    Example("GET /api/tickets/{id}/attachments/", R, 200, "own"),
+    Example("GET /api/tickets/{id}/attachments/", T, 200, "own"),
+    Example("GET /api/tickets/{id}/attachments/", R, 404, "theirs"),
+    Example("GET /api/tickets/{id}/attachments/{attachment}/", R, 200, "own"),
+    Example("GET /api/tickets/{id}/attachments/{attachment}/", T, 200, "own"),
+    Example("GET /api/tickets/{id}/attachments/{attachment}/", R, 404, "theirs"),
     Example("POST /api/tickets/{id}/claim/", T, 200, "own"),
     Example("POST /api/tickets/{id}/claim/", T, 409, "claimed"),
     Example("POST /api/tickets/{id}/claim/", T, 400, "resolved"),
@@ -405,8 +419,11 @@ def test_explicit_examples_keep_to_the_schema(openapi, scene, example):
     body = example.body
     if isinstance(body, dict) and body.get("other") == "HD-1001":
         body = {**body, "other": f"HD-{scene.rows['theirs'] + 1000}"}
+    path = {"id": scene.rows[example.target]} if example.target else {}
+    if "{attachment}" in example.label:
+        path["attachment"] = scene.rows["attachment"]
     case = operation.Case(
-        path_parameters={"id": scene.rows[example.target]} if example.target else {},
+        path_parameters=path,
         query=example.query,
         body=body,
         media_type="application/json" if body is not NOT_SET else None,
@@ -431,6 +448,10 @@ def aim(case: Any, scene: Scene) -> None:
     if "id" in case.path_parameters:
         pool = scene.chains if case.path.startswith("/api/pages/") else scene.tickets
         case.path_parameters["id"] = aimed(case.path_parameters["id"], pool)
+    if "attachment" in case.path_parameters:
+        case.path_parameters["attachment"] = aimed(
+            case.path_parameters["attachment"], [scene.rows["attachment"]]
+        )
     for name, pool in scene.filters.items():
         if name in case.query:
             case.query[name] = aimed(case.query[name], pool)

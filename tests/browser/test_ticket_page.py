@@ -98,7 +98,7 @@ def test_after_an_internal_note_the_box_stays_on_internal_note(
     reply = page.get_by_label("Reply to the requester")
     note = page.get_by_label("Internal note (IT only)")
     expect(reply).to_be_checked()
-    send = page.locator("#reply-form").get_by_role("button")
+    send = page.locator("#reply-form button[type=submit]")
     expect(send).to_have_text("Send to the requester")
     # The button says where the words go, as the choice changes.
     note.check()
@@ -113,7 +113,7 @@ def test_after_an_internal_note_the_box_stays_on_internal_note(
     send.click()
     expect(page.get_by_text("Internal note added; only IT sees it.")).to_be_visible()
     expect(page.get_by_label("Internal note (IT only)")).to_be_checked()
-    expect(page.locator("#reply-form").get_by_role("button")).to_have_text("Save internal note")
+    expect(page.locator("#reply-form button[type=submit]")).to_have_text("Save internal note")
     assert open_ticket.events.filter(kind="internal_note").count() == 1
     assert not open_ticket.events.filter(kind="comment").exists()
 
@@ -127,12 +127,12 @@ def test_reply_button_is_labelled_with_javascript_off(browser, live_server, tech
         login(page, live_server, "tech")
         page.goto(f"{live_server.url}{open_ticket.get_absolute_url()}")
         form = page.locator("#reply-form")
-        expect(form.get_by_role("button")).to_have_text("Send to the requester")
+        expect(form.locator("button[type=submit]")).to_have_text("Send to the requester")
         form.get_by_label("Internal note (IT only)").check()
         form.get_by_label("Message").fill("Checked the cart's reader: firmware 2.1.")
-        form.get_by_role("button").click()
+        form.locator("button[type=submit]").click()
         expect(page.get_by_text("Internal note added; only IT sees it.")).to_be_visible()
         expect(form.get_by_label("Internal note (IT only)")).to_be_checked()
-        expect(form.get_by_role("button")).to_have_text("Save internal note")
+        expect(form.locator("button[type=submit]")).to_have_text("Save internal note")
     finally:
         context.close()

@@ -1,8 +1,9 @@
 """Tickets and everything that happens to them ("what, how fast"): the ticket and its categories,
-its timeline, SLA policies and the alerts of its clocks, its page chains, and the tasks the
-broker did not take. The rest of the project imports them from here."""
+its timeline and attachments, SLA policies and the alerts of its clocks, its page chains, and the
+tasks the broker did not take. The rest of the project imports them from here."""
 
 from tickets.models.alerts import SlaAlert
+from tickets.models.attachments import Attachment, AttachmentQuerySet
 from tickets.models.outbox import UnpublishedTask
 from tickets.models.paging import Page, PageChain
 from tickets.models.sla import SlaPolicy
@@ -38,6 +39,8 @@ __all__ = [
     "REDACTABLE_KINDS",
     "SCRUBBED_FIELDS",
     "STATUS_LABELS",
+    "Attachment",
+    "AttachmentQuerySet",
     "Category",
     "Page",
     "PageChain",

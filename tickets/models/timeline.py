@@ -59,6 +59,9 @@ class TicketEvent(models.Model):
         OTHER_UNIT = "other_unit", "Filed for another unit"
         FEEDBACK = "feedback", "Requester's answer"
         REDACTED = "redacted", "Patient data removed"
+        # An attachment opened or downloaded (new_value: its id): audit only, never listed.
+        ATTACHMENT_VIEWED = "attachment_view", "Attachment viewed"
+        ATTACHMENT_REMOVED = "attachment_del", "Attachment removed"
 
     # Indexed by event_ticket_at, which leads with it.
     ticket = models.ForeignKey(
