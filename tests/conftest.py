@@ -10,8 +10,8 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import kombu.pools
 import pytest
@@ -293,6 +293,8 @@ def oidc(settings: Any, oidc_provider: OidcProvider, reference_data: None) -> Oi
         "PROMPT": "",
     }
     return oidc_provider
+
+
 @pytest.fixture
 def attachments_dir(settings, tmp_path: Path) -> Path:
     """The attachments storage in a folder of the test's own."""
