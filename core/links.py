@@ -32,10 +32,16 @@ SITE_LINKS = {
 
 
 @cache
-def _pk_path(name: str, urlconf: str, prefix: str) -> tuple[str, str]:
-    head, found, tail = reverse(name, kwargs={"pk": _MARKER}).rpartition(str(_MARKER))
-    assert found, f"{name} has no pk in its path"
-    return head, tail
+def _id_path(name: str, keys: tuple[str, ...], urlconf: str, prefix: str) -> tuple[str, ...]:
+    """The path's parts around its ids, which it must hold in the order ``keys`` names them."""
+    markers = [str(_MARKER + number) for number in range(len(keys))]
+    rest = reverse(name, kwargs=dict(zip(keys, markers, strict=True)))
+    parts = []
+    for key, marker in zip(keys, markers, strict=True):
+        head, found, rest = rest.partition(marker)
+        assert found, f"{name} has no {key} in its path, or not in this order"
+        parts.append(head)
+    return (*parts, rest)
 
 
 @cache
@@ -45,8 +51,17 @@ def _site_links(urlconf: str, prefix: str) -> dict[str, str]:
 
 def pk_url(name: str) -> Callable[[int], str]:
     """``reverse(name, kwargs={"pk": pk})``, for any number of pks."""
-    head, tail = _pk_path(name, get_urlconf(settings.ROOT_URLCONF), get_script_prefix())
+    head, tail = _id_path(name, ("pk",), get_urlconf(settings.ROOT_URLCONF), get_script_prefix())
     return lambda pk: f"{head}{pk}{tail}"
+
+
+def ids_url(name: str, first: str, second: str) -> Callable[[int, int], str]:
+    """``reverse(name, kwargs={first: a, second: b})`` for a path holding two ids (a ticket's
+    and one of its rows'), for any number of them."""
+    head, middle, tail = _id_path(
+        name, (first, second), get_urlconf(settings.ROOT_URLCONF), get_script_prefix()
+    )
+    return lambda a, b: f"{head}{a}{middle}{b}{tail}"
 
 
 def site_links() -> dict[str, str]:

@@ -16,9 +16,8 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
-from django.urls import reverse
 
-from core.links import pk_url
+from core.links import ids_url, pk_url
 from core.reference_cache import ReferenceCache
 from departments.models import Department, Location, Team
 from departments.roles import display_name, is_it_staff, person_name
@@ -245,15 +244,13 @@ def visible_attachments(
     return attachments.order_by("created_at", "pk")
 
 
-def attachment_url(ticket_pk: int, attachment_pk: int) -> str:
-    return reverse("attachment_download", kwargs={"pk": ticket_pk, "attachment": attachment_pk})
-
-
 def ticket_attachments(
     *, ticket: Ticket, user: AbstractBaseUser | AnonymousUser
 ) -> dict[int, list[AttachmentEntry]]:
     """The attachments this user sees, by the timeline event they came with (one query)."""
     by_event: dict[int, list[AttachmentEntry]] = {}
+    download = ids_url("attachment_download", "pk", "attachment")
+    remove = ids_url("remove_attachment", "pk", "attachment")
     rows = visible_attachments(ticket=ticket, user=user).values(
         "pk", "event_id", "original_name", "content_type", "size"
     )
@@ -265,10 +262,8 @@ def ticket_attachments(
                 name=row["original_name"],
                 content_type=row["content_type"],
                 size=row["size"],
-                url=attachment_url(ticket.pk, row["pk"]),
-                remove_url=reverse(
-                    "remove_attachment", kwargs={"pk": ticket.pk, "attachment": row["pk"]}
-                ),
+                url=download(ticket.pk, row["pk"]),
+                remove_url=remove(ticket.pk, row["pk"]),
             )
         )
     return by_event

@@ -487,7 +487,10 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "events": timeline,
         # The files under each timeline entry they came with, by the entry's id.
         "attachments": ticket_attachments(ticket=ticket, user=user),
-        "remove_attachment": RemoveAttachmentForm(prefix="remove") if staff else None,
+        # Under every file IT may remove: the one box, without an id, inside its label.
+        "remove_attachment": RemoveAttachmentForm(prefix="remove", auto_id=False)
+        if staff
+        else None,
         "form": form,
         # IT's box says who sees the message; the requester comments on her open ticket.
         "reply_box": "reply" if staff else ("comment" if ticket.is_open else None),

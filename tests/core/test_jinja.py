@@ -14,7 +14,7 @@ from django.test import RequestFactory
 from django.urls import reverse, set_script_prefix
 from django.utils import timezone
 
-from core.links import SITE_LINKS, pk_url, site_links
+from core.links import SITE_LINKS, ids_url, pk_url, site_links
 from helpdesk.jinja import environment
 
 
@@ -43,6 +43,13 @@ def test_pages_render_through_the_django_backend():
 def test_pk_url_matches_reverse(pk):
     for name in ("ticket_detail", "claim"):
         assert pk_url(name)(pk) == reverse(name, kwargs={"pk": pk})
+
+
+@pytest.mark.parametrize(("pk", "row"), [(1, 2), (42, 42), (8080808080, 8080808081)])
+def test_ids_url_matches_reverse(pk, row):
+    for name in ("attachment_download", "remove_attachment"):
+        expected = reverse(name, kwargs={"pk": pk, "attachment": row})
+        assert ids_url(name, "pk", "attachment")(pk, row) == expected
 
 
 def test_site_links_match_reverse():
