@@ -140,14 +140,16 @@ class OidcProvider:
         self._wait_until_answering()
 
     def _wait_until_answering(self) -> None:
-        deadline = time.monotonic() + 30
+        # Gunicorn listens before its worker has loaded the project: on a busy machine the
+        # first answers take seconds.
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"the test provider stopped: {self.log_text()}")
             try:
-                requests.get(f"{self.issuer}/.well-known/openid-configuration", timeout=1)
+                requests.get(f"{self.issuer}/.well-known/openid-configuration", timeout=5)
                 return
-            except requests.ConnectionError:
+            except requests.RequestException:
                 time.sleep(0.1)
         raise RuntimeError(f"the test provider did not answer: {self.log_text()}")
 
@@ -233,7 +235,9 @@ def provider_redirect(client: Any, provider: OidcProvider, username: str, start:
         timeout=10,
     )
     assert answer.status_code == 302, answer.text[:500]
-    answer = browser.get(f"{provider.url}{answer.headers['Location']}", allow_redirects=False)
+    answer = browser.get(
+        f"{provider.url}{answer.headers['Location']}", allow_redirects=False, timeout=10
+    )
     callback: str = answer.headers["Location"]
     assert callback.startswith("http://testserver/oidc/callback/"), callback
     return callback.removeprefix("http://testserver")
