@@ -79,6 +79,7 @@ def test_queue_on_a_phone_shows_each_ticket_as_a_card_without_sideways_scrolling
 
     card.get_by_role("button", name=f"Claim {p1.number}").tap()
     expect(phone.get_by_text(f"{p1.number} is yours.")).to_be_visible()
+    phone.wait_for_load_state("load")
     assert phone.evaluate(NO_SIDEWAYS_SCROLL)
 
 
