@@ -30,7 +30,7 @@ from departments.oidc import (
     record_session,
     verify_logout_token,
 )
-from departments.units import asks_for_unit
+from departments.units import after_sign_in
 
 logger = logging.getLogger(__name__)
 
@@ -124,10 +124,7 @@ class OidcCallbackView(OIDCAuthenticationCallbackView):
     @property
     def success_url(self) -> str:
         # A requester the directory gave no unit is asked for hers once, on her way.
-        url: str = super().success_url
-        if asks_for_unit(self.request.user):
-            return f"{reverse('choose_unit')}?{urlencode({'next': url})}"
-        return url
+        return after_sign_in(self.request.user, super().success_url)
 
     def get(self, request: HttpRequest) -> HttpResponse:
         if oidc_config() is None:

@@ -11,6 +11,8 @@ IT staff filing for a caller and machine accounts file for any unit; for them no
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.urls import reverse
+from django.utils.http import urlencode
 
 from departments.models import Location, Profile
 from departments.roles import is_integration, is_it_staff
@@ -63,3 +65,11 @@ def asks_for_unit(user: AbstractBaseUser | AnonymousUser) -> bool:
         and profile.unit_asked_at is None
         and not files_anywhere(user)
     )
+
+
+def after_sign_in(user: AbstractBaseUser | AnonymousUser, url: str) -> str:
+    """Where a sign-in (by password or through the provider) leads: to ``url``, by way of the
+    unit question for a requester who has none yet."""
+    if asks_for_unit(user):
+        return f"{reverse('choose_unit')}?{urlencode({'next': url})}"
+    return url

@@ -14,14 +14,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from departments.forms import SignInForm, UnitForm
 from departments.models import ApiToken, Profile
 from departments.oidc_views import sign_in_choices
 from departments.roles import role_names
-from departments.units import asks_for_unit
+from departments.units import after_sign_in
 
 MAX_ACTIVE_TOKENS = 10
 
@@ -53,10 +53,7 @@ class SignInView(LoginView):
         return context
 
     def get_success_url(self) -> str:
-        url = super().get_success_url()
-        if asks_for_unit(self.request.user):
-            return f"{reverse('choose_unit')}?{urlencode({'next': url})}"
-        return url
+        return after_sign_in(self.request.user, super().get_success_url())
 
 
 def _next_url(request: HttpRequest) -> str:

@@ -280,9 +280,7 @@ def answer_fixed(request: HttpRequest, pk: int) -> HttpResponse:
     form = FixedForm(request.POST, prefix="fixed")
     back = redirect("my_tickets") if form["back"].value() == "mine" else redirect(ticket)
     if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, str(error))
+        _say_errors(request, form)
         return back
     fixed = form.cleaned_data["fixed"]
     try:
@@ -518,6 +516,13 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
 REDACTION_MODE = "redact"
 
 
+def _say_errors(request: HttpRequest, form: forms.Form) -> None:
+    """A refused action's reasons, as messages on the page it goes back to."""
+    for errors in form.errors.values():
+        for error in errors:
+            messages.error(request, str(error))
+
+
 def _ticket_action(
     request: HttpRequest,
     pk: int,
@@ -536,9 +541,7 @@ def _ticket_action(
         raise Http404
     form = form_class(request.POST, prefix=prefix)
     if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, str(error))
+        _say_errors(request, form)
         return redirect(ticket.get_absolute_url() + query)
     try:
         done = act(ticket, user, form.cleaned_data)
@@ -689,9 +692,7 @@ def remove_attachment(request: HttpRequest, pk: int, attachment: int) -> HttpRes
         raise Http404
     form = RemoveAttachmentForm(request.POST, prefix="remove")
     if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, str(error))
+        _say_errors(request, form)
         return redirect(ticket)
     try:
         attachment_remove(attachment=found, actor=user, reason=form.cleaned_data["reason"])
