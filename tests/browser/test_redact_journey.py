@@ -60,6 +60,7 @@ def test_the_nurse_selects_a_name_in_her_description_and_removes_it(
     login(page, live_server, "nurse.ed")
     page.goto(f"{live_server.url}/tickets/{ticket.pk}/")
     page.get_by_role("link", name="Remove patient data…").click()
+    expect(page.locator('[data-redact-text="description"]')).to_contain_text("Jonathan Quill")
     page.evaluate(
         """(passage) => {
             const text = document.querySelector('[data-redact-text="description"]').firstChild;
