@@ -531,11 +531,20 @@ HELPDESK: dict[str, Any] = {
     # Off: with single sign-on, only superusers (break-glass administrators) sign in with a
     # help desk password; directory accounts are not affected.
     "LOCAL_SIGN_IN": env_bool("HELPDESK_LOCAL_SIGN_IN", True),
+    # The help desk's mailbox. Every e-mail about a ticket answers to it with the ticket's own
+    # address (helpdesk+HD-1234.56.<signature>@...), so a reply threads back into the ticket;
+    # the mail server must deliver plus-addresses to the mailbox itself.
+    "REPLY_ADDRESS": env_str("HELPDESK_REPLY_ADDRESS", "helpdesk@localhost"),
 }
 if not re.fullmatch(r"[1-9][0-9]*/(second|minute|hour|day)", HELPDESK["FILING_RATE"]):
     raise ImproperlyConfigured(
         "HELPDESK_FILING_RATE must be a number of tickets per second, minute, hour or day, "
         f"such as 30/hour, not {HELPDESK['FILING_RATE']!r}"
+    )
+if not re.fullmatch(r"[A-Za-z0-9._-]+@[A-Za-z0-9.-]+", HELPDESK["REPLY_ADDRESS"]):
+    raise ImproperlyConfigured(
+        "HELPDESK_REPLY_ADDRESS must be the help desk's mailbox, such as "
+        f"helpdesk@hospital.org (no name, no plus part), not {HELPDESK['REPLY_ADDRESS']!r}"
     )
 if HELPDESK["MRN_MIN_DIGITS"] > HELPDESK["MRN_MAX_DIGITS"]:
     raise ImproperlyConfigured("HELPDESK_MRN_MIN_DIGITS must not exceed HELPDESK_MRN_MAX_DIGITS")

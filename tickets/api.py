@@ -386,6 +386,7 @@ class TicketViewSet(
                 description=values["description"],
                 idempotency_key=f"api:{key}" if key else None,
                 attachments=files,
+                source=Ticket.Source.API,
             )
         except AttachmentRefused as error:
             raise files_refused(error) from None

@@ -64,6 +64,9 @@ logger = logging.getLogger(__name__)
 PHI_FLAGGED_TEXT = (
     "The text looks like it holds patient data; it is left out of notifications and exports."
 )
+# What a ticket filed without the three answers is filed with until they come: one unit, no
+# delay to care, a workaround: P4 by the matrix.
+TRIAGE_ANSWERS = (False, Scope.UNIT, True)
 TITLE_MAX_LENGTH = 120
 DESCRIPTION_MAX_LENGTH = 4000
 COMMENT_MAX_LENGTH = 4000
@@ -132,30 +135,39 @@ def ticket_file(
     category: Category,
     title: str,
     callback: str,
-    care_delayed: bool,
-    scope: Scope,
-    workaround: bool,
+    care_delayed: bool | None,
+    scope: Scope | None,
+    workaround: bool | None,
     description: str = "",
     idempotency_key: str | None = None,
     workstation: Location | None = None,
     attachments: Sequence[Upload] = (),
+    source: Ticket.Source = Ticket.Source.WEB,
 ) -> Filing:
     """File a ticket. The department is the location's: never a free choice, since it decides
     whether the on-call technician is paged. A location outside the requester's own units (see
     departments/units.py; ``workstation``: the one she files from) is recorded as filed for
     another unit; the form and the API have asked her first. ``attachments`` come with the
     filing: all are checked before anything is written, and one refused refuses the filing
-    (AttachmentRefused); a filing that matched an earlier one by its idempotency key adds none."""
+    (AttachmentRefused); a filing that matched an earlier one by its idempotency key adds none.
+
+    Without the three answers (all three None: a ticket filed by e-mail) the ticket is filed at
+    P4 for triage: no department escalation and no page until the answers are given."""
     files = check_files(attachments)
     department = location.department
     other_unit = files_for_other_unit(requester, location, workstation=workstation)
+    needs_triage = care_delayed is None and scope is None and workaround is None
+    if needs_triage:
+        care_delayed, scope, workaround = TRIAGE_ANSWERS
+    elif care_delayed is None or scope is None or workaround is None:
+        raise ValueError("give all three answers, or none for a ticket to triage")
     urgency = urgency_from_answers(care_delayed=care_delayed, workaround=workaround)
     impact = impact_from_scope(scope)
     decision = decide_priority(
         impact=impact,
         urgency=urgency,
         department_name=department.name,
-        auto_escalate=department.auto_escalate,
+        auto_escalate=department.auto_escalate and not needs_triage,
     )
     now = timezone.now()
     ticket = Ticket(
@@ -179,6 +191,8 @@ def ticket_file(
         phi_suspected=text_has_phi(title, description),
         filed_for_other_unit=other_unit,
         idempotency_key=idempotency_key or None,
+        source=source,
+        needs_triage=needs_triage,
     )
     _start_clocks(ticket)
     with files_removed_unless_committed() as written, transaction.atomic():
@@ -200,7 +214,11 @@ def ticket_file(
                 kind=TicketEvent.Kind.FILED,
                 is_public=True,
                 new_value=f"P{decision.matrix_priority}",
-                text=f"Filed from {location}.",
+                text=(
+                    f"Filed by e-mail for {location}: waiting for triage."
+                    if needs_triage
+                    else f"Filed from {location}."
+                ),
             )
         ]
         if other_unit:
@@ -254,7 +272,10 @@ FILING_PAGE_REASONS = {
 
 def paging_reason(ticket: Ticket) -> PageChain.Reason | None:
     """Why filing this ticket pages the on-call at once, or None when it waits for its response
-    target like any other (the sweep pages it then)."""
+    target like any other (the sweep pages it then). A ticket waiting for triage never pages
+    at once: its answers, once given, decide."""
+    if ticket.needs_triage:
+        return None
     return FILING_PAGE_REASONS.get(ticket.paging_rule)
 
 

@@ -233,3 +233,35 @@ def test_filing_for_nowhere_is_refused(nurse_ed):
     with pytest.raises(FilingPlaceRefused, match="Say where the problem is") as refused:
         filing_location(requester=nurse_ed, location=None)
     assert refused.value.field == "location"
+
+
+def test_a_ticket_filed_without_the_three_answers_waits_at_p4_for_triage(nurse_ed):
+    """Mail from the ED says nothing about patient care: it neither escalates nor pages, and
+    says on its timeline that it waits for triage."""
+    ticket = file(
+        nurse_ed,
+        "ED",
+        care_delayed=None,
+        scope=None,
+        workaround=None,
+        source=Ticket.Source.EMAIL,
+    ).ticket
+    assert (ticket.priority, ticket.matrix_priority) == (4, 4)
+    assert ticket.needs_triage
+    assert ticket.source == Ticket.Source.EMAIL
+    assert not ticket.auto_escalated
+    assert not ticket.page_chains.exists()
+    filed = ticket.events.get()
+    assert filed.kind == TicketEvent.Kind.FILED
+    assert filed.text == "Filed by e-mail for ED Main: waiting for triage."
+
+
+def test_some_answers_without_the_others_are_refused(nurse_ed):
+    with pytest.raises(ValueError, match="all three answers"):
+        file(nurse_ed, "ED", scope=None)
+    assert not Ticket.objects.exists()
+
+
+def test_the_web_form_is_the_source_unless_said(nurse_ed):
+    ticket = file(nurse_ed, "ED").ticket
+    assert (ticket.source, ticket.needs_triage) == (Ticket.Source.WEB, False)

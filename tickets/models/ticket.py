@@ -237,6 +237,22 @@ class Ticket(models.Model):
     # answered; and how many times she said it was still broken (the team's satisfaction figure).
     fixed_confirmed = models.BooleanField(null=True, blank=True)
     still_broken_count = models.PositiveSmallIntegerField(default=0)
+
+    class Source(models.TextChoices):
+        """How the ticket reached IT."""
+
+        WEB = "web", "Web form"
+        EMAIL = "email", "E-mail"
+        API = "api", "API"
+        PHONE = "phone", "Phone"
+
+    source = models.CharField(
+        max_length=8, choices=Source.choices, default=Source.WEB, db_default=Source.WEB
+    )
+    # Filed without the three questions answered (by e-mail): it waits at P4 in the queue's
+    # Unassigned view until the requester or IT answers them, and never pages on its own.
+    needs_triage = models.BooleanField(default=False, db_default=False)
+
     # Set by the filing form (one per form render) or the API's Idempotency-Key header: a double
     # click or a resubmitted form finds the ticket it already filed. NULL, not "", when absent, so
     # the unique constraint ignores tickets filed without one.
