@@ -154,6 +154,8 @@ class TimelineEntry:
     actor_first_name: str | None
     actor_last_name: str | None
     actor_username: str | None
+    # The files that came with it and this reader may open, oldest first.
+    files: tuple[AttachmentEntry, ...] = ()
 
     @property
     def kind_label(self) -> str:

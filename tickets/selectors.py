@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, FilteredRelation, OuterRef, Q, QuerySet, Subquery
 
 from core.links import ids_url, pk_url
 from core.reference_cache import ReferenceCache
@@ -215,12 +215,44 @@ def timeline_events(*, ticket: Ticket, public_only: bool) -> QuerySet[TicketEven
     return events.order_by("at", "pk")
 
 
+# The files each event came with, joined to it: a removed file is not joined.
+_TIMELINE_FILE = {
+    "file_pk": F("file__pk"),
+    "file_name": F("file__original_name"),
+    "file_type": F("file__content_type"),
+    "file_size": F("file__size"),
+}
+
+
 def ticket_timeline(*, ticket: Ticket, public_only: bool) -> list[TimelineEntry]:
-    """``timeline_events`` as the ticket page prints them, with who did each."""
-    events = timeline_events(ticket=ticket, public_only=public_only)
-    return [
-        TimelineEntry(**values) for values in events.values(*_TIMELINE_COLUMNS, **_TIMELINE_ACTOR)
-    ]
+    """``timeline_events`` as the ticket page prints them, with who did each and the files each
+    came with (one query: an event with two files is two rows). The events are the ones this
+    reader sees, so their files are too: a requester sees no internal note, nor its files."""
+    download = ids_url("attachment_download", "pk", "attachment")
+    remove = ids_url("remove_attachment", "pk", "attachment")
+    rows = (
+        timeline_events(ticket=ticket, public_only=public_only)
+        .annotate(file=FilteredRelation("attachments", condition=Q(attachments__deleted_at=None)))
+        .values(*_TIMELINE_COLUMNS, **_TIMELINE_ACTOR, **_TIMELINE_FILE)
+        .order_by("at", "pk", "file__pk")
+    )
+    events: dict[int, tuple[dict[str, Any], list[AttachmentEntry]]] = {}
+    for values in rows:
+        file = {key: values.pop(key) for key in _TIMELINE_FILE}
+        _, files = events.setdefault(values["pk"], (values, []))
+        if file["file_pk"] is not None:
+            files.append(
+                AttachmentEntry(
+                    pk=file["file_pk"],
+                    event_id=values["pk"],
+                    name=file["file_name"],
+                    content_type=file["file_type"],
+                    size=file["file_size"],
+                    url=download(ticket.pk, file["file_pk"]),
+                    remove_url=remove(ticket.pk, file["file_pk"]),
+                )
+            )
+    return [TimelineEntry(**values, files=tuple(files)) for values, files in events.values()]
 
 
 def attachment_visible_to(
@@ -242,31 +274,6 @@ def visible_attachments(
     if not is_it_staff(user):
         attachments = attachments.seen_by_requester()
     return attachments.order_by("created_at", "pk")
-
-
-def ticket_attachments(
-    *, ticket: Ticket, user: AbstractBaseUser | AnonymousUser
-) -> dict[int, list[AttachmentEntry]]:
-    """The attachments this user sees, by the timeline event they came with (one query)."""
-    by_event: dict[int, list[AttachmentEntry]] = {}
-    download = ids_url("attachment_download", "pk", "attachment")
-    remove = ids_url("remove_attachment", "pk", "attachment")
-    rows = visible_attachments(ticket=ticket, user=user).values(
-        "pk", "event_id", "original_name", "content_type", "size"
-    )
-    for row in rows:
-        by_event.setdefault(row["event_id"], []).append(
-            AttachmentEntry(
-                pk=row["pk"],
-                event_id=row["event_id"],
-                name=row["original_name"],
-                content_type=row["content_type"],
-                size=row["size"],
-                url=download(ticket.pk, row["pk"]),
-                remove_url=remove(ticket.pk, row["pk"]),
-            )
-        )
-    return by_event
 
 
 def active_page_chain(*, ticket: Ticket) -> PageChain | None:

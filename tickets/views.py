@@ -61,7 +61,6 @@ from tickets.selectors import (
     related_open_tickets,
     requester_ticket_counts,
     requester_tickets,
-    ticket_attachments,
     ticket_timeline,
     ticket_visible_to,
 )
@@ -483,8 +482,6 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context: dict[str, Any] = {
         "ticket": ticket,
         "events": timeline,
-        # The files under each timeline entry they came with, by the entry's id.
-        "attachments": ticket_attachments(ticket=ticket, user=user),
         # Under every file IT may remove: the one box, without an id, inside its label.
         "remove_attachment": RemoveAttachmentForm(prefix="remove", auto_id=False)
         if staff

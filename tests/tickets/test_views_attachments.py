@@ -246,7 +246,10 @@ def test_the_ticket_page_costs_the_same_whatever_the_number_of_files(
     )
     client.force_login(tech)
     client.get(ticket.get_absolute_url())
-    # As test_views_workspace counts them (the attachments in one query): never one per file
-    # or per entry.
-    with django_assert_num_queries(10):
-        client.get(ticket.get_absolute_url())
+    # As test_views_workspace counts them (the files read with the timeline): never one per
+    # file or per entry.
+    with django_assert_num_queries(9):
+        response = client.get(ticket.get_absolute_url())
+    (comment,) = (event for event in response.context["events"] if event.files)
+    assert [file.name for file in comment.files] == [f"s{n}.png" for n in range(size)]
+    assert response.content.count(b'class="attachment-thumb"') == size

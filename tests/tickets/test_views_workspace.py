@@ -532,10 +532,10 @@ def test_workspace_queries_do_not_grow(
     client.force_login(tech)
     client.get(ticket.get_absolute_url())  # the reference rows, choices and roles, once
     # session, user, the ticket with its requester and assignee, the VIEWED insert,
-    # related tickets with their locations, the timeline with its actors, and the session
-    # renewed (an UPDATE in a savepoint), the attachments: never one more per event, per actor,
-    # per file or per related ticket. (A ticket that was paged adds one: its active chain.)
-    with django_assert_num_queries(10):
+    # related tickets with their locations, the timeline with its actors and files, and the
+    # session renewed (an UPDATE in a savepoint): never one more per event, per actor, per file
+    # or per related ticket. (A ticket that was paged adds one: its active chain.)
+    with django_assert_num_queries(9):
         response = client.get(ticket.get_absolute_url())
     shown = list(response.context["events"])
     assert len(shown) == sum(1 for n in range(size) if kinds[n % len(kinds)] != K.VIEWED)
