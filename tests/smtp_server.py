@@ -51,7 +51,16 @@ class ReceivedMail:
 class _Recorder:
     def __init__(self) -> None:
         self.mails: list[ReceivedMail] = []
+        self.refused: set[str] = set()
         self.lock = threading.Lock()
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        if address.lower() in self.refused:
+            return "550 5.1.1 No such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         mail = ReceivedMail(
@@ -82,6 +91,11 @@ class SmtpServer:
     def mails(self) -> list[ReceivedMail]:
         with self._recorder.lock:
             return list(self._recorder.mails)
+
+    def refuse(self, address: str) -> None:
+        """Answer RCPT TO ``address`` with 550, as a relay does for a mailbox that does not
+        exist."""
+        self._recorder.refused.add(address.lower())
 
     def to(self, address: str) -> list[ReceivedMail]:
         """The messages whose envelope named ``address``."""

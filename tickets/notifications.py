@@ -8,6 +8,7 @@ into the ticket's conversation in her mail client and her answer comes back to t
 from __future__ import annotations
 
 import logging
+import smtplib
 from datetime import datetime, timedelta
 
 from celery import shared_task
@@ -124,6 +125,32 @@ def _claim_receipt(ticket: Ticket) -> bool:
     return bool(claimed)
 
 
+# The filing notices, by the names the log gives them.
+TEAM_NOTICE = "team's notice"
+RECEIPT = "requester's receipt"
+
+
+def _send_each(messages: dict[str, EmailMessage], *, ticket_id: int) -> set[str]:
+    """Send over one connection; the names of the messages that went out. A recipient the mail
+    server refuses (an address that does not exist) is logged and skipped: trying again cannot
+    help, and must not send the others again. Anything else (the relay down) raises."""
+    delivered: set[str] = set()
+    with get_connection() as connection:
+        for name, message in messages.items():
+            message.connection = connection
+            try:
+                message.send()
+            except smtplib.SMTPRecipientsRefused:
+                logger.warning(
+                    "ticket %s: the mail server refused the address of the %s; not retried",
+                    ticket_id,
+                    name,
+                )
+                continue
+            delivered.add(name)
+    return delivered
+
+
 def send_filing_notices(ticket_id: int) -> int:
     """The team's notice and the requester's receipt, once per ticket (claimed with a
     conditional UPDATE; a failed send gives the claims back for the retry or the sweep)."""
@@ -135,19 +162,22 @@ def send_filing_notices(ticket_id: int) -> int:
     ticket = Ticket.objects.select_related("department", "category", "team", "requester").get(
         pk=ticket_id
     )
-    messages: list[EmailMessage] = []
+    messages: dict[str, EmailMessage] = {}
     if ticket.team.email:
-        messages.append(team_filing_notice(ticket))
+        messages[TEAM_NOTICE] = team_filing_notice(ticket)
     if _claim_receipt(ticket):
-        messages.append(requester_receipt(ticket))
+        messages[RECEIPT] = requester_receipt(ticket)
     try:
-        get_connection().send_messages(messages)
+        delivered = _send_each(messages, ticket_id=ticket_id)
     except Exception:
         # Give the claims back so the retry (or the next sweep) sends them.
         Ticket.objects.filter(pk=ticket_id).update(filing_notified_at=None, receipt_sent_at=None)
         raise
-    logger.info("filing notices sent for ticket %s: %d", ticket_id, len(messages))
-    return len(messages)
+    if RECEIPT in messages.keys() - delivered:
+        # A receipt that never arrived does not count towards the sender's hourly receipts.
+        Ticket.objects.filter(pk=ticket_id).update(receipt_sent_at=None)
+    logger.info("filing notices sent for ticket %s: %d", ticket_id, len(delivered))
+    return len(delivered)
 
 
 def send_sla_alert(alert_id: int) -> int:

@@ -221,6 +221,20 @@ def test_mail_that_could_not_be_sent_is_sent_once_later(
         assert sent.subject.count(f"[{ticket.number}]") == 1
 
 
+def test_an_address_the_relay_refuses_does_not_send_the_teams_notice_again(
+    smtp_server, nurse_medsurg, django_capture_on_commit_callbacks
+):
+    smtp_server.refuse(nurse_medsurg.email)
+    with django_capture_on_commit_callbacks(execute=False):
+        ticket = file(nurse_medsurg, by_email=True)
+    assert send_filing_notices(ticket.pk) == 1
+    assert send_filing_notices(ticket.pk) == 0
+    assert [sent.recipients for sent in smtp_server.mails] == [[ticket.team.email]]
+    ticket.refresh_from_db()
+    assert ticket.filing_notified_at is not None
+    assert ticket.receipt_sent_at is None  # not counted against her hourly receipts
+
+
 def test_no_patient_data_in_any_byte_sent(
     smtp_server, nurse_medsurg, tech, django_capture_on_commit_callbacks
 ):
