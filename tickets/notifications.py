@@ -77,8 +77,8 @@ def receipt_paragraphs(ticket: Ticket) -> list[str]:
 
 
 def requester_receipt(ticket: Ticket) -> EmailMessage:
-    """ "We have your ticket". For a ticket filed by e-mail it answers the mail she sent, and says
-    so (``Auto-Submitted: auto-replied``), so her own autoresponder leaves it alone."""
+    """The requester's "We have your ticket". For a ticket filed by e-mail it answers the mail
+    she sent, and says so (``Auto-Submitted: auto-replied``): her autoresponder leaves it alone."""
     return ticket_email(
         ticket,
         to=ticket.requester,
