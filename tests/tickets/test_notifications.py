@@ -6,13 +6,18 @@ tickets limited per sender, and nothing a nurse typed in any byte."""
 from __future__ import annotations
 
 import socket
+import threading
+import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.db import connection, transaction
+from django.utils import timezone
 
 from departments.models import Location
+from tests.conftest import need
 from tests.factories import TicketFactory, UserFactory
 from tickets.mail import read_reply_token, reply_address, thread_id
 from tickets.models import Category, SlaAlert, Ticket
@@ -198,6 +203,55 @@ def test_the_limit_counts_the_address_whatever_its_case(
             )
     received = smtp_server.to(nurse_medsurg.email) + smtp_server.to(twin.email)
     assert len(received) == EMAIL_RECEIPTS_PER_HOUR
+
+
+def a_session_waits_for_a_lock() -> bool:
+    """Whether another connection to this database comes to wait for a row lock (30 s at most)."""
+    deadline = time.monotonic() + 30
+    pause = threading.Event()
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            # Inside a transaction PostgreSQL keeps showing its first look at the activity.
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+            if cursor.fetchone()[0]:
+                return True
+        pause.wait(0.05)
+    return False
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_cannot_both_send_the_last_receipt_of_the_hour(smtp_server, nurse_medsurg):
+    need(connection.vendor == "postgresql", "PostgreSQL")
+    earlier = timezone.now() - timedelta(minutes=10)
+    for _ in range(EMAIL_RECEIPTS_PER_HOUR - 1):
+        TicketFactory(requester=nurse_medsurg, source=Ticket.Source.EMAIL, receipt_sent_at=earlier)
+    first, second = (
+        TicketFactory(requester=nurse_medsurg, source=Ticket.Source.EMAIL, filing_notified_at=None)
+        for _ in range(2)
+    )
+    sent_by_the_other_worker: list[int] = []
+
+    def other_worker() -> None:
+        try:
+            sent_by_the_other_worker.append(send_filing_notices(second.pk))
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=other_worker)
+    with transaction.atomic():
+        assert send_filing_notices(first.pk) == 2  # the hour's last receipt, not yet committed
+        worker.start()
+        assert a_session_waits_for_a_lock(), "the other worker did not wait for the decision"
+    worker.join(timeout=60)
+
+    assert sent_by_the_other_worker == [1]  # the team's notice only
+    assert len(smtp_server.to(nurse_medsurg.email)) == 1
+    assert Ticket.objects.get(pk=second.pk).receipt_sent_at is None
 
 
 def test_mail_that_could_not_be_sent_is_sent_once_later(
