@@ -125,7 +125,7 @@ def test_the_teams_mailbox_answers_to_the_plain_help_desk_address(
     assert notice.message["References"] == thread_id(ticket.pk)
 
 
-def test_each_person_gets_her_own_message_and_address(smtp_server, nurse_medsurg, tech):
+def test_an_sla_alert_answers_to_the_technicians_own_address(smtp_server, nurse_medsurg, tech):
     """An SLA alert goes to the technician who has the ticket, with his own reply address."""
     ticket = TicketFactory(
         requester=nurse_medsurg, created_at=NINE, care_delayed=True, workaround=False
