@@ -46,6 +46,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.mail import EmailMessage
 
+from core.mail import automatic_mail_headers
 from departments.models import PageChannel
 
 __all__ = [
@@ -188,7 +189,9 @@ class ConsoleChannel:
 
 
 class EmailChannel:
-    """Mails the page to the recipient with Django's mail backend."""
+    """Mails the page to the recipient with Django's mail backend, marked as automatic mail
+    (``core.mail``) so an out-of-office answer does not come back to the help desk's mailbox.
+    A page is not part of a ticket's e-mail conversation, so it is not threaded into one."""
 
     name: str = PageChannel.EMAIL
 
@@ -213,7 +216,7 @@ class EmailChannel:
             subject=subject,
             body=body,
             to=[address],
-            headers={"Auto-Submitted": "auto-generated", "X-Helpdesk-Page": message.dedupe_key},
+            headers={**automatic_mail_headers(), "X-Helpdesk-Page": message.dedupe_key},
         )
         try:
             sent = email.send(fail_silently=False)

@@ -28,6 +28,7 @@ from departments.defaults import seed_escalation_policies, seed_organisation
 from departments.models import Department
 from tests.departments.oidc_provider.server import OidcProvider
 from tests.factories import UserFactory
+from tests.smtp_server import SmtpServer
 from tickets.defaults import seed_categories, seed_sla_policies
 from tickets.enqueue import forget_broker_failure
 
@@ -251,6 +252,16 @@ def webhook_receiver() -> Iterator[WebhookReceiver]:
     """A running webhook receiver answering 200; ``.configure(...)`` changes its answers."""
     with WebhookReceiver() as receiver:
         yield receiver
+
+
+@pytest.fixture
+def smtp_server(settings: Any) -> Iterator[SmtpServer]:
+    """A real SMTP server on a free port, with Django's SMTP backend sending to it."""
+    with SmtpServer() as server:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST = "127.0.0.1"
+        settings.EMAIL_PORT = server.port
+        yield server
 
 
 @pytest.fixture(scope="session")

@@ -157,7 +157,7 @@ def test_a_reply_reaches_the_requester(
         (tech.get_full_name(), "On my way with a new ribbon.")
     ]
     assert [m.to for m in mail.outbox] == [[ticket.requester.email]]
-    assert mail.outbox[0].subject == f"{ticket.number}: a reply from IT"
+    assert mail.outbox[0].subject == f"[{ticket.number}] A reply from IT"
 
 
 def test_an_internal_note_never_reaches_the_requester(

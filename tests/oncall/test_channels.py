@@ -1,4 +1,5 @@
-"""Paging channels against a real local HTTP receiver, Django's locmem outbox and the log."""
+"""Paging channels against a real local HTTP receiver, a real SMTP server, Django's locmem outbox
+and the log."""
 
 from __future__ import annotations
 
@@ -377,6 +378,18 @@ def test_email_page_goes_to_the_recipient(settings) -> None:
     assert LINK in email.body
     assert ACK in email.body
     assert "Acknowledge to stop the escalation." in email.body
+
+
+def test_an_email_page_is_marked_automatic_so_no_out_of_office_comes_back(smtp_server) -> None:
+    EmailChannel().send(make_message())
+
+    [page] = smtp_server.mails
+    assert page.recipients == ["terry@example.org"]
+    assert page.message["Auto-Submitted"] == "auto-generated"
+    assert page.message["X-Auto-Response-Suppress"] == "All"
+    assert page.message["X-Helpdesk-Page"] == "page-1234"
+    # A page is not a message of the ticket's e-mail conversation.
+    assert page.message["In-Reply-To"] is None
 
 
 @pytest.mark.parametrize("address", ["", "   "])

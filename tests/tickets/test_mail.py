@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from tickets.mail import read_reply_token, reply_address, reply_token, thread_id
+from tests.factories import TicketFactory
+from tickets.mail import (
+    read_reply_token,
+    reply_address,
+    reply_token,
+    tagged_subject,
+    thread_id,
+    ticket_email,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -51,3 +59,22 @@ def test_text_without_a_token_belongs_to_nothing():
 
 def test_every_mail_about_a_ticket_refers_to_one_conversation():
     assert thread_id(234) == "<hd-1234@lakeside.example>"
+
+
+def test_the_subject_carries_the_ticket_tag_once():
+    assert tagged_subject(234, "We have your ticket") == "[HD-1234] We have your ticket"
+    # A subject that went round a mail client and back keeps the tag it has.
+    assert tagged_subject(234, "RE: [hd-1234] We have your ticket") == (
+        "RE: [hd-1234] We have your ticket"
+    )
+    assert tagged_subject(234, tagged_subject(234, "Resolved")) == "[HD-1234] Resolved"
+
+
+@pytest.mark.django_db
+def test_an_email_to_someone_without_an_address_is_refused_before_it_is_built(nurse_medsurg):
+    ticket = TicketFactory(requester=nurse_medsurg)
+    nurse_medsurg.email = ""
+    with pytest.raises(ValueError, match=f"no e-mail address to send {ticket.number}"):
+        ticket_email(ticket, to=nurse_medsurg, subject="We have your ticket", body="")
+    with pytest.raises(ValueError, match="no e-mail address"):
+        ticket_email(ticket, to=" ", subject="New ticket", body="")

@@ -28,7 +28,7 @@ def resolved(nurse_medsurg, tech, settings, django_capture_on_commit_callbacks):
 def test_resolving_mails_the_requester_asking_whether_it_is_fixed(resolved, nurse_medsurg, tech):
     [email] = mail.outbox
     assert email.to == [nurse_medsurg.email]
-    assert email.subject == f"{resolved.number} is resolved: is it fixed?"
+    assert email.subject == f"[{resolved.number}] Resolved: is it fixed?"
     assert f"{tech.get_full_name()} resolved your ticket {resolved.number}" in email.body
     assert "How: Hardware replaced." in email.body
     assert f"http://127.0.0.1:8000{resolved.get_absolute_url()}" in email.body

@@ -52,9 +52,9 @@ def test_filing_notices_are_sent_by_a_real_worker(nurse_ed, redis_broker, settin
             lambda: Ticket.objects.filter(pk=ticket.pk, filing_notified_at__isnull=False).exists()
         ), "the worker did not pick up the filing notice"
         assert wait_for(lambda: len(mail.outbox) == 2)
-    subjects = sorted(message.subject for message in mail.outbox)
-    assert subjects[0].startswith("We have your ticket HD-")
-    assert "[Field Services] New ticket" in subjects[1]
+    subjects = {message.to[0]: message.subject for message in mail.outbox}
+    assert subjects[nurse_ed.email] == f"[{ticket.number}] We have your ticket"
+    assert subjects[ticket.team.email].startswith(f"[{ticket.number}] [Field Services] New ticket")
 
 
 # Every name a task was ever published under: queued messages, unpublished-task rows and the

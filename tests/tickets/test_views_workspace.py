@@ -75,7 +75,7 @@ def test_internal_notes_never_reach_the_requester(
     assert len(mail.outbox) == filed_mail + 1
     notice = mail.outbox[-1]
     assert notice.to == [nurse_ed.email]
-    assert notice.subject == f"{ticket.number}: a reply from IT"
+    assert notice.subject == f"[{ticket.number}] A reply from IT"
     assert url in notice.body
 
     # Every page the nurse can open about it ...

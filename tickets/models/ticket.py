@@ -200,6 +200,9 @@ class Ticket(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     # Claimed by the notification task with a conditional UPDATE, so a redelivered task mails once.
     filing_notified_at = models.DateTimeField(null=True, blank=True)
+    # When the requester's receipt went out (claimed with the filing notices). Receipts for
+    # tickets filed by e-mail are counted by it: at most a few an hour to one address.
+    receipt_sent_at = models.DateTimeField(null=True, blank=True)
 
     # SLA clocks. Deadlines are computed when the ticket is filed (and again on a priority change
     # or a resumed pause) and stored, so pages, the sweep and reports read columns, never replay.
