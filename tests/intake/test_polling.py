@@ -3,12 +3,22 @@ is filed twice or lost."""
 
 from __future__ import annotations
 
+from email.message import EmailMessage
+from email.utils import make_msgid
+
 import pytest
 
+from departments.models import Location
+from intake.imap import mailbox_config
 from intake.models import InboundMessage
 from intake.polling import poll
+from tests.factories import UserFactory
+from tests.intake.conftest import point_at
 from tests.intake.messages import mail
-from tickets.models import Ticket
+from tickets.mail import reply_address, reply_token
+from tickets.models import Category, Ticket, TicketEvent
+from tickets.priority import Scope
+from tickets.services import ticket_file, ticket_resolve
 
 pytestmark = pytest.mark.django_db
 
@@ -32,3 +42,277 @@ def test_mail_from_a_known_nurse_files_a_ticket_for_triage(mail_server, mailbox,
     assert len(mail_server.uids("Processed")) == 1
     row = InboundMessage.objects.get()
     assert (row.outcome, row.ticket) == (InboundMessage.Outcome.FILED, ticket)
+
+
+def test_html_only_mail_is_filed_as_text(mail_server, mailbox, nurse_ed):
+    html = (
+        "<html><head><style>p { color: red }</style></head><body>"
+        "<p>Barcode scanner on <b>8 North</b> won&#39;t read wristbands.</p>"
+        "<p>Tried&nbsp;rebooting &amp; re-pairing.</p><script>alert('x')</script></body></html>"
+    )
+    mail_server.deliver(mail(text=None, html=html).as_bytes())
+
+    poll(mailbox)
+
+    description = Ticket.objects.get().description
+    assert description == (
+        "Barcode scanner on 8 North won't read wristbands.\nTried rebooting & re-pairing."
+    )
+
+
+def test_subject_in_encoded_words_with_emoji_becomes_the_title(mail_server, mailbox, nurse_ed):
+    message = mail(subject="Re: Fwd: Étiquettes 🖨️ du labo: imprimante hors ligne")
+    raw = message.as_bytes()
+    assert b"=?utf-8?" in raw  # the subject travels as encoded words
+
+    poll_after(mail_server, mailbox, raw)
+
+    assert Ticket.objects.get().title == "Étiquettes 🖨️ du labo: imprimante hors ligne"
+
+
+def test_a_long_subject_is_trimmed_to_the_title_limit(mail_server, mailbox, nurse_ed):
+    poll_after(mail_server, mailbox, mail(subject="Printer " * 40).as_bytes())
+
+    title = Ticket.objects.get().title
+    assert len(title) == 120
+    assert title.endswith("…")
+
+
+def test_body_in_windows_1252_is_decoded(mail_server, mailbox, nurse_ed):
+    text = "Caf\u00e9 kiosk \u2013 the badge reader shows \u201cerror 25\u00b0\u201d."
+    message = mail(text=text, charset="windows-1252")
+    assert b"windows-1252" in message.as_bytes()
+
+    poll_after(mail_server, mailbox, message.as_bytes())
+
+    assert Ticket.objects.get().description == text
+
+
+def poll_after(mail_server, mailbox, *raw: bytes):
+    mail_server.deliver(*raw)
+    return poll(mailbox)
+
+
+# --- Replies -------------------------------------------------------------------------------
+
+
+def filed_by(requester, **answers) -> Ticket:
+    location = Location.objects.filter(department=requester.profile.home_department).first()
+    return ticket_file(
+        requester=requester,
+        location=location,
+        category=Category.objects.get(slug="printers"),
+        title="Wristband printer blank",
+        callback="x4567",
+        care_delayed=False,
+        scope=Scope.UNIT,
+        workaround=True,
+        **answers,
+    ).ticket
+
+
+QUOTED_REPLY = """Still printing blank bands after the new ribbon.
+
+Thanks,
+Erin
+Sent from my iPhone
+
+On Mon, 7 Dec 2026 at 09:00, IT Service Desk <helpdesk@localhost> wrote:
+> We have your ticket. A technician will call you back.
+> IT Service Desk
+"""
+
+
+def test_reply_threads_into_its_ticket_without_the_quoted_history(mail_server, mailbox, nurse_ed):
+    ticket = filed_by(nurse_ed)
+    other = filed_by(nurse_ed)
+    reply = mail(
+        to=reply_address(ticket.pk, nurse_ed.pk),
+        subject=f"Re: [{ticket.number}] Wristband printer blank",
+        text=QUOTED_REPLY,
+    )
+
+    result = poll_after(mail_server, mailbox, reply.as_bytes())
+
+    assert result.outcomes == {"commented": 1}
+    comment = ticket.events.get(kind=TicketEvent.Kind.COMMENT)
+    assert comment.actor == nurse_ed
+    assert comment.is_public
+    assert comment.text == "Still printing blank bands after the new ribbon."
+    assert not other.events.filter(kind=TicketEvent.Kind.COMMENT).exists()
+    assert Ticket.objects.count() == 2
+
+
+def test_reply_token_in_the_header_threads_too(mail_server, mailbox, nurse_ed):
+    ticket = filed_by(nurse_ed)
+    reply = mail(
+        subject=f"Re: [{ticket.number}] Wristband printer blank",
+        headers={"X-Helpdesk-Reply-Token": reply_token(ticket.pk, nurse_ed.pk)},
+        text="Fixed now, thank you.",
+    )
+
+    poll_after(mail_server, mailbox, reply.as_bytes())
+
+    assert ticket.events.get(kind=TicketEvent.Kind.COMMENT).text == "Fixed now, thank you."
+
+
+def test_forged_reply_address_is_held_and_added_nowhere(mail_server, mailbox, nurse_ed):
+    ticket = filed_by(nurse_ed)
+    forged = f"helpdesk+{ticket.number.lower()}.{nurse_ed.pk}.0123456789abcdef@localhost"
+
+    poll_after(mail_server, mailbox, mail(to=forged, text="Close this please").as_bytes())
+
+    held = InboundMessage.objects.get()
+    assert (held.outcome, held.hold) == ("held", InboundMessage.Hold.FORGED_TOKEN)
+    assert not ticket.events.filter(kind=TicketEvent.Kind.COMMENT).exists()
+    assert Ticket.objects.count() == 1
+
+
+def test_reply_from_someone_who_may_not_see_the_ticket_is_held(
+    mail_server, mailbox, nurse_ed, outsider
+):
+    ticket = filed_by(nurse_ed)
+    forwarded = mail(sender=outsider.email, to=reply_address(ticket.pk, nurse_ed.pk))
+
+    poll_after(mail_server, mailbox, forwarded.as_bytes())
+
+    held = InboundMessage.objects.get()
+    assert (held.hold, held.ticket) == (InboundMessage.Hold.NOT_ALLOWED, ticket)
+    assert not ticket.events.filter(kind=TicketEvent.Kind.COMMENT).exists()
+
+
+def test_reply_to_a_resolved_ticket_is_held_with_the_ticket_s_answer(
+    mail_server, mailbox, nurse_ed, tech
+):
+    ticket = filed_by(nurse_ed)
+    ticket_resolve(ticket=ticket, actor=tech, code="fixed", note="New ribbon fitted.")
+    reply = mail(to=reply_address(ticket.pk, nurse_ed.pk), text="Broken again.")
+
+    poll_after(mail_server, mailbox, reply.as_bytes())
+
+    held = InboundMessage.objects.get()
+    assert held.hold == InboundMessage.Hold.REPLY_REFUSED
+    assert held.note == f"{ticket.number} is resolved. File a new ticket if the problem is back."
+    assert held.body == "Broken again."
+
+
+# --- Mail sent by machines -------------------------------------------------------------------
+
+
+def test_out_of_office_reply_is_recorded_and_ignored(mail_server, mailbox, nurse_ed):
+    ticket = filed_by(nurse_ed)
+    out_of_office = mail(
+        to=reply_address(ticket.pk, nurse_ed.pk),
+        subject="Automatic reply: Wristband printer blank",
+        text="I am out of the office until Monday.",
+        headers={"Auto-Submitted": "auto-replied", "X-Auto-Response-Suppress": "All"},
+    )
+
+    result = poll_after(mail_server, mailbox, out_of_office.as_bytes())
+
+    assert result.outcomes == {"ignored": 1}
+    assert InboundMessage.objects.get().note == "Auto-Submitted: auto-replied"
+    assert not ticket.events.filter(kind=TicketEvent.Kind.COMMENT).exists()
+    assert len(mail_server.uids("Processed")) == 1
+
+
+def bounce(to_address: str) -> bytes:
+    report = EmailMessage()
+    report["From"] = "Mail Delivery System <MAILER-DAEMON@mail.lakeside.example>"
+    report["To"] = to_address
+    report["Subject"] = "Undelivered Mail Returned to Sender"
+    report["Return-Path"] = "<>"
+    report["Message-ID"] = make_msgid("bounce", "mail.lakeside.example")
+    report.set_content("This is the mail system. Your message could not be delivered.")
+    status = EmailMessage()
+    status.set_content("Reporting-MTA: dns; mail\n\nFinal-Recipient: rfc822; gone@x.example\n")
+    report.make_mixed()
+    report.attach(status)
+    report.replace_header(
+        "Content-Type", 'multipart/report; report-type=delivery-status; boundary="b1"'
+    )
+    return report.as_bytes()
+
+
+def test_bounce_is_recorded_and_ignored(mail_server, mailbox, nurse_ed):
+    result = poll_after(mail_server, mailbox, bounce("helpdesk@localhost"))
+
+    assert result.outcomes == {"ignored": 1}
+    assert not Ticket.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Precedence": "bulk"},
+        {"List-Id": "<ward-news.lakeside.example>"},
+        {"X-Autoreply": "yes"},
+        {"Auto-Submitted": "auto-generated"},
+    ],
+)
+def test_mailing_lists_and_auto_replies_file_nothing(mail_server, mailbox, nurse_ed, headers):
+    result = poll_after(mail_server, mailbox, mail(headers=headers).as_bytes())
+
+    assert result.outcomes == {"ignored": 1}
+    assert not Ticket.objects.exists()
+
+
+def test_auto_submitted_no_is_a_person(mail_server, mailbox, nurse_ed):
+    poll_after(mail_server, mailbox, mail(headers={"Auto-Submitted": "no"}).as_bytes())
+
+    assert Ticket.objects.count() == 1
+
+
+# --- Held for review ---------------------------------------------------------------------------
+
+
+def test_unknown_sender_is_held_for_review(mail_server, mailbox, nurse_ed):
+    result = poll_after(
+        mail_server, mailbox, mail(sender="Sam Visitor <sam@elsewhere.example>").as_bytes()
+    )
+
+    assert result.outcomes == {"held": 1}
+    held = InboundMessage.objects.get()
+    assert (held.hold, held.sender, held.sender_name) == (
+        InboundMessage.Hold.UNKNOWN_SENDER,
+        "sam@elsewhere.example",
+        "Sam Visitor",
+    )
+    assert held.body.startswith("The wristband printer")
+    assert not Ticket.objects.exists()
+    assert len(mail_server.uids("Processed")) == 1
+
+
+def test_a_deactivated_user_is_an_unknown_sender(mail_server, mailbox, nurse_ed):
+    nurse_ed.is_active = False
+    nurse_ed.save()
+
+    poll_after(mail_server, mailbox, mail().as_bytes())
+
+    assert InboundMessage.objects.get().hold == InboundMessage.Hold.UNKNOWN_SENDER
+
+
+def test_sender_without_a_unit_goes_to_the_mailbox_s_location(
+    mail_server, mailbox, settings, monkeypatch
+):
+    no_unit = UserFactory(username="float.rn", role="requester", home=None)
+    poll_after(mail_server, mailbox, mail(sender=no_unit.email).as_bytes())
+    assert InboundMessage.objects.get().hold == InboundMessage.Hold.NO_UNIT
+
+    point_at(settings, monkeypatch, {"HELPDESK_MAILBOX_MAIN_LOCATION": "MEDSURG"})
+    poll_after(mail_server, mailbox_config("main"), mail(sender=no_unit.email).as_bytes())
+
+    assert Ticket.objects.get().location.code == "MEDSURG"
+
+
+def test_vendor_quoting_a_ticket_number_is_held_against_that_ticket(mail_server, mailbox, nurse_ed):
+    ticket = filed_by(nurse_ed)
+    vendor = mail(
+        sender="support@pacs-vendor.example",
+        subject=f"RE: Case 5512 [{ticket.number}] worklist service restarted",
+    )
+
+    poll_after(mail_server, mailbox, vendor.as_bytes())
+
+    held = InboundMessage.objects.get()
+    assert (held.hold, held.ticket) == (InboundMessage.Hold.VENDOR, ticket)
