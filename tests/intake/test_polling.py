@@ -3,15 +3,26 @@ is filed twice or lost."""
 
 from __future__ import annotations
 
+import io
+import random
+import threading
+from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 
 import pytest
+import time_machine
+from django.db import connection
+from django.utils import timezone
+from PIL import Image
 
+from bench.slapd import make_certificates
 from departments.models import Location
-from intake.imap import mailbox_config
-from intake.models import InboundMessage
-from intake.polling import poll
+from intake import imap, polling
+from intake.imap import MailboxUnavailable, mailbox_config
+from intake.models import InboundMessage, MailboxStatus
+from intake.polling import poll, take_lease
+from tests.attachment_files import image_bytes
 from tests.factories import UserFactory
 from tests.intake.conftest import point_at
 from tests.intake.messages import mail
@@ -316,3 +327,234 @@ def test_vendor_quoting_a_ticket_number_is_held_against_that_ticket(mail_server,
 
     held = InboundMessage.objects.get()
     assert (held.hold, held.ticket) == (InboundMessage.Hold.VENDOR, ticket)
+
+
+# --- Once, and only once ---------------------------------------------------------------------
+
+
+def test_the_same_message_delivered_twice_files_one_ticket(mail_server, mailbox, nurse_ed):
+    raw = mail().as_bytes()
+
+    result = poll_after(mail_server, mailbox, raw, raw)
+
+    assert Ticket.objects.count() == 1
+    assert (result.outcomes, result.already_seen) == ({"filed": 1}, 1)
+    assert len(mail_server.uids("Processed")) == 2
+
+
+def test_a_message_without_message_id_is_known_by_its_hash(mail_server, mailbox, nurse_ed):
+    raw = mail(message_id=None).as_bytes()
+
+    poll_after(mail_server, mailbox, raw)
+    poll_after(mail_server, mailbox, raw)
+
+    assert Ticket.objects.count() == 1
+    assert InboundMessage.objects.get().message_key.startswith("sha256:")
+
+
+def test_a_poll_cut_off_after_filing_and_before_moving_files_once(
+    mail_server, mailbox, nurse_ed, monkeypatch
+):
+    """The worker dies (here: the server drops the MOVE) once the ticket is committed and
+    before the message leaves the folder: the next poll finds the message's row."""
+    mail_server.deliver(mail().as_bytes())
+
+    def connection_lost(*args, **kwargs):
+        raise MailboxUnavailable("connection lost")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(imap, "move", connection_lost)
+        cut_off = poll(mailbox)
+    assert cut_off.error == "connection lost"
+    assert Ticket.objects.count() == 1
+    assert len(mail_server.uids("INBOX")) == 1
+
+    again = poll(mailbox)
+
+    assert (again.outcomes, again.already_seen) == ({}, 1)
+    assert Ticket.objects.count() == 1
+    assert mail_server.uids("INBOX") == []
+    assert len(mail_server.uids("Processed")) == 1
+    assert MailboxStatus.objects.get(name="main").last_error == ""
+
+
+def test_a_mailbox_held_by_another_poll_is_left_alone(mail_server, mailbox, nurse_ed):
+    mail_server.deliver(mail().as_bytes())
+    assert take_lease("main") is not None  # another beat's poll, still running
+
+    result = poll(mailbox)
+
+    assert not result.ran
+    assert not Ticket.objects.exists()
+    assert len(mail_server.uids("INBOX")) == 1
+
+
+def test_a_lease_left_by_a_dead_poll_lapses(mail_server, mailbox, nurse_ed):
+    mail_server.deliver(mail().as_bytes())
+    with time_machine.travel(timezone.now() - timedelta(minutes=6)):
+        take_lease("main")
+
+    assert poll(mailbox).ran
+    assert Ticket.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_polls_at_once_file_each_message_once(mail_server, mailbox, nurse_ed):
+    mail_server.deliver(*(mail(subject=f"Printer {n} offline").as_bytes() for n in range(8)))
+    start = threading.Barrier(2)
+    results = []
+
+    def one_poll() -> None:
+        start.wait()
+        try:
+            results.append(poll(mailbox))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=one_poll) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert Ticket.objects.count() == 8
+    assert sorted(Ticket.objects.values_list("title", flat=True)) == [
+        f"Printer {n} offline" for n in range(8)
+    ]
+    assert sum(result.outcomes.get("filed", 0) for result in results) == 8
+    assert len(mail_server.uids("Processed")) == 8
+
+
+# --- Files -----------------------------------------------------------------------------------
+
+
+def with_files(message: EmailMessage, *files: tuple[str, bytes, str]) -> EmailMessage:
+    for name, data, content_type in files:
+        maintype, subtype = content_type.split("/")
+        message.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
+    return message
+
+
+def test_a_3_mb_message_with_a_screenshot_files_it_with_the_ticket(
+    mail_server, mailbox, nurse_ed, attachments_dir
+):
+    screenshot = noisy_png(1000, 1000)
+    message = with_files(mail(), ("screenshot.png", screenshot, "image/png"))
+    raw = message.as_bytes()
+    assert len(raw) > 3 * 1024 * 1024
+
+    poll_after(mail_server, mailbox, raw)
+
+    attachment = Ticket.objects.get().attachments.get()
+    assert attachment.original_name == "screenshot.png"
+    assert attachment.content_type == "image/png"
+    assert len(list(attachments_dir.iterdir())) == 1
+
+
+def test_a_refused_file_is_noted_and_the_ticket_filed(
+    mail_server, mailbox, nurse_ed, attachments_dir
+):
+    message = with_files(
+        mail(),
+        ("invoice.html", b"<html><script>steal()</script></html>", "text/html"),
+        ("log.txt", b"printer spooler stopped at 06:02\n", "text/plain"),
+    )
+
+    poll_after(mail_server, mailbox, message.as_bytes())
+
+    ticket = Ticket.objects.get()
+    assert [a.original_name for a in ticket.attachments.all()] == ["log.txt"]
+    assert "[A file sent with the e-mail was not taken: invoice.html" in ticket.description
+
+
+def test_a_reply_brings_its_files(mail_server, mailbox, nurse_ed, attachments_dir):
+    ticket = filed_by(nurse_ed)
+    reply = with_files(
+        mail(to=reply_address(ticket.pk, nurse_ed.pk), text="Photo of the error."),
+        ("error.png", image_bytes("PNG"), "image/png"),
+    )
+
+    poll_after(mail_server, mailbox, reply.as_bytes())
+
+    comment = ticket.events.get(kind=TicketEvent.Kind.COMMENT)
+    assert comment.attachments.get().original_name == "error.png"
+
+
+def noisy_png(width: int, height: int) -> bytes:
+    """A screenshot-sized PNG that does not compress: about 3 bytes a pixel."""
+    image = Image.frombytes("RGB", (width, height), random.Random(7).randbytes(width * height * 3))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+# --- When the mailbox cannot be read ---------------------------------------------------------
+
+
+def test_a_wrong_password_is_the_mailbox_s_last_error(mail_server, settings, monkeypatch, nurse_ed):
+    mail_server.deliver(mail().as_bytes())
+    point_at(settings, monkeypatch, {"HELPDESK_MAILBOX_MAIN_PASSWORD": "not-the-password"})
+
+    result = poll(mailbox_config("main"))
+
+    assert "MailboxLoginError" in result.error
+    status = MailboxStatus.objects.get(name="main")
+    assert "MailboxLoginError" in status.last_error
+    assert status.last_poll_at is not None
+    assert len(mail_server.uids("INBOX")) == 1
+
+
+def test_starttls_reads_the_mailbox_too(mail_server, settings, monkeypatch, nurse_ed):
+    point_at(settings, monkeypatch, mail_server.env("MAIN", starttls=True))
+    mail_server.deliver(mail().as_bytes())
+
+    assert poll(mailbox_config("main")).outcomes == {"filed": 1}
+
+
+def test_a_certificate_from_another_ca_is_refused(mail_server, settings, monkeypatch, tmp_path):
+    other_ca = make_certificates(tmp_path)
+    point_at(settings, monkeypatch, {"HELPDESK_MAILBOX_MAIN_CA_FILE": str(other_ca)})
+
+    result = poll(mailbox_config("main"))
+
+    assert "SSLCertVerificationError" in result.error
+
+
+def test_a_missing_category_is_said_and_nothing_is_read(
+    mail_server, settings, monkeypatch, nurse_ed
+):
+    mail_server.deliver(mail().as_bytes())
+    point_at(settings, monkeypatch, {"HELPDESK_MAILBOX_MAIN_CATEGORY": "no-such-category"})
+
+    result = poll(mailbox_config("main"))
+
+    assert "no active category 'no-such-category'" in result.error
+    assert len(mail_server.uids("INBOX")) == 1
+
+
+def test_a_message_that_cannot_be_processed_goes_to_the_failed_folder(
+    mail_server, mailbox, nurse_ed, monkeypatch, caplog
+):
+    """One message that breaks (here: its processing raises) is moved aside with the reason in
+    the log, without its subject; the others are filed."""
+    real_receive = polling.receive
+
+    def breaks_on_one(*, raw: bytes, **kwargs):
+        if b"Patient Jane Doe" in raw:
+            raise UnicodeError("unreadable part")
+        return real_receive(raw=raw, **kwargs)
+
+    monkeypatch.setattr(polling, "receive", breaks_on_one)
+    mail_server.deliver(
+        mail(subject="Printer offline").as_bytes(),
+        mail(subject="Patient Jane Doe label printer").as_bytes(),
+    )
+
+    result = poll(mailbox)
+
+    assert (result.outcomes, result.failed) == ({"filed": 1}, 1)
+    assert len(mail_server.uids("Failed")) == 1
+    assert len(mail_server.uids("Processed")) == 1
+    assert MailboxStatus.objects.get(name="main").failed_count == 1
+    assert "moved to Failed: UnicodeError" in caplog.text
+    assert "Jane Doe" not in caplog.text
