@@ -71,6 +71,8 @@ class InboundMessage(models.Model):
         indexes = [
             # "Mail to review": the held messages, newest first.
             models.Index(fields=["outcome", "-received_at"], name="inbound_outcome_received"),
+            # The status panel: what each mailbox took in over the last day.
+            models.Index(fields=["mailbox", "received_at"], name="inbound_mailbox_received"),
         ]
 
     def __str__(self) -> str:
