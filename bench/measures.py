@@ -1034,6 +1034,101 @@ def login_ldap(bench: Bench) -> Operation:
     return Timed(sign_in, reset=fresh_browser, close=close)
 
 
+MAIL_BATCH = 100
+MAIL_TARGET_MS = 50
+
+
+@measure("mail_poll_100", warmup=1, n=10)
+def mail_poll_100(bench: Bench) -> Operation:
+    """One poll of the help desk's mailbox (a local dovecot, over TLS) with 100 new messages in
+    it: 70 new problems from a nurse (each filed as a ticket), 20 replies threading into her
+    ticket and 10 out-of-office replies, then all 100 moved to the processed folder. The
+    messages are delivered untimed before each poll. Closing prints the time per message, whose
+    target is under 50 ms."""
+    import os
+    from email.message import EmailMessage
+    from email.utils import make_msgid
+
+    from django.contrib.auth import get_user_model
+    from django.test import override_settings
+
+    from bench.dovecot import dovecot_available, running_mail_server
+    from helpdesk.settings import mailboxes_from_env
+    from intake.imap import mailbox_config
+    from intake.polling import poll
+    from tickets.mail import reply_address
+    from tickets.models import Ticket
+
+    if not dovecot_available():
+        raise Skip("dovecot (dovecot-imapd) is not installed")
+    nurse = get_user_model().objects.get(pk=bench.seeded.nurse_id)
+    ticket = Ticket.objects.filter(requester=nurse, status__in=Ticket.OPEN_STATUSES).first()
+    if ticket is None:
+        raise BenchError("the seeded nurse has no open ticket to reply to")
+    started = running_mail_server()
+    server = started.__enter__()
+    env = server.env("BENCH")
+    saved_env = {name: os.environ.get(name) for name in env}
+    os.environ.update(env)
+    configured = override_settings(HELPDESK_MAILBOXES=mailboxes_from_env())
+    configured.enable()
+    config = mailbox_config("bench")
+    assert config is not None
+    per_message: list[float] = []
+
+    def message(number: int) -> bytes:
+        mail = EmailMessage()
+        mail["From"] = f"{nurse.get_full_name()} <{nurse.email}>"
+        mail["Message-ID"] = make_msgid(f"bench{number}", "lakeside.example")
+        mail["Subject"] = f"Label printer {number} in bay 4 prints blank labels"
+        mail["To"] = "helpdesk@localhost"
+        if number % 10 == 7:
+            mail["Auto-Submitted"] = "auto-replied"
+            mail["Subject"] = "Automatic reply: out of the office"
+        elif number % 10 in (3, 8):
+            mail.replace_header("To", reply_address(ticket.pk, nurse.pk))
+        mail.set_content(
+            "The label printer prints blank labels since the ribbon change.\n\n"
+            "On Mon, IT Service Desk <helpdesk@localhost> wrote:\n> We have your ticket.\n"
+        )
+        return mail.as_bytes()
+
+    numbers = iter(range(10**9))
+
+    def deliver() -> None:
+        server.deliver(*(message(next(numbers)) for _ in range(MAIL_BATCH)))
+
+    def poll_once() -> None:
+        start = time.perf_counter()
+        result = poll(config)
+        if result.error or sum(result.outcomes.values()) != MAIL_BATCH:
+            raise BenchError(f"the poll did not take in {MAIL_BATCH} messages: {result.summary}")
+        per_message.append((time.perf_counter() - start) / MAIL_BATCH)
+
+    def close() -> None:
+        configured.disable()
+        for name, value in saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        started.__exit__(None, None, None)
+        if per_message:
+            samples = sorted(per_message)
+            p95 = samples[max(0, -(-95 * len(samples) // 100) - 1)] * 1000
+            _say(
+                f"mail_poll_100 per message: p50 {samples[len(samples) // 2] * 1000:.2f} ms, "
+                f"p95 {p95:.2f} ms (target under {MAIL_TARGET_MS} ms)"
+            )
+
+    try:
+        deliver()
+    except BaseException:
+        close()
+        raise
+    return Timed(poll_once, reset=deliver, close=close)
+
+
 def _is_page_for(request: RecordedRequest, ticket_number: str) -> bool:
     return isinstance(request.json, dict) and request.json.get("ticket") == ticket_number
 

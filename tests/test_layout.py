@@ -1,7 +1,8 @@
 """The app import graph is a line, read from the source with ``ast`` (nothing is imported):
-``core <- departments <- oncall <- tickets <- (reports, intake)``, with ``helpdesk`` (configuration) above
-them all. An import is where it is because that is the layer its code belongs to: an import
-written inside a function to get round a cycle hides code that sits in the wrong place."""
+``core <- departments <- oncall <- tickets <- (reports, intake)``, with ``helpdesk``
+(configuration) above them all. An import is where it is because that is the layer its code
+belongs to: an import written inside a function to get round a cycle hides code that sits in the
+wrong place."""
 
 from __future__ import annotations
 
