@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from email.utils import getaddresses
 
 from django.conf import settings
 from django.contrib.auth.models import Group, User
@@ -107,6 +108,9 @@ def _route(
     if mail.automatic:
         row.outcome, row.note = Outcome.IGNORED, mail.automatic[:500]
         return
+    if mail.sender in help_desk_addresses():
+        row.outcome, row.note = Outcome.IGNORED, "sent by the help desk itself"
+        return
     sender, unclear = sender_account(mail.sender)
     addressed_to = [*mail.recipients, mail.token_header]
     target = _reply_target(addressed_to)
@@ -130,6 +134,17 @@ def _route(
         return
     ticket = _file(mail, requester=sender, location=location, category=category, row=row)
     row.outcome, row.ticket = Outcome.FILED, ticket
+
+
+def help_desk_addresses() -> frozenset[str]:
+    """The addresses the help desk sends from: its own mail coming back is never taken in."""
+    return frozenset(
+        address.lower()
+        for _, address in getaddresses(
+            [settings.DEFAULT_FROM_EMAIL, settings.HELPDESK["REPLY_ADDRESS"]]
+        )
+        if address
+    )
 
 
 def _hold(row: InboundMessage, reason: InboundMessage.Hold, note: str = "") -> None:

@@ -12,6 +12,7 @@ from email.utils import make_msgid
 
 import pytest
 import time_machine
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 from PIL import Image
@@ -22,6 +23,7 @@ from intake import imap, polling
 from intake.imap import MailboxUnavailable, mailbox_config
 from intake.models import InboundMessage, MailboxStatus
 from intake.polling import poll, take_lease
+from intake.tasks import poll_mailboxes
 from tests.attachment_files import image_bytes
 from tests.factories import UserFactory
 from tests.intake.conftest import point_at
@@ -558,3 +560,57 @@ def test_a_message_that_cannot_be_processed_goes_to_the_failed_folder(
     assert MailboxStatus.objects.get(name="main").failed_count == 1
     assert "moved to Failed: UnicodeError" in caplog.text
     assert "Jane Doe" not in caplog.text
+
+
+def test_the_help_desk_s_own_mail_coming_back_is_ignored(mail_server, mailbox, settings):
+    settings.DEFAULT_FROM_EMAIL = "IT Service Desk <servicedesk@lakeside.example>"
+    UserFactory(username="servicedesk", role="requester", home="ED")  # an alias with an account
+
+    result = poll_after(
+        mail_server, mailbox, mail(sender="servicedesk@lakeside.example").as_bytes()
+    )
+
+    assert result.outcomes == {"ignored": 1}
+    assert InboundMessage.objects.get().note == "sent by the help desk itself"
+
+
+def test_patient_data_in_the_mail_flags_the_ticket(mail_server, mailbox, nurse_ed):
+    poll_after(
+        mail_server,
+        mailbox,
+        mail(subject="Label printer for MRN 00451234 jammed", text="Please fix").as_bytes(),
+    )
+
+    assert Ticket.objects.get().phi_suspected
+
+
+def test_the_beat_task_polls_every_configured_mailbox(mail_server, nurse_ed):
+    mail_server.deliver(mail().as_bytes())
+
+    summaries = poll_mailboxes.apply().get()
+
+    assert summaries == ["main: 1 filed as a ticket."]
+    assert Ticket.objects.count() == 1
+
+
+def test_poll_mailbox_command_reads_and_says_what_it_did(mail_server, nurse_ed):
+    mail_server.deliver(mail().as_bytes())
+    out = io.StringIO()
+
+    call_command("poll_mailbox", "main", stdout=out)
+
+    assert out.getvalue() == "main: 1 filed as a ticket.\n"
+
+
+def test_poll_mailbox_command_refuses_an_unknown_name(mail_server):
+    with pytest.raises(CommandError, match="No mailbox called other"):
+        call_command("poll_mailbox", "other")
+
+
+def test_poll_mailbox_command_fails_when_a_mailbox_cannot_be_read(
+    mail_server, settings, monkeypatch
+):
+    point_at(settings, monkeypatch, {"HELPDESK_MAILBOX_MAIN_PASSWORD": "wrong"})
+
+    with pytest.raises(CommandError, match="could not be read"):
+        call_command("poll_mailbox", stdout=io.StringIO())
