@@ -7,8 +7,11 @@ everything else: an e-mail is never rendered as HTML here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
@@ -120,38 +123,49 @@ def accept(request: HttpRequest, pk: int) -> HttpResponse:
             {"message": message, "form": form},
             status=400,
         )
-    try:
-        ticket = accept_as_ticket(pk=message.pk, reviewer=signed_in(request), **form.decision())
-    except (ReviewRefused, TicketError) as refusal:
-        messages.error(request, str(refusal))
-        return redirect("intake:review_detail", pk=message.pk)
-    messages.success(request, f"Filed as {ticket.number} for {ticket.requester.email}.")
-    return redirect("intake:review")
+    ticket_decision = form.decision()
+
+    def file_it(held: InboundMessage, reviewer: User) -> str:
+        ticket = accept_as_ticket(pk=held.pk, reviewer=reviewer, **ticket_decision)
+        return f"Filed as {ticket.number} for {ticket.requester.email}."
+
+    return _decide(request, message, file_it)
+
+
+def _add_as_note(held: InboundMessage, reviewer: User) -> str:
+    event = accept_as_note(pk=held.pk, reviewer=reviewer)
+    return f"Added to {event.ticket.number} as an internal note."
+
+
+def _discard(held: InboundMessage, reviewer: User) -> str:
+    discard_message(pk=held.pk, reviewer=reviewer)
+    return "Discarded. The message stays in the mailbox's processed folder."
 
 
 @login_required
 @require_POST
 def add_note(request: HttpRequest, pk: int) -> HttpResponse:
     _it_staff(request)
-    message = _held_or_404(pk)
-    try:
-        event = accept_as_note(pk=message.pk, reviewer=signed_in(request))
-    except (ReviewRefused, TicketError) as refusal:
-        messages.error(request, str(refusal))
-        return redirect("intake:review_detail", pk=message.pk)
-    messages.success(request, f"Added to {event.ticket.number} as an internal note.")
-    return redirect("intake:review")
+    return _decide(request, _held_or_404(pk), _add_as_note)
 
 
 @login_required
 @require_POST
 def discard(request: HttpRequest, pk: int) -> HttpResponse:
     _it_staff(request)
-    message = _held_or_404(pk)
+    return _decide(request, _held_or_404(pk), _discard)
+
+
+Decision = Callable[[InboundMessage, User], str]
+
+
+def _decide(request: HttpRequest, message: InboundMessage, decision: Decision) -> HttpResponse:
+    """Carry out IT's decision and say what it did; a refused one is said on the message's page,
+    and nothing changed."""
     try:
-        discard_message(pk=message.pk, reviewer=signed_in(request))
-    except ReviewRefused as refusal:
+        done = decision(message, signed_in(request))
+    except (ReviewRefused, TicketError) as refusal:
         messages.error(request, str(refusal))
-        return redirect("intake:review")
-    messages.success(request, "Discarded. The message stays in the mailbox's processed folder.")
+        return redirect("intake:review_detail", pk=message.pk)
+    messages.success(request, done)
     return redirect("intake:review")
