@@ -52,7 +52,10 @@ def _accounts() -> tuple[str, str, int, int]:
 class MailServer:
     """A running dovecot. ``mailbox()`` is a signed-in IMAP client to the test user's mail."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, *, oauth_tokeninfo_url: str = "") -> None:
+        """``oauth_tokeninfo_url``: also take OAuth2 bearer tokens (XOAUTH2, OAUTHBEARER), checked
+        at this URL (``...?access_token=``, over HTTPS with this server's CA) as Microsoft 365's
+        mail servers check theirs."""
         self.folder = folder
         self.port = free_port()
         self.tls_port = free_port()
@@ -84,12 +87,14 @@ class MailServer:
                     "ssl = yes",
                     f"ssl_cert = <{folder / 'server.pem'}",
                     f"ssl_key = <{folder / 'server.key'}",
-                    "auth_mechanisms = plain login",
+                    f"auth_mechanisms = plain login{' xoauth2' if oauth_tokeninfo_url else ''}",
                     f"mail_location = maildir:{folder / 'mail'}",
                     "passdb {",
                     "  driver = passwd-file",
+                    "  mechanisms = plain login",
                     f"  args = scheme=PLAIN username_format=%u {folder / 'users'}",
                     "}",
+                    *(self._oauth_passdb(oauth_tokeninfo_url) if oauth_tokeninfo_url else []),
                     "userdb {",
                     "  driver = passwd-file",
                     f"  args = username_format=%u {folder / 'users'}",
@@ -104,6 +109,21 @@ class MailServer:
                 ]
             )
         )
+
+    def _oauth_passdb(self, tokeninfo_url: str) -> list[str]:
+        settings = self.folder / "oauth2.conf.ext"
+        settings.write_text(
+            f"tokeninfo_url = {tokeninfo_url}\n"
+            "username_attribute = email\n"
+            f"tls_ca_cert_file = {self.ca_file}\n"
+        )
+        return [
+            "passdb {",
+            "  driver = oauth2",
+            "  mechanisms = xoauth2",
+            f"  args = {settings}",
+            "}",
+        ]
 
     def start(self) -> None:
         self.process = subprocess.Popen(
@@ -180,10 +200,10 @@ class MailServer:
 
 
 @contextmanager
-def running_mail_server() -> Iterator[MailServer]:
+def running_mail_server(*, oauth_tokeninfo_url: str = "") -> Iterator[MailServer]:
     """A started dovecot, stopped and wiped afterwards."""
     folder = Path(tempfile.mkdtemp(prefix="helpdesk-dovecot-"))
-    server = MailServer(folder)
+    server = MailServer(folder, oauth_tokeninfo_url=oauth_tokeninfo_url)
     try:
         server.start()
         yield server

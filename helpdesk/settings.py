@@ -837,6 +837,10 @@ def _mailbox_from_env(name: str) -> dict[str, Any]:
         "OAUTH_TENANT": value("OAUTH_TENANT"),
         "OAUTH_CLIENT_ID": value("OAUTH_CLIENT_ID"),
         "OAUTH_CLIENT_SECRET": env_str(prefix + "OAUTH_CLIENT_SECRET", ""),
+        # Microsoft's national clouds sign in elsewhere (login.microsoftonline.us for GCC High).
+        "OAUTH_AUTHORITY": value("OAUTH_AUTHORITY", "https://login.microsoftonline.com").rstrip(
+            "/"
+        ),
         "FOLDER": value("FOLDER", "INBOX"),
         "PROCESSED_FOLDER": value("PROCESSED_FOLDER", "Processed"),
         "FAILED_FOLDER": value("FAILED_FOLDER", "Failed"),
@@ -856,6 +860,11 @@ def _mailbox_from_env(name: str) -> dict[str, Any]:
         raise ImproperlyConfigured(
             f"The mailbox {name!r} signs in with {prefix}PASSWORD or with OAuth2 "
             f"({prefix}OAUTH_TENANT, _CLIENT_ID, _CLIENT_SECRET): set one of them, not both"
+        )
+    if urlsplit(mailbox["OAUTH_AUTHORITY"]).scheme != "https":
+        raise ImproperlyConfigured(
+            f"{prefix}OAUTH_AUTHORITY must be the identity platform's https:// address, not "
+            f"{mailbox['OAUTH_AUTHORITY']!r}"
         )
     if mailbox["CA_FILE"] and not Path(mailbox["CA_FILE"]).is_file():
         raise ImproperlyConfigured(f"{prefix}CA_FILE: no such file {mailbox['CA_FILE']!r}")

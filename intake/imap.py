@@ -42,6 +42,7 @@ class MailboxConfig:
     oauth_tenant: str
     oauth_client_id: str
     oauth_client_secret: str
+    oauth_authority: str
     folder: str
     processed_folder: str
     failed_folder: str
@@ -72,7 +73,7 @@ def _ssl_context(config: MailboxConfig) -> ssl.SSLContext:
 
 def oauth_token(config: MailboxConfig) -> str:
     """An access token for the mailbox from the tenant's identity platform (client credentials
-    grant); msal keeps it until it is about to expire."""
+    grant); msal keeps it, and asks again only when it is about to expire."""
     app = _oauth_app(config)
     result = app.acquire_token_for_client(scopes=[GRAPH_SCOPE])
     token = result.get("access_token") if isinstance(result, dict) else None
@@ -82,16 +83,21 @@ def oauth_token(config: MailboxConfig) -> str:
     return str(token)
 
 
-_oauth_apps: dict[tuple[str, str], msal.ConfidentialClientApplication] = {}
+# One client per registration, for the process: msal's token cache lives in it.
+_oauth_apps: dict[tuple[str, str, str], msal.ConfidentialClientApplication] = {}
 
 
 def _oauth_app(config: MailboxConfig) -> msal.ConfidentialClientApplication:
-    key = (config.oauth_tenant, config.oauth_client_id)
+    authority = f"{config.oauth_authority}/{config.oauth_tenant}"
+    key = (authority, config.oauth_client_id, config.oauth_client_secret)
     if key not in _oauth_apps:
         _oauth_apps[key] = msal.ConfidentialClientApplication(
             config.oauth_client_id,
             client_credential=config.oauth_client_secret,
-            authority=f"https://login.microsoftonline.com/{config.oauth_tenant}",
+            authority=authority,
+            # The authority is configured, not typed by anyone: no need to ask Microsoft's
+            # instance discovery whether it is one of theirs.
+            instance_discovery=False,
             timeout=TIMEOUT_SECONDS,
         )
     return _oauth_apps[key]

@@ -84,6 +84,10 @@ def test_several_mailboxes_feed_several_teams(env):
         ),
         ({"HELPDESK_MAILBOX_SERVICEDESK_CA_FILE": "/nowhere/ca.pem"}, "_CA_FILE: no such file"),
         (
+            {"HELPDESK_MAILBOX_SERVICEDESK_OAUTH_AUTHORITY": "http://login.example"},
+            "_OAUTH_AUTHORITY must be the identity platform's https:// address",
+        ),
+        (
             {"HELPDESK_MAILBOX_SERVICEDESK_PROCESSED_FOLDER": "INBOX"},
             "three different folders",
         ),

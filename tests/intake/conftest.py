@@ -7,10 +7,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from bench.dovecot import MailServer, dovecot_available, running_mail_server
+from bench.dovecot import USERNAME, MailServer, dovecot_available, running_mail_server
 from helpdesk.settings import mailboxes_from_env
 from intake.imap import MailboxConfig, mailbox_config
 from tests.conftest import need
+from tests.intake.identity_platform import CLIENT_ID, CLIENT_SECRET, TENANT, IdentityPlatform
 
 
 @pytest.fixture(scope="session")
@@ -39,6 +40,42 @@ def mail_server(dovecot: MailServer, settings, monkeypatch, reference_data) -> M
 
 @pytest.fixture
 def mailbox(mail_server: MailServer) -> MailboxConfig:
+    config = mailbox_config("main")
+    assert config is not None
+    return config
+
+
+@pytest.fixture(scope="session")
+def oauth_mail() -> Iterator[tuple[MailServer, IdentityPlatform]]:
+    """A dovecot that takes OAuth2 tokens (XOAUTH2) from a stand-in identity platform, as
+    Microsoft 365 does; the platform serves with the mail server's test certificate."""
+    need(dovecot_available(), "dovecot (IMAP server)")
+    platform = IdentityPlatform(mailbox_user=USERNAME)
+    try:
+        with running_mail_server(oauth_tokeninfo_url=platform.tokeninfo_url) as server:
+            platform.serve(server.folder)
+            yield server, platform
+    finally:
+        platform.stop()
+
+
+@pytest.fixture
+def oauth_mailbox(oauth_mail, settings, monkeypatch, reference_data) -> MailboxConfig:
+    """The mailbox "main" signing in with OAuth2: msal asks the stand-in platform (trusted
+    through REQUESTS_CA_BUNDLE, as an operator behind a TLS-inspecting proxy would set it)."""
+    server, platform = oauth_mail
+    server.empty()
+    env = server.env("MAIN")
+    del env["HELPDESK_MAILBOX_MAIN_PASSWORD"]
+    env |= {
+        "HELPDESK_MAILBOX_MAIN_OAUTH_AUTHORITY": platform.base,
+        "HELPDESK_MAILBOX_MAIN_OAUTH_TENANT": TENANT,
+        "HELPDESK_MAILBOX_MAIN_OAUTH_CLIENT_ID": CLIENT_ID,
+        "HELPDESK_MAILBOX_MAIN_OAUTH_CLIENT_SECRET": CLIENT_SECRET,
+        "REQUESTS_CA_BUNDLE": str(server.ca_file),
+    }
+    monkeypatch.delenv("HELPDESK_MAILBOX_MAIN_PASSWORD", raising=False)
+    point_at(settings, monkeypatch, env)
     config = mailbox_config("main")
     assert config is not None
     return config

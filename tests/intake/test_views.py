@@ -26,6 +26,7 @@ MAIN = {
     "OAUTH_TENANT": "",
     "OAUTH_CLIENT_ID": "",
     "OAUTH_CLIENT_SECRET": "",
+    "OAUTH_AUTHORITY": "https://login.microsoftonline.com",
     "FOLDER": "INBOX",
     "PROCESSED_FOLDER": "Processed",
     "FAILED_FOLDER": "Failed",
