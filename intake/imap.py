@@ -138,16 +138,23 @@ def _first_line(error: Exception) -> str:
 
 
 def fetch_raw(client: BaseMailBox, uids: Sequence[str]) -> Iterator[tuple[str, bytes]]:
-    """The messages with these UIDs, as (uid, the bytes the server holds), left unread."""
+    """The messages with these UIDs, as (uid, the bytes the server holds), left unread. A server
+    may give a message's UID before its bytes or after them, in the line that closes it."""
     status, data = client.client.uid("FETCH", ",".join(uids), "(UID BODY.PEEK[])")
     if status != "OK":
         raise MailboxUnavailable(f"FETCH failed: {status}")
+    pending: bytes | None = None
     for item in data:
-        if not isinstance(item, tuple):
+        if isinstance(item, tuple):
+            head, pending = item[0], item[1]
+            match = _FETCHED_UID.search(head)
+        elif pending is not None and isinstance(item, bytes):
+            match = _FETCHED_UID.search(item)
+        else:
             continue
-        match = _FETCHED_UID.search(item[0])
         if match:
-            yield match[1].decode(), item[1]
+            yield match[1].decode(), pending
+            pending = None
 
 
 def move(client: BaseMailBox, uids: Sequence[str], folder: str) -> None:

@@ -13,6 +13,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.db import DatabaseError
 from django.db.models import F, Q
 from django.utils import timezone
@@ -135,11 +136,12 @@ def _take_in(
     config: MailboxConfig, category: Category, uid: str, raw: bytes, result: PollResult
 ) -> bool:
     """Whether the message was dealt with (filed, threaded, held, ignored or seen before);
-    False sends it to the failed folder. A database that fails stops the poll instead: the
-    message stays where it is for the next one."""
+    False sends it to the failed folder. A database that fails, or the task's time running out,
+    stops the poll instead."""
     try:
         row = receive(mailbox=config, category=category, raw=raw)
-    except DatabaseError:
+    except (DatabaseError, SoftTimeLimitExceeded):
+        # Not the message's fault: it stays where it is, for the next poll.
         raise
     except Exception as error:
         result.failed += 1

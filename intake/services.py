@@ -222,7 +222,7 @@ def _deliverable(mail: IncomingMail, text: str, *, limit: int) -> Delivery:
         room -= checked.size
         uploads.append(ContentFile(file.data, name=file.name))
     notes = "".join(f"\n\n[A file sent with the e-mail was not taken: {r}]" for r in refusals)
-    return Delivery(text=text[: limit - len(notes)] + notes, uploads=uploads)
+    return Delivery(text=text[: max(0, limit - len(notes))] + notes, uploads=uploads)
 
 
 def _file(

@@ -12,6 +12,7 @@ from email.utils import make_msgid
 
 import pytest
 import time_machine
+from celery.exceptions import SoftTimeLimitExceeded
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
@@ -614,3 +615,21 @@ def test_poll_mailbox_command_fails_when_a_mailbox_cannot_be_read(
 
     with pytest.raises(CommandError, match="could not be read"):
         call_command("poll_mailbox", stdout=io.StringIO())
+
+
+def test_a_poll_out_of_time_leaves_the_message_for_the_next(mail_server, mailbox, monkeypatch):
+    """The task's soft time limit strikes mid-message: that message is not the one at fault, so
+    it stays in the folder (its transaction rolled back), and the mailbox is free again."""
+
+    def out_of_time(**kwargs):
+        raise SoftTimeLimitExceeded()
+
+    monkeypatch.setattr(polling, "receive", out_of_time)
+    mail_server.deliver(mail().as_bytes())
+
+    with pytest.raises(SoftTimeLimitExceeded):
+        poll(mailbox)
+
+    assert len(mail_server.uids("INBOX")) == 1
+    assert mail_server.uids("Failed") == []
+    assert take_lease("main") is not None
