@@ -100,7 +100,7 @@ def _header(message: EmailMessage, name: str) -> str:
         value = message.get(name)
     except (ValueError, LookupError, IndexError):  # a malformed header the parser gave up on
         return ""
-    return " ".join(str(value).split()) if value is not None else ""
+    return " ".join(str(value).replace("\x00", "").split()) if value is not None else ""
 
 
 def message_key(message: EmailMessage, raw: bytes) -> str:
@@ -158,7 +158,8 @@ def body_text(message: EmailMessage) -> str:
     part = message.get_body(preferencelist=("plain", "html"))
     if part is None:
         return ""
-    text = _decoded(part)
+    # A NUL is never meant, and the database refuses it in text.
+    text = _decoded(part).replace("\x00", "")
     if part.get_content_subtype() == "html":
         return html_to_text(text)
     return text.replace("\r\n", "\n").strip()

@@ -82,7 +82,7 @@ def receive(
                 )
         except IntegrityError:
             return None
-        _route(row, mail, raw, mailbox=mailbox, category=category)
+        _route(row, mail, mailbox=mailbox, category=category)
         if row.outcome == Outcome.HELD:
             row.body = mail.text
             row.raw = raw
@@ -98,12 +98,7 @@ def receive(
 
 
 def _route(
-    row: InboundMessage,
-    mail: IncomingMail,
-    raw: bytes,
-    *,
-    mailbox: MailboxConfig,
-    category: Category,
+    row: InboundMessage, mail: IncomingMail, *, mailbox: MailboxConfig, category: Category
 ) -> None:
     if mail.automatic:
         row.outcome, row.note = Outcome.IGNORED, mail.automatic[:500]
@@ -132,7 +127,7 @@ def _route(
     if location is None:
         _hold(row, Hold.NO_UNIT)
         return
-    ticket = _file(mail, requester=sender, location=location, category=category, row=row)
+    ticket = _file(mail, requester=sender, location=location, category=category)
     row.outcome, row.ticket = Outcome.FILED, ticket
 
 
@@ -225,14 +220,7 @@ def _deliverable(mail: IncomingMail, text: str, *, limit: int) -> Delivery:
     return Delivery(text=text[: max(0, limit - len(notes))] + notes, uploads=uploads)
 
 
-def _file(
-    mail: IncomingMail,
-    *,
-    requester: User,
-    location: Location,
-    category: Category,
-    row: InboundMessage | None = None,
-) -> Ticket:
+def _file(mail: IncomingMail, *, requester: User, location: Location, category: Category) -> Ticket:
     title = clean_subject(mail.subject, limit=TITLE_MAX_LENGTH)
     if not title:
         first_line = next((line for line in mail.text.splitlines() if line.strip()), "")

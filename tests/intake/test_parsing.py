@@ -116,3 +116,9 @@ def test_a_message_with_an_unknown_charset_is_still_read():
 
 def test_quoted_ticket_number_is_read_from_the_subject():
     assert parse(mail(subject="RE: case 77 [HD-1042]").as_bytes()).ticket_number_quoted() == 1042
+
+
+def test_nul_characters_are_left_out():
+    parsed = parse(b"From: a@x.example\r\nSubject: Printer\x00 down\r\n\r\nbody\x00 text\r\n")
+
+    assert (parsed.subject, parsed.text) == ("Printer down", "body text")
