@@ -24,9 +24,9 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from departments.models import Location, Profile
+from departments.models import Location, Profile, active_locations
 from departments.roles import Role
-from departments.units import home_department_id
+from departments.units import home_unit
 from intake.imap import MailboxConfig
 from intake.models import InboundMessage
 from intake.parsing import TOKEN_SHAPE, IncomingMail, clean_subject, name_parts, parse, reply_words
@@ -170,23 +170,12 @@ def sender_account(address: str) -> tuple[User | None, InboundMessage.Hold | Non
 def default_location(user: User, mailbox: MailboxConfig) -> Location | None:
     """Where a ticket she e-mails is filed for: the first unit of her own department (as the
     form offers it), else the mailbox's default location."""
-    department_id = home_department_id(user)
-    if department_id is not None:
-        unit = (
-            Location.objects.filter(
-                department_id=department_id,
-                kind=Location.Kind.UNIT,
-                is_active=True,
-                department__is_active=True,
-            )
-            .order_by("name")
-            .first()
-        )
-        if unit is not None:
-            return unit
-    if mailbox.location:
-        return Location.objects.filter(code=mailbox.location, is_active=True).first()
-    return None
+    unit = home_unit(user)
+    if unit is not None:
+        return unit
+    return next(
+        (place for place in active_locations().values() if place.code == mailbox.location), None
+    )
 
 
 def _vendor_ticket(mail: IncomingMail) -> Ticket | None:
