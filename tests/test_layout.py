@@ -14,17 +14,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = (
-    "core",
-    "departments",
-    "oncall",
-    "tickets",
-    "reports",
-    "intake",
-    "demo",
-    "bench",
-    "helpdesk",
-)
+PACKAGES = ("core", "departments", "oncall", "tickets", "reports", "intake", "demo", "bench",
+            "helpdesk")  # fmt: skip
 
 # Which project packages each app may import (itself aside).
 ALLOWED = {
