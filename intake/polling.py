@@ -62,6 +62,10 @@ class PollResult:
         return f"{self.mailbox}: " + (", ".join(parts) if parts else "no new mail") + "."
 
 
+class _Misconfigured(Exception):
+    """The mailbox's configuration names something the help desk does not have."""
+
+
 def take_lease(name: str) -> str | None:
     """The mailbox's lease for this poll (a token to give it back with), or None when another
     poll holds it. A conditional UPDATE: whichever process runs it first wins."""
@@ -90,8 +94,12 @@ def poll(config: MailboxConfig) -> PollResult:
         return result
     try:
         _read(config, result)
-    except (MailboxUnavailable, DatabaseError, _Misconfigured) as error:
+    except (MailboxUnavailable, _Misconfigured) as error:
         result.error = str(error) or type(error).__name__
+        logger.warning("mailbox %s not read: %s", config.name, result.error)
+    except DatabaseError as error:
+        # Its type only: a database's message can quote the values it refused.
+        result.error = f"database error: {type(error).__name__}"
         logger.warning("mailbox %s not read: %s", config.name, result.error)
     finally:
         give_back_lease(config.name, token, error=result.error)
@@ -100,10 +108,6 @@ def poll(config: MailboxConfig) -> PollResult:
                 failed_count=F("failed_count") + result.failed
             )
     return result
-
-
-class _Misconfigured(Exception):
-    pass
 
 
 def _category(config: MailboxConfig) -> Category:
