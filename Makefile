@@ -37,7 +37,7 @@ test: install
 ## The whole suite on the embedded default `make run` ships (SQLite, filesystem broker), whatever
 ## the environment points at: the PostgreSQL and Redis tests skip, the browser and the tools the
 ## suite drives (Chromium, git, make, nginx, openssl) must be there.
-EMBEDDED_SERVICES ?= chromium,git,make,nginx,openssl,slapd
+EMBEDDED_SERVICES ?= chromium,dovecot,git,make,nginx,openssl,slapd
 test-embedded:
 	env -u DATABASE_URL -u CELERY_BROKER_URL -u CACHE_URL \
 	  HELPDESK_REQUIRE_SERVICES=$(EMBEDDED_SERVICES) $(MAKE) test

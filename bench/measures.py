@@ -27,8 +27,10 @@ models are imported inside functions.
 from __future__ import annotations
 
 import json
+import os
 import re
 import secrets
+import statistics
 import time
 import uuid
 from collections.abc import Callable, Collection, Iterable
@@ -494,7 +496,6 @@ TICKET_PAGE_ATTACHMENTS = 5
 def _png(size: tuple[int, int], *, noise: bool = False) -> bytes:
     """A PNG made here: flat colour (a few hundred bytes), or noise (as large as its pixels)."""
     import io
-    import os
 
     from PIL import Image
 
@@ -978,7 +979,6 @@ def login_ldap(bench: Bench) -> Operation:
     """A nurse signs in through the form against a directory: django-auth-ldap's search with
     the service account, the bind as her and the group search against a local slapd, then the
     account refreshed by the help desk's provisioning. A fresh browser (and form) each call."""
-    import os
 
     from django.test import override_settings
 
@@ -1003,11 +1003,7 @@ def login_ldap(bench: Bench) -> Operation:
     def close() -> None:
         configured.disable()
         forget_reference_rows()
-        for name, value in saved_env.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+        _restore_environment(saved_env)
         started.__exit__(None, None, None)
 
     path = reverse("login")
@@ -1032,6 +1028,105 @@ def login_ldap(bench: Bench) -> Operation:
         close()
         raise
     return Timed(sign_in, reset=fresh_browser, close=close)
+
+
+MAIL_BATCH = 100
+MAIL_TARGET_MS = 50
+
+
+@measure("mail_poll_100", warmup=1, n=10)
+def mail_poll_100(bench: Bench) -> Operation:
+    """One poll of the help desk's mailbox (a local dovecot, over TLS) with 100 new messages in
+    it: 70 new problems from a nurse (each filed as a ticket), 20 replies threading into her
+    ticket and 10 out-of-office replies, then all 100 moved to the processed folder. The
+    messages are delivered untimed before each poll. Closing prints the time per message, whose
+    target is under 50 ms."""
+    from email.message import EmailMessage
+    from email.utils import make_msgid
+
+    from django.contrib.auth import get_user_model
+    from django.test import override_settings
+
+    from bench.dovecot import dovecot_available, running_mail_server
+    from helpdesk.settings import mailboxes_from_env
+    from intake.imap import mailbox_config
+    from intake.polling import poll
+    from tickets.mail import reply_address
+    from tickets.models import Ticket
+
+    if not dovecot_available():
+        raise Skip("dovecot (dovecot-imapd) is not installed")
+    nurse = get_user_model().objects.get(pk=bench.seeded.nurse_id)
+    ticket = Ticket.objects.filter(requester=nurse, status__in=Ticket.OPEN_STATUSES).first()
+    if ticket is None:
+        raise BenchError("the seeded nurse has no open ticket to reply to")
+    started = running_mail_server()
+    server = started.__enter__()
+    env = server.env("BENCH")
+    saved_env = {name: os.environ.get(name) for name in env}
+    os.environ.update(env)
+    configured = override_settings(HELPDESK_MAILBOXES=mailboxes_from_env())
+    configured.enable()
+    config = mailbox_config("bench")
+    assert config is not None
+    per_message: list[float] = []
+
+    def message(number: int) -> bytes:
+        mail = EmailMessage()
+        mail["From"] = f"{nurse.get_full_name()} <{nurse.email}>"
+        mail["Message-ID"] = make_msgid(f"bench{number}", "lakeside.example")
+        mail["Subject"] = f"Label printer {number} in bay 4 prints blank labels"
+        mail["To"] = "helpdesk@localhost"
+        if number % 10 == 7:
+            mail["Auto-Submitted"] = "auto-replied"
+            mail.replace_header("Subject", "Automatic reply: out of the office")
+        elif number % 10 in (3, 8):
+            mail.replace_header("To", reply_address(ticket.pk, nurse.pk))
+        mail.set_content(
+            "The label printer prints blank labels since the ribbon change.\n\n"
+            "On Mon, IT Service Desk <helpdesk@localhost> wrote:\n> We have your ticket.\n"
+        )
+        return mail.as_bytes()
+
+    numbers = iter(range(10**9))
+
+    def deliver() -> None:
+        server.deliver(*(message(next(numbers)) for _ in range(MAIL_BATCH)))
+
+    def poll_once() -> None:
+        start = time.perf_counter()
+        result = poll(config)
+        if result.error or sum(result.outcomes.values()) != MAIL_BATCH:
+            raise BenchError(f"the poll did not take in {MAIL_BATCH} messages: {result.summary}")
+        per_message.append((time.perf_counter() - start) / MAIL_BATCH)
+
+    def close() -> None:
+        configured.disable()
+        _restore_environment(saved_env)
+        started.__exit__(None, None, None)
+        if len(per_message) >= 2:
+            twentieths = statistics.quantiles(per_message, n=20, method="inclusive")
+            _say(
+                f"mail_poll_100 per message, every poll (warm-up included): "
+                f"p50 {statistics.median(per_message) * 1000:.2f} ms, "
+                f"p95 {twentieths[-1] * 1000:.2f} ms (target under {MAIL_TARGET_MS} ms)"
+            )
+
+    try:
+        deliver()
+    except BaseException:
+        close()
+        raise
+    return Timed(poll_once, reset=deliver, close=close)
+
+
+def _restore_environment(saved: dict[str, str | None]) -> None:
+    """Put back the variables a measure set for its server (None: it was not set)."""
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 def _is_page_for(request: RecordedRequest, ticket_number: str) -> bool:

@@ -85,7 +85,7 @@ def free_port() -> int:
         return port
 
 
-def _make_certificates(folder: Path) -> Path:
+def make_certificates(folder: Path) -> Path:
     """A CA, and a server certificate for 127.0.0.1 signed by it. Returns the CA's file."""
 
     def openssl(command: str, *args: str) -> None:
@@ -164,7 +164,7 @@ class Directory:
         # With TLS: StartTLS on ``uri``, LDAPS on ``ldaps_uri``, a certificate for 127.0.0.1
         # signed by a CA of its own (``ca_file``).
         self.ldaps_uri = f"ldaps://127.0.0.1:{free_port()}" if tls else ""
-        self.ca_file = _make_certificates(folder) if tls else None
+        self.ca_file = make_certificates(folder) if tls else None
         self.process: subprocess.Popen[bytes] | None = None
         (folder / "data").mkdir(parents=True)
         (folder / "ad.schema").write_text(AD_SCHEMA)

@@ -22,6 +22,7 @@ SITE_LINKS = {
     "my_tickets": "my_tickets",
     "queue": "queue",
     "pages": "pages",
+    "mail": "intake:status",
     "reports": "reports:index",
     "on_call": "on_call",
     "account": "account",

@@ -161,6 +161,7 @@ INSTALLED_APPS = [
     "oncall",
     "tickets",
     "reports",
+    "intake",
     "demo",
 ]
 
@@ -804,4 +805,102 @@ CELERY_BEAT_SCHEDULE["attachment-orphan-sweep"] = {
     "task": "tickets.tasks.attachment_orphan_sweep",
     "schedule": 3600,
     "options": {"expires": 3600},
+}
+
+
+# E-mail in (intake/): the help desk's mailboxes, read over IMAP every minute. Each mailbox is
+# named in HELPDESK_MAILBOXES and configured by HELPDESK_MAILBOX_<NAME>_<SETTING> (README,
+# "E-mail in").
+MAILBOX_SECURITY = ("tls", "starttls")
+
+
+def _mailbox_from_env(name: str) -> dict[str, Any]:
+    prefix = f"HELPDESK_MAILBOX_{name.upper()}_"
+
+    def value(key: str, default: str = "") -> str:
+        return env_str(prefix + key, default).strip()
+
+    security = value("SECURITY", "tls").lower()
+    if security not in MAILBOX_SECURITY:
+        raise ImproperlyConfigured(
+            f"{prefix}SECURITY must be tls (implicit TLS, usually port 993) or starttls "
+            f"(usually port 143), not {security!r}"
+        )
+    mailbox: dict[str, Any] = {
+        "NAME": name,
+        "HOST": value("HOST"),
+        "PORT": env_int(prefix + "PORT", 993 if security == "tls" else 143, minimum=1),
+        "SECURITY": security,
+        "CA_FILE": value("CA_FILE"),
+        "USERNAME": value("USERNAME"),
+        "PASSWORD": env_str(prefix + "PASSWORD", ""),
+        "OAUTH_TENANT": value("OAUTH_TENANT"),
+        "OAUTH_CLIENT_ID": value("OAUTH_CLIENT_ID"),
+        "OAUTH_CLIENT_SECRET": env_str(prefix + "OAUTH_CLIENT_SECRET", ""),
+        # Microsoft's national clouds sign in elsewhere (login.microsoftonline.us for GCC High).
+        "OAUTH_AUTHORITY": value("OAUTH_AUTHORITY", "https://login.microsoftonline.com").rstrip(
+            "/"
+        ),
+        "FOLDER": value("FOLDER", "INBOX"),
+        "PROCESSED_FOLDER": value("PROCESSED_FOLDER", "Processed"),
+        "FAILED_FOLDER": value("FAILED_FOLDER", "Failed"),
+        "CATEGORY": value("CATEGORY", "requests"),
+        "LOCATION": value("LOCATION"),
+    }
+    for key in ("HOST", "USERNAME"):
+        if not mailbox[key]:
+            raise ImproperlyConfigured(f"{prefix}{key} must be set for the mailbox {name!r}")
+    oauth = [mailbox[key] for key in ("OAUTH_TENANT", "OAUTH_CLIENT_ID", "OAUTH_CLIENT_SECRET")]
+    if any(oauth) and not all(oauth):
+        raise ImproperlyConfigured(
+            f"OAuth2 for the mailbox {name!r} needs {prefix}OAUTH_TENANT, {prefix}OAUTH_CLIENT_ID "
+            f"and {prefix}OAUTH_CLIENT_SECRET together"
+        )
+    if all(oauth) == bool(mailbox["PASSWORD"]):
+        raise ImproperlyConfigured(
+            f"The mailbox {name!r} signs in with {prefix}PASSWORD or with OAuth2 "
+            f"({prefix}OAUTH_TENANT, _CLIENT_ID, _CLIENT_SECRET): set one of them, not both"
+        )
+    if urlsplit(mailbox["OAUTH_AUTHORITY"]).scheme != "https":
+        raise ImproperlyConfigured(
+            f"{prefix}OAUTH_AUTHORITY must be the identity platform's https:// address, not "
+            f"{mailbox['OAUTH_AUTHORITY']!r}"
+        )
+    if mailbox["CA_FILE"] and not Path(mailbox["CA_FILE"]).is_file():
+        raise ImproperlyConfigured(f"{prefix}CA_FILE: no such file {mailbox['CA_FILE']!r}")
+    folders = {mailbox[key] for key in ("FOLDER", "PROCESSED_FOLDER", "FAILED_FOLDER")}
+    if len(folders) != 3:
+        raise ImproperlyConfigured(
+            f"The mailbox {name!r} needs three different folders: the one read, the processed "
+            "one and the failed one"
+        )
+    return mailbox
+
+
+def mailboxes_from_env() -> dict[str, dict[str, Any]]:
+    """The mailboxes to read, by name (lower case); none when HELPDESK_MAILBOXES is unset."""
+    names = [name.lower() for name in env_list("HELPDESK_MAILBOXES", [])]
+    for name in names:
+        if not re.fullmatch(r"[a-z][a-z0-9_]{0,39}", name):
+            raise ImproperlyConfigured(
+                f"HELPDESK_MAILBOXES must list names of letters, digits and _ (such as "
+                f"servicedesk,pacs), not {name!r}"
+            )
+    if len(set(names)) != len(names):
+        raise ImproperlyConfigured("HELPDESK_MAILBOXES names a mailbox twice")
+    return {name: _mailbox_from_env(name) for name in names}
+
+
+HELPDESK_MAILBOXES = mailboxes_from_env()
+# Vendors (their mail domains) whose mail quoting a ticket number ([HD-1234]) is offered to IT
+# as an internal note on that ticket.
+HELPDESK_MAIL_VENDOR_DOMAINS = [
+    domain.lower().lstrip("@") for domain in env_list("HELPDESK_MAIL_VENDOR_DOMAINS", [])
+]
+MAIL_POLL_SECONDS = env_int("HELPDESK_MAIL_POLL_SECONDS", 60, minimum=10)
+CELERY_BEAT_SCHEDULE["mail-poll"] = {
+    "task": "intake.tasks.poll_mailboxes",
+    "schedule": MAIL_POLL_SECONDS,
+    # A poll that could not start in time is dropped: the next one reads what it would have.
+    "options": {"expires": MAIL_POLL_SECONDS},
 }

@@ -1,7 +1,8 @@
 """The app import graph is a line, read from the source with ``ast`` (nothing is imported):
-``core <- departments <- oncall <- tickets <- reports``, with ``helpdesk`` (configuration) above
-them all. An import is where it is because that is the layer its code belongs to: an import
-written inside a function to get round a cycle hides code that sits in the wrong place."""
+``core <- departments <- oncall <- tickets <- (reports, intake)``, with ``helpdesk``
+(configuration) above them all. An import is where it is because that is the layer its code
+belongs to: an import written inside a function to get round a cycle hides code that sits in the
+wrong place."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("core", "departments", "oncall", "tickets", "reports", "demo", "bench", "helpdesk")
+PACKAGES = ("core", "departments", "oncall", "tickets", "reports", "intake", "demo", "bench",
+            "helpdesk")  # fmt: skip
 
 # Which project packages each app may import (itself aside).
 ALLOWED = {
@@ -22,6 +24,8 @@ ALLOWED = {
     "oncall": {"departments", "core"},
     "tickets": {"oncall", "departments", "core"},
     "reports": {"tickets", "oncall", "departments", "core"},
+    # E-mail in sits beside the reports: nothing but the configuration depends on it.
+    "intake": {"tickets", "oncall", "departments", "core"},
 }
 
 # The bench is a script: it points Django at its own settings, then imports the apps.
@@ -157,7 +161,7 @@ def test_the_apps_make_a_line_with_no_circle() -> None:
         for found in IMPORTS
         if package_of(found.importer) in ALLOWED and package_of(found.imported) in ALLOWED
     }
-    order = ["core", "departments", "oncall", "tickets", "reports"]
+    order = ["core", "departments", "oncall", "tickets", "reports", "intake"]
     upward = sorted((a, b) for a, b in edges if a != b and order.index(b) > order.index(a))
     assert upward == []
 

@@ -30,7 +30,7 @@ from core.links import pk_url
 from core.reference_cache import ReferenceCache
 from departments.models import Location, Team, active_locations
 from departments.roles import PEOPLE, display_name, is_it_staff
-from departments.units import home_department_id
+from departments.units import home_unit
 from tickets import phi
 from tickets.attachments import AttachmentRefused, attachment_storage
 from tickets.display import FiledTicket, TimelineEntry, sla_clocks
@@ -127,15 +127,7 @@ def _initial_location(request: HttpRequest, workstation: Location | None) -> Loc
             request, f"Workstation {tag[:32]} is not registered; pick your location below."
         )
         return None
-    department_id = home_department_id(request.user)
-    if department_id is None:
-        return None
-    units = [
-        location
-        for location in active_locations().values()
-        if location.department_id == department_id and location.kind == Location.Kind.UNIT
-    ]
-    return min(units, key=lambda location: location.name, default=None)
+    return home_unit(request.user)
 
 
 def _filing_limit_message(refusal: FilingLimitReached) -> str:

@@ -9,8 +9,10 @@ from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from django.utils import timezone
 from playwright.sync_api import expect
 
+from intake.models import InboundMessage
 from tests.browser.conftest import login
 from tests.factories import TicketFactory, UserFactory
 from tickets.models import Ticket
@@ -52,6 +54,22 @@ def _report() -> str:
     return "/reports/compliance/"
 
 
+def _held_mail() -> str:
+    held = InboundMessage.objects.create(
+        mailbox="main",
+        message_key="<held-1@agency.example>",
+        received_at=timezone.now(),
+        sender="sam.lee@agency.example",
+        sender_name="Sam Lee",
+        subject="Cannot sign in to the EHR on 4 North",
+        outcome=InboundMessage.Outcome.HELD,
+        hold=InboundMessage.Hold.UNKNOWN_SENDER,
+        body="Agency nurse, first shift today.\nThe EHR says my account is locked.",
+        raw=b"From: sam.lee@agency.example\r\n\r\nAgency nurse\r\n",
+    )
+    return f"/mail/review/{held.pk}/"
+
+
 # Each page: who signs in, and what makes the data it shows and gives its path.
 PAGES: dict[str, tuple[str | None, Callable[[], str]]] = {
     "login": (None, lambda: "/accounts/login/"),
@@ -61,6 +79,8 @@ PAGES: dict[str, tuple[str | None, Callable[[], str]]] = {
     "queue": ("tech", _queue),
     "workspace": ("tech", lambda: _worked_ticket().get_absolute_url()),
     "compliance report": ("manager", _report),
+    "e-mail in": ("tech", lambda: "/mail/"),
+    "mail to review": ("tech", _held_mail),
 }
 
 

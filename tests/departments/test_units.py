@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from departments.models import Department, Location
-from departments.units import files_for_other_unit, own_department_ids
+from departments.units import files_for_other_unit, home_unit, own_department_ids
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -45,3 +45,15 @@ def test_a_nurse_without_a_home_department_has_no_unit_of_her_own(reference_data
 def test_it_staff_and_machine_accounts_file_for_any_unit(reference_data, role):
     user = UserFactory(role=role, home=None)
     assert files_for_other_unit(user, at("ED")) is False
+
+
+def test_her_home_unit_is_her_department_s_first_unit_by_name(nurse_ed):
+    ed = Department.objects.get(code="ED")
+    Location.objects.create(department=ed, code="ED-ACUTE", name="Acute bays", kind="unit")
+    Location.objects.create(department=ed, code="ED-WS-1", name="A workstation", kind="workstation")
+
+    assert home_unit(nurse_ed).code == "ED-ACUTE"
+
+
+def test_without_a_home_department_there_is_no_home_unit(reference_data):
+    assert home_unit(UserFactory(username="float.rn", home=None)) is None

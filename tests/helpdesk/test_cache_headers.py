@@ -34,7 +34,7 @@ def routes(patterns: list[URLPattern | URLResolver], prefix: str = "") -> Iterat
 def fill(route: str, ticket: Ticket) -> str:
     """A concrete URL for a route of the URL conf: ids are the ticket's, the rest plausible."""
     values = {"pk": str(ticket.pk), "report": "compliance", "token": "not-a-real-link",
-              "attachment": "1"}  # fmt: skip
+              "attachment": "1", "name": "servicedesk"}  # fmt: skip
     filled = re.sub(r"\(\?P<format>[^)]*\)", "json", route)
     filled = re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda m: values[m[1]], filled)
     filled = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: values[m[1]], filled)

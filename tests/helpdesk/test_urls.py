@@ -37,16 +37,17 @@ def kwarg_names(pattern: Any) -> set[str]:
 
 
 def named_routes(
-    patterns: list[Any], captured: frozenset[str] = frozenset()
+    patterns: list[Any], captured: frozenset[str] = frozenset(), namespace: str = ""
 ) -> Iterator[tuple[str, frozenset[str]]]:
     for entry in patterns:
         names = captured | kwarg_names(entry.pattern)
         if isinstance(entry, URLResolver):
             # Django's admin is for administrators only and parses its own object ids.
             if entry.namespace != "admin":
-                yield from named_routes(entry.url_patterns, names)
+                inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+                yield from named_routes(entry.url_patterns, names, inner)
         elif isinstance(entry, URLPattern) and entry.name and names:
-            yield entry.name, names
+            yield f"{namespace}{entry.name}", names
 
 
 def id_routes() -> list[str]:
