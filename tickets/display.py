@@ -13,6 +13,7 @@ from tickets.models import (
     REDACTABLE_KINDS,
     STATUS_LABELS,
     SlaFacts,
+    Ticket,
     TicketEvent,
     change_in_words,
     resolution_clock,
@@ -20,6 +21,14 @@ from tickets.models import (
     ticket_number,
 )
 from tickets.priority import PRIORITY_LABELS
+
+# How a ticket reached IT, as its page says it.
+FILED_VIA = {
+    Ticket.Source.WEB: "Filed on the web form",
+    Ticket.Source.EMAIL: "Filed by e-mail",
+    Ticket.Source.API: "Filed through the API",
+    Ticket.Source.PHONE: "Filed by phone",
+}
 
 
 @dataclass(frozen=True, slots=True)
