@@ -89,6 +89,8 @@ class QueueRow:
     resolution_due_at: datetime | None
     resolution_warn_at: datetime | None
     resolution_breached_at: datetime | None
+    # Filed by e-mail without the three answers: the row shows a Triage badge.
+    needs_triage: bool
     department_code: str
     department_name: str
     critical_area: bool
