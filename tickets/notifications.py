@@ -9,6 +9,7 @@ import logging
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import EmailMessage
+from django.urls import reverse
 from django.utils import timezone
 
 from departments.roles import display_name
@@ -29,6 +30,15 @@ def safe_summary(ticket: Ticket) -> str:
 
 def ticket_link(ticket: Ticket) -> str:
     return f"{settings.HELPDESK['BASE_URL'].rstrip('/')}{ticket.get_absolute_url()}"
+
+
+def triage_paragraph(ticket: Ticket) -> str:
+    """For a ticket filed without the three answers (by e-mail): where the requester gives
+    them, so its priority is hers to decide rather than P4 by default."""
+    if not ticket.needs_triage:
+        return ""
+    path = reverse("answer_questions", args=[ticket.pk])
+    return f"Tell us how urgent it is: {settings.HELPDESK['BASE_URL'].rstrip('/')}{path}\n\n"
 
 
 def send_filing_notices(ticket_id: int) -> int:
@@ -60,7 +70,8 @@ def send_filing_notices(ticket_id: int) -> int:
                 subject=f"We have your ticket {ticket.number}",
                 body=(
                     f"Your IT ticket {ticket.number} ({ticket.priority_label}) was received and "
-                    f"is with {ticket.team.name}.\n\nFollow it here: {ticket_link(ticket)}\n"
+                    f"is with {ticket.team.name}.\n\n{triage_paragraph(ticket)}"
+                    f"Follow it here: {ticket_link(ticket)}\n"
                     f"If patient care is stopped, call the Service Desk at "
                     f"{settings.HELPDESK['SERVICE_DESK_PHONE']}.\n"
                 ),
