@@ -640,7 +640,8 @@ def may_answer_questions(ticket: Ticket, user: User) -> bool:
     return ticket.requester_id == user.pk or is_it_staff(user)
 
 
-def _answers_in_words(answers: Answers) -> str:
+def answers_in_words(answers: Answers) -> str:
+    """The three answers as the timeline records them."""
     care = "yes" if answers.care_delayed else "no"
     workaround = "yes" if answers.workaround else "no"
     return (
@@ -703,7 +704,7 @@ def ticket_answer_questions(
                 ticket=locked, at=now, actor=user, kind=TicketEvent.Kind.TRIAGED,
                 is_public=True, old_value=f"P{old}",
                 new_value=f"P{answers.decision.matrix_priority}",
-                text=_answers_in_words(answers),
+                text=answers_in_words(answers),
             )
         ]  # fmt: skip
         if answers.decision.escalated:
