@@ -358,8 +358,8 @@ class RepeatLocationSerializer(serializers.Serializer[Any]):
 
 
 class ChannelSerializer(serializers.Serializer[Any]):
-    source = serializers.ChoiceField(choices=Ticket.Source.choices)
-    label = serializers.CharField()
+    channel = serializers.ChoiceField(source="source", choices=Ticket.Source.choices)
+    name = serializers.CharField(source="label")
     tickets = serializers.IntegerField()
     percent = serializers.FloatField(
         allow_null=True, help_text="Share of the period's tickets; null when there were none."

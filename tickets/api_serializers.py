@@ -175,7 +175,7 @@ class TicketSerializer(serializers.ModelSerializer[Ticket]):
     resolution_state = serializers.SerializerMethodField()
     resolution_code = serializers.SerializerMethodField()
     pages_on_call = serializers.SerializerMethodField()
-    source = serializers.ChoiceField(
+    source = serializers.ChoiceField(  # type: ignore[assignment]
         choices=Ticket.Source.choices,
         read_only=True,
         help_text="How the ticket reached IT: the web form, e-mail, the API or the phone.",

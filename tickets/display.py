@@ -23,7 +23,7 @@ from tickets.models import (
 from tickets.priority import PRIORITY_LABELS
 
 # How a ticket reached IT, as its page says it.
-FILED_VIA = {
+FILED_VIA: dict[str, str] = {
     Ticket.Source.WEB: "Filed on the web form",
     Ticket.Source.EMAIL: "Filed by e-mail",
     Ticket.Source.API: "Filed through the API",
