@@ -9,28 +9,17 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from departments.models import Location
 from tests.browser.conftest import login
 from tests.browser.test_filing_journey import MIN_TARGET, question
-from tickets.models import Category, Ticket
-from tickets.services import ticket_file
+from tests.factories import file_by_email
+from tickets.models import Ticket
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def emailed(nurse_ed: Any) -> Ticket:
-    return ticket_file(
-        requester=nurse_ed,
-        location=Location.objects.get(code="ED"),
-        category=Category.objects.get(slug="printers"),
-        title="Triage wristband printer printing blank bands",
-        callback="x4410",
-        care_delayed=None,
-        scope=None,
-        workaround=None,
-        source=Ticket.Source.EMAIL,
-    ).ticket
+    return file_by_email(nurse_ed)
 
 
 def test_nurse_answers_the_questions_from_the_ticket_page_and_it_becomes_p1(

@@ -6,25 +6,18 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from departments.models import Location
-from tickets.models import Category, Ticket
+from tests.factories import file_by_email
+from tickets.models import Ticket
 from tickets.notifications import send_filing_notices
 from tickets.priority import Scope
-from tickets.services import ticket_file
 
 pytestmark = pytest.mark.django_db
 
 
 def filed(requester, **answers):
-    return ticket_file(
-        requester=requester,
-        location=Location.objects.get(code="MEDSURG"),
-        category=Category.objects.get(slug="printers"),
-        title="Printer on 4 West keeps jamming",
-        callback="x4640",
-        source=Ticket.Source.EMAIL,
-        **answers,
-    ).ticket
+    return file_by_email(
+        requester, location="MEDSURG", title="Printer on 4 West keeps jamming", **answers
+    )
 
 
 def receipt(ticket: Ticket) -> mail.EmailMessage:

@@ -9,11 +9,10 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from departments.models import Location
-from tests.factories import UserFactory
-from tickets.models import Category, PageChain, Ticket, TicketEvent
+from tests.factories import UserFactory, file_by_email
+from tickets.models import PageChain, Ticket, TicketEvent
 from tickets.priority import Scope
-from tickets.services import TicketError, ticket_answer_questions, ticket_file
+from tickets.services import TicketError, ticket_answer_questions
 
 pytestmark = pytest.mark.django_db
 
@@ -21,21 +20,10 @@ pytestmark = pytest.mark.django_db
 FILED = datetime(2026, 12, 1, 8, 0, tzinfo=ZoneInfo("America/Chicago"))
 
 
-def by_email(requester, location_code="ED", **overrides):
-    """A ticket as the mailbox files it: no answers, source e-mail."""
-    values = {
-        "location": Location.objects.get(code=location_code),
-        "category": Category.objects.get(slug="printers"),
-        "title": "Triage wristband printer printing blank bands",
-        "callback": "x4410",
-        "care_delayed": None,
-        "scope": None,
-        "workaround": None,
-        "source": Ticket.Source.EMAIL,
-    }
-    values.update(overrides)
+def by_email(requester, location="ED", **overrides):
+    """A ticket as the mailbox files it, at FILED."""
     with time_machine.travel(FILED, tick=False):
-        return ticket_file(requester=requester, **values).ticket
+        return file_by_email(requester, location=location, **overrides)
 
 
 def answer(ticket, user, *, care_delayed, scope, workaround, at=FILED + timedelta(minutes=20)):

@@ -7,10 +7,9 @@ from django.contrib.messages import get_messages
 from django.test import Client
 from django.urls import reverse
 
-from departments.models import Location
-from tests.factories import UserFactory
-from tickets.models import Category, Ticket, TicketEvent
-from tickets.services import ticket_file
+from tests.factories import UserFactory, file_by_email
+from tickets.models import Ticket, TicketEvent
+from tickets.priority import Scope
 
 pytestmark = pytest.mark.django_db
 
@@ -18,26 +17,12 @@ BANNER = "Filed by e-mail: answer three questions so IT knows how urgent it is."
 CARE_STOPPED = {"care_delayed": "yes", "scope": "unit", "workaround": "no"}
 
 
-def emailed(requester, location_code="ED"):
-    return ticket_file(
-        requester=requester,
-        location=Location.objects.get(code=location_code),
-        category=Category.objects.get(slug="printers"),
-        title="Wristband printer jams at triage",
-        callback="x4410",
-        care_delayed=None,
-        scope=None,
-        workaround=None,
-        source=Ticket.Source.EMAIL,
-    ).ticket
-
-
 def said(response) -> list[str]:
     return [str(message) for message in get_messages(response.wsgi_request)]
 
 
 def test_the_requester_sees_the_three_questions_in_the_filing_forms_words(client, nurse_ed):
-    ticket = emailed(nurse_ed)
+    ticket = file_by_email(nurse_ed)
     client.force_login(nurse_ed)
 
     response = client.get(reverse("answer_questions", args=[ticket.pk]))
@@ -59,7 +44,7 @@ def test_the_requester_sees_the_three_questions_in_the_filing_forms_words(client
 
 
 def test_answering_care_stopped_in_the_ed_pages_and_says_so_on_the_ticket(client, nurse_ed):
-    ticket = emailed(nurse_ed)
+    ticket = file_by_email(nurse_ed)
     client.force_login(nurse_ed)
 
     response = client.post(reverse("answer_questions", args=[ticket.pk]), CARE_STOPPED)
@@ -76,7 +61,7 @@ def test_answering_care_stopped_in_the_ed_pages_and_says_so_on_the_ticket(client
 
 
 def test_answers_that_page_nobody_say_the_new_priority(client, nurse_medsurg):
-    ticket = emailed(nurse_medsurg, "MEDSURG")
+    ticket = file_by_email(nurse_medsurg, location="MEDSURG")
     client.force_login(nurse_medsurg)
 
     response = client.post(
@@ -89,7 +74,7 @@ def test_answers_that_page_nobody_say_the_new_priority(client, nurse_medsurg):
 
 
 def test_a_missing_answer_is_named_and_nothing_changes(client, nurse_ed):
-    ticket = emailed(nurse_ed)
+    ticket = file_by_email(nurse_ed)
     client.force_login(nurse_ed)
 
     response = client.post(
@@ -105,7 +90,7 @@ def test_a_missing_answer_is_named_and_nothing_changes(client, nurse_ed):
 
 
 def test_a_second_send_goes_back_to_the_ticket_saying_it_was_answered(client, nurse_ed):
-    ticket = emailed(nurse_ed)
+    ticket = file_by_email(nurse_ed)
     client.force_login(nurse_ed)
     url = reverse("answer_questions", args=[ticket.pk])
     client.post(url, CARE_STOPPED)
@@ -123,7 +108,7 @@ def test_a_second_send_goes_back_to_the_ticket_saying_it_was_answered(client, nu
 
 
 def test_out_of_scope_is_a_404_and_changes_nothing(client, nurse_ed, outsider):
-    ticket = emailed(nurse_ed)
+    ticket = file_by_email(nurse_ed)
     client.force_login(outsider)
     url = reverse("answer_questions", args=[ticket.pk])
 
@@ -135,7 +120,7 @@ def test_out_of_scope_is_a_404_and_changes_nothing(client, nurse_ed, outsider):
 def test_a_colleague_who_sees_the_ticket_is_not_asked(client, settings, nurse_ed):
     settings.HELPDESK = {**settings.HELPDESK, "REQUESTERS_SEE_DEPARTMENT": True}
     colleague = UserFactory(username="rn.colleague", role="requester", home="ED")
-    ticket = emailed(nurse_ed)
+    ticket = file_by_email(nurse_ed)
     client.force_login(colleague)
 
     assert client.get(ticket.get_absolute_url()).status_code == 200
@@ -147,7 +132,7 @@ def test_a_colleague_who_sees_the_ticket_is_not_asked(client, settings, nurse_ed
 
 
 def test_the_post_needs_csrf(nurse_ed):
-    ticket = emailed(nurse_ed)
+    ticket = file_by_email(nurse_ed)
     strict = Client(enforce_csrf_checks=True)
     strict.force_login(nurse_ed)
 
@@ -161,7 +146,7 @@ def test_the_post_needs_csrf(nurse_ed):
 def test_the_ticket_page_shows_the_banner_to_the_requester_and_to_it(
     client, request, nurse_ed, who
 ):
-    ticket = emailed(nurse_ed)
+    ticket = file_by_email(nurse_ed)
     client.force_login(request.getfixturevalue(who))
 
     body = client.get(ticket.get_absolute_url()).content.decode()
@@ -174,16 +159,9 @@ def test_the_ticket_page_shows_the_banner_to_the_requester_and_to_it(
 
 
 def test_a_web_ticket_says_where_it_came_from_and_shows_no_banner(client, nurse_ed):
-    ticket = ticket_file(
-        requester=nurse_ed,
-        location=Location.objects.get(code="ED"),
-        category=Category.objects.get(slug="printers"),
-        title="Wristband printer jams at triage",
-        callback="x4410",
-        care_delayed=False,
-        scope="me",
-        workaround=True,
-    ).ticket
+    ticket = file_by_email(
+        nurse_ed, care_delayed=False, scope=Scope.ME, workaround=True, source=Ticket.Source.WEB
+    )
     client.force_login(nurse_ed)
 
     body = client.get(ticket.get_absolute_url()).content.decode()
