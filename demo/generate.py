@@ -141,7 +141,9 @@ def seed_demo(*, now: datetime | None = None) -> DemoSummary:
         _choose_answers(outcomes, now, plans)
         _choose_requesters(rng, plans, users)
         # In filing order, with the mail that came in among the rest.
-        plans = sorted([*plans, *_plan_emailed(now, locations, users)], key=_filed_at)
+        plans = sorted(
+            [*plans, *_plan_emailed(now, locations, users)], key=lambda plan: plan.created_at
+        )
         _write(rng, now, plans)
     return _summary(created=True)
 
@@ -343,10 +345,6 @@ def _plan_tickets(rng: random.Random, now: datetime, locations: dict[str, Locati
             )
         )
     return plans
-
-
-def _filed_at(plan: _Plan) -> datetime:
-    return plan.created_at
 
 
 def _plan_emailed(
