@@ -100,6 +100,7 @@ CLINICAL_STAFF: tuple[Person, ...] = (
     Person("rn.rsilva", "Rosa", "Silva", "AMB", "Infusion RN", "x4960"),
     Person("hr.ecampbell", "Emily", "Campbell", "ADMIN", "Payroll Manager", "x4970"),
     Person("dir.lpark", "Linda", "Park", "ADMIN", "Director of Nursing Operations", "x4975"),
+    Person("huc.twright", "Tom", "Wright", "MEDSURG", "Unit Clerk, 4 West", "x4640"),
 )
 
 # IT staff who share the on-call rotations with tech and tech2. Like the clinical staff above,
@@ -220,6 +221,7 @@ LOCATIONS: list[tuple[str, str, str, str]] = [
     *_series("AMB", "WOW-INF-{n:02d}", "Infusion WOW {n:02d}", range(1, 3)),
     ("ADMIN", "PC-PAYROLL-1", "Payroll office PC", WORKSTATION),
     ("ADMIN", "ADMIN-BOARD", "Administration boardroom", ROOM),
+    ("MEDSURG", "4W-DESK", "4 West unit desk", ROOM),
 ]
 
 
@@ -595,6 +597,51 @@ PROBLEMS: tuple[Problem, ...] = (
             description="Label for patient Alvarez MRN 20456781 printed on 5 South instead "
                         "of 4 North.",
             once=True),
+)
+# fmt: on
+
+
+@dataclass(frozen=True, slots=True)
+class Emailed:
+    """A ticket that came in by e-mail to the help desk's mailbox, filed at P4 without the
+    three answers. ``answered``: the answers the sender gave on the web afterwards (urgency,
+    who is affected, how many minutes after the e-mail); None while it still waits for triage.
+    The problem's urgency is what filing without answers assumes (low) until then."""
+
+    problem: Problem
+    sender: str
+    hours_ago: float
+    answered: tuple[Urgency, Scope, int] | None = None
+
+
+# fmt: off
+EMAILED: tuple[Emailed, ...] = (
+    Emailed(Problem("Printer on 4 West keeps jamming", "printers", LOW, (MY_UNIT,), "4W-DESK",
+                    description="The printer behind the 4 West desk jams every few pages since "
+                                "this morning. We have cleared it five times. Can someone come "
+                                "and look? Thanks, Tom"),
+            sender="huc.twright", hours_ago=2.5),
+    Emailed(Problem("FW: Pyxis cabinet firmware update Saturday 02:00", "medication", LOW,
+                    (MY_UNIT,), "PHARM-IV",
+                    description="Forwarding from the vendor's field engineer: they will push "
+                                "new firmware to every cabinet Saturday 02:00-04:00 and want "
+                                "someone from IT on the bridge line. Who should join?"),
+            sender="cpht.tjohnson", hours_ago=20),
+    Emailed(Problem("Vocera badge on 4 North won't hold a charge", "comms", LOW, (MY_UNIT,),
+                    "WOW-4N-01",
+                    description="Sent from my phone. Badge 4N-07 dies after an hour even on a "
+                                "fresh battery."),
+            sender="nurse.medsurg", hours_ago=1),
+    Emailed(Problem("Label printer on the chemistry bench printing faint", "printers", LOW,
+                    (ME,), "LAB-CHEM",
+                    description="Specimen labels still scan but the text is getting hard to "
+                                "read. New ribbon did not help."),
+            sender="mls.ekowalski", hours_ago=26, answered=(LOW, ME, 40)),
+    Emailed(Problem("Tracking board screen in ED Fast Track is blank", "workstations", LOW,
+                    (MY_UNIT,), "ED-FASTTRACK",
+                    description="The big screen over the Fast Track desk went black; the "
+                                "board still works on the PCs."),
+            sender="huc.kbrennan", hours_ago=0.35, answered=(LOW, MY_UNIT, 8)),
 )
 # fmt: on
 

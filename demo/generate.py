@@ -41,6 +41,7 @@ from demo.data import (
     DAYS,
     DEMO_ACCOUNTS,
     DEMO_PASSWORD,
+    EMAILED,
     FIXES,
     HOUR_WEIGHTS,
     INTERNAL_NOTES,
@@ -66,6 +67,7 @@ from demo.data import (
     VENDORS,
     WEEKEND_FACTOR,
     YES_AFTER_REOPEN,
+    Emailed,
     Person,
     Problem,
 )
@@ -82,7 +84,13 @@ from tickets.priority import (
     impact_from_scope,
     urgency_from_answers,
 )
-from tickets.services import text_has_phi
+from tickets.services import (
+    TRIAGE_ANSWERS,
+    Answers,
+    answers_in_words,
+    text_has_phi,
+    weigh_answers,
+)
 
 __all__ = ["DemoRefused", "DemoSummary", "seed_demo"]
 
@@ -132,6 +140,10 @@ def seed_demo(*, now: datetime | None = None) -> DemoSummary:
         _choose_statuses(rng, now, plans, _TeamStaff(outcomes, users))
         _choose_answers(outcomes, now, plans)
         _choose_requesters(rng, plans, users)
+        # In filing order, with the mail that came in among the rest.
+        plans = sorted(
+            [*plans, *_plan_emailed(now, locations, users)], key=lambda plan: plan.created_at
+        )
         _write(rng, now, plans)
     return _summary(created=True)
 
@@ -268,6 +280,12 @@ class _Plan:
     still_broken_text: str = ""
     fixed_confirmed: bool | None = None
     confirmed_at: datetime | None = None
+    # Mail to the help desk's mailbox: filed at P4 (``filed_as``) without the three answers,
+    # waiting for triage until they were given on the web (``triaged_at``), if they were.
+    source: str = Ticket.Source.WEB
+    filed_as: PriorityDecision | None = None
+    answers: Answers | None = None
+    triaged_at: datetime | None = None
 
     @property
     def priority(self) -> int:
@@ -327,6 +345,65 @@ def _plan_tickets(rng: random.Random, now: datetime, locations: dict[str, Locati
             )
         )
     return plans
+
+
+def _plan_emailed(
+    now: datetime, locations: dict[str, Location], users: dict[str, User]
+) -> list[_Plan]:
+    """The tickets that came in by e-mail (demo.data.EMAILED): new, unassigned, some still
+    waiting for triage so the queue shows its Triage badges, some answered on the web since."""
+    categories = {
+        category.slug: category
+        for category in Category.objects.select_related("parent", "team").filter(is_active=True)
+    }
+    return [_emailed(mail, now, locations, categories, users) for mail in EMAILED]
+
+
+def _emailed(
+    mail: Emailed,
+    now: datetime,
+    locations: dict[str, Location],
+    categories: dict[str, Category],
+    users: dict[str, User],
+) -> _Plan:
+    problem = mail.problem
+    location = _location(locations, problem.home)
+    care_delayed, scope, workaround = TRIAGE_ANSWERS
+    filed_as = weigh_answers(
+        department=location.department,
+        care_delayed=care_delayed,
+        scope=scope,
+        workaround=workaround,
+        escalate=False,
+    )
+    created_at = (now - timedelta(hours=mail.hours_ago)).replace(microsecond=0)
+    plan = _Plan(
+        created_at=created_at,
+        problem=problem,
+        category=_category(categories, problem.category),
+        title=problem.title,
+        description=problem.description,
+        location=location,
+        scope=scope,
+        urgency=filed_as.urgency,
+        decision=filed_as.decision,
+        phi_suspected=text_has_phi(problem.title, problem.description),
+        requester=users[mail.sender],
+        source=Ticket.Source.EMAIL,
+        filed_as=filed_as.decision,
+    )
+    if mail.answered is not None:
+        urgency, plan.scope, minutes = mail.answered
+        care_delayed, workaround = ANSWERS[urgency]
+        plan.answers = weigh_answers(
+            department=location.department,
+            care_delayed=care_delayed,
+            scope=plan.scope,
+            workaround=workaround,
+        )
+        plan.urgency, plan.decision = plan.answers.urgency, plan.answers.decision
+        plan.triaged_at = created_at + timedelta(minutes=minutes)
+    return plan
 
 
 def _location(locations: dict[str, Location], code: str) -> Location:
@@ -608,9 +685,9 @@ def _write(rng: random.Random, now: datetime, plans: list[_Plan]) -> None:
             callback=callbacks[plan.requester.username],
             category=plan.category,
             team=plan.category.team,
-            care_delayed=ANSWERS[plan.problem.urgency][0],
+            care_delayed=ANSWERS[plan.urgency][0],
             scope=plan.scope,
-            workaround=ANSWERS[plan.problem.urgency][1],
+            workaround=ANSWERS[plan.urgency][1],
             urgency=plan.urgency,
             impact=impact_from_scope(plan.scope),
             matrix_priority=plan.decision.matrix_priority,
@@ -626,6 +703,8 @@ def _write(rng: random.Random, now: datetime, plans: list[_Plan]) -> None:
             resolution_code=plan.resolution_code,
             fixed_confirmed=plan.fixed_confirmed,
             still_broken_count=1 if plan.still_broken_at is not None else 0,
+            source=plan.source,
+            needs_triage=plan.filed_as is not None and plan.answers is None,
         )
         timeline = _timeline(rng, now, plan)
         _replay_sla(ticket, plan, timeline, now, sla_terms)
@@ -703,6 +782,8 @@ def _timeline(rng: random.Random, now: datetime, plan: _Plan) -> list[TicketEven
     """The events the ticket's history holds, in order, from filing to now."""
     requester, tech = plan.requester, plan.assignee
     assert requester is not None
+    if plan.filed_as is not None:
+        return _emailed_timeline(plan, requester)
     events = [
         TicketEvent(
             at=plan.created_at,
@@ -791,6 +872,30 @@ def _timeline(rng: random.Random, now: datetime, plan: _Plan) -> list[TicketEven
         )
     elif plan.closed_at is not None:
         events.append(_status(plan.closed_at, None, Status.RESOLVED, Status.CLOSED, AUTO_CLOSED))
+    return events
+
+
+def _emailed_timeline(plan: _Plan, requester: User) -> list[TicketEvent]:
+    """Filed by e-mail, waiting for triage; then, if she answered, her answers and what the
+    department rule made of them, as ticket_answer_questions writes them."""
+    assert plan.filed_as is not None
+    filed = plan.filed_as.matrix_priority
+    events = [
+        _public(plan.created_at, requester, Kind.FILED, "", f"P{filed}",
+                f"Filed by e-mail for {plan.location}: waiting for triage."),
+    ]  # fmt: skip
+    if plan.answers is None or plan.triaged_at is None:
+        return events
+    decision = plan.answers.decision
+    events.append(
+        _public(plan.triaged_at, requester, Kind.TRIAGED, f"P{filed}",
+                f"P{decision.matrix_priority}", answers_in_words(plan.answers))
+    )  # fmt: skip
+    if decision.escalated:
+        events.append(
+            _public(plan.triaged_at, None, Kind.ESCALATED, f"P{decision.matrix_priority}",
+                    f"P{decision.priority}", decision.reason)
+        )  # fmt: skip
     return events
 
 

@@ -734,6 +734,7 @@ SPECTACULAR_SETTINGS = {
         "TicketStatusEnum": "tickets.models.TicketStatus",
         "PageChainStatusEnum": "tickets.models.PageChain.Status",
         "ResolutionCodeEnum": "tickets.models.Ticket.ResolutionCode",
+        "TicketSourceEnum": "tickets.models.Ticket.Source",
     },
     "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -357,9 +357,21 @@ class RepeatLocationSerializer(serializers.Serializer[Any]):
     top_category_tickets = serializers.IntegerField()
 
 
+class ChannelSerializer(serializers.Serializer[Any]):
+    channel = serializers.ChoiceField(source="source", choices=Ticket.Source.choices)
+    name = serializers.CharField(source="label")
+    tickets = serializers.IntegerField()
+    percent = serializers.FloatField(
+        allow_null=True, help_text="Share of the period's tickets; null when there were none."
+    )
+
+
 class SourcesSerializer(ReportSerializer):
     tickets = serializers.IntegerField()
     categories = ParetoSerializer(source="pareto", many=True)
+    channels = ChannelSerializer(
+        many=True, help_text="Tickets by how they arrived: web form, e-mail, API, phone."
+    )
     locations = RepeatLocationSerializer(many=True)
 
 

@@ -485,6 +485,10 @@ def sources_rows(report: queries.SourcesReport) -> tuple[list[str], list[Row]]:
         for row in report.pareto
     ]
     rows += [
+        ["channel", row.label, "", "", row.tickets, _pct(row.percent), "", "", "", ""]
+        for row in report.channels
+    ]
+    rows += [
         [
             "location",
             f"{row.name} ({row.code})",

@@ -19,6 +19,7 @@ from tickets.priority import (
     impact_from_scope,
     urgency_from_answers,
 )
+from tickets.services import ticket_file
 
 
 class UserFactory(factory.django.DjangoModelFactory[User]):
@@ -99,3 +100,21 @@ class TicketFactory(factory.django.DjangoModelFactory[Ticket]):
         ticket.apply_sla_policy(policy, policy.calendar_for(ticket.department))
         ticket.save()
         return ticket
+
+
+def file_by_email(requester: User, *, location: str = "ED", **overrides: Any) -> Ticket:
+    """A ticket as the help desk's mailbox files it, through ticket_file: without the three
+    answers, so it waits at P4 for triage."""
+    values: dict[str, Any] = {
+        "category": Category.objects.get(slug="printers"),
+        "title": "Triage wristband printer printing blank bands",
+        "callback": "x4410",
+        "care_delayed": None,
+        "scope": None,
+        "workaround": None,
+        "source": Ticket.Source.EMAIL,
+    }
+    values.update(overrides)
+    return ticket_file(
+        requester=requester, location=Location.objects.get(code=location), **values
+    ).ticket

@@ -33,8 +33,11 @@ class TicketAdmin(admin.ModelAdmin[Ticket]):
     """For looking things up. Changes go through the help desk's own pages, which record them on
     the timeline; admin edits would not be audited, so every field is read-only here."""
 
-    list_display = ["__str__", "department", "priority", "status", "assignee", "created_at"]
-    list_filter = ["status", "priority", "department", "team"]
+    list_display = [
+        "__str__", "department", "priority", "status", "assignee", "source", "needs_triage",
+        "created_at",
+    ]  # fmt: skip
+    list_filter = ["status", "priority", "source", "needs_triage", "department", "team"]
     list_select_related = ["department", "assignee"]
     search_fields = ["title"]
     date_hierarchy = "created_at"

@@ -25,6 +25,7 @@ from tickets.models import (
     ticket_number,
 )
 from tickets.priority import PRIORITY_LABELS, PagingRule, Scope, paging_rule
+from tickets.queue import SavedView
 from tickets.selectors import PEOPLE_COLUMNS, REFERENCE_CODES
 from tickets.services import (
     CALLBACK_MAX_LENGTH,
@@ -174,6 +175,19 @@ class TicketSerializer(serializers.ModelSerializer[Ticket]):
     resolution_state = serializers.SerializerMethodField()
     resolution_code = serializers.SerializerMethodField()
     pages_on_call = serializers.SerializerMethodField()
+    source = serializers.ChoiceField(  # type: ignore[assignment]
+        choices=Ticket.Source.choices,
+        read_only=True,
+        help_text="How the ticket reached IT: the web form, e-mail, the API or the phone.",
+    )
+    needs_triage = serializers.BooleanField(
+        read_only=True,
+        help_text=(
+            "Filed without the three questions answered (by e-mail): it waits at P4, neither "
+            "escalated nor paged, until the requester or IT answers them on the ticket's "
+            "questions page (/tickets/<id>/questions/)."
+        ),
+    )
 
     class Meta:
         model = Ticket
@@ -184,7 +198,7 @@ class TicketSerializer(serializers.ModelSerializer[Ticket]):
             "requester", "assignee", "callback", "created_at", "updated_at",
             "first_response_at", "resolved_at", "closed_at", "response_due_at",
             "resolution_due_at", "response_state", "resolution_state", "phi_suspected",
-            "resolution_code",
+            "resolution_code", "source", "needs_triage",
         ]  # fmt: skip
         read_only_fields = fields
         list_serializer_class = TicketListSerializer
@@ -236,6 +250,8 @@ class TicketSerializer(serializers.ModelSerializer[Ticket]):
             "resolution_state": clock_state(resolution_clock(ticket, now)),
             "phi_suspected": ticket.phi_suspected,
             "resolution_code": ticket.resolution_code or None,
+            "source": str(ticket.source),
+            "needs_triage": ticket.needs_triage,
         }
 
     @extend_schema_field(serializers.CharField(allow_null=True))
@@ -419,9 +435,7 @@ class RedactSerializer(serializers.Serializer[Any]):
 
 
 class TakeNextSerializer(serializers.Serializer[Any]):
-    view = serializers.ChoiceField(
-        choices=["all", "mine", "unassigned", "critical", "breaching"], required=False
-    )
+    view = serializers.ChoiceField(choices=[view.value for view in SavedView], required=False)
 
 
 class EventSerializer(serializers.ModelSerializer[TicketEvent]):

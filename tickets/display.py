@@ -13,6 +13,7 @@ from tickets.models import (
     REDACTABLE_KINDS,
     STATUS_LABELS,
     SlaFacts,
+    Ticket,
     TicketEvent,
     change_in_words,
     resolution_clock,
@@ -20,6 +21,14 @@ from tickets.models import (
     ticket_number,
 )
 from tickets.priority import PRIORITY_LABELS
+
+# How a ticket reached IT, as its page says it.
+FILED_VIA: dict[str, str] = {
+    Ticket.Source.WEB: "Filed on the web form",
+    Ticket.Source.EMAIL: "Filed by e-mail",
+    Ticket.Source.API: "Filed through the API",
+    Ticket.Source.PHONE: "Filed by phone",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +89,8 @@ class QueueRow:
     resolution_due_at: datetime | None
     resolution_warn_at: datetime | None
     resolution_breached_at: datetime | None
+    # Filed by e-mail without the three answers: the row shows a Triage badge.
+    needs_triage: bool
     department_code: str
     department_name: str
     critical_area: bool

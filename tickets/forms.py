@@ -306,6 +306,15 @@ class FileTicketForm(forms.Form):
         return cleaned
 
 
+class QuestionsForm(forms.Form):
+    """The filing form's three questions, asked on their own of a ticket filed without them (by
+    e-mail): the same fields, the same words."""
+
+    care_delayed = FileTicketForm.base_fields["care_delayed"]
+    scope = FileTicketForm.base_fields["scope"]
+    workaround = FileTicketForm.base_fields["workaround"]
+
+
 class MessageForm(forms.Form):
     """A message box with files: the words may be left out when files are sent."""
 

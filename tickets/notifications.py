@@ -16,6 +16,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from departments.roles import display_name
@@ -67,9 +68,19 @@ def team_filing_notice(ticket: Ticket) -> EmailMessage:
 def receipt_paragraphs(ticket: Ticket) -> list[str]:
     """What the requester's receipt says, paragraph by paragraph: a ticket that needs more from
     her says so in a paragraph of its own."""
-    return [
+    paragraphs = [
         f"Your IT ticket {ticket.number} ({ticket.priority_label}) was received and is with "
         f"{ticket.team.name}.",
+    ]
+    if ticket.needs_triage:
+        # Filed without the three answers (by e-mail): where she gives them, so its priority
+        # is hers to decide rather than P4 by default.
+        questions = reverse("answer_questions", args=[ticket.pk])
+        paragraphs.append(
+            f"Tell us how urgent it is: {settings.HELPDESK['BASE_URL'].rstrip('/')}{questions}"
+        )
+    return [
+        *paragraphs,
         f"Follow it here: {ticket_link(ticket)}\n"
         f"If patient care is stopped, call the Service Desk at "
         f"{settings.HELPDESK['SERVICE_DESK_PHONE']}.",

@@ -38,6 +38,7 @@ class SavedView(StrEnum):
     UNASSIGNED = "unassigned"
     CRITICAL = "critical"
     BREACHING = "breaching"
+    TRIAGE = "triage"
 
 
 VIEW_LABELS = {
@@ -46,6 +47,7 @@ VIEW_LABELS = {
     SavedView.UNASSIGNED: "Unassigned",
     SavedView.CRITICAL: "Critical areas",
     SavedView.BREACHING: "Breaching soon",
+    SavedView.TRIAGE: "Needs triage",
 }
 
 _critical: ReferenceCache[str, list[int]] = ReferenceCache(Department)
@@ -73,6 +75,9 @@ def view_q(view: SavedView, user: User, now: datetime) -> Q:
     if view == SavedView.BREACHING:
         # A ticket waiting on someone cannot breach while it waits.
         return Q(next_due_at__lte=now + BREACHING_SOON) & ~Q(status__in=Ticket.PAUSED_STATUSES)
+    if view == SavedView.TRIAGE:
+        # Filed by e-mail without the three answers: waiting at P4 for someone to ask them.
+        return Q(needs_triage=True)
     return Q()
 
 

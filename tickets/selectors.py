@@ -160,6 +160,7 @@ _QUEUE_ROW_COLUMNS = (
     "pk", "title", "priority", "status", "created_at",
     "first_response_at", "response_due_at", "response_warn_at", "response_breached_at",
     "resolved_at", "resolution_due_at", "resolution_warn_at", "resolution_breached_at",
+    "needs_triage",
 )  # fmt: skip
 _QUEUE_ROW_RELATED = {
     "department_code": F("department__code"),
@@ -337,7 +338,7 @@ API_COLUMNS = (
     "closed_at",
     "response_due_at", "response_warn_at", "response_breached_at", "resolution_due_at",
     "resolution_warn_at", "resolution_breached_at", "phi_suspected", "resolution_code",
-    "queue_rank", "next_due_at",
+    "source", "needs_triage", "queue_rank", "next_due_at",
 )  # fmt: skip
 # Built once: each request's queryset resolves its own copies.
 REFERENCE_CODES = {

@@ -52,8 +52,12 @@ from tickets.notifications import (
     notify_ticket_filed,
 )
 from tickets.priority import (
+    SCOPE_LABELS,
+    Impact,
     PagingRule,
+    PriorityDecision,
     Scope,
+    Urgency,
     decide_priority,
     impact_from_scope,
     urgency_from_answers,
@@ -82,6 +86,65 @@ class Filing:
     ticket: Ticket
     # False when the idempotency key matched a ticket filed earlier (double click, resubmit).
     created: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Answers:
+    """The three answers, and what the matrix and the department rule make of them."""
+
+    care_delayed: bool
+    scope: Scope
+    workaround: bool
+    urgency: Urgency
+    impact: Impact
+    decision: PriorityDecision
+
+    def fields(self) -> dict[str, Any]:
+        """The ticket's columns they set."""
+        return {
+            "care_delayed": self.care_delayed,
+            "scope": self.scope,
+            "workaround": self.workaround,
+            "urgency": self.urgency,
+            "impact": self.impact,
+            "matrix_priority": self.decision.matrix_priority,
+            "priority": self.decision.priority,
+            "auto_escalated": self.decision.escalated,
+        }
+
+
+def weigh_answers(
+    *,
+    department: Department,
+    care_delayed: bool,
+    scope: Scope,
+    workaround: bool,
+    escalate: bool = True,
+) -> Answers:
+    """Priority from the three answers: the matrix, then the department's rule (unless
+    ``escalate`` is off: a ticket waiting for triage has no real answers to escalate on)."""
+    urgency = urgency_from_answers(care_delayed=care_delayed, workaround=workaround)
+    impact = impact_from_scope(scope)
+    decision = decide_priority(
+        impact=impact,
+        urgency=urgency,
+        department_name=department.name,
+        auto_escalate=department.auto_escalate and escalate,
+    )
+    return Answers(care_delayed, scope, workaround, urgency, impact, decision)
+
+
+def _escalation_event(ticket: Ticket, decision: PriorityDecision, now: datetime) -> TicketEvent:
+    """The timeline's record of the department rule raising a priority, with its reason."""
+    return TicketEvent(
+        ticket=ticket,
+        at=now,
+        kind=TicketEvent.Kind.ESCALATED,
+        is_public=True,
+        old_value=f"P{decision.matrix_priority}",
+        new_value=f"P{decision.priority}",
+        text=decision.reason,
+    )
 
 
 def text_has_phi(*texts: str) -> bool:
@@ -161,14 +224,14 @@ def ticket_file(
         care_delayed, scope, workaround = TRIAGE_ANSWERS
     elif care_delayed is None or scope is None or workaround is None:
         raise ValueError("give all three answers, or none for a ticket to triage")
-    urgency = urgency_from_answers(care_delayed=care_delayed, workaround=workaround)
-    impact = impact_from_scope(scope)
-    decision = decide_priority(
-        impact=impact,
-        urgency=urgency,
-        department_name=department.name,
-        auto_escalate=department.auto_escalate and not needs_triage,
+    answers = weigh_answers(
+        department=department,
+        care_delayed=care_delayed,
+        scope=scope,
+        workaround=workaround,
+        escalate=not needs_triage,
     )
+    decision = answers.decision
     now = timezone.now()
     ticket = Ticket(
         title=title.strip(),
@@ -179,14 +242,7 @@ def ticket_file(
         callback=callback.strip(),
         category=category,
         team_id=category.team_id,
-        care_delayed=care_delayed,
-        scope=scope,
-        workaround=workaround,
-        urgency=urgency,
-        impact=impact,
-        matrix_priority=decision.matrix_priority,
-        priority=decision.priority,
-        auto_escalated=decision.escalated,
+        **answers.fields(),
         created_at=now,
         phi_suspected=text_has_phi(title, description),
         filed_for_other_unit=other_unit,
@@ -233,17 +289,7 @@ def ticket_file(
                 )
             )
         if decision.escalated:
-            events.append(
-                TicketEvent(
-                    ticket=ticket,
-                    at=now,
-                    kind=TicketEvent.Kind.ESCALATED,
-                    is_public=True,
-                    old_value=f"P{decision.matrix_priority}",
-                    new_value=f"P{decision.priority}",
-                    text=decision.reason,
-                )
-            )
+            events.append(_escalation_event(ticket, decision, now))
         if ticket.phi_suspected:
             events.append(
                 TicketEvent(
@@ -550,14 +596,7 @@ def ticket_change_priority(
         if priority == old:
             raise TicketError(f"{locked.number} is already P{priority}.")
         now = now or timezone.now()
-        locked.priority = priority
-        fields = ["priority", "updated_at", *_start_clocks(locked)]
-        # A warning not yet due under the new target will come again; breaches stay on record.
-        for clock in ("response", "resolution"):
-            warn_at = getattr(locked, f"{clock}_warn_at")
-            if warn_at is not None and warn_at > now:
-                setattr(locked, f"{clock}_warned_at", None)
-                fields.append(f"{clock}_warned_at")
+        fields = ["updated_at", *_retarget(locked, priority, now)]
         locked.save(update_fields=sorted(set(fields)))
         TicketEvent.objects.create(
             ticket=locked,
@@ -571,6 +610,114 @@ def ticket_change_priority(
         )
     ticket.refresh_from_db()
     return ticket
+
+
+def _retarget(ticket: Ticket, priority: int, now: datetime) -> list[str]:
+    """Give a locked ticket a new priority and that priority's SLA targets, the deadlines
+    recomputed from the filing time; returns the fields changed. A warning not yet due under the
+    new target will come again; breaches stay on record."""
+    ticket.priority = priority
+    fields = ["priority", *_start_clocks(ticket)]
+    for clock in ("response", "resolution"):
+        warn_at = getattr(ticket, f"{clock}_warn_at")
+        if warn_at is not None and warn_at > now:
+            setattr(ticket, f"{clock}_warned_at", None)
+            fields.append(f"{clock}_warned_at")
+    return fields
+
+
+@dataclass(frozen=True, slots=True)
+class Triage:
+    ticket: Ticket
+    # The page chain the answers started (a P1, or care delayed where the department escalates
+    # by itself); None when they page nobody at once.
+    chain: PageChain | None
+
+
+def may_answer_questions(ticket: Ticket, user: User) -> bool:
+    """A ticket filed without the three answers waits for the person who filed it, or for IT
+    (asking her on the phone), to give them."""
+    return ticket.requester_id == user.pk or is_it_staff(user)
+
+
+def answers_in_words(answers: Answers) -> str:
+    """The three answers as the timeline records them."""
+    care = "yes" if answers.care_delayed else "no"
+    workaround = "yes" if answers.workaround else "no"
+    return (
+        f"Patient care delayed: {care}. Who is affected: "
+        f"{SCOPE_LABELS[answers.scope].lower()}. Workaround: {workaround}."
+    )
+
+
+def ticket_answer_questions(
+    *,
+    ticket: Ticket,
+    user: User,
+    care_delayed: bool,
+    scope: Scope,
+    workaround: bool,
+    now: datetime | None = None,
+) -> Triage:
+    """The three questions answered for a ticket filed without them (by e-mail), by the
+    requester or by IT. The answers set its priority exactly as filing would have (the matrix,
+    then the department rule: the ED and the OR escalate), its SLA targets follow the new
+    priority as on a priority change, and the on-call is paged when filing with these answers
+    would have paged at once. Once only: a second send (a double click, the e-mail's link opened
+    again) is refused and changes nothing."""
+    if not may_answer_questions(ticket, user):
+        raise TicketError("Only the person who filed the ticket or IT can answer its questions.")
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = (
+            Ticket.objects.select_for_update(of=("self",), no_key=True)
+            .select_related("department")
+            .get(pk=ticket.pk)
+        )
+        if not locked.needs_triage:
+            raise TicketError(
+                f"The questions on {locked.number} were already answered: it is "
+                f"{locked.priority_label}."
+            )
+        if not locked.is_open:
+            raise TicketError(
+                f"{locked.number} is {locked.get_status_display().lower()}: there is nothing "
+                "left to decide. File a new ticket if the problem is back."
+            )
+        answers = weigh_answers(
+            department=locked.department,
+            care_delayed=care_delayed,
+            scope=scope,
+            workaround=workaround,
+        )
+        old = locked.priority
+        for name, value in answers.fields().items():
+            setattr(locked, name, value)
+        locked.needs_triage = False
+        fields = [
+            "needs_triage", "updated_at", *answers.fields(),
+            *_retarget(locked, answers.decision.priority, now),
+        ]  # fmt: skip
+        locked.save(update_fields=sorted(set(fields)))
+        events = [
+            TicketEvent(
+                ticket=locked, at=now, actor=user, kind=TicketEvent.Kind.TRIAGED,
+                is_public=True, old_value=f"P{old}",
+                new_value=f"P{answers.decision.matrix_priority}",
+                text=answers_in_words(answers),
+            )
+        ]  # fmt: skip
+        if answers.decision.escalated:
+            events.append(_escalation_event(locked, answers.decision, now))
+        TicketEvent.objects.bulk_create(events)
+        reason = paging_reason(locked)
+        chain = (
+            paging.start_chain(ticket=locked, reason=reason, now=now)
+            if reason is not None
+            else None
+        )
+    ticket.refresh_from_db()
+    return Triage(ticket=ticket, chain=chain)
 
 
 def _name(user: User) -> str:

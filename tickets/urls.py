@@ -9,6 +9,7 @@ urlpatterns = [
     path("tickets/<id:pk>/", views.ticket_detail, name="ticket_detail"),
     path("tickets/<id:pk>/filed/", views.ticket_filed, name="ticket_filed"),
     path("tickets/<id:pk>/fixed/", views.answer_fixed, name="answer_fixed"),
+    path("tickets/<id:pk>/questions/", views.answer_questions, name="answer_questions"),
     path("queue/", queue_views.queue_page, name="queue"),
     path("queue/rows/", queue_views.queue_fragment, name="queue_fragment"),
     path("queue/take-next/", queue_views.take_next, name="take_next"),

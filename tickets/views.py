@@ -33,7 +33,7 @@ from departments.roles import PEOPLE, display_name, is_it_staff
 from departments.units import home_unit
 from tickets import phi
 from tickets.attachments import AttachmentRefused, attachment_storage
-from tickets.display import FiledTicket, TimelineEntry, sla_clocks
+from tickets.display import FILED_VIA, FiledTicket, TimelineEntry, sla_clocks
 from tickets.forms import (
     OWN_UNIT,
     AssignForm,
@@ -42,6 +42,7 @@ from tickets.forms import (
     FixedForm,
     LinkForm,
     PriorityForm,
+    QuestionsForm,
     RedactForm,
     RemoveAttachmentForm,
     ReplyForm,
@@ -67,11 +68,14 @@ from tickets.selectors import (
 from tickets.services import (
     TRANSITIONS,
     TicketError,
+    Triage,
     attachment_remove,
+    may_answer_questions,
     may_redact,
     record_attachment_view,
     record_view,
     ticket_answer_fixed,
+    ticket_answer_questions,
     ticket_assign,
     ticket_change_priority,
     ticket_comment,
@@ -290,6 +294,51 @@ def answer_fixed(request: HttpRequest, pk: int) -> HttpResponse:
     return back
 
 
+def triaged_message(triage: Triage) -> str:
+    """What the person who answered the three questions is told."""
+    ticket = triage.ticket
+    if triage.chain is not None:
+        return f"P{ticket.priority}: the on-call technician has been paged."
+    return f"Thank you: {ticket.number} is {ticket.priority_label}. IT answers it in turn."
+
+
+def triage_url(ticket: Ticket, user: User) -> str | None:
+    """Where this reader answers the ticket's three questions, while it waits for them and she
+    may answer them; None otherwise."""
+    if not (ticket.needs_triage and ticket.is_open and may_answer_questions(ticket, user)):
+        return None
+    return pk_url("answer_questions")(ticket.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def answer_questions(request: HttpRequest, pk: int) -> HttpResponse:
+    """The filing form's three questions for a ticket filed by e-mail, reached from the link in
+    the receipt or the ticket page's banner: the requester answers them, or IT does for her, and
+    the answers set the priority (and page the on-call when filing with them would have)."""
+    user = signed_in(request)
+    ticket = get_ticket_for(user, pk)
+    if not may_answer_questions(ticket, user):
+        raise Http404
+    if not ticket.needs_triage:
+        messages.info(
+            request,
+            f"The questions on {ticket.number} were already answered: it is "
+            f"{ticket.priority_label}.",
+        )
+        return redirect(ticket)
+    form = QuestionsForm(request.POST if request.method == "POST" else None)
+    if form.is_valid():
+        try:
+            triage = ticket_answer_questions(ticket=ticket, user=user, **form.cleaned_data)
+        except TicketError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, triaged_message(triage))
+        return redirect(ticket)
+    return render(request, "tickets/questions.html", {"ticket": ticket, "form": form})
+
+
 @login_required
 @require_GET
 def my_tickets(request: HttpRequest) -> HttpResponse:
@@ -489,6 +538,8 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "redactions": _redactions(ticket, timeline) if redacting else {},
         "redaction": None if not may_clean else ("on" if redacting else "off"),
         "fixed": fixed_form(ticket, user, back="ticket"),
+        "triage_url": triage_url(ticket, user),
+        "filed_via": FILED_VIA[ticket.source],
         "workspace": _workspace(ticket, active_chain) if staff else None,
         "active_chain": active_chain,
         "related": related_open_tickets(ticket=ticket) if staff else [],

@@ -48,6 +48,9 @@ FORBIDDEN_VALUES: dict[str, Any] = {
     "resolution_code": "fixed",
     "care_delayed": True,
     "pages_on_call": "p1",
+    # Filed through the API whatever the caller says; triage ends only with the three answers.
+    "source": "phone",
+    "needs_triage": True,
     # Not in the API's output at all: model fields a client might guess.
     "scope": "several",
     "workaround": False,

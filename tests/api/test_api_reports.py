@@ -311,6 +311,11 @@ def test_where_the_work_comes_from(api, dataset: DataSet):
             for row in body["categories"]][:2] == [
         ("Epic / EHR", 3, 30.0), ("Printers and labels", 3, 60.0)
     ]  # fmt: skip
+    assert [(row["channel"], row["name"], row["tickets"], row["percent"])
+            for row in body["channels"]] == [
+        ("web", "Web form", 6, 60.0), ("email", "E-mail", 2, 20.0), ("api", "API", 1, 10.0),
+        ("phone", "Phone", 1, 10.0),
+    ]  # fmt: skip
     wow = body["locations"][0]
     assert {key: wow[key] for key in ("code", "department", "tickets", "repeats",
                                       "top_category", "top_category_tickets")} == {
@@ -494,6 +499,9 @@ def same_as_sources(body: dict[str, Any], filters: ReportFilters) -> None:
         (row.category_id, row.tickets, row.percent, row.cumulative_percent)
         for row in report.pareto
     ]  # fmt: skip
+    assert [(row["channel"], row["tickets"], row["percent"]) for row in body["channels"]] == [
+        (row.source, row.tickets, row.percent) for row in report.channels
+    ]
     assert [(row["location_id"], row["tickets"], row["repeats"], row["top_category_tickets"])
             for row in body["locations"]] == [
         (row.location_id, row.tickets, row.repeats, row.top_category_tickets)

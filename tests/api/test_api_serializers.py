@@ -45,7 +45,8 @@ def variety(
     nurse_medsurg: User, nurse_ed: User, tech: User, on_call_team: Any, file_ticket: Callable
 ) -> list[Ticket]:
     """Open, claimed, answered, paused, resolved, cancelled, unassigned, a P1 from the ED that
-    paged, one with PHI in its text, one without deadlines and one from a person with no name."""
+    paged, one with PHI in its text, one without deadlines, one from a person with no name and
+    one filed by e-mail waiting for triage."""
     with time_machine.travel(timezone.now(), tick=False):
         fresh = file_ticket(nurse_medsurg, title="Wristband printer jams")
         claimed = ticket_claim(ticket=file_ticket(nurse_medsurg, title="Scanner"), user=tech)
@@ -69,6 +70,10 @@ def variety(
         Ticket.objects.filter(pk=bare.pk).update(response_due_at=None, resolution_warn_at=None)
         nameless = UserFactory(username="nurse.anon", first_name="", last_name="", role="requester")
         anonymous = file_ticket(nameless, title="Whose is this")
+        emailed = file_ticket(
+            nurse_medsurg, title="Printer on 4 West keeps jamming", care_delayed=None,
+            scope=None, workaround=None, source=Ticket.Source.EMAIL,
+        )  # fmt: skip
     tickets = [
         fresh,
         claimed,
@@ -80,8 +85,10 @@ def variety(
         phi,
         bare,
         anonymous,
+        emailed,
     ]
     assert critical.priority == 1
+    assert emailed.needs_triage
     assert critical.auto_escalated
     assert phi.phi_suspected
     return tickets
@@ -179,3 +186,35 @@ def test_the_answer_has_the_schemas_properties_in_order(variety):
     for read in fetched(variety[0]):
         assert list(TicketSerializer(read).data) == list(properties)
     assert list(declared(variety[0])) == list(properties)
+
+
+def test_the_answer_says_how_a_ticket_arrived_and_whether_it_waits_for_triage(
+    api, tech, nurse_medsurg, variety
+):
+    client = api(tech, token=True)
+    emailed = client.get(f"/api/tickets/{variety[-1].pk}/").json()
+    assert (emailed["source"], emailed["needs_triage"], emailed["priority"]) == ("email", True, 4)
+    listed = client.get("/api/tickets/", {"open_only": "false"}).json()["results"]
+    assert {row["source"] for row in listed} == {"web", "email"}
+    assert [row["id"] for row in listed if row["needs_triage"]] == [variety[-1].pk]
+    filed = api(nurse_medsurg, token=True).post(
+        "/api/tickets/",
+        {"category": "printers", "title": "Jams", "callback": "x1", "location": "MEDSURG",
+         "care_delayed": False,
+         "scope": "me", "workaround": True},
+        format="json",
+    )  # fmt: skip
+    assert filed.status_code == 201, filed.json()
+    assert (filed.json()["source"], filed.json()["needs_triage"]) == ("api", False)
+
+
+def test_the_schema_documents_source_and_triage_as_read_only():
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    properties = schema["components"]["schemas"]["Ticket"]["properties"]
+    assert properties["needs_triage"]["readOnly"] is True
+    assert "questions page" in properties["needs_triage"]["description"]
+    assert properties["source"]["readOnly"] is True
+    assert "How the ticket reached IT" in properties["source"]["description"]
+    assert (
+        "needs_triage" not in schema["components"]["schemas"]["TicketCreateRequest"]["properties"]
+    )

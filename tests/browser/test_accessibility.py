@@ -39,6 +39,17 @@ def _worked_ticket(*, resolved: bool = False) -> Ticket:
     return ticket
 
 
+def _emailed_ticket() -> Ticket:
+    """A ticket filed by e-mail, waiting for its three answers."""
+    nurse = UserFactory(username="nurse.ed")
+    return TicketFactory(
+        requester=nurse,
+        title="Printer on 4 West keeps jamming",
+        source=Ticket.Source.EMAIL,
+        needs_triage=True,
+    )
+
+
 def _my_tickets() -> str:
     _nurse_ticket()
     return "/tickets/mine/"
@@ -76,6 +87,8 @@ PAGES: dict[str, tuple[str | None, Callable[[], str]]] = {
     "filing": ("nurse.ed", lambda: "/file/"),
     "confirmation": ("nurse.ed", lambda: f"/tickets/{_nurse_ticket().pk}/filed/"),
     "my tickets": ("nurse.ed", _my_tickets),
+    "ticket waiting for triage": ("nurse.ed", lambda: _emailed_ticket().get_absolute_url()),
+    "three questions": ("nurse.ed", lambda: f"/tickets/{_emailed_ticket().pk}/questions/"),
     "queue": ("tech", _queue),
     "workspace": ("tech", lambda: _worked_ticket().get_absolute_url()),
     "compliance report": ("manager", _report),

@@ -172,7 +172,8 @@ def test_priority_follows_the_matrix_and_the_department_rule(seeded):
             impact=Impact(ticket.impact),
             urgency=Urgency(ticket.urgency),
             department_name=ticket.department.name,
-            auto_escalate=ticket.department.auto_escalate,
+            # A ticket waiting for triage has no answers to escalate on.
+            auto_escalate=ticket.department.auto_escalate and not ticket.needs_triage,
         )
         assert (ticket.matrix_priority, ticket.priority, ticket.auto_escalated) == (
             decision.matrix_priority,
@@ -215,8 +216,13 @@ def test_every_timeline_starts_with_filed_and_runs_in_order(seeded):
             ticket.requester_id,
             True,
         )
-        assert filed.new_value == f"P{ticket.matrix_priority}"
-        assert filed.text.startswith("Filed from ")
+        if ticket.source == Ticket.Source.EMAIL:
+            # Filed at P4 for triage; the answers, if given since, set the priority.
+            assert filed.new_value == "P4"
+            assert filed.text == f"Filed by e-mail for {ticket.location}: waiting for triage."
+        else:
+            assert filed.new_value == f"P{ticket.matrix_priority}"
+            assert filed.text.startswith("Filed from ")
         # Written in the order it happened, and nothing in the future.
         assert [e.at for e in timeline] == sorted(e.at for e in timeline)
         assert timeline[-1].at <= NOW
@@ -258,7 +264,8 @@ def test_demo_nurses_own_open_and_resolved_tickets_of_their_department(seeded):
     for username, home, count in (
         ("nurse.ed", "ED", 6),
         ("nurse.or", "OR", 5),
-        ("nurse.medsurg", "MEDSURG", 5),
+        # Five from the form, and the Vocera badge she wrote about from her phone.
+        ("nurse.medsurg", "MEDSURG", 6),
     ):
         theirs = Ticket.objects.filter(requester__username=username)
         assert theirs.count() == count, username
@@ -456,3 +463,35 @@ def test_people_seeded_show_at_once_in_a_running_process(client, reference_data,
     assert f'<option value="{tech.pk}">{tech.get_full_name()}</option>' in (
         client.get(url).content.decode()
     )
+
+
+def test_mail_to_the_help_desk_is_in_the_queue_some_of_it_waiting_for_triage(seeded, client):
+    emailed = Ticket.objects.filter(source=Ticket.Source.EMAIL).select_related("requester")
+    waiting = emailed.filter(needs_triage=True)
+    assert emailed.count() == 5
+    assert {t.title for t in waiting} == {
+        "Printer on 4 West keeps jamming",
+        "FW: Pyxis cabinet firmware update Saturday 02:00",
+        "Vocera badge on 4 North won't hold a charge",
+    }
+    assert all(t.priority == 4 and not t.auto_escalated and t.is_open for t in waiting)
+    assert waiting.get(title__startswith="Printer on 4 West").requester.username == "huc.twright"
+    assert not Ticket.objects.filter(needs_triage=True).exclude(source=Ticket.Source.EMAIL)
+
+    # The ED's, answered on the web since: escalated by the department rule, with its reasons.
+    fast_track = emailed.get(title__startswith="Tracking board")
+    assert (fast_track.needs_triage, fast_track.matrix_priority, fast_track.priority) == (
+        False, 4, 2,
+    )  # fmt: skip
+    kinds = list(fast_track.events.values_list("kind", "old_value", "new_value"))
+    assert kinds == [
+        (TicketEvent.Kind.FILED, "", "P4"),
+        (TicketEvent.Kind.TRIAGED, "P4", "P4"),
+        (TicketEvent.Kind.ESCALATED, "P4", "P2"),
+    ]
+
+    with time_machine.travel(NOW, tick=False):
+        client.force_login(User.objects.get(username="tech"))
+        queue = client.get(reverse("queue"), {"view": "triage"})
+    assert {row.title for row in queue.context["rows"]} == {t.title for t in waiting}
+    assert queue.content.decode().count('<span class="badge triage">') == 3

@@ -190,13 +190,15 @@ def dataset(reference_data: None, tech: User, manager: User) -> DataSet:
                       response_due_at=seconds(c, 1800),
                       response_breached_at=seconds(c, 1805))  # fmt: skip
     c = local(2, 4, 9)
+    # The ward's printer trouble came in by e-mail, the monitors' through the API, and one
+    # call by phone: the sources report's channels.
     t["B1"] = _ticket("MS-8N", "printers-4", 3, c, S.CLOSED, assignee=tech,
-                      closed_at=seconds(c, 5 * 86400),
+                      source=Ticket.Source.EMAIL, closed_at=seconds(c, 5 * 86400),
                       **responded(c, 3600, 3600, met=True),
                       **resolved(c, 86400, 28800, met=True))  # fmt: skip
     c = local(2, 4, 10)
     t["B2"] = _ticket("MS-8N", "printers-4", 3, c, S.CLOSED, assignee=tech,
-                      closed_at=seconds(c, 6 * 86400),
+                      source=Ticket.Source.EMAIL, closed_at=seconds(c, 6 * 86400),
                       **responded(c, 7200, 7200, met=True),
                       **resolved(c, 172800, 57600, met=True))  # fmt: skip
     c = local(2, 11, 22)
@@ -207,10 +209,10 @@ def dataset(reference_data: None, tech: User, manager: User) -> DataSet:
                       **resolved(c, 345600, 115200, met=False))  # fmt: skip
     c = local(2, 14, 15)
     t["B4"] = _ticket("MEDSURG", "workstations-1", 4, c, S.CANCELLED,
-                      updated_at=seconds(c, 3600))  # fmt: skip
+                      source=Ticket.Source.PHONE, updated_at=seconds(c, 3600))  # fmt: skip
     c = local(2, 9, 7)
     t["C1"] = _ticket("ICU", "devices-1", 2, c, S.CLOSED, assignee=tech2,
-                      closed_at=seconds(c, 3 * 86400),
+                      source=Ticket.Source.API, closed_at=seconds(c, 3 * 86400),
                       **responded(c, 1200, 1200, met=True),
                       **resolved(c, 14400, 14400, met=True))  # fmt: skip
     # Just outside the range, on both sides of it.

@@ -168,7 +168,7 @@ def test_compliance_export(client, dataset: DataSet):
         ("speed", ["group", "code", "name", "response_business_count"], 4 + 4 + 1),
         ("trends", ["week_of", "from", "to", "tickets", "day_shift"], 2),
         ("critical", ["department", "department_name", "open_now", "open_now_breached"], 3 + 1),
-        ("sources", ["section", "name", "department", "department_name", "tickets"], 5 + 2),
+        ("sources", ["section", "name", "department", "department_name", "tickets"], 5 + 4 + 2),
         ("technicians", ["technician", "name", "handled"], 2),
     ],
 )
@@ -340,6 +340,11 @@ def test_report_exports_carry_names_beside_codes(client, dataset: DataSet):
     critical = rows_of(export(client, dataset.manager, "critical"))
     assert ["ED", "Emergency Department"] in [row[:2] for row in critical[1:]]
     sources = rows_of(export(client, dataset.manager, "sources"))
+    channels = [row[1:2] + row[4:6] for row in sources[1:] if row[0] == "channel"]
+    assert channels == [
+        ["Web form", "6", "60.0"], ["E-mail", "2", "20.0"], ["API", "1", "10.0"],
+        ["Phone", "1", "10.0"],
+    ]  # fmt: skip
     places = [row for row in sources[1:] if row[0] == "location"]
     assert places
     assert all(row[3] for row in places)  # the department's name beside its code

@@ -4,6 +4,7 @@ test. The same tests run on SQLite (locally) and PostgreSQL (CI)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -410,6 +411,32 @@ def test_category_pareto(dataset: DataSet):
         ("Computer or WOW", 1, 10.0, 90.0),
         ("Medical device data", 1, 10.0, 100.0),
     ]  # fmt: skip
+
+
+def test_channels_count_every_way_in_with_its_share(dataset: DataSet):
+    report = queries.work_sources(RANGE)
+    assert [(row.source, row.label, row.tickets, row.percent) for row in report.channels] == [
+        ("web", "Web form", 6, 60.0),
+        ("email", "E-mail", 2, 20.0),
+        ("api", "API", 1, 10.0),
+        ("phone", "Phone", 1, 10.0),
+    ]
+
+
+def test_channels_of_an_empty_range_are_all_there_with_no_share(dataset: DataSet):
+    empty = ReportFilters(start=date(2025, 6, 1), end=date(2025, 6, 7))
+    channels = queries.work_sources(empty).channels
+    assert [(row.source, row.tickets, row.percent) for row in channels] == [
+        ("web", 0, None), ("email", 0, None), ("api", 0, None), ("phone", 0, None)
+    ]  # fmt: skip
+
+
+def test_channels_follow_the_filters(dataset: DataSet):
+    printers = Category.objects.get(slug="printers")
+    report = queries.work_sources(replace(RANGE, category_id=printers.pk))
+    assert {row.source: row.tickets for row in report.channels} == {
+        "web": 1, "email": 2, "api": 0, "phone": 0
+    }  # fmt: skip
 
 
 def test_repeat_locations(dataset: DataSet):

@@ -33,7 +33,8 @@ REPORT_QUERIES = {
     "breaches": 4,  # by department and their names; the list's count and its page
     "trends": 2,  # week x shift x weekend, backlog at each week's end
     "critical": 5,  # departments, tickets, pages, chains, acknowledgement (by area and overall)
-    "sources": 4,  # category tiles, location x category; the categories' and locations' names
+    # category tiles by channel, location x category; the categories' and locations' names
+    "sources": 4,
     "technicians": 4,  # counts, times to resolve, names; "Fixed?" answers by team
 }
 
@@ -180,6 +181,8 @@ def test_sources_and_technicians_pages(client, dataset: DataSet):
     sources = text_of(page(client, dataset, "sources"))
     assert "ED WOW 07" in sources
     assert "Epic / EHR: Slow or frozen" in sources
+    assert "How the tickets came in" in sources
+    assert "E-mail 2 20.0% (2 of 10)" in sources
     technicians = text_of(page(client, dataset, "technicians"))
     assert "no more than one reply from IT" in technicians
     assert "Terry Nguyen" in technicians

@@ -49,3 +49,25 @@ def test_a_tile_deleted_with_the_bulk_action_is_refused_on_the_next_filing(
     )
     assert refused.status_code == 200
     assert Ticket.objects.count() == 1
+
+
+def test_the_ticket_list_shows_and_filters_how_tickets_arrived(admin_client, nurse_ed):
+    web = TicketFactory(requester=nurse_ed, title="Badge tap not working")
+    emailed = TicketFactory(
+        requester=nurse_ed,
+        title="Printer on 4 West keeps jamming",
+        source=Ticket.Source.EMAIL,
+        needs_triage=True,
+    )
+    changelist = reverse("admin:tickets_ticket_changelist")
+
+    everything = admin_client.get(changelist).text
+    assert "E-mail" in everything
+    assert "Web form" in everything
+
+    by_email = admin_client.get(changelist, {"source__exact": "email"}).text
+    assert emailed.title in by_email
+    assert web.title not in by_email
+    waiting = admin_client.get(changelist, {"needs_triage__exact": "1"}).text
+    assert emailed.title in waiting
+    assert web.title not in waiting

@@ -277,8 +277,8 @@ def hand_made(tech, other_tech, nurse_medsurg):
         "c": make(nurse_medsurg, where="ICU", due_in=timedelta(hours=5)),
         # breaching: already overdue
         "d": make(nurse_medsurg, assignee=other_tech, due_in=timedelta(minutes=-10)),
-        # unassigned; a minute past the breaching-soon hour
-        "e": make(nurse_medsurg, where="HIM", due_in=timedelta(minutes=61)),
+        # unassigned, needs triage (filed by e-mail); a minute past the breaching-soon hour
+        "e": make(nurse_medsurg, where="HIM", due_in=timedelta(minutes=61), needs_triage=True),
         # mine, critical (OR), breaching by its resolution deadline (answered already)
         "f": make(
             nurse_medsurg,
@@ -318,6 +318,7 @@ def test_view_counts_in_one_query(tech, hand_made, django_assert_num_queries):
         SavedView.UNASSIGNED: 4,
         SavedView.CRITICAL: 3,
         SavedView.BREACHING: 4,
+        SavedView.TRIAGE: 1,
     }
 
 
@@ -360,6 +361,7 @@ def test_each_view_lists_what_its_count_says(tech, hand_made):
         SavedView.UNASSIGNED: "bceg",
         SavedView.CRITICAL: "bcf",
         SavedView.BREACHING: "bdfg",
+        SavedView.TRIAGE: "e",
     }
     for view, keys in members.items():
         rows = listed(tech, f"view={view}")

@@ -84,7 +84,9 @@ def test_the_page_has_counts_filters_and_rows(client, tech, nurse_medsurg):
     response = client.get(reverse("queue"))
     body = response.content.decode()
     views = {tab.key: tab.count for tab in response.context["views"]}
-    assert views == {"all": 2, "mine": 1, "unassigned": 1, "critical": 0, "breaching": 0}
+    assert views == {
+        "all": 2, "mine": 1, "unassigned": 1, "critical": 0, "breaching": 0, "triage": 0
+    }  # fmt: skip
     # Same priority, filed a moment apart: the earlier deadline first.
     assert [row.pk for row in response.context["rows"]] == [mine.pk, waiting.pk]
     assert f"{tech.get_full_name()}</td>" in body
@@ -164,6 +166,45 @@ def test_fragment_queries_do_not_grow(
     with django_assert_max_num_queries(4):
         response = client.get(reverse("queue_fragment"), HTTP_IF_NONE_MATCH=response["ETag"])
     assert response.status_code == 304
+
+
+def test_a_ticket_filed_by_email_shows_a_triage_badge_among_the_unassigned(
+    client, tech, nurse_medsurg
+):
+    emailed = make(nurse_medsurg, needs_triage=True, source=Ticket.Source.EMAIL)
+    answered = make(nurse_medsurg)
+    client.force_login(tech)
+
+    response = client.get(reverse("queue"), {"view": "unassigned"})
+
+    assert {row.pk for row in response.context["rows"]} == {emailed.pk, answered.pk}
+    rows = {row.pk: row for row in response.context["rows"]}
+    assert rows[emailed.pk].needs_triage
+    assert not rows[answered.pk].needs_triage
+    views = {tab.key: tab.count for tab in response.context["views"]}
+    assert (views["unassigned"], views["triage"]) == (2, 1)
+    body = response.content.decode()
+    assert body.count('<span class="badge triage">') == 1
+    assert ">Needs triage <span" in body
+    only = client.get(reverse("queue_fragment"), {"view": "triage"})
+    assert [row.pk for row in only.context["rows"]] == [emailed.pk]
+
+
+@pytest.mark.parametrize("size", [5, 60])
+def test_triage_badges_cost_no_query_of_their_own(
+    client, tech, nurse_medsurg, django_assert_max_num_queries, size
+):
+    many_open(nurse_medsurg, size, tech)
+    Ticket.objects.filter(pk__in=Ticket.objects.values("pk")[: size // 2]).update(
+        needs_triage=True, source=Ticket.Source.EMAIL
+    )
+    client.force_login(tech)
+    # The same seven as any fragment: the badge comes with the row's columns.
+    with django_assert_max_num_queries(7):
+        response = client.get(reverse("queue_fragment"))
+    flagged = sum(row.needs_triage for row in response.context["rows"])
+    assert flagged >= min(size // 2, 50) - (size - 50 if size > 50 else 0) > 0
+    assert response.content.decode().count('<span class="badge triage">') == flagged
 
 
 # The polled fragment -----------------------------------------------------------------------

@@ -340,7 +340,7 @@ class Ticket(models.Model):
             models.Index(
                 fields=["queue_rank", "next_due_at", "id"],
                 # The saved views' counts read only these: one index-only scan of the open tickets.
-                include=["assignee_id", "department_id", "status"],
+                include=["assignee_id", "department_id", "status", "needs_triage"],
                 name="ticket_queue_order",
                 condition=models.Q(status__in=OPEN_STATUSES),
             ),

@@ -62,6 +62,8 @@ class TicketEvent(models.Model):
         # An attachment opened or downloaded (new_value: its id): audit only, never listed.
         ATTACHMENT_VIEWED = "attachment_view", "Attachment viewed"
         ATTACHMENT_REMOVED = "attachment_del", "Attachment removed"
+        # The three questions answered for a ticket filed without them (by e-mail).
+        TRIAGED = "triaged", "Urgency answered"
 
     # Indexed by event_ticket_at, which leads with it.
     ticket = models.ForeignKey(
@@ -118,7 +120,8 @@ REDACTABLE_KINDS = frozenset({
 # A status's words, by its value (what rows read as values print).
 STATUS_LABELS = dict(TicketStatus.choices)
 _CHANGES_SHOWN_AS_IS = (
-    TicketEvent.Kind.PRIORITY, TicketEvent.Kind.ESCALATED, TicketEvent.Kind.ASSIGNMENT
+    TicketEvent.Kind.PRIORITY, TicketEvent.Kind.ESCALATED, TicketEvent.Kind.ASSIGNMENT,
+    TicketEvent.Kind.TRIAGED,
 )  # fmt: skip
 
 
