@@ -32,8 +32,7 @@ from intake.models import InboundMessage
 from intake.parsing import TOKEN_SHAPE, IncomingMail, clean_subject, name_parts, parse, reply_words
 from tickets.attachments import AttachmentRefused, check_file
 from tickets.mail import ReplyTarget, read_reply_token
-from tickets.models import Category, Ticket, TicketEvent
-from tickets.models.ticket import TICKET_NUMBER_OFFSET
+from tickets.models import Category, Ticket, TicketEvent, parse_ticket_number
 from tickets.selectors import ticket_visible_to
 from tickets.services import (
     CALLBACK_MAX_LENGTH,
@@ -182,9 +181,8 @@ def _vendor_ticket(mail: IncomingMail) -> Ticket | None:
     if mail.sender_domain not in settings.HELPDESK_MAIL_VENDOR_DOMAINS:
         return None
     number = mail.ticket_number_quoted()
-    if number is None:
-        return None
-    return Ticket.objects.filter(pk=number - TICKET_NUMBER_OFFSET).first()
+    pk = None if number is None else parse_ticket_number(str(number))
+    return None if pk is None else Ticket.objects.filter(pk=pk).first()
 
 
 def _deliverable(mail: IncomingMail, text: str, *, limit: int) -> Delivery:

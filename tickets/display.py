@@ -206,7 +206,6 @@ class AttachmentEntry:
     permission-checked view that serves it."""
 
     pk: int
-    event_id: int
     name: str
     content_type: str
     size: int

@@ -245,7 +245,6 @@ def ticket_timeline(*, ticket: Ticket, public_only: bool) -> list[TimelineEntry]
             files.append(
                 AttachmentEntry(
                     pk=file["file_pk"],
-                    event_id=values["pk"],
                     name=file["file_name"],
                     content_type=file["file_type"],
                     size=file["file_size"],
