@@ -162,6 +162,7 @@ INSTALLED_APPS = [
     "tickets",
     "reports",
     "intake",
+    "incidents",
     "demo",
 ]
 
