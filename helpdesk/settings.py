@@ -218,20 +218,47 @@ TEMPLATES = [
 ]
 
 
-def _database_from_env() -> dict[str, Any]:
+# What sits between the help desk and PostgreSQL: nothing, or PgBouncer in transaction pooling
+# mode (README, "PgBouncer"; docs/deployment.md).
+DATABASE_POOLERS = ("", "pgbouncer")
+
+
+def database_pooler() -> str:
+    pooler = env_str("DATABASE_POOLER", "").strip().lower()
+    if pooler not in DATABASE_POOLERS:
+        raise ImproperlyConfigured(
+            f"DATABASE_POOLER must be pgbouncer or empty (a direct connection), not {pooler!r}"
+        )
+    return pooler
+
+
+def postgres_database(name: str, url: str, *, pooler: str) -> dict[str, Any]:
+    """The DATABASES entry for the PostgreSQL ``url`` (read from the variable ``name``)."""
+    try:
+        config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=60))
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} is not a database URL: {exc}") from None
+    if config["ENGINE"] != "django.db.backends.postgresql":
+        return config
+    config["CONN_HEALTH_CHECKS"] = True
+    config.setdefault("OPTIONS", {})["connect_timeout"] = 5
+    if pooler == "pgbouncer":
+        # Transaction pooling hands each transaction to whichever server connection is free:
+        # a cursor declared by one statement is gone for the next (the CSV exports read with
+        # .iterator(), which then fetches on the client), and PgBouncer refuses the "options"
+        # start-up parameter, so jit and work_mem are set on the role instead (deployment.md).
+        config["DISABLE_SERVER_SIDE_CURSORS"] = True
+    else:
+        # Reports aggregate a quarter of a million rows; compiling them with JIT costs more
+        # than running them, and their percentile sorts should stay in memory.
+        config["OPTIONS"]["options"] = "-c jit=off -c work_mem=16MB"
+    return config
+
+
+def _database_from_env(pooler: str) -> dict[str, Any]:
     url = os.environ.get("DATABASE_URL", "")
     if url:
-        try:
-            config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=60))
-        except ValueError as exc:
-            raise ImproperlyConfigured(f"DATABASE_URL is not a database URL: {exc}") from None
-        if config["ENGINE"] == "django.db.backends.postgresql":
-            config["CONN_HEALTH_CHECKS"] = True
-            config.setdefault("OPTIONS", {})["connect_timeout"] = 5
-            # Reports aggregate a quarter of a million rows; compiling them with JIT costs more
-            # than running them, and their percentile sorts should stay in memory.
-            config["OPTIONS"]["options"] = "-c jit=off -c work_mem=16MB"
-        return config
+        return postgres_database("DATABASE_URL", url, pooler=pooler)
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     return {
         "ENGINE": "django.db.backends.sqlite3",
@@ -248,7 +275,28 @@ def _database_from_env() -> dict[str, Any]:
     }
 
 
-DATABASES = {"default": _database_from_env()}
+def replica_database(url: str, *, pooler: str) -> dict[str, Any]:
+    """The ``replica`` alias: a streaming replica of the primary, read by the reports only
+    (core/replicas.py). The suite's test database mirrors the primary's."""
+    config = postgres_database("DATABASE_REPLICA_URL", url, pooler=pooler)
+    if config["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured(
+            f"DATABASE_REPLICA_URL must be a PostgreSQL URL (postgres://...), not {url!r}"
+        )
+    config["TEST"] = {"MIRROR": "default"}
+    return config
+
+
+DATABASE_POOLER = database_pooler()
+DATABASES = {"default": _database_from_env(DATABASE_POOLER)}
+# Optional: a streaming replica for the reports, which tolerate a second of lag. Writes and every
+# other read stay on the primary.
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL", "").strip()
+if DATABASE_REPLICA_URL:
+    if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL needs DATABASE_URL on PostgreSQL")
+    DATABASES["replica"] = replica_database(DATABASE_REPLICA_URL, pooler=DATABASE_POOLER)
+DATABASE_ROUTERS = ["core.replicas.PrimaryReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

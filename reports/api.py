@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 
 from core.api_errors import errors
 from core.ids import parse_id
+from core.replicas import lag_tolerant_reads
 from departments.roles import is_manager
 from reports import api_serializers as out
 from reports import conf, queries
@@ -104,9 +105,11 @@ class ReportView(APIView):
         problems = self.query_problems(request)
         form = filter_form(request, problems)
         filters = {**form.cleaned_data, "time_zone": conf.hospital_tz().key}
-        report = self.build(form.report_filters(), request)
         context = {"request": request, "filters": filters}
-        return Response(self.output(report, context=context).data)
+        # Reports tolerate a replica's second of lag (core/replicas.py).
+        with lag_tolerant_reads():
+            report = self.build(form.report_filters(), request)
+            return Response(self.output(report, context=context).data)
 
     def query_problems(self, request: Request) -> dict[str, list[str]]:
         """Problems with query parameters of this report's own, besides the filters."""

@@ -19,6 +19,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from core.replicas import lag_tolerant, lag_tolerant_reads
 from departments.roles import is_manager
 from reports import conf, exports, figures, queries
 from reports.forms import ReportFilterForm, filter_data
@@ -125,7 +126,9 @@ def _page(
             hidden_filters=form.query_params().items(),
             scope=form.describe(),
         )
-        context.update(build(filters))
+        # Reports tolerate a replica's second of lag (core/replicas.py).
+        with lag_tolerant_reads():
+            context.update(build(filters))
     return render(request, template or f"reports/{key}.html", context)
 
 
@@ -252,13 +255,15 @@ def export_csv(request: HttpRequest, report: str) -> HttpResponse | StreamingHtt
     elif report == "breaches":
         header, rows = exports.breach_export(filters, include_titles=titles, now=timezone.now())
     else:
-        header, rows = exports.AGGREGATE_EXPORTS[report](filters)
+        with lag_tolerant_reads():
+            header, rows = exports.AGGREGATE_EXPORTS[report](filters)
     return exports.stream(
         user=user,
         report=report,
         filters=form.audit(),
         header=header,
-        rows=rows,
+        # Ticket rows are read as they stream, after this view has returned.
+        rows=lag_tolerant(rows),
         filename=name,
         included_titles=titles,
     )
