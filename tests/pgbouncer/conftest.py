@@ -70,14 +70,12 @@ def at_once(*calls: Callable[[], T]) -> list[T | BaseException]:
         try:
             start.wait(timeout=10)
             results[index] = call()
-        except BaseException as error:  # noqa: BLE001 (reported to the test)
+        except BaseException as error:  # reported to the test
             results[index] = error
         finally:
             connections.close_all()
 
-    threads = [
-        threading.Thread(target=run, args=(index, call)) for index, call in enumerate(calls)
-    ]
+    threads = [threading.Thread(target=run, args=(index, call)) for index, call in enumerate(calls)]
     for thread in threads:
         thread.start()
     for thread in threads:
