@@ -19,13 +19,16 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.cache import cache
+from django.db import connection, connections
 from django.template.backends.jinja2 import Template as JinjaTemplate
 from django.test.signals import template_rendered
 
+from bench.pgbouncer import PgBouncer, pgbouncer_available, running_pgbouncer
 from bench.receiver import WebhookReceiver
 from core.reference_cache import forget_reference_rows
 from departments.defaults import seed_escalation_policies, seed_organisation
 from departments.models import Department
+from helpdesk.settings import postgres_database
 from tests.departments.oidc_provider.server import OidcProvider
 from tests.factories import UserFactory
 from tests.smtp_server import SmtpServer
@@ -114,6 +117,59 @@ def port_open(host: str, port: int) -> bool:
             return True
     except OSError:
         return False
+
+
+# Where DATABASE_URL points, whatever a test points the connection at later.
+DATABASE_SERVER = {
+    key: settings.DATABASES["default"].get(key) for key in ("HOST", "PORT", "USER", "PASSWORD")
+}
+
+
+@contextmanager
+def pgbouncer_in_front() -> Iterator[PgBouncer]:
+    """A pgbouncer (bench/pgbouncer.py) in front of the suite's PostgreSQL, started after the
+    test databases exist and stopped before they are dropped (it holds connections to them)."""
+    need(connection.vendor == "postgresql", "PostgreSQL")
+    need(pgbouncer_available(), "pgbouncer (PgBouncer)")
+    server = DATABASE_SERVER
+    with running_pgbouncer(
+        server_host=server["HOST"] or "127.0.0.1",
+        server_port=int(server["PORT"] or 5432),
+        user=server["USER"] or "postgres",
+        password=server["PASSWORD"] or "",
+    ) as bouncer:
+        yield bouncer
+
+
+@contextmanager
+def through_pgbouncer(bouncer: PgBouncer) -> Iterator[None]:
+    """Every new connection to the default database (every thread's) goes through ``bouncer``,
+    configured as DATABASE_POOLER=pgbouncer configures production."""
+    settings_dict = connections["default"].settings_dict
+    saved = dict(settings_dict)
+    pooled = postgres_database(
+        "DATABASE_URL", bouncer.url(settings_dict["NAME"]), pooler="pgbouncer"
+    )
+    connection.close()
+    settings_dict.update({key: value for key, value in pooled.items() if key != "TEST"})
+    try:
+        yield
+    finally:
+        connection.close()
+        settings_dict.clear()
+        settings_dict.update(saved)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _the_whole_suite_through_pgbouncer(request: pytest.FixtureRequest) -> Iterator[None]:
+    """HELPDESK_TEST_POOLER=pgbouncer runs the suite's database tests through a real PgBouncer
+    in transaction pooling mode (``make test-pgbouncer``)."""
+    if os.environ.get("HELPDESK_TEST_POOLER", "") != "pgbouncer":
+        yield
+        return
+    request.getfixturevalue("django_db_setup")
+    with pgbouncer_in_front() as bouncer, through_pgbouncer(bouncer):
+        yield
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -20,7 +20,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core import signing
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 
@@ -526,8 +526,12 @@ class Outcome:
 def deliver(page_id: int, *, now: datetime | None = None) -> str:
     """Claim a pending page and send it. Running this twice for one page sends it once."""
     now = now or timezone.now()
+    # The chain is asked with EXISTS, not joined: a join makes the UPDATE "id IN (subquery)",
+    # and PostgreSQL re-checks only the UPDATE's own conditions on a row another claim has just
+    # changed, so with the status inside the subquery two workers would both claim the page.
+    chain_active = PageChain.objects.filter(pk=OuterRef("chain_id"), status=PageChain.Status.ACTIVE)
     claimed = Page.objects.filter(
-        pk=page_id, status=Page.Status.PENDING, chain__status=PageChain.Status.ACTIVE
+        Exists(chain_active), pk=page_id, status=Page.Status.PENDING
     ).update(status=Page.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
     if not claimed:
         Page.objects.filter(pk=page_id, status=Page.Status.PENDING).exclude(

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 
-from bench.pgbouncer import PgBouncer, pgbouncer_available, running_pgbouncer
-from helpdesk.settings import postgres_database
+from bench.pgbouncer import PgBouncer
 from tests.api.conftest import api, on_call_team  # noqa: F401 (fixtures)
-from tests.conftest import need
+from tests.conftest import pgbouncer_in_front, through_pgbouncer
 from tests.reports.conftest import dataset  # noqa: F401 (fixture)
 
 T = TypeVar("T")
@@ -26,38 +25,15 @@ T = TypeVar("T")
 
 @pytest.fixture(scope="session")
 def pgbouncer(django_db_setup: None) -> Iterator[PgBouncer]:
-    """Started after the test databases exist, stopped before they are dropped."""
-    need(connection.vendor == "postgresql", "PostgreSQL")
-    need(pgbouncer_available(), "pgbouncer (PgBouncer)")
-    server = connection.settings_dict
-    with running_pgbouncer(
-        server_host=server["HOST"] or "127.0.0.1",
-        server_port=int(server["PORT"] or 5432),
-        user=server["USER"] or "postgres",
-        password=server["PASSWORD"] or "",
-    ) as bouncer:
+    with pgbouncer_in_front() as bouncer:
         yield bouncer
 
 
-def pooled_settings(bouncer: PgBouncer, database: str, *, pooler: str) -> dict[str, Any]:
-    """The DATABASES entry production builds for DATABASE_URL pointing at ``bouncer``."""
-    return postgres_database("DATABASE_URL", bouncer.url(database), pooler=pooler)
-
-
 @pytest.fixture(autouse=True)
-def through_pgbouncer(pgbouncer: PgBouncer, transactional_db: None) -> Iterator[PgBouncer]:
+def pooled(pgbouncer: PgBouncer, transactional_db: None) -> Iterator[PgBouncer]:
     """Every connection of the test (its threads' too) goes through ``pgbouncer``."""
-    settings_dict = connections["default"].settings_dict
-    saved = dict(settings_dict)
-    pooled = pooled_settings(pgbouncer, settings_dict["NAME"], pooler="pgbouncer")
-    connection.close()
-    settings_dict.update({key: value for key, value in pooled.items() if key != "TEST"})
-    try:
+    with through_pgbouncer(pgbouncer):
         yield pgbouncer
-    finally:
-        connection.close()
-        settings_dict.clear()
-        settings_dict.update(saved)
 
 
 def at_once(*calls: Callable[[], T]) -> list[T | BaseException]:

@@ -18,10 +18,11 @@ from django.urls import reverse
 
 from bench.pgbouncer import PgBouncer
 from departments.models import Location
+from helpdesk.settings import postgres_database
 from intake.polling import take_lease
 from reports import conf as reports_conf
 from tests.factories import TicketFactory, UserFactory
-from tests.pgbouncer.conftest import at_once, pooled_settings
+from tests.pgbouncer.conftest import at_once
 from tests.reports.conftest import NOW, DataSet
 from tickets import paging
 from tickets.models import Category, Page, Ticket, TicketEvent
@@ -34,21 +35,21 @@ pytestmark = pytest.mark.django_db(transaction=True)
 RANGE = {"period": "custom", "start": "2026-02-02", "end": "2026-02-15"}
 
 
-def test_the_help_desk_connects_through_pgbouncer_only_as_configured_for_it(
-    through_pgbouncer: PgBouncer,
+def test_the_help_desk_connects_pooled_only_as_configured_for_it(
+    pooled: PgBouncer,
 ) -> None:
     """Configured for a direct connection, PostgreSQL's start-up options are refused by
     PgBouncer; configured with DATABASE_POOLER=pgbouncer, the connection works."""
-    direct = pooled_settings(through_pgbouncer, connection.settings_dict["NAME"], pooler="")
+    direct = postgres_database("DATABASE_URL", pooled.url("postgres"), pooler="")
     with pytest.raises(psycopg2.OperationalError, match="unsupported startup parameter"):
         psycopg2.connect(
-            through_pgbouncer.dsn(connection.settings_dict["NAME"]),
+            pooled.dsn(connection.settings_dict["NAME"]),
             options=direct["OPTIONS"]["options"],
         )
     with connection.cursor() as cursor:
         cursor.execute("SELECT inet_server_port()")
-        assert cursor.fetchone() == (int(through_pgbouncer.server_port),)
-    assert connection.settings_dict["PORT"] == through_pgbouncer.port
+        assert cursor.fetchone() == (int(pooled.server_port),)
+    assert connection.settings_dict["PORT"] == pooled.port
 
 
 def test_a_nurse_files_through_the_form_and_it_shows_in_the_queue(client, nurse_ed, tech):
@@ -172,7 +173,7 @@ def test_two_polls_at_once_take_the_mailbox_lease_once(reference_data) -> None:
     assert tokens.count(None) == 1
 
 
-def test_the_reports_answer_through_pgbouncer(client, dataset: DataSet) -> None:
+def test_the_reports_answer_pooled(client, dataset: DataSet) -> None:
     client.force_login(dataset.manager)
     with time_machine.travel(NOW, tick=False):
         for name in ("compliance", "speed", "breaches", "trends", "technicians"):
@@ -181,7 +182,7 @@ def test_the_reports_answer_through_pgbouncer(client, dataset: DataSet) -> None:
 
 
 def test_the_ticket_export_streams_while_another_client_takes_its_server_connection(
-    client, dataset: DataSet, through_pgbouncer: PgBouncer, monkeypatch
+    client, dataset: DataSet, pooled: PgBouncer, monkeypatch
 ) -> None:
     """Between two batches of a stream, the server connection the export started on serves
     someone else: the export must not depend on a cursor left open on it."""
@@ -192,7 +193,7 @@ def test_the_ticket_export_streams_while_another_client_takes_its_server_connect
         chunks = iter(response.streaming_content)
         body = [next(chunks), next(chunks)]  # the header, then the first ticket
         # The server connection just given back is the one the next client gets: hold it.
-        other = psycopg2.connect(through_pgbouncer.dsn(connection.settings_dict["NAME"]))
+        other = psycopg2.connect(pooled.dsn(connection.settings_dict["NAME"]))
         try:
             with other.cursor() as cursor:
                 cursor.execute("SELECT count(*) FROM tickets_ticket")
