@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: install run test test-embedded lint format bench bench-smoke check-deploy clean
+.PHONY: install run test test-embedded test-pgbouncer lint format bench bench-smoke check-deploy clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,12 @@ EMBEDDED_SERVICES ?= chromium,dovecot,git,make,nginx,openssl,slapd
 test-embedded:
 	env -u DATABASE_URL -u CELERY_BROKER_URL -u CACHE_URL \
 	  HELPDESK_REQUIRE_SERVICES=$(EMBEDDED_SERVICES) $(MAKE) test
+
+## The whole suite again with every database connection through a real PgBouncer in transaction
+## pooling mode, which the suite starts on a free port in front of DATABASE_URL's server
+## (tests/conftest.py; Debian's pgbouncer package). Needs PostgreSQL.
+test-pgbouncer:
+	HELPDESK_TEST_POOLER=pgbouncer $(MAKE) test
 
 lint: install
 	$(VENV)/bin/ruff check .
