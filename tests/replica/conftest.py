@@ -5,6 +5,7 @@ on it. The alias exists only for the tests of this folder."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -12,7 +13,7 @@ from django.conf import settings
 from django.db import connection, connections
 
 from bench.replica import Replica, replica_tools_available, running_replica
-from core.replicas import REPLICA
+from core.replicas import REPLICA, forget_replica_failure
 from helpdesk.settings import replica_database
 from tests.conftest import need
 from tests.reports.conftest import dataset  # noqa: F401 (fixture)
@@ -32,27 +33,32 @@ def streaming_replica(django_db_setup: None) -> Iterator[Replica]:
         yield replica
 
 
-@pytest.fixture(scope="module")
-def replica_alias(streaming_replica: Replica) -> Iterator[Replica]:
-    """The ``replica`` alias, as DATABASE_REPLICA_URL configures it, for this module's tests
-    (set up before their database access is checked, hence module-wide)."""
-    name = connection.settings_dict["NAME"]
+@contextmanager
+def replica_alias_at(url: str) -> Iterator[None]:
+    """The ``replica`` alias, as DATABASE_REPLICA_URL=``url`` configures it."""
     config: dict[str, Any] = connections.configure_settings(
-        {
-            "default": connection.settings_dict,
-            REPLICA: replica_database(streaming_replica.url(name), pooler=""),
-        }
+        {"default": connection.settings_dict, REPLICA: replica_database(url, pooler="")}
     )[REPLICA]
     settings.DATABASES[REPLICA] = config
     connections.settings[REPLICA] = config
+    forget_replica_failure()
     try:
-        yield streaming_replica
+        yield
     finally:
         connections[REPLICA].close()
         del connections[REPLICA]
         # One dict, or two: the settings and the connections' copy of them.
         connections.settings.pop(REPLICA, None)
         settings.DATABASES.pop(REPLICA, None)
+        forget_replica_failure()
+
+
+@pytest.fixture(scope="module")
+def replica_alias(streaming_replica: Replica) -> Iterator[Replica]:
+    """The alias, pointing at the test database on the replica, for this module's tests (set
+    up before their database access is checked, hence module-wide)."""
+    with replica_alias_at(streaming_replica.url(connection.settings_dict["NAME"])):
+        yield streaming_replica
 
 
 @pytest.fixture
