@@ -219,7 +219,7 @@ TEMPLATES = [
 
 
 # What sits between the help desk and PostgreSQL: nothing, or PgBouncer in transaction pooling
-# mode (README, "PgBouncer"; docs/deployment.md).
+# mode (docs/deployment.md, "PgBouncer").
 DATABASE_POOLERS = ("", "pgbouncer")
 
 
