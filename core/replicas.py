@@ -56,9 +56,12 @@ def forget_replica_failure() -> None:
 
 
 def replica_usable() -> bool:
-    """Whether the replica is configured and answers (connecting now if need be)."""
+    """Whether the replica is configured and answers (connecting now if need be). Not inside
+    a transaction on the primary: reads there stay on the primary anyway."""
     global _failed_at
     if not replica_configured() or replica_resting():
+        return False
+    if connections[DEFAULT_DB_ALIAS].in_atomic_block:
         return False
     try:
         connections[REPLICA].ensure_connection()
