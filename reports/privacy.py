@@ -121,7 +121,12 @@ def ticket_access(*, ticket_id: int, limit: int | None = TICKET_PAGE_ROWS) -> li
         .order_by("-at", "-pk")
     )
     rows = _rows(entries[:limit] if limit else entries, "actor_is_it")
-    requester = Ticket.objects.filter(pk=ticket_id).values_list("requester_id", flat=True).first()
+    requester = (
+        Ticket.objects.filter(pk=ticket_id)
+        .order_by()
+        .values_list("requester_id", flat=True)
+        .first()
+    )
     return [replace(row, requester_id=requester) for row in rows]
 
 
@@ -185,7 +190,7 @@ def bursts(*, start: date, end: date) -> list[Burst]:
         .values_list("actor_id", "at", "ticket_id")
     )
     by_person: dict[int, list[tuple[datetime, int]]] = defaultdict(list)
-    for actor_id, at, ticket_id in views.iterator(chunk_size=5000):
+    for actor_id, at, ticket_id in views:
         if actor_id is not None and ticket_id is not None:
             by_person[actor_id].append((at, ticket_id))
     spans = {actor_id: runs for actor_id, seen in by_person.items() if (runs := _burst_spans(seen))}
