@@ -24,6 +24,7 @@ SITE_LINKS = {
     "pages": "pages",
     "mail": "intake:status",
     "reports": "reports:index",
+    "privacy": "privacy:ticket",
     "on_call": "on_call",
     "account": "account",
     "logout": "logout",

@@ -1,9 +1,9 @@
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils import timezone
 
 from departments.models import (
     ApiToken,
@@ -16,7 +16,7 @@ from departments.models import (
     Profile,
     Team,
 )
-from departments.services import reapply_directory_mapping
+from departments.services import reapply_directory_mapping, token_issue, token_revoke
 
 
 class BusinessHoursInline(admin.TabularInline[BusinessHours, BusinessCalendar]):
@@ -112,6 +112,11 @@ class DirectoryGroupMappingAdmin(admin.ModelAdmin[DirectoryGroupMapping]):
             messages.info(request, f"Updated the roles and unit of {count} directory account(s).")
 
 
+def admin_user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
     """Admins make tokens for integrations here. The token is shown once, right after saving;
@@ -130,7 +135,7 @@ class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
         if change:
             super().save_model(request, obj, form, change)
             return
-        token, raw = ApiToken.issue(user=obj.user, name=obj.name)
+        token, raw = token_issue(user=obj.user, name=obj.name, actor=admin_user(request))
         obj.pk = token.pk
         obj.key_hash, obj.hint, obj.created_at = token.key_hash, token.hint, token.created_at
         messages.warning(
@@ -139,5 +144,7 @@ class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
 
     @admin.action(description="Revoke the selected tokens")
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
-        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        count = token_revoke(
+            tokens=queryset.filter(revoked_at__isnull=True), actor=admin_user(request)
+        )
         messages.success(request, f"Revoked {count} token(s).")

@@ -63,7 +63,7 @@ TEAMS = [
     ("security", "Information Security", "security@lakeside.example", "x4370"),
 ]
 
-GROUPS = ["requester", "technician", "manager", "admin", "integration"]
+GROUPS = ["requester", "technician", "manager", "admin", "integration", "privacy_officer"]
 
 
 def seed_organisation(apps: StateApps, schema_editor: Any = None) -> None:

@@ -303,7 +303,9 @@ class DirectoryGroupMapping(ReferenceDataModel):
     role = models.CharField(
         max_length=16,
         blank=True,
-        choices=[(role.value, role.value.capitalize()) for role in DIRECTORY_ROLES],
+        choices=[
+            (role.value, role.value.replace("_", " ").capitalize()) for role in DIRECTORY_ROLES
+        ],
         help_text="The role members of this group have here.",
     )
     department = models.ForeignKey(

@@ -18,11 +18,15 @@ class Role(StrEnum):
     ADMIN = "admin"
     # A machine account: a monitoring system or another application filing tickets.
     INTEGRATION = "integration"
+    # Reviews the audit log: who read which ticket. Not IT, and not given with any other role.
+    PRIVACY_OFFICER = "privacy_officer"
 
 
 IT_ROLES = frozenset({Role.TECHNICIAN, Role.MANAGER, Role.ADMIN})
 # The roles a directory group can give (a machine account is never a directory account).
-DIRECTORY_ROLES = (Role.REQUESTER, Role.TECHNICIAN, Role.MANAGER, Role.ADMIN)
+DIRECTORY_ROLES = (
+    Role.REQUESTER, Role.TECHNICIAN, Role.MANAGER, Role.ADMIN, Role.PRIVACY_OFFICER,
+)  # fmt: skip
 
 # The reference data about people: who is in which group, the flags that make or unmake a role,
 # names, profiles. Every signed-in page reads a role.
@@ -54,6 +58,11 @@ def is_it_staff(user: AbstractBaseUser | AnonymousUser) -> bool:
 
 def is_manager(user: AbstractBaseUser | AnonymousUser) -> bool:
     return bool(role_names(user) & {Role.MANAGER, Role.ADMIN})
+
+
+def is_privacy_officer(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Only the role itself: a manager or an admin is not one unless given it."""
+    return Role.PRIVACY_OFFICER in role_names(user)
 
 
 def is_integration(user: AbstractBaseUser | AnonymousUser) -> bool:

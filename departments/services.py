@@ -24,6 +24,8 @@ from django.contrib.sessions.models import Session
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from audit.models import AuditEntry
+from audit.services import audit_record
 from core.reference_cache import ReferenceCache
 from departments.models import (
     AccountSource,
@@ -248,7 +250,7 @@ def deactivate_directory_users(user_ids: Collection[int]) -> list[int]:
         for user in users:
             user.is_active = False
             user.save(update_fields=["is_active"])
-        ApiToken.objects.filter(user__in=users, revoked_at__isnull=True).update(revoked_at=now)
+        token_revoke(tokens=ApiToken.objects.filter(user__in=users, revoked_at__isnull=True))
         # Sessions are kept in the database, signed and encoded: read each live one once.
         ended = [
             session.pk
@@ -259,3 +261,25 @@ def deactivate_directory_users(user_ids: Collection[int]) -> list[int]:
     for user in users:
         logger.info("Deactivated directory account %s (left the directory)", user.username)
     return [user.pk for user in users]
+
+
+def token_issue(*, user: User, name: str, actor: User) -> tuple[ApiToken, str]:
+    """A new API token for ``user``, made by ``actor`` (herself, or an admin): the row and the
+    raw token, shown once. Recorded on the audit log, by id, never the token."""
+    with transaction.atomic():
+        token, raw = ApiToken.issue(user=user, name=name)
+        audit_record(kind=AuditEntry.Kind.TOKEN_CREATED, actor=actor, about=token)
+    return token, raw
+
+
+def token_revoke(*, tokens: Iterable[ApiToken], actor: User | None = None) -> int:
+    """Revoke the tokens not revoked yet; each revocation goes on the audit log (with no actor
+    when the directory took the account away)."""
+    now = timezone.now()
+    revoked = 0
+    with transaction.atomic():
+        for token in tokens:
+            if ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now):
+                audit_record(kind=AuditEntry.Kind.TOKEN_REVOKED, actor=actor, about=token, at=now)
+                revoked += 1
+    return revoked

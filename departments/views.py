@@ -21,6 +21,7 @@ from departments.forms import SignInForm, UnitForm
 from departments.models import ApiToken, Profile
 from departments.oidc_views import sign_in_choices
 from departments.roles import role_names
+from departments.services import token_issue, token_revoke
 from departments.units import after_sign_in
 
 MAX_ACTIVE_TOKENS = 10
@@ -95,7 +96,7 @@ def account(request: HttpRequest) -> HttpResponse:
         if ApiToken.objects.active().filter(user=user).count() >= MAX_ACTIVE_TOKENS:
             form.add_error("name", f"You have {MAX_ACTIVE_TOKENS} tokens; revoke one first.")
         else:
-            _token, new_token = ApiToken.issue(user=user, name=form.cleaned_data["name"])
+            _token, new_token = token_issue(user=user, name=form.cleaned_data["name"], actor=user)
             form = TokenForm()
     tokens = ApiToken.objects.filter(user=user).order_by("-created_at")
     profile = Profile.objects.filter(user=user).select_related("home_department").first()
@@ -115,8 +116,8 @@ def account(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def revoke_token(request: HttpRequest, pk: int) -> HttpResponse:
-    token = get_object_or_404(ApiToken, pk=pk, user=_user(request), revoked_at__isnull=True)
-    token.revoked_at = timezone.now()
-    token.save(update_fields=["revoked_at"])
+    user = _user(request)
+    token = get_object_or_404(ApiToken, pk=pk, user=user, revoked_at__isnull=True)
+    token_revoke(tokens=[token], actor=user)
     messages.success(request, f"Revoked {token.name}. Anything using it stops working now.")
     return redirect("account")

@@ -7,7 +7,7 @@ from django.utils.functional import SimpleLazyObject
 from django.utils.html import format_html
 
 from core.links import site_links
-from departments.roles import is_it_staff, is_manager
+from departments.roles import is_it_staff, is_manager, is_privacy_officer
 
 
 def _csrf_field(request: HttpRequest) -> str:
@@ -28,5 +28,6 @@ def helpdesk(request: HttpRequest) -> dict[str, Any]:
         "demo_mode": settings.DEMO_MODE,
         "is_it_staff": is_it_staff(request.user),
         "is_manager": is_manager(request.user),
+        "is_privacy_officer": is_privacy_officer(request.user),
         "links": site_links(),
     }

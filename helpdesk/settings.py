@@ -155,8 +155,10 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "axes",
     "csp",
+    "pgtrigger",
     "helpdesk",
     "core",
+    "audit",
     "departments",
     "oncall",
     "tickets",
@@ -514,6 +516,12 @@ CELERY_BEAT_SCHEDULE: dict[str, Any] = {
         "options": {"expires": 6 * 3600},
     },
 }
+# Every night: audit log entries past their retention leave the log (audit.services.audit_purge).
+CELERY_BEAT_SCHEDULE["audit-purge"] = {
+    "task": "audit.tasks.purge_audit_log",
+    "schedule": crontab(hour=3, minute=15),
+    "options": {"expires": 6 * 3600},
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 
@@ -617,12 +625,20 @@ def env_pairs(name: str, *, allowed: frozenset[str] | None = None) -> dict[str, 
     return pairs
 
 
+# The audit log (audit/): how long its entries are kept (six years: HIPAA's retention of
+# documentation), and what the privacy officer's "unusual access" calls a burst of views: this
+# many distinct tickets opened by one person within this many minutes.
+HELPDESK_AUDIT_RETENTION_DAYS = env_int("HELPDESK_AUDIT_RETENTION_DAYS", 6 * 365, minimum=1)
+HELPDESK_AUDIT_BURST_VIEWS = env_int("HELPDESK_AUDIT_BURST_VIEWS", 30, minimum=2)
+HELPDESK_AUDIT_BURST_MINUTES = env_int("HELPDESK_AUDIT_BURST_MINUTES", 10, minimum=1)
+
+
 # Sign-in with the hospital directory. Which directory group gives which role and which unit
 # (department code): the starting mapping; a row in admin for the same group replaces it.
 HELPDESK_DIRECTORY: dict[str, Any] = {
     "GROUP_ROLES": env_pairs(
         "HELPDESK_DIRECTORY_GROUP_ROLES",
-        allowed=frozenset({"requester", "technician", "manager", "admin"}),
+        allowed=frozenset({"requester", "technician", "manager", "admin", "privacy_officer"}),
     ),
     "GROUP_UNITS": env_pairs("HELPDESK_DIRECTORY_GROUP_UNITS"),
 }

@@ -25,6 +25,7 @@ urlpatterns = [
     path("account/", include("departments.urls")),
     path("admin/", admin.site.urls),
     path("reports/", include("reports.urls")),
+    path("privacy/", include("reports.privacy_urls")),
     path("mail/", include("intake.urls")),
     path("api/", include("tickets.api_urls")),
     path("", include("oncall.urls")),

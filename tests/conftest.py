@@ -249,6 +249,11 @@ def manager(reference_data: None) -> User:
     return UserFactory(username="manager", first_name="Morgan", role="manager")
 
 
+@pytest.fixture
+def privacy_officer(reference_data: None) -> User:
+    return UserFactory(username="privacy", first_name="Priya", role="privacy_officer")
+
+
 @contextmanager
 def celery_broker(url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """Point the Celery app at another broker for one test, then back."""

@@ -316,7 +316,7 @@ class TicketViewSet(
 
     def retrieve(self, request: Request, pk: str) -> Response:
         ticket = self._ticket(shown=True)
-        record_view(ticket=ticket, user=signed(request))
+        record_view(ticket=ticket, user=signed(request), via="api")
         return Response(TicketSerializer(ticket).data)
 
     def _answer(self, ticket: Ticket, code: int = status.HTTP_200_OK) -> Response:
@@ -431,7 +431,7 @@ class TicketViewSet(
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def timeline(self, request: Request, pk: str) -> Response:
         ticket = self._ticket()
-        record_view(ticket=ticket, user=signed(request))
+        record_view(ticket=ticket, user=signed(request), via="api")
         events = timeline_events(ticket=ticket, public_only=not is_it_staff(request.user))
         return Response(EventSerializer(events.select_related("actor"), many=True).data)
 

@@ -203,14 +203,10 @@ _TIMELINE_ACTOR = {
 }
 
 
-# Reads recorded for the audit trail: never listed on the timeline.
-AUDIT_ONLY_KINDS = (TicketEvent.Kind.VIEWED, TicketEvent.Kind.ATTACHMENT_VIEWED)
-
-
 def timeline_events(*, ticket: Ticket, public_only: bool) -> QuerySet[TicketEvent]:
-    """A ticket's timeline, oldest first, without the audit trail of views: all of it for IT,
-    the public part for the requester."""
-    events = TicketEvent.objects.filter(ticket=ticket).exclude(kind__in=AUDIT_ONLY_KINDS)
+    """A ticket's timeline, oldest first: all of it for IT, the public part for the requester.
+    (Who read it is in the audit log, not here.)"""
+    events = TicketEvent.objects.filter(ticket=ticket)
     if public_only:
         events = events.filter(is_public=True)
     return events.order_by("at", "pk")

@@ -23,6 +23,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
+from audit.models import AuditEntry
+from audit.services import audit_record
 from departments.models import Department, Location, Team
 from departments.roles import display_name, is_integration, is_it_staff
 from departments.units import files_for_other_unit
@@ -898,26 +900,26 @@ def ticket_link(
     return ticket
 
 
-def record_view(*, ticket: Ticket, user: User, now: datetime | None = None) -> None:
-    """Every read of a ticket by IT staff goes on the audit trail."""
-    if is_it_staff(user):
-        TicketEvent.objects.create(
-            ticket=ticket, at=now or timezone.now(), actor=user, kind=TicketEvent.Kind.VIEWED
-        )
+def record_view(
+    *, ticket: Ticket, user: User, via: str = "page", now: datetime | None = None
+) -> None:
+    """Every read of a ticket, by anyone (its requester too), goes on the audit log: who, when,
+    which ticket and whether through its page or the API."""
+    audit_record(
+        kind=AuditEntry.Kind.TICKET_VIEWED, actor=user, ticket_id=ticket.pk, at=now,
+        detail={"via": via},
+    )  # fmt: skip
 
 
 def record_attachment_view(
     *, attachment: Attachment, user: User, now: datetime | None = None
 ) -> None:
-    """Every opening or download of an attachment, by anyone, goes on the ticket's audit
-    trail: who, when, and which (its id; never its name)."""
-    TicketEvent.objects.create(
-        ticket_id=attachment.ticket_id,
-        at=now or timezone.now(),
-        actor=user,
-        kind=TicketEvent.Kind.ATTACHMENT_VIEWED,
-        new_value=str(attachment.pk),
-    )
+    """Every opening or download of an attachment, by anyone, goes on the audit log: who, when,
+    and which (its id; never its name)."""
+    audit_record(
+        kind=AuditEntry.Kind.ATTACHMENT_VIEWED, actor=user, ticket_id=attachment.ticket_id,
+        about=attachment, at=now,
+    )  # fmt: skip
 
 
 ATTACHMENT_REASON_MAX_LENGTH = 300
@@ -1155,6 +1157,10 @@ def ticket_redact(
         TicketEvent.objects.create(
             ticket=locked, at=now, actor=actor, kind=TicketEvent.Kind.REDACTED,
             is_public=public, new_value=target, text=note,
+        )  # fmt: skip
+        audit_record(
+            kind=AuditEntry.Kind.REDACTION, actor=actor, ticket_id=locked.pk, at=now,
+            detail={"target": target, "places": places},
         )  # fmt: skip
     ticket.refresh_from_db()
     return ticket

@@ -503,7 +503,7 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, "Your comment was added.")
             return redirect(ticket)
     if request.method == "GET":
-        record_view(ticket=ticket, user=user)
+        record_view(ticket=ticket, user=user, via="page")
     timeline = ticket_timeline(ticket=ticket, public_only=not staff)
     if staff and not form.is_bound and timeline:
         latest = timeline[-1]

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.core import mail
 
+from audit.models import AuditEntry
 from tests.factories import UserFactory
 from tickets.models import Category, Page, PageChain, Ticket, TicketEvent
 from tickets.priority import Scope
@@ -464,14 +465,17 @@ def test_link_refusals(it, ticket, file_ticket, nurse_medsurg, other, kind, erro
 # Reads
 
 
-def test_an_it_read_goes_on_the_audit_trail_as_on_the_page(it, tech, ticket):
+def test_an_it_read_goes_on_the_audit_log_as_on_the_page(it, tech, ticket):
     assert it.get(url(ticket)).status_code == 200
-    assert ticket.events.filter(kind=TicketEvent.Kind.VIEWED, actor=tech).count() == 1
+    viewed = AuditEntry.objects.get(kind=AuditEntry.Kind.TICKET_VIEWED)
+    assert (viewed.actor, viewed.ticket_id, viewed.detail) == (tech, ticket.pk, {"via": "api"})
+    assert not ticket.events.filter(actor=tech).exists()
 
 
-def test_a_requester_read_is_not_audited(nurse, ticket):
+def test_a_requester_read_is_audited_too(nurse, ticket):
     nurse.get(url(ticket))
-    assert not ticket.events.filter(kind=TicketEvent.Kind.VIEWED).exists()
+    viewed = AuditEntry.objects.get(kind=AuditEntry.Kind.TICKET_VIEWED)
+    assert (viewed.actor, viewed.ticket_id) == (ticket.requester, ticket.pk)
 
 
 def test_the_list_uses_the_queues_filters_and_order(it, tech, nurse_ed, ticket, file_ticket):

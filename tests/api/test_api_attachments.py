@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from audit.models import AuditEntry
 from tests.attachment_files import CANARY, image_bytes, pdf_bytes, upload
 from tests.factories import TicketFactory
 from tickets.models import Attachment, Ticket, TicketEvent
@@ -127,7 +128,7 @@ def test_every_role_and_every_attachment(request, api, files, who, allowed):
         listing = client.get(reverse("api-ticket-attachments", kwargs={"pk": attachment.ticket_id}))
         names = [row["name"] for row in listing.json()] if listing.status_code == 200 else []
         assert (attachment.original_name in names) == (label in allowed), (who, label)
-    downloads = TicketEvent.objects.filter(kind=TicketEvent.Kind.ATTACHMENT_VIEWED, actor=user)
+    downloads = AuditEntry.objects.filter(kind=AuditEntry.Kind.ATTACHMENT_VIEWED, actor=user)
     assert downloads.count() == len(allowed)
 
 

@@ -125,13 +125,13 @@ LISTINGS = {
     ),
     "timeline": Listing(
         "/api/tickets/{id}/timeline/", (2, 30), 5,
-        "token, the ticket (scope), the caller's groups, the audit row for IT's read, the events "
-        "joined to their actors (not one user query per event)",
+        "token, the ticket (scope), the caller's groups, the audit log's row of the read, the "
+        "events joined to their actors (not one user query per event)",
         long_timeline,
     ),
     "timeline as a requester": Listing(
-        "/api/tickets/{id}/timeline/", (2, 30), 4,
-        "the same, public rows only",
+        "/api/tickets/{id}/timeline/", (2, 30), 5,
+        "the same, public rows only (her read is on the audit log too)",
         long_timeline, role="nurse",
     ),
     "pages": Listing(
@@ -202,7 +202,8 @@ def test_the_ticket_list_is_one_page_whatever_the_history(
 
 def test_reading_one_ticket_costs_four_queries(api, tech, django_assert_num_queries):
     """Token, the caller's groups, the ticket with its people's names and its reference codes
-    (not a query per relation, nor a second read for the answer), the audit row of IT's read."""
+    (not a query per relation, nor a second read for the answer), the audit log's row of the
+    read."""
     ticket = TicketFactory(assignee=tech)
     client = api(tech, token=True)
     client.get("/api/teams/")

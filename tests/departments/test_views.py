@@ -7,7 +7,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from departments.models import AccountSource, Department, Profile
+from audit.models import AuditEntry
+from departments.models import AccountSource, ApiToken, Department, Profile
 from departments.services import provision_directory_user
 from tests.factories import UserFactory
 
@@ -139,3 +140,19 @@ def test_the_account_page_reads_a_fixed_number_of_queries(
     # (savepoint, update, release); roles are held per process.
     with django_assert_num_queries(7):
         assert client.get(reverse("account")).status_code == 200
+
+
+def test_a_token_made_and_revoked_on_the_account_page_is_on_the_audit_log(client, tech):
+    client.force_login(tech)
+    client.post(reverse("account"), {"name": "Phone app"})
+    token = ApiToken.objects.get(user=tech)
+    client.post(reverse("revoke_token", kwargs={"pk": token.pk}))
+    logged = AuditEntry.objects.filter(
+        kind__in=[AuditEntry.Kind.TOKEN_CREATED, AuditEntry.Kind.TOKEN_REVOKED]
+    )
+    assert [(e.kind, e.actor, e.object_type, e.object_id) for e in logged] == [
+        (AuditEntry.Kind.TOKEN_CREATED, tech, "departments.apitoken", str(token.pk)),
+        (AuditEntry.Kind.TOKEN_REVOKED, tech, "departments.apitoken", str(token.pk)),
+    ]
+    # The token itself, and its hash, never go on the log.
+    assert token.key_hash not in str(list(logged.values()))

@@ -13,6 +13,7 @@ import time_machine
 from django.http import StreamingHttpResponse
 from django.urls import reverse
 
+from audit.models import AuditEntry
 from departments.models import Department
 from reports import conf
 from reports.models import ExportAudit
@@ -110,6 +111,14 @@ def test_export_applies_the_filters(client, dataset: DataSet):
     audit = ExportAudit.objects.get()
     assert audit.filters["department"] == "ICU"
     assert audit.rows == 1
+    # The audit log has it too: who, what and with which filters, never a row of it.
+    logged = AuditEntry.objects.get(kind=AuditEntry.Kind.EXPORT)
+    assert logged.actor == dataset.manager
+    assert logged.detail == {
+        "report": "tickets",
+        "filters": audit.filters,
+        "included_titles": False,
+    }
 
 
 def test_breach_export(client, dataset: DataSet):

@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from audit.models import AuditEntry
 from departments.models import Location
 from tickets.models import Category, Ticket, TicketEvent
 from tickets.phi import REDACTION_MARK
@@ -189,6 +190,9 @@ def test_the_timeline_says_who_removed_it_and_where_but_not_what(frozen, nurse_m
     assert event.at == NOW
     assert event.text == "Removed patient data from the description."
     assert NAME not in f"{event.text}{event.old_value}{event.new_value}"
+    logged = AuditEntry.objects.get(kind=AuditEntry.Kind.REDACTION)
+    assert (logged.actor, logged.ticket_id, logged.at) == (nurse_medsurg, ticket.pk, NOW)
+    assert logged.detail == {"target": "description", "places": 1}
 
 
 def test_a_copy_elsewhere_on_the_ticket_goes_too_and_the_timeline_counts_it(nurse_medsurg, tech):

@@ -11,6 +11,7 @@ from itertools import product
 import pytest
 from django.db import connection
 
+from audit.models import AuditEntry
 from tests.conftest import need
 from tests.factories import TicketFactory, UserFactory
 from tickets.models import Ticket, TicketEvent
@@ -442,16 +443,17 @@ def test_nurse_cannot_link(nurse_medsurg):
 
 
 @pytest.mark.django_db
-def test_record_view_audits_it_staff_only(tech, manager, nurse_medsurg):
+def test_record_view_audits_everyone_off_the_timeline(tech, manager, nurse_medsurg):
     ticket = TicketFactory(requester=nurse_medsurg)
     record_view(ticket=ticket, user=nurse_medsurg)
-    assert not ticket.events.exists()
     record_view(ticket=ticket, user=tech)
-    record_view(ticket=ticket, user=manager)
-    viewed = list(ticket.events.all())
-    assert [(e.kind, e.actor, e.is_public) for e in viewed] == [
-        (K.VIEWED, tech, False),
-        (K.VIEWED, manager, False),
+    record_view(ticket=ticket, user=manager, via="api")
+    assert not ticket.events.exists()
+    viewed = AuditEntry.objects.filter(ticket_id=ticket.pk)
+    assert [(e.kind, e.actor, e.detail) for e in viewed] == [
+        (AuditEntry.Kind.TICKET_VIEWED, nurse_medsurg, {"via": "page"}),
+        (AuditEntry.Kind.TICKET_VIEWED, tech, {"via": "page"}),
+        (AuditEntry.Kind.TICKET_VIEWED, manager, {"via": "api"}),
     ]
     # Reading is not a change: the queue's ETag, made from updated_at, does not move.
     assert Ticket.objects.get(pk=ticket.pk).updated_at == ticket.updated_at

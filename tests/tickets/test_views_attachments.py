@@ -9,6 +9,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
+from audit.models import AuditEntry
 from tests.attachment_files import CANARY, image_bytes, pdf_bytes, upload
 from tests.factories import TicketFactory
 from tests.tickets.test_views_file import answers
@@ -156,7 +157,9 @@ def test_served_safely_and_audited(client, files, tech):
         assert response["X-Content-Type-Options"] == "nosniff"
         assert response["Content-Security-Policy"].startswith("sandbox; default-src 'none'")
         assert response["Cache-Control"] == "private, no-store"
-    audited = TicketEvent.objects.filter(kind=K.ATTACHMENT_VIEWED).values_list("actor", "new_value")
+    audited = AuditEntry.objects.filter(kind=AuditEntry.Kind.ATTACHMENT_VIEWED).values_list(
+        "actor", "object_id"
+    )
     assert sorted(audited) == sorted([(tech.pk, str(own.pk)), (tech.pk, str(internal.pk))])
 
 

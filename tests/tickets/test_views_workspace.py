@@ -12,6 +12,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
+from audit.models import AuditEntry
 from departments.models import Location, Team
 from tests.factories import TicketFactory, UserFactory
 from tickets.models import Category, Ticket, TicketEvent
@@ -359,7 +360,7 @@ def test_assign_refusals(client, tech, nurse_medsurg, ticket):
     assert messages_of(response) == ["Choose a person or a team."]
     response = post_action(client, "assign", ticket, "assign", team=str(ticket.team_id))
     assert messages_of(response) == ["That is who has it already."]
-    assert not ticket.events.exclude(kind=K.VIEWED).exists()
+    assert not ticket.events.exists()
 
 
 def test_priority_change_by_tech(client, tech, ticket):
@@ -379,7 +380,7 @@ def test_priority_change_refusals(client, tech, ticket):
         client, "change_priority", ticket, "priority", priority=str(ticket.priority), reason="x"
     )
     assert messages_of(response) == [f"{ticket.number} is already P{ticket.priority}."]
-    assert not ticket.events.exclude(kind=K.VIEWED).exists()
+    assert not ticket.events.exists()
 
 
 def test_resolve_by_tech(client, tech, ticket):
@@ -485,25 +486,25 @@ def test_workspace_offers_only_the_allowed_moves(client, tech, ticket):
 # Reads are audited, off the timeline -------------------------------------------------------
 
 
-def test_reading_as_tech_is_audited_off_the_timeline(client, tech, nurse_medsurg, ticket):
+def test_reading_is_audited_off_the_timeline(client, tech, nurse_medsurg, ticket):
     client.force_login(tech)
     response = client.get(ticket.get_absolute_url())
-    viewed = ticket.events.get(kind=K.VIEWED)
-    assert (viewed.actor, viewed.is_public) == (tech, False)
-    assert K.VIEWED not in [event.kind for event in response.context["events"]]
-    assert "event-viewed" not in response.content.decode()
+    viewed = AuditEntry.objects.get(kind=AuditEntry.Kind.TICKET_VIEWED)
+    assert (viewed.actor, viewed.ticket_id, viewed.detail) == (tech, ticket.pk, {"via": "page"})
+    assert not ticket.events.exists()
+    assert response.context["events"] == []
     client.get(ticket.get_absolute_url())
-    assert ticket.events.filter(kind=K.VIEWED).count() == 2
-    # The requester reading her own ticket is not audited.
+    assert AuditEntry.objects.filter(ticket_id=ticket.pk, actor=tech).count() == 2
+    # The requester reading her own ticket is recorded too.
     client.force_login(nurse_medsurg)
     client.get(ticket.get_absolute_url())
-    assert ticket.events.filter(kind=K.VIEWED).count() == 2
+    assert AuditEntry.objects.filter(ticket_id=ticket.pk, actor=nurse_medsurg).count() == 1
 
 
 def test_posting_a_reply_is_not_a_read(client, tech, ticket):
     client.force_login(tech)
     client.post(ticket.get_absolute_url(), {"visibility": "reply", "text": REPLY})
-    assert not ticket.events.filter(kind=K.VIEWED).exists()
+    assert not AuditEntry.objects.filter(kind=AuditEntry.Kind.TICKET_VIEWED).exists()
 
 
 # A fixed number of queries -----------------------------------------------------------------
@@ -516,7 +517,7 @@ def test_workspace_queries_do_not_grow(
     ticket = TicketFactory(requester=nurse_medsurg)
     others = TicketFactory.create_batch(3, requester=nurse_medsurg)  # "open from the same unit"
     actors = [tech, manager, nurse_medsurg, None]
-    kinds = [K.COMMENT, K.INTERNAL_NOTE, K.STATUS, K.ASSIGNMENT, K.SLA_WARNING, K.VIEWED]
+    kinds = [K.COMMENT, K.INTERNAL_NOTE, K.STATUS, K.ASSIGNMENT, K.SLA_WARNING]
     TicketEvent.objects.bulk_create(
         TicketEvent(
             ticket=ticket,
@@ -531,14 +532,14 @@ def test_workspace_queries_do_not_grow(
     )
     client.force_login(tech)
     client.get(ticket.get_absolute_url())  # the reference rows, choices and roles, once
-    # session, user, the ticket with its requester and assignee, the VIEWED insert,
+    # session, user, the ticket with its requester and assignee, the audit log's insert,
     # related tickets with their locations, the timeline with its actors and files, and the
     # session renewed (an UPDATE in a savepoint): never one more per event, per actor, per file
     # or per related ticket. (A ticket that was paged adds one: its active chain.)
     with django_assert_num_queries(9):
         response = client.get(ticket.get_absolute_url())
     shown = list(response.context["events"])
-    assert len(shown) == sum(1 for n in range(size) if kinds[n % len(kinds)] != K.VIEWED)
+    assert len(shown) == size
     assert {other.pk for other in response.context["related"]} == {o.pk for o in others}
 
 

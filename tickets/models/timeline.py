@@ -54,13 +54,10 @@ class TicketEvent(models.Model):
         PAGE_ESCALATED = "page_escalated", "Escalated to next on call"
         PAGE_UNANSWERED = "page_unanswered", "Page unanswered"
         ACK = "ack", "Acknowledged"
-        VIEWED = "viewed", "Viewed"
         EDITED = "edited", "Details changed"
         OTHER_UNIT = "other_unit", "Filed for another unit"
         FEEDBACK = "feedback", "Requester's answer"
         REDACTED = "redacted", "Patient data removed"
-        # An attachment opened or downloaded (new_value: its id): audit only, never listed.
-        ATTACHMENT_VIEWED = "attachment_view", "Attachment viewed"
         ATTACHMENT_REMOVED = "attachment_del", "Attachment removed"
         # The three questions answered for a ticket filed without them (by e-mail).
         TRIAGED = "triaged", "Urgency answered"
