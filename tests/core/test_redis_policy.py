@@ -83,9 +83,11 @@ def test_a_noeviction_redis_is_accepted(tmp_path):
 
 
 def test_a_volatile_policy_is_refused_too(tmp_path):
-    with redis_server(tmp_path, "volatile-lru") as url:
-        with pytest.raises(EvictingBroker, match="volatile-lru"):
-            refuse_evicting_broker(url)
+    with (
+        redis_server(tmp_path, "volatile-lru") as url,
+        pytest.raises(EvictingBroker, match="volatile-lru"),
+    ):
+        refuse_evicting_broker(url)
 
 
 def test_a_broker_that_is_not_redis_or_not_reachable_is_not_judged():
