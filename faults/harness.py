@@ -162,7 +162,18 @@ def _run_scenario(
     if scenario.standalone is not None:
         violations = scenario.standalone(ctx)
         return report.Row(
-            scenario.name, 0, 0, math.nan, 0, 0, 0, 0, 0, not violations, tuple(violations)
+            scenario.name,
+            0,
+            0,
+            math.nan,
+            0,
+            0,
+            0,
+            0,
+            0,
+            not violations,
+            tuple(violations),
+            tuple(ctx.notes),
         )
     ledger = Ledger()
     shared = Shared(cast=cast, ledger=ledger)
@@ -199,8 +210,11 @@ def _run_scenario(
         sweep_seconds=SWEEP_SECONDS,
     )
     outcome = invariants.check(scenario.rules, ledger.filings, observed, figures)
-    if ledger.api_retries:
-        ctx.notes.append(f"the integration retried {ledger.api_retries} time(s)")
+    api_filings = sum(1 for filing in ledger.filings if filing.via == "api")
+    ctx.notes.append(
+        f"{len(ledger.filings)} filings answered ({api_filings} by the API, which retried "
+        f"{ledger.api_retries} time(s))"
+    )
     if ctx.notes:
         say(f"{scenario.name}: " + "; ".join(ctx.notes))
     if scenario.name == "baseline":
@@ -226,6 +240,7 @@ def _run_scenario(
         breaches_recorded=outcome.breaches_recorded,
         passed=outcome.passed,
         violations=tuple(outcome.violations),
+        notes=tuple(ctx.notes),
     )
 
 

@@ -34,6 +34,8 @@ class Row:
     breaches_recorded: int
     passed: bool
     violations: tuple[str, ...] = ()
+    # What the fault did, in words (which worker was killed, how many tasks were flushed).
+    notes: tuple[str, ...] = ()
 
     def cells(self) -> tuple[str, ...]:
         p95 = "-" if math.isnan(self.filing_p95_ms) else f"{self.filing_p95_ms:.0f}"
@@ -104,6 +106,9 @@ def document(
         table(rows),
         "",
     ]
+    noted = [f"- {row.scenario}: {'; '.join(row.notes)}" for row in rows if row.notes]
+    if noted:
+        parts += ["## What the faults did", "", *noted, ""]
     if benchmark:
         parts += ["## Benchmark (baseline)", "", *(f"- {line}" for line in benchmark), ""]
     parts += ["## Invariants broken", ""]

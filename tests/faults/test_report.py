@@ -7,7 +7,7 @@ from datetime import date
 
 from faults.report import Machine, Row, document, failures, table
 
-PASSED = Row("baseline", 1200, 0, 84.4, 12, 12, 0, 3, 3, True)
+PASSED = Row("baseline", 1200, 0, 84.4, 12, 12, 0, 3, 3, True, notes=("40 filings answered",))
 FAILED = Row(
     "redis down", 900, 2, 2400.0, 10, 9, 0, 0, 0, False,
     ("1 page(s) never reached the gateway: 7", "2 request(s) failed"),
@@ -50,6 +50,7 @@ def test_the_document_has_the_machine_the_date_the_table_and_what_broke():
     assert "2 CPUs, 24 GiB memory, PostgreSQL 15.20, Redis 7.0.15" in text
     assert table([PASSED, FAILED]) in text
     assert "- 9.5 filings/s sustained" in text
+    assert "## What the faults did\n\n- baseline: 40 filings answered\n" in text
     assert text.rstrip().endswith("- redis down: 2 request(s) failed")
 
 
