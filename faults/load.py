@@ -174,6 +174,12 @@ class Nurse(_Signed):
             )
 
 
+class BusyNurse(Nurse):
+    """Files one ticket after another, with no pause: the capacity measure's load."""
+
+    wait_time = constant(0)
+
+
 class Technician(_Signed):
     """Polls the live queue every 15 s; now and then works a ticket."""
 
@@ -341,7 +347,7 @@ class Load:
     """One scenario's load: starts the crowd, keeps it running until ``stop()``."""
 
     def __init__(self, shared: Shared, crowd: Crowd) -> None:
-        for cls in USER_CLASSES:
+        for cls in (*USER_CLASSES, BusyNurse):
             cls.shared = shared  # type: ignore[attr-defined]
         self.env = Environment(user_classes=list(USER_CLASSES), host=shared.cast.base_urls[0])
         self.runner = self.env.create_local_runner()
@@ -362,3 +368,30 @@ class Load:
     def stop(self) -> RequestStats:
         self.runner.quit()
         return self.env.stats
+
+
+@dataclass(frozen=True, slots=True)
+class Capacity:
+    nurses: int
+    filings_per_second: float
+    p95_ms: float
+
+
+def measure_capacity(shared: Shared, levels: tuple[int, ...], seconds: float) -> list[Capacity]:
+    """Nurses filing back to back, more at each level, ``seconds`` each: the filings per second
+    the web instances sustain, and at what p95."""
+    BusyNurse.shared = shared
+    found = []
+    for level in levels:
+        env = Environment(user_classes=[BusyNurse], host=shared.cast.base_urls[0])
+        runner = env.create_local_runner()
+        runner.start(level, spawn_rate=level)
+        gevent.sleep(2)  # everyone arrived and has a form open
+        env.stats.reset_all()
+        gevent.sleep(seconds)
+        entry = env.stats.get(FILE_POST, "POST")
+        found.append(
+            Capacity(level, entry.num_requests / seconds, entry.get_response_time_percentile(0.95))
+        )
+        runner.quit()
+    return found
