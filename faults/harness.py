@@ -190,6 +190,8 @@ def _run_scenario(
     errors_before = ctx.stack.server_errors()
     began = timezone.now()
     load = Load(shared, crowd)
+    ctx.stats = load.env.stats
+    ctx.fault_filing_p95_ms = None
     load.start()
     clock = time.monotonic()
     try:
@@ -204,6 +206,7 @@ def _run_scenario(
         requests=stats.total.num_requests,
         errors=stats.total.num_failures,
         filing_p95_ms=filing.get_response_time_percentile(0.95) if filing.num_requests else 0,
+        fault_filing_p95_ms=ctx.fault_filing_p95_ms,
     )
     observed = invariants.observe(
         filings=ledger.filings,

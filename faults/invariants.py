@@ -62,6 +62,8 @@ class Figures:
     requests: int
     errors: int
     filing_p95_ms: float
+    # While the fault lasted, where the scenario measures it apart (Redis down).
+    fault_filing_p95_ms: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,9 +126,15 @@ def check(rules: Rules, filings: Sequence[Filing], observed: Observed, figures: 
         violations.append(f"{observed.server_errors} server error(s) in the web logs")
     if figures.errors and not rules.allow_request_errors:
         violations.append(f"{figures.errors} request(s) failed")
-    if rules.max_filing_p95_ms is not None and figures.filing_p95_ms > rules.max_filing_p95_ms:
+    bounded = (
+        figures.filing_p95_ms
+        if figures.fault_filing_p95_ms is None
+        else figures.fault_filing_p95_ms
+    )
+    if rules.max_filing_p95_ms is not None and bounded > rules.max_filing_p95_ms:
+        during = "" if figures.fault_filing_p95_ms is None else " during the fault"
         violations.append(
-            f"filing p95 {figures.filing_p95_ms:.0f} ms over {rules.max_filing_p95_ms:.0f} ms"
+            f"filing p95{during} {bounded:.0f} ms over {rules.max_filing_p95_ms:.0f} ms"
         )
     return Outcome(
         pages_expected=len(expected),

@@ -25,7 +25,11 @@ from typing import Any, ClassVar
 import gevent
 from locust import HttpUser, between, constant, task
 from locust.env import Environment
-from locust.stats import RequestStats
+from locust.stats import (
+    RequestStats,
+    calculate_response_time_percentile,
+    diff_response_time_dicts,
+)
 from requests import RequestException
 
 from faults.ledger import Filing, Ledger
@@ -395,3 +399,19 @@ def measure_capacity(shared: Shared, levels: tuple[int, ...], seconds: float) ->
         )
         runner.quit()
     return found
+
+
+def filing_times(stats: RequestStats) -> dict[int, int]:
+    """Every filing's response time so far (rounded ms -> count), form and API together."""
+    times: dict[int, int] = {}
+    for name in FILING_NAMES:
+        for millis, count in stats.get(name, "POST").response_times.items():
+            times[millis] = times.get(millis, 0) + count
+    return times
+
+
+def p95_between(before: dict[int, int], after: dict[int, int]) -> float:
+    """The p95 of the filings answered between two ``filing_times`` snapshots."""
+    window = diff_response_time_dicts(after, before)
+    count = sum(window.values())
+    return float(calculate_response_time_percentile(window, count, 0.95)) if count else 0.0

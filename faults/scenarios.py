@@ -19,9 +19,11 @@ from pathlib import Path
 import psutil
 from django.db import connection
 from django.utils import timezone
+from locust.stats import RequestStats
 
 from bench.receiver import WebhookReceiver
 from faults.invariants import Rules
+from faults.load import filing_times, p95_between
 from faults.stack import Process, RedisServer, Stack, StackError
 
 
@@ -35,6 +37,9 @@ class Context:
     say: Callable[[str], None]
     # What an injection tells the report beyond the counts (e.g. "retried 3 API filings").
     notes: list[str] = field(default_factory=list)
+    # The running load's statistics, and the filing p95 while the fault lasted (if it says).
+    stats: RequestStats | None = None
+    fault_filing_p95_ms: float | None = None
 
     def pause(self, full: float, short: float) -> None:
         time.sleep(short if self.short else full)
@@ -112,8 +117,12 @@ def _kill_worker_mid_delivery(ctx: Context) -> None:
 
 def _redis_down(ctx: Context) -> None:
     ctx.pause(20, 10)
+    assert ctx.stats is not None
+    before = filing_times(ctx.stats)
     ctx.redis.stop()
     ctx.pause(60, 30)
+    ctx.fault_filing_p95_ms = p95_between(before, filing_times(ctx.stats))
+    ctx.notes.append(f"filing p95 {ctx.fault_filing_p95_ms:.0f} ms while Redis was down")
     ctx.redis.start()
     ctx.pause(20, 10)
 
@@ -205,8 +214,8 @@ SCENARIOS: tuple[Scenario, ...] = (
     ),
     Scenario(
         "redis down",
-        "Redis stopped (60 s, 30 s with --short) and started empty: filing answers fast "
-        "throughout (p95 under 2 s), and the outbox delivers every page afterwards",
+        "Redis stopped (60 s, 30 s with --short) and started empty: filing answers while it "
+        "is down (p95 under 2 s), and the outbox delivers every page afterwards",
         _redis_down,
         Rules(max_filing_p95_ms=2000),
         drain_seconds=150,

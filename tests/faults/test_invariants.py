@@ -120,6 +120,15 @@ def test_slow_filing_fails_where_the_scenario_bounds_it():
     assert bounded.violations == ["filing p95 2500 ms over 2000 ms"]
 
 
+def test_where_the_fault_is_timed_apart_its_own_p95_is_bounded():
+    ramp = Figures(requests=50, errors=0, filing_p95_ms=2500.0, fault_filing_p95_ms=900.0)
+    assert check(Rules(max_filing_p95_ms=2000), [], observed(), ramp).passed
+    slow = Figures(requests=50, errors=0, filing_p95_ms=900.0, fault_filing_p95_ms=2100.0)
+    assert check(Rules(max_filing_p95_ms=2000), [], observed(), slow).violations == [
+        "filing p95 during the fault 2100 ms over 2000 ms"
+    ]
+
+
 def test_a_load_that_made_no_request_fails():
     idle = Figures(requests=0, errors=0, filing_p95_ms=0.0)
     assert check(Rules(), [], observed(), idle).violations == ["the load made no request"]
