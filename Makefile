@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: install run test test-embedded test-pgbouncer lint format bench bench-smoke check-deploy clean
+.PHONY: install run test test-embedded test-pgbouncer lint format bench bench-smoke faults faults-short check-deploy clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -64,6 +64,15 @@ bench: install
 BENCH_SMOKE_ARGS ?= --tickets 2000 --n 5 --warmup 1
 bench-smoke: install
 	$(PY) -m bench $(BENCH_SMOKE_ARGS)
+
+## The help desk on several processes (2 web, 2 workers, 2 beats, its own Redis and database)
+## under load, one fault per scenario, invariants checked by SQL; writes docs/reliability.md.
+## DATABASE_URL names the PostgreSQL server (the harness makes and drops helpdesk_faults on it).
+faults: install
+	$(PY) -m faults $(FAULTS_ARGS)
+
+faults-short: install
+	$(PY) -m faults --short $(FAULTS_ARGS)
 
 ## Production settings must pass Django's deployment checklist with no warnings.
 check-deploy: install

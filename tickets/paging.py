@@ -600,9 +600,18 @@ def redeliver_stranded(
     (except those the sweep has just ``republished``)."""
     now = now or timezone.now()
     with transaction.atomic():
-        Page.objects.filter(
+        stranded_sending = Page.objects.filter(
             status=Page.Status.SENDING, claimed_at__lte=now - REDELIVER_SENDING_AFTER
-        ).update(status=Page.Status.PENDING)
+        )
+        stranded_sending.filter(chain__status=PageChain.Status.ACTIVE).update(
+            status=Page.Status.PENDING
+        )
+        # Its chain ended (acknowledged, resolved) while the worker was gone: nothing of it goes
+        # out any more, as _end_chain decided for its pending pages. Put back to pending, the
+        # page would wait there forever, since only an active chain's pages are sent again.
+        stranded_sending.exclude(chain__status=PageChain.Status.ACTIVE).update(
+            status=Page.Status.CANCELLED
+        )
         stranded = list(
             Page.objects.filter(
                 status=Page.Status.PENDING,

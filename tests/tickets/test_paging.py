@@ -251,6 +251,30 @@ def test_stranded_pages_are_sent_again_by_the_sweep(
     assert paging.deliver(page.pk) == paging.Outcome.SENT
 
 
+def test_a_page_stranded_mid_delivery_whose_chain_ended_is_not_left_waiting_forever(
+    nurse_ed, on_call_team, broker_down, django_capture_on_commit_callbacks
+):
+    """The worker died while it sent the page; the primary then claimed the ticket. The sweep
+    must not put the page back in the queue (the chain is over, nothing of it goes out) nor
+    leave it "waiting to send" for good: it is cancelled, as the chain's pending pages were."""
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket = file_p1(nurse_ed)
+    page = Page.objects.get(ticket=ticket)
+    Page.objects.filter(pk=page.pk).update(
+        status=Page.Status.SENDING, claimed_at=FILED + timedelta(seconds=1)
+    )  # a worker died mid-delivery
+    with time_machine.travel(FILED + timedelta(seconds=30), tick=False):
+        ticket_claim(ticket=ticket, user=on_call_team["primary"])
+    assert PageChain.objects.get(ticket=ticket).status == PageChain.Status.ACKNOWLEDGED
+    with django_capture_on_commit_callbacks(execute=True):
+        sweep_at(3)
+    page.refresh_from_db()
+    assert page.status == Page.Status.CANCELLED
+    assert not Page.objects.filter(status__in=[Page.Status.PENDING, Page.Status.SENDING]).exists()
+    assert paging.deliver(page.pk) == paging.Outcome.SKIPPED
+    assert mail.outbox == []
+
+
 # Acknowledge links
 
 
