@@ -8,6 +8,7 @@ from django.utils.html import format_html
 
 from core.links import site_links
 from departments.roles import is_it_staff, is_manager
+from incidents.banner import banner_for
 
 
 def _csrf_field(request: HttpRequest) -> str:
@@ -29,4 +30,7 @@ def helpdesk(request: HttpRequest) -> dict[str, Any]:
         "is_it_staff": is_it_staff(request.user),
         "is_manager": is_manager(request.user),
         "links": site_links(),
+        # Open major incidents and planned downtimes for this person: one cache read, on the
+        # first page element that asks.
+        "banner": SimpleLazyObject(lambda: banner_for(request.user)),
     }

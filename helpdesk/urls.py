@@ -26,6 +26,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("reports/", include("reports.urls")),
     path("mail/", include("intake.urls")),
+    path("incidents/", include("incidents.urls")),
     path("api/", include("tickets.api_urls")),
     path("", include("oncall.urls")),
     path("", include("tickets.urls")),
