@@ -149,13 +149,16 @@ def _read(now: datetime) -> tuple[Banner, datetime]:
 def current_banner(*, now: datetime | None = None) -> Banner:
     """Everything any banner shows now: from the cache, or read once and cached until the
     next moment it changes by itself."""
-    banner = cache.get(BANNER_CACHE_KEY)
-    if isinstance(banner, Banner):
-        return banner
     now = now or timezone.now()
+    cached = cache.get(BANNER_CACHE_KEY)
+    # The entry says until when it holds, as well as expiring then: a cache whose clock runs
+    # a little behind the web server's never shows a downtime late.
+    if isinstance(cached, tuple) and len(cached) == 2 and now < cached[1]:
+        banner: Banner = cached[0]
+        return banner
     banner, changes_at = _read(now)
     timeout = max((changes_at - now).total_seconds(), 1)
-    cache.set(BANNER_CACHE_KEY, banner, timeout=timeout)
+    cache.set(BANNER_CACHE_KEY, (banner, changes_at), timeout=timeout)
     return banner
 
 
