@@ -24,8 +24,12 @@ from tickets.models import Category
 
 class IncidentSerializer(serializers.ModelSerializer[Incident]):
     number = serializers.CharField(read_only=True)
-    category = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
-    departments = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    category: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, allow_null=True
+    )
+    departments: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="code", many=True, read_only=True
+    )
     affected_count = serializers.IntegerField(read_only=True)
 
     class Meta:

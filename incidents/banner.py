@@ -139,7 +139,7 @@ def _read(now: datetime) -> tuple[Banner, datetime]:
                 hospital_wide=incident.hospital_wide,
                 department_ids=ids,
                 department_names=names,
-                affected_count=incident.affected_count,  # type: ignore[attr-defined]
+                affected_count=incident.affected_count,
             )
         )
     downtimes.sort(key=lambda notice: notice.starts_at)
