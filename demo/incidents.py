@@ -8,8 +8,6 @@ from datetime import datetime, timedelta
 
 from django.contrib.auth.models import User
 
-from departments.models import Department
-from departments.units import home_department_id
 from incidents.services import declare, join, post_update, recovery_tick, resolve
 from tickets.models import Category
 
@@ -33,12 +31,9 @@ def seed_incidents(*, now: datetime, users: dict[str, User]) -> None:
         now=began,
     )
     for minutes, username in enumerate(AFFECTED, start=3):
-        person = users[username]
-        department_id = home_department_id(person)
         join(
             incident=incident,
-            user=person,
-            department=Department.objects.filter(pk=department_id).first(),
+            user=users[username],
             now=began + timedelta(minutes=minutes),
         )
     post_update(

@@ -15,7 +15,6 @@ from rest_framework.response import Response
 
 from core.api_errors import errors
 from departments.models import Department
-from departments.units import home_department_id
 from incidents import selectors, services
 from incidents.models import Incident
 from tickets.api import ById, require_it, signed
@@ -191,15 +190,13 @@ class IncidentViewSet(
         incident = self._incident()
         data = MeTooSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        department_id = home_department_id(user)
         try:
             _affected, created = services.join(
-                incident=incident, user=user,
-                department=Department.objects.filter(pk=department_id).first()
-                if department_id else None,
+                incident=incident,
+                user=user,
                 callback=data.validated_data.get("callback", ""),
                 note=data.validated_data.get("note", ""),
-            )  # fmt: skip
+            )
         except services.IncidentError as error:
             raise refused(error) from None
         answer = {

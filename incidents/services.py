@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from departments.models import Department
 from departments.roles import display_name, is_it_staff
+from departments.units import home_department_id
 from incidents import notifications
 from incidents.banner import banner_changed
 from incidents.models import (
@@ -365,10 +366,13 @@ def join(
     note: str = "",
     now: datetime | None = None,
 ) -> tuple[Affected, bool]:
-    """She is affected too: counted, told of updates and of the end. No ticket, no page. Saying
-    it twice counts her once (the second time keeps what she said first)."""
+    """She is affected too: counted (under her home department unless told another), told of
+    updates and of the end. No ticket, no page. Saying it twice counts her once (the second
+    time keeps what she said first)."""
     if incident.status != Incident.Status.OPEN:
         raise IncidentError(f"{incident.number} is already resolved.")
+    if department is None:
+        department = Department.objects.filter(pk=home_department_id(user) or 0).first()
     try:
         with transaction.atomic():
             affected, created = Affected.objects.get_or_create(

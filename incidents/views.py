@@ -13,9 +13,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from departments.models import Department
+from core.ids import parse_id
 from departments.roles import is_it_staff
-from departments.units import home_department_id
 from incidents import selectors, services
 from incidents.forms import DeclareForm, JoinForm, LinkForm, RecoveryForm, ResolveForm, UpdateForm
 from incidents.models import Affected, Incident, IncidentAlert, RecoveryItem
@@ -58,15 +57,13 @@ def declare(request: HttpRequest) -> HttpResponse:
     alert = ticket = None
     initial: dict[str, object] = {"hospital_wide": True}
     source = request.POST if request.method == "POST" else request.GET
-    if source.get("alert"):
+    if "alert" in source:
         alert = get_object_or_404(
-            IncidentAlert.objects.select_related("category"), pk=source["alert"]
+            IncidentAlert.objects.select_related("category"), pk=parse_id(source["alert"]) or 0
         )
         initial.update(category=alert.category_id, service=alert.category.name)
-    if source.get("ticket"):
-        ticket = ticket_visible_to(
-            user=user, pk=int(source["ticket"]) if source["ticket"].isdigit() else 0
-        )
+    if "ticket" in source:
+        ticket = ticket_visible_to(user=user, pk=parse_id(source["ticket"]) or 0)
         if ticket is None:
             raise Http404
         tile = ticket.category.parent_id or ticket.category_id
@@ -215,7 +212,8 @@ def alert_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
     except services.IncidentError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, f"Dismissed: {alert.category} stays quiet for an hour.")
+        quiet = int(services.thresholds().quiet.total_seconds() // 60)
+        messages.success(request, f"Dismissed: {alert.category} stays quiet for {quiet} minutes.")
     return redirect("incidents:list")
 
 
@@ -227,14 +225,13 @@ def known(request: HttpRequest, pk: int) -> HttpResponse:
     incident = _incident(request, pk)
     form = JoinForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        department_id = home_department_id(user)
         try:
             _affected, created = services.join(
-                incident=incident, user=user,
-                department=Department.objects.filter(pk=department_id).first()
-                if department_id else None,
-                callback=form.cleaned_data["callback"], note=form.cleaned_data["note"],
-            )  # fmt: skip
+                incident=incident,
+                user=user,
+                callback=form.cleaned_data["callback"],
+                note=form.cleaned_data["note"],
+            )
         except services.IncidentError as error:
             messages.error(request, str(error))
         else:
