@@ -264,11 +264,17 @@ def floor_auth(bench: Bench) -> Operation:
 @measure("file_ticket_form_post")
 def file_ticket_form_post(bench: Bench) -> Operation:
     """A nurse sends the filing form (fresh idempotency key each time); 302 to the confirmation."""
+    return _file_ticket_form_post(bench)
+
+
+def _file_ticket_form_post(bench: Bench, *, must_show: str = "") -> Operation:
     seeded = bench.seeded
     client = bench.client(seeded.filer_id)
     path = reverse("file_ticket")
     form = get(client, path)
     page = form.content.decode()
+    if must_show and must_show not in page:
+        raise BenchError(f"the filing form does not show {must_show!r}")
     offered = {"location": seeded.nurse_location_id, "category": seeded.filing_category_id}
     for field, value in offered.items():
         if f'value="{value}"' not in page:
@@ -294,6 +300,32 @@ def file_ticket_form_post(bench: Bench) -> Operation:
             raise BenchError(f"filing redirected to {response['Location']}, not a confirmation")
 
     return file_one
+
+
+@measure("file_ticket_form_post_during_incident")
+def file_ticket_form_post_during_incident(bench: Bench) -> Operation:
+    """The filing form sent while a hospital-wide major incident is open on its category: every
+    page carries the banner (from the cache) and the form offers "add yourself" first. The
+    incident is resolved, untimed, at the end."""
+    from django.contrib.auth.models import User
+
+    from incidents.services import declare, resolve
+    from tickets.models import Category
+
+    seeded = bench.seeded
+    technician = User.objects.get(pk=seeded.technician_ids[0])
+    incident = declare(
+        by=technician,
+        service="Bench EHR",
+        message="The EHR is down across the hospital.",
+        category=Category.objects.get(pk=seeded.filing_category_id),
+    )
+    operation = _file_ticket_form_post(bench, must_show="this is already known. Add yourself")
+
+    def close() -> None:
+        resolve(incident=incident, by=technician, resolution="Back.")
+
+    return Timed(operation, close=close)
 
 
 @measure("attachment_upload_1mb")
@@ -787,6 +819,17 @@ def sla_sweep_idle(bench: Bench) -> Operation:
 
     sweep()
     return sweep
+
+
+@measure("incident_detect", history=True)
+def incident_detect(bench: Bench) -> Operation:
+    """The major incident detection query at the sweep's instant: the window's open tickets
+    grouped by category tile (the index on created_at keeps it the size of the window, whatever
+    the history)."""
+    from incidents.services import clusters
+
+    now = bench.seeded.sweep_idle_at
+    return lambda: clusters(now=now)
 
 
 @measure("sla_sweep_breach_1000", history=True, n=5, warmup=1)

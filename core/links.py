@@ -23,6 +23,7 @@ SITE_LINKS = {
     "queue": "queue",
     "pages": "pages",
     "mail": "intake:status",
+    "incidents": "incidents:list",
     "reports": "reports:index",
     "privacy": "privacy:ticket",
     "on_call": "on_call",

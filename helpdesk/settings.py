@@ -508,6 +508,13 @@ CELERY_BEAT_SCHEDULE: dict[str, Any] = {
         # A sweep that could not start in time is dropped; the next one does its work.
         "options": {"expires": SLA_SWEEP_SECONDS},
     },
+    # Major incidents: clusters of tickets raise an alert, missed update times remind the
+    # commander, unsent notices go again; at the SLA sweep's cadence.
+    "incident-sweep": {
+        "task": "incidents.tasks.incident_sweep",
+        "schedule": SLA_SWEEP_SECONDS,
+        "options": {"expires": SLA_SWEEP_SECONDS},
+    },
     # Every night: accounts the directory no longer has, or has disabled, lose their access
     # (departments/directory.py). Does nothing without a directory configured.
     "directory-leavers": {
@@ -593,6 +600,30 @@ HELPDESK: dict[str, Any] = {
     # address (helpdesk+HD-1234.56.<signature>@...), so a reply threads back into the ticket;
     # the mail server must deliver plus-addresses to the mailbox itself.
     "REPLY_ADDRESS": env_str("HELPDESK_REPLY_ADDRESS", "helpdesk@localhost"),
+}
+# Major incidents (incidents/services.py): this many open tickets of one category tile from this
+# many departments within the window raise a "possible major incident"; a dismissed one keeps
+# its tile quiet for the quiet minutes.
+HELPDESK["MAJOR_INCIDENT_TICKETS"] = env_int("HELPDESK_MAJOR_INCIDENT_TICKETS", 5, minimum=2)
+HELPDESK["MAJOR_INCIDENT_UNITS"] = env_int("HELPDESK_MAJOR_INCIDENT_UNITS", 3, minimum=1)
+HELPDESK["MAJOR_INCIDENT_WINDOW_MINUTES"] = env_int(
+    "HELPDESK_MAJOR_INCIDENT_WINDOW_MINUTES", 10, minimum=1
+)
+HELPDESK["MAJOR_INCIDENT_QUIET_MINUTES"] = env_int(
+    "HELPDESK_MAJOR_INCIDENT_QUIET_MINUTES", 60, minimum=1
+)
+# The recovery checklist a major incident starts with, by category slug ("*": any other).
+HELPDESK["MAJOR_INCIDENT_RECOVERY"] = {
+    "ehr": [
+        "Back-enter the orders and notes written on downtime forms",
+        "Verify the lab, pharmacy and ADT interfaces caught up",
+        "Reconcile medication administration recorded on paper",
+        "Tell the units the downtime forms can be put away",
+    ],
+    "*": [
+        "Verify the service works on every affected unit",
+        "Back-enter whatever was recorded on paper meanwhile",
+    ],
 }
 if not re.fullmatch(r"[1-9][0-9]*/(second|minute|hour|day)", HELPDESK["FILING_RATE"]):
     raise ImproperlyConfigured(

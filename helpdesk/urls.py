@@ -27,6 +27,8 @@ urlpatterns = [
     path("reports/", include("reports.urls")),
     path("privacy/", include("reports.privacy_urls")),
     path("mail/", include("intake.urls")),
+    path("incidents/", include("incidents.urls")),
+    path("api/", include("incidents.api_urls")),
     path("api/", include("tickets.api_urls")),
     path("", include("oncall.urls")),
     path("", include("tickets.urls")),

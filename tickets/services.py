@@ -461,10 +461,18 @@ REQUESTER_TRANSITIONS = {(S.RESOLVED, S.IN_PROGRESS), (S.RESOLVED, S.CLOSED)} | 
 
 
 def ticket_set_status(
-    *, ticket: Ticket, actor: User, status: str, note: str = "", now: datetime | None = None
+    *,
+    ticket: Ticket,
+    actor: User,
+    status: str,
+    note: str = "",
+    now: datetime | None = None,
+    notify_requester: bool = True,
 ) -> Ticket:
     """Move a ticket along its allowed transitions, keeping the SLA clocks right: waiting on
-    someone pauses the resolution clock, resolving stops it, reopening resumes it."""
+    someone pauses the resolution clock, resolving stops it, reopening resumes it. Without
+    ``notify_requester`` the requester gets no "resolved" e-mail: a caller that tells her
+    itself (a major incident's end) says it once."""
     if status not in TRANSITIONS:
         raise TicketError(f"{status!r} is not a ticket status.")
     with transaction.atomic():
@@ -517,7 +525,7 @@ def ticket_set_status(
             new_value=status,
             text=note.strip(),
         )
-        if status == S.RESOLVED and actor.pk != locked.requester_id:
+        if status == S.RESOLVED and actor.pk != locked.requester_id and notify_requester:
             enqueue_on_commit(notify_requester_resolved, event.pk)
     ticket.refresh_from_db()
     return ticket
@@ -846,7 +854,13 @@ def ticket_assign(
 
 
 def ticket_resolve(
-    *, ticket: Ticket, actor: User, code: str, note: str = "", now: datetime | None = None
+    *,
+    ticket: Ticket,
+    actor: User,
+    code: str,
+    note: str = "",
+    now: datetime | None = None,
+    notify_requester: bool = True,
 ) -> Ticket:
     """Resolve with a resolution code; the note goes to the requester."""
     if code not in Ticket.ResolutionCode.values:
@@ -854,7 +868,10 @@ def ticket_resolve(
     if code == Ticket.ResolutionCode.DUPLICATE:
         raise TicketError("Link the ticket as a duplicate instead; that resolves it.")
     with transaction.atomic():
-        ticket_set_status(ticket=ticket, actor=actor, status=S.RESOLVED, note=note, now=now)
+        ticket_set_status(
+            ticket=ticket, actor=actor, status=S.RESOLVED, note=note, now=now,
+            notify_requester=notify_requester,
+        )  # fmt: skip
         Ticket.objects.filter(pk=ticket.pk).update(resolution_code=code)
     ticket.refresh_from_db()
     return ticket
@@ -898,6 +915,22 @@ def ticket_link(
                 )  # fmt: skip
     ticket.refresh_from_db()
     return ticket
+
+
+def ticket_add_note(
+    *,
+    ticket: Ticket,
+    actor: User | None,
+    text: str,
+    public: bool = False,
+    now: datetime | None = None,
+) -> TicketEvent:
+    """A line on the ticket's timeline written by another part of the help desk (a major
+    incident linking it): no e-mail, no clock change. Public lines show to the requester."""
+    return TicketEvent.objects.create(
+        ticket=ticket, at=now or timezone.now(), actor=actor, is_public=public,
+        kind=TicketEvent.Kind.COMMENT if public else TicketEvent.Kind.INTERNAL_NOTE, text=text,
+    )  # fmt: skip
 
 
 def record_view(

@@ -80,6 +80,8 @@ class IncidentUpdate(models.Model):
     )
     posted_at = models.DateTimeField(default=timezone.now)
     next_update_at = models.DateTimeField(null=True, blank=True)
+    # When its e-mail to everyone affected was claimed for sending (once).
+    notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["incident", "posted_at", "pk"]

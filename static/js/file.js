@@ -47,7 +47,28 @@
     });
   }
 
+  // A known major incident's "add yourself" shows for its own category only, once one is chosen.
+  function setupKnownIssues(form) {
+    var known = document.querySelectorAll("[data-known-category]");
+    if (!known.length) { return; }
+    function show() {
+      var chosen = form.querySelector("input[name=category]:checked");
+      Array.prototype.forEach.call(known, function (box) {
+        box.hidden = !chosen || box.getAttribute("data-known-category") !== chosen.value;
+      });
+    }
+    form.addEventListener("change", function (event) {
+      if (event.target.name === "category") {
+        show();
+        var shown = Array.prototype.filter.call(known, function (box) { return !box.hidden; })[0];
+        if (shown) { shown.scrollIntoView({ block: "start" }); }
+      }
+    });
+    show();
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    Array.prototype.forEach.call(document.querySelectorAll("form.file-form"), setupKnownIssues);
     Array.prototype.forEach.call(document.querySelectorAll("form.file-form"), setupOtherUnit);
   });
 })();

@@ -43,6 +43,7 @@ from schemathesis.core import NOT_SET
 from schemathesis.core.parameters import ParameterLocation
 
 from departments.models import Department, Team
+from incidents.services import declare
 from tests.api.conftest import issue_token
 from tests.factories import UserFactory
 from tickets import paging
@@ -90,6 +91,12 @@ OPERATIONS = [
     "GET /api/on-call/",
     "GET /api/pages/",
     "POST /api/pages/{id}/acknowledge/",
+    "GET /api/incidents/",
+    "POST /api/incidents/",
+    "GET /api/incidents/{id}/",
+    "POST /api/incidents/{id}/updates/",
+    "POST /api/incidents/{id}/resolve/",
+    "POST /api/incidents/{id}/me-too/",
     *REPORT_OPERATIONS,
 ]
 ROLES = ["technician", "requester"]
@@ -221,7 +228,13 @@ def scene(
     )
     log = SimpleUploadedFile("scanner.log", b"10:01 scanner offline\n")
     ticket_comment(ticket=own, author=nurse_medsurg, text="The log", attachments=[log])
-    rows = {"own": own.pk, "resolved": resolved.pk, "theirs": theirs.pk, "claimed": claimed.pk,
+    incident = declare(by=tech, service="EHR (Epic)", message="Epic is down.", category=p1.category)
+    ed_incident = declare(
+        by=tech, service="ED Wi-Fi", message="Wi-Fi is down in the ED.", category=p1.category,
+        hospital_wide=False, departments=[Department.objects.get(code="ED")],
+    )  # fmt: skip
+    rows = {"incident": incident.pk, "ed_incident": ed_incident.pk,
+            "own": own.pk, "resolved": resolved.pk, "theirs": theirs.pk, "claimed": claimed.pk,
             "p1": p1.pk, "chain": PageChain.objects.get(ticket=p1).pk, "missing": 0,
             "attachment": Attachment.objects.get(ticket=own).pk}  # fmt: skip
     tokens = {"technician": issue_token(tech), "requester": issue_token(nurse_medsurg),
@@ -361,6 +374,24 @@ EXAMPLES = [
     Example("POST /api/pages/{id}/acknowledge/", T, 409, "chain", before=acknowledged),
     Example("POST /api/pages/{id}/acknowledge/", T, 404, "missing"),
     Example("POST /api/pages/{id}/acknowledge/", R, 403, "chain"),
+    Example("GET /api/incidents/", R, 200),
+    Example("GET /api/incidents/", T, 200),
+    Example("POST /api/incidents/", T, 201,
+            body={"service": "PACS", "category": "pacs", "message": "Images do not load."}),
+    Example("POST /api/incidents/", T, 400, body={"service": "PACS", "category": "pacs",
+            "message": "Down.", "hospital_wide": False}),
+    Example("POST /api/incidents/", R, 403,
+            body={"service": "PACS", "category": "pacs", "message": "Images do not load."}),
+    Example("GET /api/incidents/{id}/", R, 200, "incident"),
+    Example("GET /api/incidents/{id}/", R, 404, "ed_incident"),
+    Example("POST /api/incidents/{id}/updates/", T, 200, "incident", body={"text": "Restarting."}),
+    Example("POST /api/incidents/{id}/updates/", T, 400, "incident", body={"text": ""}),
+    Example("POST /api/incidents/{id}/updates/", R, 403, "incident", body={"text": "Mine"}),
+    Example("POST /api/incidents/{id}/resolve/", T, 200, "incident", body={"resolution": "Back."}),
+    Example("POST /api/incidents/{id}/resolve/", T, 404, "missing", body={"resolution": "Back."}),
+    Example("POST /api/incidents/{id}/resolve/", R, 403, "incident", body={"resolution": "x"}),
+    Example("POST /api/incidents/{id}/me-too/", R, 201, "incident", body={"callback": "x4411"}),
+    Example("POST /api/incidents/{id}/me-too/", R, 404, "ed_incident", body={}),
     Example("GET /api/reports/", M, 200),
     Example("GET /api/reports/", T, 404),
     *[
@@ -380,7 +411,8 @@ EXAMPLES = [
     # Every operation refuses an anonymous caller with a documented 401.
     *[
         Example(label, "anonymous", 401, target=None if "{id}" not in label
-                else "chain" if label.startswith("POST /api/pages/") else "own")
+                else "chain" if label.startswith("POST /api/pages/")
+                else "incident" if "/api/incidents/" in label else "own")
         for label in OPERATIONS
         if label != "GET /api/on-call/"
     ],
@@ -446,7 +478,13 @@ def aimed(value: Any, pool: list[int]) -> Any:
 def aim(case: Any, scene: Scene) -> None:
     """Point generated ids (a path's, a report filter's) at existing rows, or at none."""
     if "id" in case.path_parameters:
-        pool = scene.chains if case.path.startswith("/api/pages/") else scene.tickets
+        pool = (
+            scene.chains
+            if case.path.startswith("/api/pages/")
+            else [scene.rows["incident"], scene.rows["ed_incident"]]
+            if case.path.startswith("/api/incidents/")
+            else scene.tickets
+        )
         case.path_parameters["id"] = aimed(case.path_parameters["id"], pool)
     if "attachment" in case.path_parameters:
         case.path_parameters["attachment"] = aimed(

@@ -495,3 +495,13 @@ def test_mail_to_the_help_desk_is_in_the_queue_some_of_it_waiting_for_triage(see
         queue = client.get(reverse("queue"), {"view": "triage"})
     assert {row.title for row in queue.context["rows"]} == {t.title for t in waiting}
     assert queue.content.decode().count('<span class="badge triage">') == 3
+
+
+def test_last_weeks_ehr_outage_is_resolved_with_its_units_told(seeded):
+    from incidents.models import Incident
+
+    incident = Incident.objects.get()
+    assert incident.status == Incident.Status.RESOLVED
+    assert incident.updates.count() == 2
+    assert incident.affected.count() == 6
+    assert not incident.recovery.filter(done_at__isnull=True).exists()

@@ -22,6 +22,8 @@ class PageChain(models.Model):
         CRITICAL_AREA = "critical_area", "Filed in an auto-escalating department"
         RESPONSE_BREACH = "response_breach", "First response target breached"
         MANUAL = "manual", "Paged by a technician"
+        # Several units filing about one system at once: one page for the whole cluster.
+        POSSIBLE_MAJOR = "possible_major", "Possible major incident"
 
     class Status(models.TextChoices):
         ACTIVE = "active", "Paging"
