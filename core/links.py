@@ -25,6 +25,7 @@ SITE_LINKS = {
     "mail": "intake:status",
     "reports": "reports:index",
     "on_call": "on_call",
+    "downtimes": "downtime:upcoming",
     "account": "account",
     "logout": "logout",
     "login": "login",
