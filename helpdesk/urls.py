@@ -26,6 +26,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("reports/", include("reports.urls")),
     path("mail/", include("intake.urls")),
+    path("downtime/", include("incidents.downtime_urls")),
+    path("api/downtimes/", include("incidents.downtime_api_urls")),
     path("api/", include("tickets.api_urls")),
     path("", include("oncall.urls")),
     path("", include("tickets.urls")),
