@@ -90,6 +90,10 @@ OPERATIONS = [
     "GET /api/on-call/",
     "GET /api/pages/",
     "POST /api/pages/{id}/acknowledge/",
+    "GET /api/downtimes/",
+    "POST /api/downtimes/",
+    "GET /api/downtimes/{id}/",
+    "POST /api/downtimes/{id}/cancel/",
     *REPORT_OPERATIONS,
 ]
 ROLES = ["technician", "requester"]
