@@ -64,6 +64,7 @@ REPORT_OPERATIONS = [
     "GET /api/reports/critical-areas/",
     "GET /api/reports/sources/",
     "GET /api/reports/technicians/",
+    "GET /api/reports/incidents/",
 ]
 OPERATIONS = [
     "GET /api/",
