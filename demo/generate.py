@@ -71,6 +71,7 @@ from demo.data import (
     Person,
     Problem,
 )
+from demo.downtime import seed_downtimes
 from demo.sla_history import replay_sla
 from departments.models import BusinessCalendar, Department, Holiday, Location, Profile, Team
 from departments.roles import Role, people_changed
@@ -145,6 +146,7 @@ def seed_demo(*, now: datetime | None = None) -> DemoSummary:
             [*plans, *_plan_emailed(now, locations, users)], key=lambda plan: plan.created_at
         )
         _write(rng, now, plans)
+        seed_downtimes(by=users["tech"], now=now)
     return _summary(created=True)
 
 

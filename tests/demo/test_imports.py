@@ -1,5 +1,5 @@
-"""The demo hospital sits on top of the product: it may use departments, on-call and tickets,
-and nothing in the product depends on it, so an installation without demo data runs the same
+"""The demo hospital sits on top of the product: it may use departments, on-call, tickets and
+incidents, and nothing in the product depends on it, so an installation without demo data runs the same
 code."""
 
 from __future__ import annotations
@@ -34,11 +34,11 @@ def test_no_other_installed_app_imports_the_demo():
     assert importers == []
 
 
-def test_the_demo_imports_only_departments_oncall_tickets_and_itself_from_the_project():
+def test_the_demo_imports_only_departments_oncall_tickets_incidents_and_itself():
     project = {path.name for path in ROOT.iterdir() if (path / "__init__.py").is_file()}
     used = {
         name.split(".")[0]
         for path in (ROOT / "demo").rglob("*.py")
         for name in imported_modules(path)
     }
-    assert used & project <= {"demo", "departments", "oncall", "tickets"}
+    assert used & project <= {"demo", "departments", "oncall", "tickets", "incidents"}
