@@ -1,6 +1,6 @@
 """The demo hospital sits on top of the product: it may use departments, on-call, tickets and
-incidents, and nothing in the product depends on it, so an installation without demo data runs the same
-code."""
+incidents, and nothing in the product depends on it, so an installation without demo data runs
+the same code."""
 
 from __future__ import annotations
 
