@@ -27,6 +27,7 @@ SITE_LINKS = {
     "reports": "reports:index",
     "privacy": "privacy:ticket",
     "on_call": "on_call",
+    "downtimes": "downtime:upcoming",
     "account": "account",
     "logout": "logout",
     "login": "login",

@@ -72,6 +72,7 @@ from demo.data import (
     Problem,
 )
 from demo.incidents import seed_incidents
+from demo.downtime import seed_downtimes
 from demo.sla_history import replay_sla
 from departments.models import BusinessCalendar, Department, Holiday, Location, Profile, Team
 from departments.roles import Role, people_changed
@@ -147,6 +148,7 @@ def seed_demo(*, now: datetime | None = None) -> DemoSummary:
         )
         _write(rng, now, plans)
         seed_incidents(now=now, users=users)
+        seed_downtimes(by=users["tech"], now=now)
     return _summary(created=True)
 
 

@@ -29,6 +29,8 @@ urlpatterns = [
     path("mail/", include("intake.urls")),
     path("incidents/", include("incidents.urls")),
     path("api/", include("incidents.api_urls")),
+    path("downtime/", include("incidents.downtime_urls")),
+    path("api/downtimes/", include("incidents.downtime_api_urls")),
     path("api/", include("tickets.api_urls")),
     path("", include("oncall.urls")),
     path("", include("tickets.urls")),

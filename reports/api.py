@@ -25,6 +25,7 @@ from departments.roles import is_manager
 from reports import api_serializers as out
 from reports import conf, queries
 from reports.forms import DEFAULT_PERIOD, PERIODS, ReportFilterForm, filter_data
+from reports.incidents import incidents_report
 from reports.queries import ReportFilters
 from reports.views import REPORTS
 from tickets.priority import PRIORITY_LABELS
@@ -140,6 +141,11 @@ TrendsView = report_view("trends", out.TrendsSerializer, queries.trends)
 CriticalAreasView = report_view("critical", out.CriticalAreasSerializer, queries.critical_areas)
 SourcesView = report_view("sources", out.SourcesSerializer, queries.work_sources)
 TechniciansView = report_view("technicians", out.TechniciansSerializer, queries.technicians)
+IncidentsView = report_view(
+    "incidents",
+    out.IncidentsSerializer,
+    lambda filters: incidents_report(filters, now=timezone.now()),
+)
 
 
 @documented("breaches", PAGE_PARAMETER)

@@ -326,6 +326,10 @@ class CriticalAreaSerializer(serializers.Serializer[Any]):
     to_secondary = serializers.IntegerField()
     to_manager = serializers.IntegerField()
     unanswered = serializers.IntegerField()
+    incidents = serializers.IntegerField(
+        help_text="Major incidents declared in the period that affected the area (hospital-wide "
+        "ones included)."
+    )
 
 
 class CriticalAreasSerializer(ReportSerializer):
@@ -417,3 +421,50 @@ class TechniciansSerializer(ReportSerializer):
 
     def get_first_contact_definition(self, report: queries.TechniciansReport) -> str:
         return queries.FIRST_CONTACT_HELP
+
+
+# --- Major incidents --------------------------------------------------------------------------
+
+
+class IncidentFiguresSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField(source="pk")
+    number = serializers.CharField(help_text="MI-12")
+    service = serializers.CharField()
+    team = serializers.CharField()
+    resolved = serializers.BooleanField()
+    hospital_wide = serializers.BooleanField()
+    declared_for = DepartmentRefSerializer(many=True, help_text="Empty when hospital-wide.")
+    started_at = serializers.DateTimeField()
+    first_ticket_at = serializers.DateTimeField(allow_null=True)
+    detected_at = serializers.DateTimeField(allow_null=True)
+    declared_at = serializers.DateTimeField()
+    first_update_at = serializers.DateTimeField(allow_null=True)
+    resolved_at = serializers.DateTimeField(allow_null=True)
+    updates = serializers.IntegerField()
+    tickets = serializers.IntegerField(help_text="Tickets the incident explains.")
+    units = DepartmentRefSerializer(
+        many=True, help_text="The units of the people affected and of the tickets."
+    )
+    people = serializers.IntegerField(
+        help_text="People affected: those who said me too and the tickets' requesters, once each."
+    )
+    time_to_declare_seconds = serializers.FloatField(source="time_to_declare", allow_null=True)
+    time_to_first_update_seconds = serializers.FloatField(
+        source="time_to_first_update", allow_null=True
+    )
+    duration_seconds = serializers.FloatField(
+        source="duration", help_text="Started to resolved; to now while open."
+    )
+    clinician_minutes_lost = serializers.FloatField(help_text="People affected x duration.")
+    url = serializers.SerializerMethodField(help_text="The incident's report page.")
+
+    def get_url(self, row: Any) -> str:
+        path = reverse("reports:incident", args=[row.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
+
+
+class IncidentsSerializer(ReportSerializer):
+    incidents = IncidentFiguresSerializer(source="rows", many=True)
+    people = serializers.IntegerField()
+    clinician_minutes_lost = serializers.FloatField()

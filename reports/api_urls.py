@@ -11,4 +11,5 @@ urlpatterns = [
     path("critical-areas/", api.CriticalAreasView.as_view(), name="api-report-critical"),
     path("sources/", api.SourcesView.as_view(), name="api-report-sources"),
     path("technicians/", api.TechniciansView.as_view(), name="api-report-technicians"),
+    path("incidents/", api.IncidentsView.as_view(), name="api-report-incidents"),
 ]

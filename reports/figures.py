@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from reports import queries
 from reports.charts import Chart, Reference, Series, columns, hbar, lines
 from reports.formatting import count, duration, judged_share, share, whole_percent
+from reports.incidents import IncidentsReport
 from reports.queries import Outcomes, Rate, TeamAnswers
 from reports.stats import Summary
 from tickets.priority import PRIORITY_LABELS
@@ -251,6 +252,35 @@ def critical_charts(report: queries.CriticalReport) -> list[Chart]:
             ],
             fmt=count,
             category_header="Area",
+        ),
+    ]
+
+
+def incidents_charts(report: IncidentsReport) -> list[Chart]:
+    names = [f"{row.number} {row.service}" for row in report.rows]
+    return [
+        hbar(
+            "chart-incidents-clock",
+            "How fast clinical staff were told",
+            "Time from the start to the declaration, and from the declaration to the first "
+            "update, by major incident.",
+            names,
+            [
+                Series("Time to declare", [row.time_to_declare for row in report.rows]),
+                Series("Time to first update", [row.time_to_first_update for row in report.rows]),
+            ],
+            fmt=duration,
+            durations=True,
+            category_header="Incident",
+        ),
+        hbar(
+            "chart-incidents-cost",
+            "Clinician-minutes lost",
+            "People affected times the incident's duration in minutes, by major incident.",
+            names,
+            [Series("Clinician-minutes", [row.clinician_minutes_lost for row in report.rows])],
+            fmt=count,
+            category_header="Incident",
         ),
     ]
 

@@ -27,6 +27,7 @@ class ExportAudit(models.Model):
         CRITICAL = "critical", "Critical areas"
         SOURCES = "sources", "Where the work comes from"
         TECHNICIANS = "technicians", "Technicians"
+        INCIDENTS = "incidents", "Major incidents"
         TICKETS = "tickets", "Tickets (underlying rows)"
 
     user = models.ForeignKey(

@@ -39,6 +39,7 @@ from django.db.models.functions import Coalesce, TruncHour
 
 from departments.models import Department, Location, Team
 from departments.roles import IT_ROLES, display_name
+from incidents.models import Incident
 from reports import conf
 from reports.stats import (
     EMPTY,
@@ -778,6 +779,8 @@ class CriticalRow:
     to_secondary: int = 0
     to_manager: int = 0
     unanswered: int = 0
+    # Major incidents declared in the range that affected the area (hospital-wide ones too).
+    incidents: int = 0
 
     @property
     def label(self) -> str:
@@ -805,11 +808,44 @@ def critical_departments(filters: ReportFilters) -> list[DepartmentRef]:
     ]
 
 
+def incidents_declared(filters: ReportFilters) -> QuerySet[Incident]:
+    """Major incidents declared in the range, of the team and category filtered for (incidents
+    have no priority, and the department filter is the caller's to apply)."""
+    found = Incident.objects.filter(
+        declared_at__gte=filters.starts_at, declared_at__lt=filters.ends_at
+    )
+    if filters.team_id is not None:
+        found = found.filter(team_id=filters.team_id)
+    if filters.category_id is not None:
+        found = found.filter(
+            Q(category_id=filters.category_id) | Q(category__parent_id=filters.category_id)
+        )
+    return found.order_by()
+
+
+def _incidents_by_area(
+    filters: ReportFilters, department_ids: list[int]
+) -> tuple[dict[int, int], int]:
+    """Major incidents affecting each critical area (two queries), and affecting any."""
+    declared = incidents_declared(filters)
+    everywhere = declared.filter(hospital_wide=True).count()
+    named = list(
+        Incident.departments.through.objects.filter(
+            incident__in=declared.filter(hospital_wide=False), department_id__in=department_ids
+        ).values_list("incident_id", "department_id")
+    )
+    per_area: dict[int, int] = defaultdict(lambda: everywhere)
+    for _incident_id, department_id in named:
+        per_area[department_id] += 1
+    return per_area, everywhere + len({incident_id for incident_id, _ in named})
+
+
 def critical_areas(filters: ReportFilters, *, method: Method = "auto") -> CriticalReport:
-    """The critical-area board (five queries): tickets open now (filters apply, dates do not),
-    and for tickets filed in the range, pages delivered, page chains, time to acknowledge
+    """The critical-area board (seven queries): tickets open now (filters apply, dates do
+    not), and for tickets filed in the range, pages delivered, page chains, time to acknowledge
     (median, p90), escalations to the secondary (step 2 reached, or the ladder ran again) and to
-    the manager (step 3, or again), and chains nobody answered."""
+    the manager (step 3, or again), and chains nobody answered; and the major incidents declared
+    in the range that affected each area."""
     departments = critical_departments(filters)
     ids = [d.pk for d in departments]
     in_range = filters.q()
@@ -856,6 +892,7 @@ def critical_areas(filters: ReportFilters, *, method: Method = "auto") -> Critic
         chain_base, [("ticket__department_id",), ()], ACK_MEASURES, method=method
     )
     ack_by_department, ack_overall = ack[("ticket__department_id",)], ack[()]
+    incidents, incidents_total = _incidents_by_area(filters, ids)
 
     rows = []
     for department in departments:
@@ -874,6 +911,7 @@ def critical_areas(filters: ReportFilters, *, method: Method = "auto") -> Critic
                 to_secondary=chains.get("to_secondary", 0),
                 to_manager=chains.get("to_manager", 0),
                 unanswered=chains.get("unanswered", 0),
+                incidents=incidents[department.pk],
             )
         )
     total = CriticalRow(
@@ -888,6 +926,7 @@ def critical_areas(filters: ReportFilters, *, method: Method = "auto") -> Critic
         to_secondary=sum(row.to_secondary for row in rows),
         to_manager=sum(row.to_manager for row in rows),
         unanswered=sum(row.unanswered for row in rows),
+        incidents=incidents_total,
     )
     return CriticalReport(
         filters=filters, rows=rows, total=total, codes=tuple(d.code for d in departments)

@@ -13,5 +13,7 @@ urlpatterns = [
     path("critical-areas/", views.critical, name="critical"),
     path("sources/", views.sources, name="sources"),
     path("technicians/", views.technicians, name="technicians"),
+    path("incidents/", views.incidents, name="incidents"),
+    path("incidents/<id:pk>/", views.incident, name="incident"),
     path("<slug:report>/export.csv", views.export_csv, name="export"),
 ]

@@ -23,6 +23,7 @@ from core.replicas import lag_tolerant, lag_tolerant_reads
 from departments.roles import is_manager
 from reports import conf, exports, figures, queries
 from reports.forms import ReportFilterForm, filter_data
+from reports.incidents import incident_report, incidents_report
 from reports.models import ExportAudit
 from reports.queries import FIRST_CONTACT_HELP, ReportFilters
 
@@ -81,6 +82,12 @@ REPORTS = {
             "technicians",
             "Technicians",
             "Tickets handled, time to resolve, reopens and first-contact resolution.",
+        ),
+        ReportInfo(
+            "incidents",
+            "Major incidents",
+            "Each major incident declared in the period: time to declare, time to first "
+            "update, duration, the units and people affected and the clinician-minutes lost.",
         ),
     )
 }
@@ -230,6 +237,31 @@ def technicians(request: HttpRequest) -> HttpResponse:
         }
 
     return _page(request, "technicians", build)
+
+
+@login_required
+@require_GET
+def incidents(request: HttpRequest) -> HttpResponse:
+    def build(filters: ReportFilters) -> dict[str, Any]:
+        report = incidents_report(filters, now=timezone.now())
+        return {"data": report, "charts": figures.incidents_charts(report)}
+
+    return _page(request, "incidents", build)
+
+
+@login_required
+@require_GET
+def incident(request: HttpRequest, pk: int) -> HttpResponse:
+    """One major incident's timeline and figures."""
+    manager(request)
+    found = incident_report(pk, now=timezone.now())
+    if found is None:
+        raise Http404
+    return render(
+        request,
+        "reports/incident.html",
+        {"data": found, "report": REPORTS["incidents"], "time_zone": conf.hospital_tz().key},
+    )
 
 
 @login_required

@@ -96,7 +96,8 @@ def test_reports_answer_get_only(api, manager):
 def test_the_list_of_reports(api, manager):
     body = api(manager).get(URLS["index"]).json()
     assert [row["key"] for row in body] == [
-        "compliance", "speed", "breaches", "trends", "critical", "sources", "technicians"
+        "compliance", "speed", "breaches", "trends", "critical", "sources", "technicians",
+        "incidents",
     ]  # fmt: skip
     assert body[0] == {
         "key": "compliance",
@@ -106,7 +107,8 @@ def test_the_list_of_reports(api, manager):
         "url": "http://testserver/api/reports/compliance/",
     }
     assert {row["url"].removeprefix("http://testserver") for row in body} == {
-        URLS[name] for name in REPORTS
+        *(URLS[name] for name in REPORTS),
+        "/api/reports/incidents/",
     }
 
 
@@ -479,7 +481,7 @@ def same_as_trends(body: dict[str, Any], filters: ReportFilters) -> None:
 def same_as_critical(body: dict[str, Any], filters: ReportFilters) -> None:
     report = queries.critical_areas(filters)
     counts = ("open_now", "open_breached", "filed", "pages_sent", "chains", "acknowledged",
-              "to_secondary", "to_manager", "unanswered")  # fmt: skip
+              "to_secondary", "to_manager", "unanswered", "incidents")  # fmt: skip
 
     def area(row: queries.CriticalRow) -> tuple[Any, ...]:
         return (*(getattr(row, name) for name in counts), duration(row.ack))

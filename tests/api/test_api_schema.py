@@ -27,6 +27,7 @@ import copy
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -35,6 +36,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
+from django.utils import timezone
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import CHECKS, load_all_checks
@@ -44,6 +46,7 @@ from schemathesis.core.parameters import ParameterLocation
 
 from departments.models import Department, Team
 from incidents.services import declare
+from incidents.downtime import DowntimeNotice, downtime_cancel, downtime_schedule
 from tests.api.conftest import issue_token
 from tests.factories import UserFactory
 from tickets import paging
@@ -62,6 +65,7 @@ REPORT_OPERATIONS = [
     "GET /api/reports/critical-areas/",
     "GET /api/reports/sources/",
     "GET /api/reports/technicians/",
+    "GET /api/reports/incidents/",
 ]
 OPERATIONS = [
     "GET /api/",
@@ -97,6 +101,10 @@ OPERATIONS = [
     "POST /api/incidents/{id}/updates/",
     "POST /api/incidents/{id}/resolve/",
     "POST /api/incidents/{id}/me-too/",
+    "GET /api/downtimes/",
+    "POST /api/downtimes/",
+    "GET /api/downtimes/{id}/",
+    "POST /api/downtimes/{id}/cancel/",
     *REPORT_OPERATIONS,
 ]
 ROLES = ["technician", "requester"]
@@ -226,6 +234,18 @@ def scene(
     Ticket.objects.filter(pk=late.pk).update(
         response_due_at=late.created_at, response_breached_at=late.created_at
     )
+    soon = timezone.now() + timedelta(days=2)
+    ed_downtime = downtime_schedule(
+        notice=DowntimeNotice(service="ED tracking board", reason="Upgrade", starts_at=soon,
+                              length=timedelta(hours=1),
+                              departments=[Department.objects.get(code="ED")]),
+        by=tech,
+    )  # fmt: skip
+    everyone_downtime = downtime_schedule(
+        notice=DowntimeNotice(service="EHR (Epic)", reason="Upgrade", starts_at=soon,
+                              length=timedelta(hours=2), hospital_wide=True),
+        by=tech,
+    )  # fmt: skip
     log = SimpleUploadedFile("scanner.log", b"10:01 scanner offline\n")
     ticket_comment(ticket=own, author=nurse_medsurg, text="The log", attachments=[log])
     incident = declare(by=tech, service="EHR (Epic)", message="Epic is down.", category=p1.category)
@@ -236,7 +256,8 @@ def scene(
     rows = {"incident": incident.pk, "ed_incident": ed_incident.pk,
             "own": own.pk, "resolved": resolved.pk, "theirs": theirs.pk, "claimed": claimed.pk,
             "p1": p1.pk, "chain": PageChain.objects.get(ticket=p1).pk, "missing": 0,
-            "attachment": Attachment.objects.get(ticket=own).pk}  # fmt: skip
+            "attachment": Attachment.objects.get(ticket=own).pk,
+            "downtime_ed": ed_downtime.pk, "downtime_all": everyone_downtime.pk}  # fmt: skip
     tokens = {"technician": issue_token(tech), "requester": issue_token(nurse_medsurg),
               "manager": issue_token(manager)}  # fmt: skip
     filters = {"team": list(Team.objects.values_list("pk", flat=True)),
@@ -277,6 +298,15 @@ def filing(**overrides: Any) -> dict[str, Any]:
     return {"category": "printers", "title": "Wristband printer jams", "callback": "x4567",
             "location": "MEDSURG", "care_delayed": False, "scope": "me", "workaround": True,
             **overrides}  # fmt: skip
+
+
+def downtime(**overrides: Any) -> dict[str, Any]:
+    return {"service": "PACS", "reason": "Vendor patch", "departments": ["RAD"],
+            "starts_at": "2030-06-02T02:00", "length_minutes": 90, **overrides}  # fmt: skip
+
+
+def cancelled(scene: Scene) -> None:
+    downtime_cancel(downtime_id=scene.rows["downtime_all"], by=UserFactory(role="technician"))
 
 
 def acknowledged(scene: Scene) -> None:
@@ -392,6 +422,19 @@ EXAMPLES = [
     Example("POST /api/incidents/{id}/resolve/", R, 403, "incident", body={"resolution": "x"}),
     Example("POST /api/incidents/{id}/me-too/", R, 201, "incident", body={"callback": "x4411"}),
     Example("POST /api/incidents/{id}/me-too/", R, 404, "ed_incident", body={}),
+    Example("GET /api/downtimes/", R, 200),
+    Example("GET /api/downtimes/", T, 200),
+    Example("POST /api/downtimes/", T, 201, body=downtime()),
+    Example("POST /api/downtimes/", T, 400, body=downtime(starts_at="2030-03-10T02:30")),
+    Example("POST /api/downtimes/", T, 400, body=downtime(departments=[])),
+    Example("POST /api/downtimes/", R, 403, body=downtime()),
+    Example("GET /api/downtimes/{id}/", R, 200, "downtime_all"),
+    Example("GET /api/downtimes/{id}/", R, 404, "downtime_ed"),
+    Example("GET /api/downtimes/{id}/", T, 200, "downtime_ed"),
+    Example("POST /api/downtimes/{id}/cancel/", T, 200, "downtime_all"),
+    Example("POST /api/downtimes/{id}/cancel/", T, 400, "downtime_all", before=cancelled),
+    Example("POST /api/downtimes/{id}/cancel/", T, 404, "missing"),
+    Example("POST /api/downtimes/{id}/cancel/", R, 403, "downtime_all"),
     Example("GET /api/reports/", M, 200),
     Example("GET /api/reports/", T, 404),
     *[

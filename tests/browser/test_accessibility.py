@@ -5,13 +5,17 @@ such as every part of a page sitting in a landmark)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from django.contrib.auth.models import User
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from departments.models import Department
+from incidents.downtime import DowntimeNotice, downtime_schedule
 from intake.models import InboundMessage
 from tests.browser.conftest import login
 from tests.factories import TicketFactory, UserFactory
@@ -81,6 +85,28 @@ def _held_mail() -> str:
     return f"/mail/review/{held.pk}/"
 
 
+def _downtimes(path: str) -> Callable[[], str]:
+    """A downtime for the ED and a hospital-wide drill, then the page at ``path``."""
+
+    def make() -> str:
+        soon = timezone.now() + timedelta(days=2)
+        for departments, drill in (([Department.objects.get(code="ED")], False), ([], True)):
+            notice = DowntimeNotice(
+                service="EHR (Epic)",
+                reason="Upgrade",
+                starts_at=soon,
+                length=timedelta(hours=2),
+                departments=departments,
+                hospital_wide=not departments,
+                procedure="Use the downtime forms.",
+                is_drill=drill,
+            )
+            downtime_schedule(notice=notice, by=User.objects.get(username="tech"))
+        return path
+
+    return make
+
+
 # Each page: who signs in, and what makes the data it shows and gives its path.
 PAGES: dict[str, tuple[str | None, Callable[[], str]]] = {
     "login": (None, lambda: "/accounts/login/"),
@@ -94,6 +120,10 @@ PAGES: dict[str, tuple[str | None, Callable[[], str]]] = {
     "compliance report": ("manager", _report),
     "e-mail in": ("tech", lambda: "/mail/"),
     "mail to review": ("tech", _held_mail),
+    "upcoming downtimes": ("nurse.ed", _downtimes("/downtime/")),
+    "planned downtime": ("tech", _downtimes("/downtime/manage/")),
+    "schedule a downtime": ("tech", lambda: "/downtime/manage/new/"),
+    "major incidents report": ("manager", lambda: "/reports/incidents/"),
 }
 
 

@@ -15,6 +15,7 @@ from django.db.models import F
 from django.urls import reverse
 
 from departments.models import Location
+from incidents.models import PlannedDowntime
 from oncall.models import RotationMember
 from reports import queries
 from reports.queries import ReportFilters
@@ -505,3 +506,18 @@ def test_last_weeks_ehr_outage_is_resolved_with_its_units_told(seeded):
     assert incident.updates.count() == 2
     assert incident.affected.count() == 6
     assert not incident.recovery.filter(done_at__isnull=True).exists()
+
+
+def test_the_demo_announces_next_sundays_ehr_upgrade_and_records_a_drill(seeded):
+    chicago = ZoneInfo("America/Chicago")
+    upgrade, drill = PlannedDowntime.objects.order_by("-starts_at")
+    # NOW is Saturday 28 November 2026: next Sunday is the 29th, 02:00 to 04:00 local.
+    assert upgrade.starts_at == datetime(2026, 11, 29, 2, 0, tzinfo=chicago)
+    assert upgrade.ends_at == datetime(2026, 11, 29, 4, 0, tzinfo=chicago)
+    assert upgrade.hospital_wide
+    assert not upgrade.is_drill
+    assert upgrade.created_by is not None
+    assert upgrade.created_by.username == "tech"
+    assert drill.is_drill
+    assert drill.ends_at < NOW
+    assert sorted(drill.departments.values_list("code", flat=True)) == ["ED", "ICU"]

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 
 RANGE = {"period": "custom", "start": "2026-02-02", "end": "2026-02-15"}
 PAGES = ["index", "compliance", "speed", "breaches", "trends", "critical", "sources",
-         "technicians"]  # fmt: skip
+         "technicians", "incidents"]  # fmt: skip
 # Session, user and roles (3); the filter bar's team, category and department lists (3); the
 # session save on the way out (3, with its savepoint). Then each report's own queries.
 BASE_QUERIES = 9
@@ -32,10 +32,15 @@ REPORT_QUERIES = {
     "speed": 2,  # by priority, by team and overall in one; the teams' names
     "breaches": 4,  # by department and their names; the list's count and its page
     "trends": 2,  # week x shift x weekend, backlog at each week's end
-    "critical": 5,  # departments, tickets, pages, chains, acknowledgement (by area and overall)
+    # departments, tickets, pages, chains, acknowledgement (by area and overall); major
+    # incidents hospital-wide and by area
+    "critical": 7,
     # category tiles by channel, location x category; the categories' and locations' names
     "sources": 4,
     "technicians": 4,  # counts, times to resolve, names; "Fixed?" answers by team
+    # the incidents with their updates and first ticket; their tickets' requesters and units,
+    # the people who said "me too", the departments declared for
+    "incidents": 4,
 }
 
 
