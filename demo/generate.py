@@ -71,8 +71,8 @@ from demo.data import (
     Person,
     Problem,
 )
-from demo.incidents import seed_incidents
 from demo.downtime import seed_downtimes
+from demo.incidents import seed_incidents
 from demo.sla_history import replay_sla
 from departments.models import BusinessCalendar, Department, Holiday, Location, Profile, Team
 from departments.roles import Role, people_changed

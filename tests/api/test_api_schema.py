@@ -45,8 +45,8 @@ from schemathesis.core import NOT_SET
 from schemathesis.core.parameters import ParameterLocation
 
 from departments.models import Department, Team
-from incidents.services import declare
 from incidents.downtime import DowntimeNotice, downtime_cancel, downtime_schedule
+from incidents.services import declare
 from tests.api.conftest import issue_token
 from tests.factories import UserFactory
 from tickets import paging

@@ -16,24 +16,6 @@ from incidents.models import PlannedDowntime
 from tests.factories import TicketFactory, UserFactory
 from tickets.models import Category, Ticket
 
-"""Major incident and planned downtime fixtures: a cluster of tickets, a commander, a downtime
-scheduled in a line."""
-
-from __future__ import annotations
-
-from collections.abc import Callable
-from datetime import datetime, timedelta
-from typing import Any
-
-import pytest
-from django.contrib.auth.models import User
-
-from departments.models import Department, Location
-from incidents.downtime import DowntimeNotice, downtime_schedule
-from incidents.models import PlannedDowntime
-from tests.factories import TicketFactory, UserFactory
-from tickets.models import Category, Ticket
-
 NOW = datetime.fromisoformat("2026-12-07T09:00:00-06:00")
 
 
