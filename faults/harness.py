@@ -32,6 +32,7 @@ from urllib.parse import urlsplit
 import dj_database_url
 import psutil
 import psycopg2
+from locust.stats import RequestStats, StatsEntry
 from psycopg2 import sql
 
 from bench.receiver import WebhookReceiver
@@ -278,9 +279,8 @@ def _capacity(cast: Cast) -> str:
     )
 
 
-def _filing_entry(stats: Any) -> Any:
-    from locust.stats import StatsEntry
-
+def _filing_entry(stats: RequestStats) -> StatsEntry:
+    """Filing through the form and through the API, as one."""
     combined = StatsEntry(stats, "filing", "POST", use_response_times_cache=False)
     for name in FILING_NAMES:
         combined.extend(stats.get(name, "POST"))

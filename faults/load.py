@@ -45,7 +45,7 @@ QUEUE_FRAGMENT = "queue: fragment poll"
 FILING_NAMES = (FILE_POST, FILE_API)
 
 # The integration's patience for one attempt, and how often it tries one filing.
-API_TIMEOUT_SECONDS = 5.0
+API_TIMEOUT_SECONDS = 10.0
 API_ATTEMPTS = 6
 
 
