@@ -502,4 +502,5 @@ def _machine(admin: dict[str, Any], redis: RedisServer) -> report.Machine:
         memory_gib=psutil.virtual_memory().total / 2**30,
         postgres=str(row[0]).split()[0] if row else "?",
         redis=redis.version() if redis.ping() else "?",
+        load_average=os.getloadavg()[0],
     )

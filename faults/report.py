@@ -59,11 +59,14 @@ class Machine:
     memory_gib: float
     postgres: str
     redis: str
+    # Other work on the machine moves every timing: how busy it was (1-minute load average).
+    load_average: float = math.nan
 
     def describe(self) -> str:
+        busy = "" if math.isnan(self.load_average) else f"; load average {self.load_average:.1f}"
         return (
             f"{self.cpus} CPUs, {self.memory_gib:.0f} GiB memory, PostgreSQL {self.postgres}, "
-            f"Redis {self.redis}"
+            f"Redis {self.redis}{busy}"
         )
 
 

@@ -88,6 +88,11 @@ class Process:
         self._signal_group(signal.SIGKILL)
         self._reap(5)
 
+    def terminate(self) -> None:
+        """Ask for a warm shutdown (SIGTERM) without waiting for it."""
+        if self.running():
+            self._signal_group(signal.SIGTERM)
+
     def stop(self, timeout: float = 15.0) -> None:
         """A warm shutdown (SIGTERM), killed if it is not over in ``timeout`` seconds."""
         if self.running():
@@ -258,6 +263,9 @@ class Stack:
         self.wait_workers(self.workers, timeout=timeout)
 
     def stop(self) -> None:
+        """Every process's warm shutdown at once, then each one waited for (or killed)."""
+        for process in self.processes:
+            process.terminate()
         for process in self.processes:
             process.stop()
 

@@ -13,7 +13,7 @@ FAILED = Row(
     ("1 page(s) never reached the gateway: 7", "2 request(s) failed"),
 )  # fmt: skip
 STANDALONE = Row("redis eviction", 0, 0, math.nan, 0, 0, 0, 0, 0, True)
-MACHINE = Machine(cpus=2, memory_gib=23.6, postgres="15.20", redis="7.0.15")
+MACHINE = Machine(cpus=2, memory_gib=23.6, postgres="15.20", redis="7.0.15", load_average=3.25)
 
 
 def test_the_table_lines_up_its_columns_and_says_pass_or_fail():
@@ -47,7 +47,7 @@ def test_the_document_has_the_machine_the_date_the_table_and_what_broke():
         benchmark=["9.5 filings/s sustained"],
     )
     assert "`python -m faults --short` on 2026-12-06, 7.0 minutes" in text
-    assert "2 CPUs, 24 GiB memory, PostgreSQL 15.20, Redis 7.0.15" in text
+    assert "2 CPUs, 24 GiB memory, PostgreSQL 15.20, Redis 7.0.15; load average 3.2" in text
     assert table([PASSED, FAILED]) in text
     assert "- 9.5 filings/s sustained" in text
     assert "## What the faults did\n\n- baseline: 40 filings answered\n" in text
