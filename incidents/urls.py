@@ -12,8 +12,8 @@ urlpatterns = [
     path("<id:pk>/update/", views.post_update, name="update"),
     path("<id:pk>/resolve/", views.resolve, name="resolve"),
     path("<id:pk>/link/", views.link, name="link"),
-    path("<id:pk>/unlink/<id:ticket>/", views.unlink, name="unlink"),
+    path("<id:pk>/unlink/", views.unlink, name="unlink"),
     path("<id:pk>/recovery/", views.recovery_add, name="recovery_add"),
-    path("<id:pk>/recovery/<id:item>/", views.recovery_tick, name="recovery_tick"),
+    path("<id:pk>/recovery/tick/", views.recovery_tick, name="recovery_tick"),
     path("alerts/<id:pk>/dismiss/", views.alert_dismiss, name="alert_dismiss"),
 ]

@@ -171,9 +171,9 @@ def link(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def unlink(request: HttpRequest, pk: int, ticket: int) -> HttpResponse:
+def unlink(request: HttpRequest, pk: int) -> HttpResponse:
     def run(user: User, incident: Incident) -> str:
-        found = get_object_or_404(Ticket, pk=ticket)
+        found = get_object_or_404(Ticket, pk=parse_id(request.POST.get("ticket", "")) or 0)
         services.unlink_ticket(incident=incident, ticket=found, by=user)
         return f"{found.number} unlinked."
 
@@ -192,9 +192,11 @@ def recovery_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def recovery_tick(request: HttpRequest, pk: int, item: int) -> HttpResponse:
+def recovery_tick(request: HttpRequest, pk: int) -> HttpResponse:
     def run(user: User, incident: Incident) -> str:
-        found = get_object_or_404(RecoveryItem, pk=item, incident=incident)
+        found = get_object_or_404(
+            RecoveryItem, pk=parse_id(request.POST.get("item", "")) or 0, incident=incident
+        )
         done = request.POST.get("done") != "0"
         services.recovery_tick(item=found, by=user, done=done)
         return f"{'Done' if done else 'Not done'}: {found.text}"

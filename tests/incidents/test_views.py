@@ -82,3 +82,20 @@ def test_a_resolved_incident_leaves_the_banner(
     with django_capture_on_commit_callbacks(execute=True):
         resolve(incident=incident, by=tech, resolution="Back.")
     assert b"Known problem" not in client.get(reverse("my_tickets")).content
+
+
+def test_recovery_items_are_ticked_off_and_tickets_unlinked(client, tech, incident):
+    from tests.incidents.conftest import ehr_ticket
+
+    ticket = ehr_ticket("ED", minutes_ago=1)
+    client.force_login(tech)
+    client.post(reverse("incidents:link", args=[incident.pk]), {"ticket": ticket.number})
+    item = incident.recovery.first()
+    client.post(reverse("incidents:recovery_tick", args=[incident.pk]), {"item": item.pk})
+    item.refresh_from_db()
+    assert item.done_at is not None
+    page = client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
+    assert "Linked tickets: 1" in page
+    client.post(reverse("incidents:unlink", args=[incident.pk]), {"ticket": ticket.pk})
+    page = client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
+    assert "Linked tickets: 0" in page

@@ -373,8 +373,9 @@ def test_who_is_on_call_for_everyone(
     client, nurse_medsurg, on_call_team, django_assert_max_num_queries
 ):
     client.force_login(nurse_medsurg)
-    # session, user, groups, teams with rotations, members, overrides, the people: fixed.
-    with time_machine.travel(FILED, tick=False), django_assert_max_num_queries(10):
+    # session, user, groups, teams with rotations, members, overrides, the people, and the
+    # major incident banner on a cold cache (open incidents, planned downtimes): fixed.
+    with time_machine.travel(FILED, tick=False), django_assert_max_num_queries(12):
         response = client.get(reverse("on_call"))
     body = response.content.decode()
     assert "Clinical Applications (EHR)" in body
@@ -389,7 +390,8 @@ def test_pages_list_queries_do_not_grow(
     for minute in range(chains):
         file_p1(nurse_ed, when=FILED + timedelta(minutes=minute))
     client.force_login(tech)
-    with django_assert_max_num_queries(7):
+    # Two of them the major incident banner's, on a cold cache.
+    with django_assert_max_num_queries(9):
         response = client.get(reverse("pages"))
     assert len(response.context["chains"]) == chains
 

@@ -142,9 +142,10 @@ def test_queue_page_queries_do_not_grow(
     # session, user, groups, the rows with their department and assignee joined, the latest
     # change (one indexed MAX, which keys the counts), the critical departments and the view
     # counts (one aggregate), the team and department filter choices (cached after the first
-    # page), and the session renewed (an UPDATE in a savepoint): 12, never one more per row for
-    # its department or assignee.
-    with django_assert_max_num_queries(12):
+    # page), the session renewed (an UPDATE in a savepoint), and the major incident banner on a
+    # cold cache (open incidents, planned downtimes): 14, never one more per row for its
+    # department or assignee.
+    with django_assert_max_num_queries(14):
         response = client.get(reverse("queue"))
     assert len(response.context["rows"]) == min(size, 50)
     if size > 50:
