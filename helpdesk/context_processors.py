@@ -8,7 +8,6 @@ from django.utils.html import format_html
 
 from core.links import site_links
 from departments.roles import is_it_staff, is_manager, is_privacy_officer
-from incidents.banner import banner_for
 
 
 def _csrf_field(request: HttpRequest) -> str:
@@ -31,7 +30,4 @@ def helpdesk(request: HttpRequest) -> dict[str, Any]:
         "is_manager": is_manager(request.user),
         "is_privacy_officer": is_privacy_officer(request.user),
         "links": site_links(),
-        # Open major incidents and planned downtimes for this person: one cache read, on the
-        # first page element that asks.
-        "banner": SimpleLazyObject(lambda: banner_for(request.user)),
     }

@@ -203,6 +203,9 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "helpdesk.context_processors.helpdesk",
+                # The incident and downtime banner: open major incidents and planned downtimes
+                # for this person, one cache read.
+                "incidents.context_processors.banner",
             ],
         },
     },
