@@ -20,6 +20,7 @@ import hashlib
 import math
 import os
 import secrets
+import shutil
 import sys
 import tempfile
 import time
@@ -138,9 +139,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         for line in broken:
             print(f"faults: {line}", file=sys.stderr)
         say(f"done in {seconds:.0f}s; table written to {args.report}")
-        return 1 if broken else 0
+        if broken:
+            say(f"the processes' logs are kept in {run_dir}")
+            return 1
+        if not args.keep:
+            shutil.rmtree(run_dir, ignore_errors=True)
+        return 0
     except StackError as error:
-        print(f"faults: {error}", file=sys.stderr)
+        print(f"faults: {error}; the processes' logs are in {run_dir}", file=sys.stderr)
         return 2
     finally:
         if stack is not None:
