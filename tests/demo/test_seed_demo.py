@@ -348,8 +348,9 @@ def test_second_run_changes_nothing(seeded):
 
 def test_seeds_with_bulk_inserts(reference_data, django_assert_max_num_queries):
     # One query per row would be over a thousand; batched inserts stay in the low hundreds even
-    # with SQLite's small batches.
-    with time_machine.travel(NOW, tick=False), django_assert_max_num_queries(200):
+    # with SQLite's small batches (and with last week's major incident and the downtimes made
+    # through their services, as IT would make them).
+    with time_machine.travel(NOW, tick=False), django_assert_max_num_queries(260):
         call_command("seed_demo", stdout=StringIO())
 
 
