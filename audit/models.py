@@ -8,29 +8,26 @@ named by its id, not a foreign key: the log sits below the apps it records."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from core.append_only import AppendOnlyModel, AppendOnlyQuerySet
+
 APPEND_ONLY_TRIGGER = "append_only"
 
 
-class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):
-    def update(self, **kwargs: Any) -> int:
-        raise TypeError("The audit log is append-only.")
-
-    def delete(self) -> tuple[int, dict[str, int]]:
-        raise TypeError("The audit log is append-only; rows leave only by the retention purge.")
-
+class AuditEntryQuerySet(AppendOnlyQuerySet["AuditEntry"]):
     def views(self) -> AuditEntryQuerySet:
         """Reads of a ticket: the ticket itself (page or API) and its attachments."""
         return self.filter(kind__in=VIEW_KINDS)
 
 
-class AuditEntry(models.Model):
+class AuditEntry(AppendOnlyModel):
+    REFUSAL = "The audit log is append-only."
+    DELETE_REFUSAL = "The audit log is append-only; rows leave only by the retention purge."
+
     class Kind(models.TextChoices):
         TICKET_VIEWED = "ticket_view", "Ticket viewed"
         ATTACHMENT_VIEWED = "attachment_view", "Attachment viewed"
@@ -91,14 +88,6 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} at {self.at:%Y-%m-%d %H:%M}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None:
-            raise TypeError("The audit log is append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise TypeError("The audit log is append-only; rows leave only by the retention purge.")
 
 
 VIEW_KINDS = (AuditEntry.Kind.TICKET_VIEWED, AuditEntry.Kind.ATTACHMENT_VIEWED)

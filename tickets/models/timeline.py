@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from core.append_only import AppendOnlyModel, AppendOnlyQuerySet
 from tickets.models.ticket import Ticket, TicketStatus
 
 
-class TicketEventQuerySet(models.QuerySet["TicketEvent"]):
-    def update(self, **kwargs: Any) -> int:
-        raise TypeError("The ticket timeline is append-only.")
-
-    def delete(self) -> tuple[int, dict[str, int]]:
-        raise TypeError("The ticket timeline is append-only.")
-
+class TicketEventQuerySet(AppendOnlyQuerySet["TicketEvent"]):
     def public(self) -> TicketEventQuerySet:
         return self.filter(is_public=True)
 
@@ -27,14 +20,16 @@ class TicketEventQuerySet(models.QuerySet["TicketEvent"]):
         refused = sorted(set(texts) - SCRUBBED_FIELDS)
         if refused:
             raise TypeError(f"Only an event's texts can be scrubbed, not {', '.join(refused)}.")
-        return super().update(**texts)
+        return models.QuerySet.update(self, **texts)
 
 
 # The columns of an event that hold text someone typed, or a copy of it (an edited title).
 SCRUBBED_FIELDS = frozenset({"text", "old_value", "new_value"})
 
 
-class TicketEvent(models.Model):
+class TicketEvent(AppendOnlyModel):
+    REFUSAL = "The ticket timeline is append-only."
+
     """The ticket's timeline and audit trail. Rows are only ever added."""
 
     class Kind(models.TextChoices):
@@ -89,14 +84,6 @@ class TicketEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on {self.ticket_id} at {self.at:%Y-%m-%d %H:%M}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None:
-            raise TypeError("The ticket timeline is append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise TypeError("The ticket timeline is append-only.")
 
     @property
     def kind_label(self) -> str:
