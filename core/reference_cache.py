@@ -123,7 +123,11 @@ class ReferenceCache(Generic[K, V]):
         _kinds.update(self.kinds)
         _caches.append(self)
 
-    def get_or_set(self, key: K, build: Callable[[], V]) -> V:
+    def get_or_set(
+        self, key: K, build: Callable[[], V], *, holds: Callable[[V], bool] | None = None
+    ) -> V:
+        """The value held for ``key``, or ``build()``'s. ``holds``: whether a held value is still
+        true (for a value that changes by itself at a moment it knows, without any write)."""
         versions = _current_versions(self.kinds)
         stamp = tuple(versions[kind] for kind in self._order)
         if None in stamp:
@@ -133,7 +137,9 @@ class ReferenceCache(Generic[K, V]):
             if stamp != self._stamp or now >= self._expires:
                 self._stamp, self._expires, self._values = stamp, now + SAFETY_SECONDS, {}
             elif key in self._values:
-                return self._values[key]
+                held = self._values[key]
+                if holds is None or holds(held):
+                    return held
         value = build()
         with self._lock:
             if stamp == self._stamp:

@@ -1,9 +1,11 @@
 """The banner every page shows while a major incident is open or a planned downtime is near.
 
-It is read once per request from the cache framework; every change to an incident or a
-downtime forgets it, after its transaction commits, so the next page reads it afresh. The cached
-entry expires by itself at the next moment the banner changes without a write (a downtime's
-advance notice starting, the downtime starting, ending), so it switches on time."""
+Each process holds it with the reference rows (``core.reference_cache``): its version comes from
+the shared cache in the same single read per request as theirs, so showing it costs no query and
+no round trip of its own. Every change to an incident or a downtime moves that version, again
+once its transaction commits, and every process reads the banner afresh on its next page. A held
+banner also ends by itself at the next moment it changes without a write (a downtime's advance
+notice starting, the downtime starting, ending), so it switches on time."""
 
 from __future__ import annotations
 
@@ -12,23 +14,23 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.core.cache import cache
-from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from core.reference_cache import ReferenceCache, reference_data_changed
 from departments.roles import is_it_staff
 from departments.units import home_department_id
 from incidents.models import Incident, IncidentUpdate, PlannedDowntime
 
-BANNER_CACHE_KEY = "incidents:banner"
+# The banner's kind among the reference versions.
+BANNER = "incidents.banner"
 # However quiet things are, the banner is read afresh at least this often.
 LONGEST_TIMEOUT = timedelta(minutes=5)
 
 
 def banner_changed() -> None:
-    """Forget the cached banner once the change being made is committed."""
-    transaction.on_commit(lambda: cache.delete(BANNER_CACHE_KEY))
+    """Every process reads the banner afresh: now, and once the change being made commits."""
+    reference_data_changed(BANNER)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,19 +148,17 @@ def _read(now: datetime) -> tuple[Banner, datetime]:
     return Banner(tuple(notices), tuple(downtimes)), changes_at
 
 
+# The banner as read, with the moment it next changes by itself.
+_held: ReferenceCache[str, tuple[Banner, datetime]] = ReferenceCache(BANNER)
+
+
 def current_banner(*, now: datetime | None = None) -> Banner:
-    """Everything any banner shows now: from the cache, or read once and cached until the
-    next moment it changes by itself."""
+    """Everything any banner shows now: as this process holds it, or read once and held until
+    it changes or the next moment it changes by itself."""
     now = now or timezone.now()
-    cached = cache.get(BANNER_CACHE_KEY)
-    # The entry says until when it holds, as well as expiring then: a cache whose clock runs
-    # a little behind the web server's never shows a downtime late.
-    if isinstance(cached, tuple) and len(cached) == 2 and now < cached[1]:
-        banner: Banner = cached[0]
-        return banner
-    banner, changes_at = _read(now)
-    timeout = max((changes_at - now).total_seconds(), 1)
-    cache.set(BANNER_CACHE_KEY, (banner, changes_at), timeout=timeout)
+    banner, _changes_at = _held.get_or_set(
+        "banner", lambda: _read(now), holds=lambda held: now < held[1]
+    )
     return banner
 
 

@@ -151,6 +151,9 @@ class FiledTicket:
         return STATUS_LABELS[self.status]
 
 
+_EVENT_KIND_LABELS: dict[str, str] = dict(TicketEvent.Kind.choices)
+
+
 @dataclass(frozen=True, slots=True)
 class TimelineEntry:
     """One line of a ticket's timeline as its page prints it."""
@@ -170,7 +173,7 @@ class TimelineEntry:
 
     @property
     def kind_label(self) -> str:
-        return TicketEvent.Kind(self.kind).label
+        return _EVENT_KIND_LABELS[self.kind]
 
     @property
     def change_display(self) -> str:

@@ -454,6 +454,23 @@ def _workspace(ticket: Ticket, active_chain: PageChain | None) -> Workspace:
     )
 
 
+# An empty reply or comment box is the same on every ticket (IT's differs only by who it starts
+# on): its fields are rendered once per process. A box that comes back with an error is not.
+_empty_box_fields: ReferenceCache[tuple[str, str], SafeString] = ReferenceCache()
+
+
+def reply_fields(form: forms.Form) -> SafeString:
+    """The fields of the reply or comment box, rendered."""
+
+    def rendered() -> SafeString:
+        return SafeString(render_to_string("tickets/_reply_fields.html", {"form": form}))
+
+    if form.is_bound:
+        return rendered()
+    starts_on = str(form["visibility"].value()) if "visibility" in form.fields else ""
+    return _empty_box_fields.get_or_set((type(form).__name__, starts_on), rendered)
+
+
 def _redactions(ticket: Ticket, timeline: list[TimelineEntry]) -> dict[str, RedactForm]:
     """A "Remove patient data" box under each text the reader may clean, by the text's key."""
     boxes = {"title": redact_form("title", "title")}
@@ -530,6 +547,7 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "form": form,
         # IT's box says who sees the message; the requester comments on her open ticket.
         "reply_box": "reply" if staff else ("comment" if ticket.is_open else None),
+        "reply_fields": reply_fields(form) if staff or ticket.is_open else None,
         "send_labels": SEND_LABELS,
         "clocks": sla_clocks(ticket, timezone.now()),
         "paging_rule": PAGING_RULE_LABELS[ticket.paging_rule],

@@ -9,10 +9,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from departments.models import Department
-from incidents.banner import BANNER_CACHE_KEY
+from incidents.banner import current_banner
 from incidents.downtime import (
     DowntimeInvalid,
     DowntimeNotice,
@@ -183,12 +184,15 @@ BAD_NOTICES = {
 def test_a_bad_notice_is_refused_with_a_clear_message_and_nothing_is_saved(
     tech, changes, field, words
 ):
-    cache.set(BANNER_CACHE_KEY, "banner")
+    current_banner()
     with pytest.raises(DowntimeInvalid) as refused:
         downtime_schedule(notice=_notice(**changes), by=tech)
     assert words in " ".join(refused.value.errors[field])
     assert not PlannedDowntime.objects.exists()
-    assert cache.get(BANNER_CACHE_KEY) == "banner"
+    # The banner every process holds stays: nothing changed.
+    with CaptureQueriesContext(connection) as queries:
+        current_banner()
+    assert len(queries) == 0
 
 
 @time_machine.travel(NOW, tick=False)
@@ -225,11 +229,11 @@ def test_a_drill_can_be_recorded_after_it_happened(tech):
 
 
 @time_machine.travel(NOW, tick=False)
-def test_scheduling_forgets_the_banner_once_committed(tech, django_capture_on_commit_callbacks):
-    cache.set(BANNER_CACHE_KEY, "old banner")
+def test_scheduling_shows_on_the_banner_once_committed(tech, django_capture_on_commit_callbacks):
+    assert not current_banner()
     with django_capture_on_commit_callbacks(execute=True):
-        downtime_schedule(notice=_notice(), by=tech)
-    assert cache.get(BANNER_CACHE_KEY) is None
+        downtime_schedule(notice=_notice(notice=timedelta(days=8)), by=tech)
+    assert [notice.service for notice in current_banner().downtimes] == ["EHR (Epic)"]
 
 
 @time_machine.travel(NOW, tick=False)

@@ -9,12 +9,11 @@ from xml.etree import ElementTree
 
 import pytest
 import time_machine
-from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from incidents.banner import BANNER_CACHE_KEY
+from incidents.banner import banner_changed
 from reports.models import ExportAudit
 from tests.factories import UserFactory
 from tests.reports.conftest import NOW, DataSet
@@ -100,7 +99,7 @@ def test_unknown_export_is_404(client, manager):
 
 def count_queries(client, name: str) -> int:
     # Every count reads the major incident banner afresh, as the first page after a change does.
-    cache.delete(BANNER_CACHE_KEY)
+    banner_changed()
     with CaptureQueriesContext(connection) as captured:
         response = client.get(url(name, **RANGE))
     assert response.status_code == 200
