@@ -455,20 +455,30 @@ def _workspace(ticket: Ticket, active_chain: PageChain | None) -> Workspace:
 
 
 # An empty reply or comment box is the same on every ticket (IT's differs only by who it starts
-# on): its fields are rendered once per process. A box that comes back with an error is not.
-_empty_box_fields: ReferenceCache[tuple[str, str], SafeString] = ReferenceCache()
+# on), and so is the reason box under every file IT may remove: their fields are rendered once
+# per process. A box that comes back with an error is not.
+_empty_boxes: ReferenceCache[tuple[str, str], SafeString] = ReferenceCache()
+
+
+def _box_fields(template: str, form: forms.Form, variant: str = "") -> SafeString:
+    def rendered() -> SafeString:
+        return SafeString(render_to_string(template, {"form": form}))
+
+    if form.is_bound:
+        return rendered()
+    return _empty_boxes.get_or_set((template, variant), rendered)
 
 
 def reply_fields(form: forms.Form) -> SafeString:
     """The fields of the reply or comment box, rendered."""
-
-    def rendered() -> SafeString:
-        return SafeString(render_to_string("tickets/_reply_fields.html", {"form": form}))
-
-    if form.is_bound:
-        return rendered()
     starts_on = str(form["visibility"].value()) if "visibility" in form.fields else ""
-    return _empty_box_fields.get_or_set((type(form).__name__, starts_on), rendered)
+    return _box_fields("tickets/_reply_fields.html", form, f"{type(form).__name__} {starts_on}")
+
+
+def removal_reason() -> SafeString:
+    """The reason box of IT's "Remove" under each file, rendered."""
+    form = RemoveAttachmentForm(prefix="remove", auto_id=False)
+    return _box_fields("tickets/_removal_reason.html", form)
 
 
 def _redactions(ticket: Ticket, timeline: list[TimelineEntry]) -> dict[str, RedactForm]:
@@ -540,10 +550,8 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context: dict[str, Any] = {
         "ticket": ticket,
         "events": timeline,
-        # Under every file IT may remove: the one box, without an id, inside its label.
-        "remove_attachment": RemoveAttachmentForm(prefix="remove", auto_id=False)
-        if staff
-        else None,
+        # Under every file IT may remove: the one reason box, without an id, in its label.
+        "removal_reason": removal_reason() if staff else None,
         "form": form,
         # IT's box says who sees the message; the requester comments on her open ticket.
         "reply_box": "reply" if staff else ("comment" if ticket.is_open else None),
