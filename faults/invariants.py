@@ -18,6 +18,7 @@ from django.db import connection
 from faults.ledger import Filing
 
 UNSENT_PAGE_STATUSES = ("pending", "sending")
+UNSENT_EMAIL_STATUSES = ("pending", "sending")  # OutgoingEmail's, the same words
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +29,9 @@ class Rules:
 
     allow_request_errors: bool = False
     gateway_dedupes: bool = False
+    # An e-mail claimed by a worker that was killed before it could mark it sent goes again:
+    # the relay may have taken it already. Only where a worker is killed.
+    allow_email_resend: bool = False
     max_filing_p95_ms: float | None = None
 
 
@@ -50,6 +54,12 @@ class Observed:
     delivered_keys: list[str]
     pages_unsent: int  # anywhere in the database, after the drain
     alerts_unsent: int
+    # E-mails to people in the outbox (tickets_outgoingemail) written during the scenario: still
+    # pending or sending after the drain, given up, and sent more than once (a claim that was
+    # taken back from a worker and sent again; the relay never fails here).
+    emails_unsent: int
+    emails_failed: int
+    emails_resent: int
     breaches_expected: list[int]  # tickets whose first-response target passed unanswered
     breaches_recorded: list[int]  # of which those the sweep recorded
     # (ticket, clock) pairs with more than one "SLA breached" event.
@@ -112,6 +122,12 @@ def check(rules: Rules, filings: Sequence[Filing], observed: Observed, figures: 
         violations.append(f"{observed.pages_unsent} page(s) left pending or sending")
     if observed.alerts_unsent:
         violations.append(f"{observed.alerts_unsent} SLA alert(s) left unsent")
+    if observed.emails_unsent:
+        violations.append(f"{observed.emails_unsent} e-mail(s) left pending or sending")
+    if observed.emails_failed:
+        violations.append(f"{observed.emails_failed} e-mail(s) given up")
+    if observed.emails_resent and not rules.allow_email_resend:
+        violations.append(f"{observed.emails_resent} e-mail(s) sent more than once")
 
     unrecorded = sorted(set(observed.breaches_expected) - set(observed.breaches_recorded))
     if unrecorded:
@@ -190,6 +206,14 @@ def observe(
         pages_unsent = int(cursor.fetchone()[0])
         cursor.execute("SELECT count(*) FROM tickets_slaalert WHERE sent_at IS NULL")
         alerts_unsent = int(cursor.fetchone()[0])
+        cursor.execute(
+            "SELECT count(*) FILTER (WHERE status = ANY(%s)), "
+            "count(*) FILTER (WHERE status = 'failed'), "
+            "count(*) FILTER (WHERE status = 'sent' AND attempts > 1) "
+            "FROM tickets_outgoingemail WHERE created_at >= %s AND created_at < %s",
+            [list(UNSENT_EMAIL_STATUSES), started, ended],
+        )
+        emails_unsent, emails_failed, emails_resent = (int(n) for n in cursor.fetchone())
 
         # A first-response target that passed with nobody answering (or answering only after
         # two sweeps more) must have been recorded as breached by a sweep.
@@ -214,6 +238,9 @@ def observe(
         delivered_keys=delivered_keys,
         pages_unsent=pages_unsent,
         alerts_unsent=alerts_unsent,
+        emails_unsent=emails_unsent,
+        emails_failed=emails_failed,
+        emails_resent=emails_resent,
         breaches_expected=[ticket_id for ticket_id, _ in due],
         breaches_recorded=[ticket_id for ticket_id, recorded in due if recorded],
         double_breaches=doubles,
@@ -222,11 +249,14 @@ def observe(
 
 
 def unfinished(*, since: datetime) -> int:
-    """Pages and SLA alerts not yet delivered (the harness waits for none before checking)."""
+    """Pages, SLA alerts and e-mails not yet delivered (the harness waits for none before
+    checking)."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT (SELECT count(*) FROM tickets_page WHERE status = ANY(%s)) + "
-            "(SELECT count(*) FROM tickets_slaalert WHERE sent_at IS NULL AND created_at >= %s)",
-            [list(UNSENT_PAGE_STATUSES), since],
+            "(SELECT count(*) FROM tickets_slaalert WHERE sent_at IS NULL AND created_at >= %s) + "
+            "(SELECT count(*) FROM tickets_outgoingemail WHERE status = ANY(%s) "
+            "AND created_at >= %s)",
+            [list(UNSENT_PAGE_STATUSES), since, list(UNSENT_EMAIL_STATUSES), since],
         )
         return int(cursor.fetchone()[0])

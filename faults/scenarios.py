@@ -209,7 +209,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "kill -9 of a worker while it delivers a page: the page is delivered again after the "
         "sweep finds it stranded, with the same Idempotency-Key, so the gateway sends it once",
         _kill_worker_mid_delivery,
-        Rules(gateway_dedupes=True),
+        Rules(gateway_dedupes=True, allow_email_resend=True),
         drain_seconds=150,
     ),
     Scenario(
@@ -223,7 +223,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario(
         "redis flushed",
         "FLUSHALL with tasks queued (workers stopped): the sweep's outbox redelivery sends every "
-        "page once",
+        "page and every e-mail once",
         _redis_flushed,
         # Pending pages are sent again once a minute old: too long a wait for CI's run.
         in_short=False,

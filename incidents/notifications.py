@@ -15,11 +15,13 @@ from datetime import timedelta
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from core.mail import automatic_mail_headers
 from incidents.models import Affected, Incident, IncidentUpdate
+from tickets.outgoing import email_kind, queue_email, send_each
 
 logger = logging.getLogger(__name__)
 
@@ -46,17 +48,7 @@ def _message(to: str, subject: str, body: str) -> EmailMessage:
 
 
 def _send(messages: list[EmailMessage]) -> int:
-    sent = 0
-    with get_connection() as connection:
-        for message in messages:
-            message.connection = connection
-            try:
-                message.send()
-            except smtplib.SMTPRecipientsRefused:
-                logger.warning("incident notice: the mail server refused an address; skipped")
-                continue
-            sent += 1
-    return sent
+    return len(send_each(messages, what="incident notice"))
 
 
 def _affected_addresses(incident: Incident) -> list[str]:
@@ -129,20 +121,25 @@ def send_resolved_notices(incident_id: int) -> int:
     return sent
 
 
-def send_commander_reminder(incident_id: int) -> int:
+#: The outbox's name (tickets.outgoing) for a reminder to a commander whose update is late.
+COMMANDER_REMINDER = "incident.reminder"
+
+
+@email_kind(COMMANDER_REMINDER)
+def commander_reminder(incident_id: int) -> list[EmailMessage]:
     incident = Incident.objects.select_related("commander", "team").get(pk=incident_id)
     if incident.status != Incident.Status.OPEN:
-        return 0
+        return []
     address = (incident.commander.email if incident.commander else "") or incident.team.email
     if not address:
-        return 0
+        return []
     path = reverse("incidents:detail", args=[incident.pk])
     body = (
         f"The next update on {incident.service} ({incident.number}) was promised for "
         f"{_when(incident.next_update_at)}. The units are waiting for it: post an update at "
         f"{settings.HELPDESK['BASE_URL'].rstrip('/')}{path}\n"
     )
-    return _send([_message(address, f"Update due: {incident.number} {incident.service}", body)])
+    return [_message(address, f"Update due: {incident.number} {incident.service}", body)]
 
 
 def unsent_notices() -> tuple[list[int], list[int]]:
@@ -187,12 +184,8 @@ def notify_incident_resolved(incident_id: int) -> int:
     return send_resolved_notices(incident_id)
 
 
-@shared_task(
-    name="incidents.tasks.remind_commander",
-    acks_late=True,
-    autoretry_for=RETRYABLE,
-    retry_backoff=True,
-    max_retries=5,
-)
-def remind_commander(incident_id: int) -> int:
-    return send_commander_reminder(incident_id)
+@shared_task(name="incidents.tasks.remind_commander", acks_late=True)
+def remind_commander(incident_id: int) -> None:
+    """Published before e-mails were kept in the outbox: one still queued from then goes there."""
+    with transaction.atomic():
+        queue_email(kind=COMMANDER_REMINDER, about_id=incident_id)

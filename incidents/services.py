@@ -36,6 +36,7 @@ from incidents.models import (
 from tickets import paging
 from tickets.enqueue import enqueue_on_commit
 from tickets.models import Category, PageChain, Ticket
+from tickets.outgoing import queue_email
 from tickets.services import TicketError, ticket_add_note, ticket_resolve
 
 logger = logging.getLogger(__name__)
@@ -449,7 +450,7 @@ def overdue_updates(*, now: datetime | None = None) -> list[int]:
         ):
             claimed.append(pk)
     for pk in claimed:
-        enqueue_on_commit(notifications.remind_commander, pk)
+        queue_email(kind=notifications.COMMANDER_REMINDER, about_id=pk)
     return claimed
 
 

@@ -25,7 +25,7 @@ DEFAULT_MIN_TICKETS_TO_JUDGE = 5
 # The longest custom range a report takes (a year and a day, for leap years).
 MAX_RANGE_DAYS = 366
 BREACHES_PAGE_SIZE = 25
-# Rows per fetch of a CSV export: the database sends them in batches this size, so memory stays
+# Rows per query of a CSV export: the database sends them in batches this size, so memory stays
 # flat whatever the number of tickets.
 EXPORT_CHUNK_SIZE = 2000
 # Locations shown on "where the work comes from".

@@ -7,14 +7,16 @@ import os
 import re
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import kombu.pools
 import pytest
+from celery.contrib.testing.worker import start_worker
+from celery.signals import task_postrun
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -117,6 +119,33 @@ def port_open(host: str, port: int) -> bool:
             return True
     except OSError:
         return False
+
+
+T = TypeVar("T")
+
+
+def at_once(*calls: Callable[[], T]) -> list[T | BaseException]:
+    """Run ``calls`` in threads released together, each on its own database connection (as two
+    workers or two web processes are; behind PgBouncer, two clients of it); their results or
+    exceptions, in order."""
+    start = threading.Barrier(len(calls))
+    results: list[T | BaseException] = [RuntimeError("did not run")] * len(calls)
+
+    def run(index: int, call: Callable[[], T]) -> None:
+        try:
+            start.wait(timeout=10)
+            results[index] = call()
+        except BaseException as error:  # reported to the test
+            results[index] = error
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(index, call)) for index, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
 
 
 # Where DATABASE_URL points, whatever a test points the connection at later.
@@ -278,6 +307,28 @@ def celery_broker(url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         forget_broker_failure()
         # kombu shares pools per broker URL; the closed one must not be handed out again.
         kombu.pools.reset()
+
+
+@contextmanager
+def embedded_worker(**options: Any) -> Iterator[Any]:
+    """A Celery worker in a thread of this process (``celery.contrib.testing``), on the app's
+    broker. Its thread closes its database connection after each task: kept for reuse
+    (CONN_MAX_AGE) it would outlive the thread and the test, and the test database could not be
+    dropped at the end of the run ("is being accessed by other users")."""
+    from helpdesk.celery import app
+
+    def close_the_worker_threads_connection(sender: Any = None, **_: Any) -> None:
+        if not getattr(sender.request, "is_eager", False):
+            connections.close_all()
+
+    task_postrun.connect(close_the_worker_threads_connection, weak=False)
+    try:
+        with start_worker(
+            app, pool="solo", perform_ping_check=False, shutdown_timeout=10, **options
+        ) as worker:
+            yield worker
+    finally:
+        task_postrun.disconnect(close_the_worker_threads_connection)
 
 
 @pytest.fixture

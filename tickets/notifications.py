@@ -8,13 +8,12 @@ into the ticket's conversation in her mail client and her answer comes back to t
 from __future__ import annotations
 
 import logging
-import smtplib
 from datetime import datetime, timedelta
 
 from celery import shared_task
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -22,6 +21,7 @@ from django.utils import timezone
 from departments.roles import display_name
 from tickets.mail import ticket_email
 from tickets.models import SlaAlert, Ticket, TicketEvent
+from tickets.outgoing import email_kind, queue_email, send_each
 
 logger = logging.getLogger(__name__)
 
@@ -142,24 +142,9 @@ RECEIPT = "requester's receipt"
 
 
 def _send_each(messages: dict[str, EmailMessage], *, ticket_id: int) -> set[str]:
-    """Send over one connection; the names of the messages that went out. A recipient the mail
-    server refuses (an address that does not exist) is logged and skipped: trying again cannot
-    help, and must not send the others again. Anything else (the relay down) raises."""
-    delivered: set[str] = set()
-    with get_connection() as connection:
-        for name, message in messages.items():
-            message.connection = connection
-            try:
-                message.send()
-            except smtplib.SMTPRecipientsRefused:
-                logger.warning(
-                    "ticket %s: the mail server refused the address of the %s; not retried",
-                    ticket_id,
-                    name,
-                )
-                continue
-            delivered.add(name)
-    return delivered
+    """The names of the messages that went out (a refused address is skipped, not retried)."""
+    delivered = send_each(messages.values(), what=f"ticket {ticket_id}'s filing notices")
+    return {name for name, message in messages.items() if message in delivered}
 
 
 def send_filing_notices(ticket_id: int) -> int:
@@ -229,30 +214,37 @@ def send_sla_alert(alert_id: int) -> int:
     return 1
 
 
-def send_reply_notice(event_id: int) -> int:
+# The kinds of e-mail to a requester kept in the outbox (tickets.outgoing) until sent.
+REPLY_NOTICE = "ticket.reply"
+RESOLVED_NOTICE = "ticket.resolved"
+
+
+@email_kind(REPLY_NOTICE)
+def reply_notice(event_id: int) -> list[EmailMessage]:
     """A public reply from IT: tell the requester there is news, with a link. The reply itself
     stays on the ticket page, like everything typed into a ticket. Internal notes never mail."""
     event = TicketEvent.objects.select_related("ticket__requester", "actor").get(pk=event_id)
     ticket = event.ticket
     if not event.is_public or event.kind != TicketEvent.Kind.COMMENT:
-        return 0
+        return []
     if not ticket.requester.email or event.actor_id == ticket.requester_id:
-        return 0
+        return []
     who = event.actor.get_full_name() if event.actor else "IT"
-    ticket_email(
-        ticket,
-        to=ticket.requester,
-        subject="A reply from IT",
-        body=(
-            f"{who} replied on your ticket {ticket.number}.\n\n"
-            f"Read it and answer here: {ticket_link(ticket)}\n"
-        ),
-    ).send()
-    logger.info("reply notice sent for ticket %s", ticket.pk)
-    return 1
+    return [
+        ticket_email(
+            ticket,
+            to=ticket.requester,
+            subject="A reply from IT",
+            body=(
+                f"{who} replied on your ticket {ticket.number}.\n\n"
+                f"Read it and answer here: {ticket_link(ticket)}\n"
+            ),
+        )
+    ]
 
 
-def send_resolved_notice(event_id: int) -> int:
+@email_kind(RESOLVED_NOTICE)
+def resolved_notice(event_id: int) -> list[EmailMessage]:
     """IT resolved the ticket: tell the requester, and ask her whether it is fixed. One tap on
     the ticket page answers; the note IT wrote stays on the ticket page."""
     event = TicketEvent.objects.select_related(
@@ -260,26 +252,26 @@ def send_resolved_notice(event_id: int) -> int:
     ).get(pk=event_id)
     ticket = event.ticket
     if event.kind != TicketEvent.Kind.STATUS or event.new_value != Ticket.Status.RESOLVED:
-        return 0
+        return []
     if not ticket.requester.email:
-        return 0
+        return []
     how = Ticket.ResolutionCode(ticket.resolution_code).label if ticket.resolution_code else ""
     who = display_name(event.actor) if event.actor else "IT"
-    ticket_email(
-        ticket,
-        to=ticket.requester,
-        subject="Resolved: is it fixed?",
-        body=(
-            f"{who} resolved your ticket {safe_summary(ticket)}.\n"
-            + (f"How: {how}.\n" if how else "")
-            + f"\nIs it fixed? Answer with one tap: {ticket_link(ticket)}\n"
-            "If it is still broken, say so there and the ticket reopens.\n"
-            f"If patient care is stopped, call the Service Desk at "
-            f"{settings.HELPDESK['SERVICE_DESK_PHONE']}.\n"
-        ),
-    ).send()
-    logger.info("resolved notice sent for ticket %s", ticket.pk)
-    return 1
+    return [
+        ticket_email(
+            ticket,
+            to=ticket.requester,
+            subject="Resolved: is it fixed?",
+            body=(
+                f"{who} resolved your ticket {safe_summary(ticket)}.\n"
+                + (f"How: {how}.\n" if how else "")
+                + f"\nIs it fixed? Answer with one tap: {ticket_link(ticket)}\n"
+                "If it is still broken, say so there and the ticket reopens.\n"
+                f"If patient care is stopped, call the Service Desk at "
+                f"{settings.HELPDESK['SERVICE_DESK_PHONE']}.\n"
+            ),
+        )
+    ]
 
 
 @shared_task(
@@ -306,28 +298,18 @@ def deliver_sla_alert(alert_id: int) -> int:
     return send_sla_alert(alert_id)
 
 
-@shared_task(
-    name="tickets.tasks.notify_requester_of_reply",
-    acks_late=True,
-    autoretry_for=RETRYABLE,
-    retry_backoff=True,
-    max_retries=5,
-)
-def notify_requester_of_reply(event_id: int) -> int:
-    """Tell the requester IT replied. Never for internal notes."""
-    return send_reply_notice(event_id)
+@shared_task(name="tickets.tasks.notify_requester_of_reply", acks_late=True)
+def notify_requester_of_reply(event_id: int) -> None:
+    """Published before e-mails were kept in the outbox: one still queued from then goes there."""
+    with transaction.atomic():
+        queue_email(kind=REPLY_NOTICE, about_id=event_id)
 
 
-@shared_task(
-    name="tickets.tasks.notify_requester_resolved",
-    acks_late=True,
-    autoretry_for=RETRYABLE,
-    retry_backoff=True,
-    max_retries=5,
-)
-def notify_requester_resolved(event_id: int) -> int:
-    """Tell the requester her ticket is resolved and ask "Fixed?"."""
-    return send_resolved_notice(event_id)
+@shared_task(name="tickets.tasks.notify_requester_resolved", acks_late=True)
+def notify_requester_resolved(event_id: int) -> None:
+    """Published before e-mails were kept in the outbox: one still queued from then goes there."""
+    with transaction.atomic():
+        queue_email(kind=RESOLVED_NOTICE, about_id=event_id)
 
 
 @shared_task(name="tickets.tasks.deliver_sla_alerts", acks_late=True)

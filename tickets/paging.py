@@ -562,11 +562,13 @@ def deliver(page_id: int, *, now: datetime | None = None) -> str:
             text=f"Page to {who} by {page.channel} failed after {page.attempts} attempts.",
         )  # fmt: skip
         return Outcome.FAILED
-    Page.objects.filter(pk=page_id).update(status=Page.Status.SENT, sent_at=timezone.now())
-    TicketEvent.objects.create(
-        ticket_id=page.ticket_id, kind=TicketEvent.Kind.PAGE_SENT, new_value=page.channel,
-        text=f"Page to {who} by {page.channel} delivered.",
-    )  # fmt: skip
+    # Together: a worker killed between the two would leave a sent page the timeline never shows.
+    with transaction.atomic():
+        Page.objects.filter(pk=page_id).update(status=Page.Status.SENT, sent_at=timezone.now())
+        TicketEvent.objects.create(
+            ticket_id=page.ticket_id, kind=TicketEvent.Kind.PAGE_SENT, new_value=page.channel,
+            text=f"Page to {who} by {page.channel} delivered.",
+        )  # fmt: skip
     logger.info("page %s delivered by %s", page_id, page.channel)
     return Outcome.SENT
 

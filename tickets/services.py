@@ -48,11 +48,8 @@ from tickets.models import (
     Ticket,
     TicketEvent,
 )
-from tickets.notifications import (
-    notify_requester_of_reply,
-    notify_requester_resolved,
-    notify_ticket_filed,
-)
+from tickets.notifications import REPLY_NOTICE, RESOLVED_NOTICE, notify_ticket_filed
+from tickets.outgoing import queue_email
 from tickets.priority import (
     SCOPE_LABELS,
     Impact,
@@ -431,7 +428,7 @@ def ticket_comment(
             fields += ["status", *locked.resume_clock(now)]
         locked.save(update_fields=fields)
         if staff and not internal and locked.requester_id != author.pk:
-            enqueue_on_commit(notify_requester_of_reply, event.pk)
+            queue_email(kind=REPLY_NOTICE, about_id=event.pk)
     ticket.refresh_from_db()
     return event
 
@@ -526,7 +523,7 @@ def ticket_set_status(
             text=note.strip(),
         )
         if status == S.RESOLVED and actor.pk != locked.requester_id and notify_requester:
-            enqueue_on_commit(notify_requester_resolved, event.pk)
+            queue_email(kind=RESOLVED_NOTICE, about_id=event.pk)
     ticket.refresh_from_db()
     return ticket
 

@@ -17,7 +17,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from tickets import paging
+from tickets import outgoing, paging
 from tickets.enqueue import enqueue_many_on_commit, republish_unpublished
 from tickets.models import (
     CLOCK_RUNNING_STATUSES,
@@ -175,6 +175,11 @@ def sla_sweep(*, now: datetime | None = None) -> SweepResult:
     result.chains_advanced = paging.advance_due_chains(now=now)
     result.redelivered += paging.redeliver_stranded(
         now=now, republished=republished.get(paging.deliver_pages.name, set())
+    )
+    result.redelivered += outgoing.redeliver_stranded_emails(
+        now=now,
+        republished=republished.get(outgoing.send_emails.name, set())
+        | republished.get(outgoing.send_email.name, set()),
     )
 
     stale = now - REDELIVER_AFTER

@@ -13,6 +13,7 @@ from tickets.notifications import (
     notify_ticket_filed,
     notify_tickets_filed,
 )
+from tickets.outgoing import send_email, send_emails
 from tickets.paging import deliver_page, deliver_pages
 from tickets.sweep import sla_sweep_task
 
@@ -26,5 +27,7 @@ __all__ = [
     "notify_requester_resolved",
     "notify_ticket_filed",
     "notify_tickets_filed",
+    "send_email",
+    "send_emails",
     "sla_sweep_task",
 ]

@@ -28,7 +28,7 @@ import yaml
 from django.db import connection
 
 from core.management.commands.run_stack import web_command
-from tests.conftest import need
+from tests.conftest import DATABASE_SERVER, need
 from tests.helpdesk.test_make_run import free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -133,9 +133,12 @@ def server_env(tmp_path: Path, django_db_setup: None) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("GUNICORN_")}
     database = connection.settings_dict
     if database["ENGINE"].endswith("postgresql"):
-        user, password = database["USER"] or "", database["PASSWORD"] or ""
+        # The server itself, as a developer's machine has it, even while the suite's own
+        # connections go through PgBouncer (make test-pgbouncer).
+        server = DATABASE_SERVER
+        user, password = server["USER"] or "", server["PASSWORD"] or ""
         credentials = f"{user}:{password}@" if password else f"{user}@" if user else ""
-        host = f"{database['HOST'] or '127.0.0.1'}:{database['PORT'] or 5432}"
+        host = f"{server['HOST'] or '127.0.0.1'}:{server['PORT'] or 5432}"
         env["DATABASE_URL"] = f"postgres://{credentials}{host}/{database['NAME']}"
     else:  # the in-memory test database cannot be shared; a file of its own serves /healthz/
         env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'slow-clients.sqlite3'}"

@@ -20,6 +20,9 @@ def observed(**changes: object) -> Observed:
         delivered_keys=["page-1", "page-2"],
         pages_unsent=0,
         alerts_unsent=0,
+        emails_unsent=0,
+        emails_failed=0,
+        emails_resent=0,
         breaches_expected=[101],
         breaches_recorded=[101],
         double_breaches=[],
@@ -77,6 +80,22 @@ def test_pages_or_alerts_left_unsent_fail():
         "2 page(s) left pending or sending",
         "1 SLA alert(s) left unsent",
     ]
+
+
+def test_e_mails_left_unsent_given_up_or_sent_twice_fail():
+    outcome = check(
+        Rules(), [], observed(emails_unsent=3, emails_failed=1, emails_resent=2), FIGURES
+    )
+    assert outcome.violations == [
+        "3 e-mail(s) left pending or sending",
+        "1 e-mail(s) given up",
+        "2 e-mail(s) sent more than once",
+    ]
+
+
+def test_an_e_mail_sent_again_after_its_worker_was_killed_passes_where_a_worker_is_killed():
+    outcome = check(Rules(allow_email_resend=True), [], observed(emails_resent=1), FIGURES)
+    assert outcome.passed
 
 
 def test_a_failed_page_fails_even_when_it_reached_the_gateway():

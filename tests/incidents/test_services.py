@@ -5,9 +5,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import time_machine
+from django.db import transaction
 
 from incidents.models import Affected, Incident, IncidentTicket
-from incidents.notifications import send_resolved_notices, send_update_notices
+from incidents.notifications import (
+    COMMANDER_REMINDER,
+    send_resolved_notices,
+    send_update_notices,
+)
 from incidents.services import (
     IncidentError,
     declare,
@@ -18,7 +24,8 @@ from incidents.services import (
     resolve,
 )
 from tests.incidents.conftest import NOW, cluster, ehr
-from tickets.models import PageChain, Ticket, TicketEvent
+from tickets.models import OutgoingEmail, PageChain, Ticket, TicketEvent
+from tickets.sweep import sla_sweep
 
 pytestmark = pytest.mark.django_db
 
@@ -131,3 +138,27 @@ def test_a_missed_update_reminds_the_commander_once_per_promised_time(reference_
         now=NOW + timedelta(minutes=45),
     )  # fmt: skip
     assert overdue_updates(now=NOW + timedelta(minutes=61)) == [incident.pk]
+
+
+def test_the_commanders_reminder_waits_in_the_outbox_until_a_sweep_sends_it(
+    reference_data, tech, smtp_server, settings, django_capture_on_commit_callbacks
+):
+    """Its task lost with Redis, the reminder still goes, once, from the SLA sweep."""
+    incident = declared(tech)
+    due = NOW + timedelta(minutes=31)
+    with transaction.atomic():
+        assert overdue_updates(now=due) == [incident.pk]
+    [email] = OutgoingEmail.objects.filter(kind=COMMANDER_REMINDER, about_id=incident.pk)
+    assert email.status == OutgoingEmail.Status.PENDING
+
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    with time_machine.travel(due + timedelta(minutes=2), tick=False):
+        for _ in range(2):
+            with django_capture_on_commit_callbacks(execute=True):
+                sla_sweep()
+    [received] = smtp_server.mails
+    assert received.recipients == [tech.email]
+    assert received.subject == f"Update due: {incident.number} EHR (Epic)"
+    assert "was promised for" in received.text
+    email.refresh_from_db()
+    assert (email.status, email.attempts) == (OutgoingEmail.Status.SENT, 1)

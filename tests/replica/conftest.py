@@ -15,7 +15,7 @@ from django.db import connection, connections
 from bench.replica import Replica, replica_tools_available, running_replica
 from core.replicas import REPLICA, forget_replica_failure
 from helpdesk.settings import replica_database
-from tests.conftest import need
+from tests.conftest import DATABASE_SERVER, need
 from tests.reports.conftest import dataset  # noqa: F401 (fixture)
 
 
@@ -24,7 +24,7 @@ def streaming_replica(django_db_setup: None) -> Iterator[Replica]:
     """Made after the test databases exist, so that they are on it."""
     need(connection.vendor == "postgresql", "PostgreSQL")
     need(replica_tools_available(), "PostgreSQL 15 server binaries for a streaming replica")
-    server = connection.settings_dict
+    server = DATABASE_SERVER  # the server itself, not a PgBouncer the suite may go through
     with running_replica(
         primary_host=server["HOST"] or "127.0.0.1",
         primary_port=int(server["PORT"] or 5432),

@@ -26,7 +26,6 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from celery.signals import task_postrun
 from django.core import mail
 from django.db import connection
@@ -37,7 +36,7 @@ from kombu import pools as kombu_pools
 from bench.receiver import WebhookReceiver
 from departments.models import Location, Team
 from oncall.models import Rotation, RotationMember
-from tests.conftest import celery_broker, need, port_open
+from tests.conftest import celery_broker, embedded_worker, need, port_open
 from tests.factories import UserFactory
 from tickets import paging, tasks
 from tickets.models import Category, Page, PageChain, Ticket, TicketEvent, UnpublishedTask
@@ -57,6 +56,8 @@ TASKS = {
         tasks.notify_tickets_filed,
         tasks.deliver_sla_alert,
         tasks.deliver_sla_alerts,
+        tasks.send_email,
+        tasks.send_emails,
     )
 }
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -366,8 +367,6 @@ def test_page_filed_while_the_broker_is_down_goes_out_once_when_it_is_back(
     client, nurse_ed, on_call_team, broker_down, routed_tasks, worker_queue, monkeypatch,
     settings, receiver, caplog,
 ):  # fmt: skip
-    from helpdesk.celery import app
-
     broker = redis_url()
     need_redis(broker)
     use_channels({on_call_team["primary"]: "webhook"})
@@ -398,9 +397,7 @@ def test_page_filed_while_the_broker_is_down_goes_out_once_when_it_is_back(
         result = sla_sweep(now=ticket.created_at + timedelta(minutes=1, seconds=1))
         assert result.redelivered >= 1
         assert routed_tasks.sent(tasks.deliver_pages) == [([page.pk],)]
-        with start_worker(
-            app, pool="solo", perform_ping_check=False, shutdown_timeout=10, queues=[worker_queue]
-        ):
+        with embedded_worker(queues=[worker_queue]):
             assert wait_for(
                 lambda: worker_idle(routed_tasks) and page_status(page.pk) == Page.Status.SENT
             ), f"the page is still {page_status(page.pk)}"
@@ -445,17 +442,13 @@ def test_running_the_delivery_task_twice_sends_once(
 def test_a_page_published_twice_to_a_real_worker_sends_once(
     nurse_ed, on_call_team, routed_tasks, worker_queue, redis_broker, settings, receiver
 ):
-    from helpdesk.celery import app
-
     use_channels({on_call_team["primary"]: "email,webhook"})
     point_paging_at(settings, receiver)
     forget_queue(redis_broker, worker_queue)
     ticket = file_p1(nurse_ed)  # publishes one delivery per page when it commits
     for page_id in Page.objects.filter(ticket=ticket).values_list("pk", flat=True):
         tasks.deliver_page.apply_async(args=(page_id,))  # and once more each
-    with start_worker(
-        app, pool="solo", perform_ping_check=False, shutdown_timeout=10, queues=[worker_queue]
-    ):
+    with embedded_worker(queues=[worker_queue]):
         assert wait_for(routed_tasks.all_done), "the worker did not finish its tasks"
 
     pages = list(Page.objects.filter(ticket=ticket).order_by("channel"))

@@ -8,7 +8,8 @@ from django.core import mail
 from django.urls import reverse
 
 from tests.factories import TicketFactory
-from tickets.models import Ticket, TicketEvent
+from tickets.models import OutgoingEmail, Ticket, TicketEvent
+from tickets.outgoing import Outcome, send_queued
 from tickets.services import TicketError, ticket_answer_fixed, ticket_resolve
 
 pytestmark = pytest.mark.django_db
@@ -39,11 +40,9 @@ def test_the_resolved_mail_withholds_a_flagged_title(nurse_medsurg, tech, settin
     ticket = TicketFactory(
         requester=nurse_medsurg, title="pt John Smith MRN 00123456 printer", phi_suspected=True
     )
-    from tickets.notifications import send_resolved_notice
-
     ticket_resolve(ticket=ticket, actor=tech, code="fixed")
     event = ticket.events.get(kind=K.STATUS, new_value=S.RESOLVED)
-    assert send_resolved_notice(event.pk) == 1
+    assert send_queued(OutgoingEmail.objects.get(about_id=event.pk).pk) == Outcome.SENT
     [email] = mail.outbox
     assert "Smith" not in email.subject + email.body
     assert "title withheld" in email.body

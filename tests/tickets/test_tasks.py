@@ -10,10 +10,10 @@ import threading
 import time
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.core import mail
 
 from departments.models import Location
+from tests.conftest import embedded_worker
 from tickets.models import Category, Ticket
 from tickets.priority import Scope
 from tickets.services import ticket_file
@@ -37,7 +37,7 @@ def test_filing_notices_are_sent_by_a_real_worker(nurse_ed, redis_broker, settin
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     app.control.purge()
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+    with embedded_worker():
         ticket = ticket_file(
             requester=nurse_ed,
             location=Location.objects.get(code="ED"),
@@ -68,6 +68,8 @@ PUBLISHED_NAMES = {
     "tickets.tasks.notify_requester_resolved",
     "tickets.tasks.notify_ticket_filed",
     "tickets.tasks.notify_tickets_filed",
+    "tickets.tasks.send_email",
+    "tickets.tasks.send_emails",
     "tickets.tasks.sla_sweep",
 }
 
@@ -96,3 +98,4 @@ def test_a_fresh_worker_finds_every_task_under_its_published_name(settings):
     assert registered["tickets.tasks.deliver_pages"] == "tickets.paging"
     assert registered["tickets.tasks.notify_ticket_filed"] == "tickets.notifications"
     assert registered["tickets.tasks.sla_sweep"] == "tickets.sweep"
+    assert registered["tickets.tasks.send_email"] == "tickets.outgoing"

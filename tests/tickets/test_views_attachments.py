@@ -13,8 +13,9 @@ from audit.models import AuditEntry
 from tests.attachment_files import CANARY, image_bytes, pdf_bytes, upload
 from tests.factories import TicketFactory
 from tests.tickets.test_views_file import answers
-from tickets.models import Attachment, Ticket, TicketEvent
-from tickets.notifications import send_filing_notices, send_reply_notice
+from tickets.models import Attachment, OutgoingEmail, Ticket, TicketEvent
+from tickets.notifications import send_filing_notices
+from tickets.outgoing import Outcome, send_queued
 from tickets.services import attachment_remove, ticket_comment
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("attachments_dir")]
@@ -218,7 +219,7 @@ def test_the_canary_never_leaves_in_mail_exports_or_logs(client, tech, manager, 
         },
     )
     reply = ticket.events.get(kind=K.COMMENT)
-    assert send_reply_notice(reply.pk) == 1
+    assert send_queued(OutgoingEmail.objects.get(about_id=reply.pk).pk) == Outcome.SENT
     for attachment in Attachment.objects.all():
         assert CANARY.encode() in b"".join(client.get(download_url(attachment)).streaming_content)
         attachment_remove(attachment=attachment, actor=tech, reason="done")

@@ -4,7 +4,7 @@ tasks the broker did not take. The rest of the project imports them from here.""
 
 from tickets.models.alerts import SlaAlert
 from tickets.models.attachments import Attachment, AttachmentQuerySet
-from tickets.models.outbox import UnpublishedTask
+from tickets.models.outbox import OutgoingEmail, UnpublishedTask
 from tickets.models.paging import Page, PageChain
 from tickets.models.sla import SlaPolicy
 from tickets.models.ticket import (
@@ -42,6 +42,7 @@ __all__ = [
     "Attachment",
     "AttachmentQuerySet",
     "Category",
+    "OutgoingEmail",
     "Page",
     "PageChain",
     "SlaAlert",

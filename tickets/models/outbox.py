@@ -21,3 +21,51 @@ class UnpublishedTask(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task}{tuple(self.args)} (not queued since {self.failed_at:%H:%M:%S})"
+
+
+class OutgoingEmail(models.Model):
+    """An e-mail to a person, written in the transaction of the change that causes it and sent
+    by a task that claims it (``pending`` -> ``sending`` by a conditional UPDATE), so a broker
+    that loses the task loses nothing: the sweep sends what is still pending.
+
+    The row names what to tell (``kind``) and about which row (``about_id``); the message is
+    made when it is sent, from the rows as they are then, by the function registered for its
+    kind (``tickets.outgoing``), as it was made when the task carried the id itself. Keeping
+    the rendered text instead would copy what an e-mail says (a ticket's title, which may hold
+    patient data) into a second table that redaction does not reach, and buy nothing: the rows
+    a message is made from (the reply, the resolution) are not changed once written, and a
+    message made moments later from rows that did change (a withheld title, an incident's new
+    update time) is the more accurate one."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting to send"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        SKIPPED = "skipped", "Nothing to send"
+        FAILED = "failed", "Failed"
+
+    kind = models.CharField(max_length=40)
+    about_id = models.BigIntegerField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    # When the next attempt is due: now for a new row, later after a failed attempt. The sweep
+    # sends again a pending row whose attempt is long overdue (its task was lost).
+    attempt_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # The error's class only: an SMTP server's answer may quote the address.
+    last_error = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        indexes = [
+            models.Index(
+                fields=["attempt_at"],
+                name="outgoing_email_unsent",
+                condition=models.Q(status__in=["pending", "sending"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} e-mail about {self.about_id} ({self.status})"
