@@ -8,19 +8,14 @@ would in a hospital."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
-from typing import TypeVar
+from collections.abc import Iterator
 
 import pytest
-from django.db import connections
 
 from bench.pgbouncer import PgBouncer
 from tests.api.conftest import api, on_call_team  # noqa: F401 (fixtures)
 from tests.conftest import pgbouncer_in_front, through_pgbouncer
 from tests.reports.conftest import dataset  # noqa: F401 (fixture)
-
-T = TypeVar("T")
 
 
 @pytest.fixture(scope="session")
@@ -34,26 +29,3 @@ def pooled(pgbouncer: PgBouncer, transactional_db: None) -> Iterator[PgBouncer]:
     """Every connection of the test (its threads' too) goes through ``pgbouncer``."""
     with through_pgbouncer(pgbouncer):
         yield pgbouncer
-
-
-def at_once(*calls: Callable[[], T]) -> list[T | BaseException]:
-    """Run ``calls`` in threads released together, each on its own database connection (its
-    own client of PgBouncer); their results or exceptions, in order."""
-    start = threading.Barrier(len(calls))
-    results: list[T | BaseException] = [RuntimeError("did not run")] * len(calls)
-
-    def run(index: int, call: Callable[[], T]) -> None:
-        try:
-            start.wait(timeout=10)
-            results[index] = call()
-        except BaseException as error:  # reported to the test
-            results[index] = error
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(index, call)) for index, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results

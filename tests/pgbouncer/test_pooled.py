@@ -21,8 +21,8 @@ from departments.models import Location
 from helpdesk.settings import postgres_database
 from intake.polling import take_lease
 from reports import conf as reports_conf
+from tests.concurrency import at_once
 from tests.factories import TicketFactory, UserFactory
-from tests.pgbouncer.conftest import at_once
 from tests.reports.conftest import NOW, DataSet
 from tickets import paging
 from tickets.models import Category, Page, Ticket, TicketEvent
