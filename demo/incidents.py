@@ -8,20 +8,40 @@ from datetime import datetime, timedelta
 
 from django.contrib.auth.models import User
 
+from departments.models import Team
 from incidents.services import declare, join, post_update, recovery_tick, resolve
+from oncall.models import EscalationPolicy, EscalationStep
 from tickets.models import Category
 
 # Who said "me too", by username (clinical staff of the demo hospital).
 AFFECTED = ("nurse.ed", "rn.jlopez", "rn.dokafor", "nurse.or", "rn.sfischer", "nurse.medsurg")
 
 
+def _commander_ladder(team: Team) -> None:
+    """A team that has major incidents finds their commander through a ladder of its own: the
+    manager on call (re-paged every 5 minutes), after 10 minutes the primary on call."""
+    policy = EscalationPolicy.objects.create(
+        team=team, purpose=EscalationPolicy.Purpose.COMMANDER, repeat_count=2
+    )
+    EscalationStep.objects.bulk_create(
+        EscalationStep(
+            policy=policy, position=position, target=target, repage_minutes=5, wait_minutes=10
+        )
+        for position, target in enumerate(
+            [EscalationStep.Target.MANAGER, EscalationStep.Target.PRIMARY]
+        )
+    )
+
+
 def seed_incidents(*, now: datetime, users: dict[str, User]) -> None:
     tech = users["tech"]
+    ehr = Category.objects.select_related("team").get(slug="ehr")
+    _commander_ladder(ehr.team)
     began = (now - timedelta(days=6)).replace(hour=14, minute=5, second=0, microsecond=0)
     incident = declare(
         by=tech,
         service="EHR (Epic)",
-        category=Category.objects.get(slug="ehr"),
+        category=ehr,
         message="Epic is down across the hospital: charts, orders and results cannot be opened.",
         workaround=(
             "Use downtime forms; the read-only BCA workstation is at the charge nurse desk. "

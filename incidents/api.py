@@ -30,13 +30,17 @@ class IncidentSerializer(serializers.ModelSerializer[Incident]):
         slug_field="code", many=True, read_only=True
     )
     affected_count = serializers.IntegerField(read_only=True)
+    # The page chain for its commander (acknowledge it at /api/pages/<id>/acknowledge/).
+    commander_page: serializers.PrimaryKeyRelatedField[Any] = serializers.PrimaryKeyRelatedField(
+        source="commander_chain", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = Incident
         fields = [
             "id", "number", "service", "category", "status", "hospital_wide", "departments",
             "message", "workaround", "started_at", "declared_at", "last_update_at",
-            "next_update_at", "resolved_at", "resolution", "affected_count",
+            "next_update_at", "resolved_at", "resolution", "affected_count", "commander_page",
         ]  # fmt: skip
         read_only_fields = fields
 

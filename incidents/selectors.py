@@ -11,7 +11,8 @@ from django.db.models import Count, Q, QuerySet
 from departments.roles import is_it_staff
 from departments.units import home_department_id
 from incidents.models import Affected, Incident, IncidentAlert, IncidentTicket
-from tickets.models import Ticket
+from oncall.models import EscalationPolicy
+from tickets.models import PageChain, Ticket
 
 RECENT_INCIDENTS = 50
 
@@ -96,6 +97,24 @@ def affected_by_unit(incident: Incident) -> list[tuple[str, int]]:
         .order_by("-count", "department__name")
     )
     return [(row["department__name"] or "No department", row["count"]) for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class CommanderPaging:
+    chain: PageChain | None
+    # False: the team has no incident commander ladder, and its ticket ladder is paged instead.
+    has_own_ladder: bool
+
+
+def commander_paging(incident: Incident) -> CommanderPaging:
+    """How the paging for the incident's commander stands (``incident.commander_chain`` is
+    best read with its ``acknowledged_by``)."""
+    return CommanderPaging(
+        chain=incident.commander_chain,
+        has_own_ladder=EscalationPolicy.objects.filter(
+            team_id=incident.team_id, purpose=EscalationPolicy.Purpose.COMMANDER
+        ).exists(),
+    )
 
 
 def incident_for_ticket(ticket: Ticket) -> Incident | None:

@@ -33,9 +33,11 @@ from incidents.models import (
     IncidentUpdate,
     RecoveryItem,
 )
+from oncall.models import EscalationPolicy
 from tickets import paging
 from tickets.enqueue import enqueue_on_commit
 from tickets.models import Category, PageChain, Ticket
+from tickets.notifications import safe_summary
 from tickets.outgoing import queue_email
 from tickets.services import TicketError, ticket_add_note, ticket_resolve
 
@@ -43,6 +45,12 @@ logger = logging.getLogger(__name__)
 
 MESSAGE_MAX_LENGTH = 2000
 NOTE_MAX_LENGTH = 140
+# A page goes to a phone by SMS: it names a few of the cluster's tickets and counts the rest, and
+# each ticket's line is cut short; the units an incident affects likewise.
+PAGE_TICKETS_LISTED = 3
+PAGE_TICKET_LINE_LENGTH = 90
+PAGE_UNITS_LISTED = 3
+PAGE_SUMMARY_LENGTH = 400  # PageChain.summary
 
 
 class IncidentError(Exception):
@@ -130,7 +138,34 @@ def _cluster_tickets(category_id: int, *, now: datetime) -> list[Ticket]:
             created_at__gt=now - limits.window,
             created_at__lte=now,
             status__in=Ticket.OPEN_STATUSES,
-        ).order_by("created_at", "pk")
+        )
+        .select_related("department", "category")
+        .order_by("created_at", "pk")
+    )
+
+
+def _cut(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _and_more(shown: list[str], total: int, separator: str) -> str:
+    more = total - len(shown)
+    return separator.join(shown) + (f"{separator}and {more} more" if more > 0 else "")
+
+
+def alert_page_summary(tickets: Sequence[Ticket], unit_count: int) -> str:
+    """What the "possible major incident" page says beyond its first ticket: the cluster's
+    tickets, each as the one line pages and e-mails already use (a ticket suspected of holding
+    patient data shows its category, never its title), the first few only."""
+    lines = [
+        _cut(safe_summary(ticket), PAGE_TICKET_LINE_LENGTH)
+        for ticket in tickets[:PAGE_TICKETS_LISTED]
+    ]
+    return _cut(
+        f"Possible major incident: {len(tickets)} tickets from {unit_count} units: "
+        f"{_and_more(lines, len(tickets), '; ')}",
+        PAGE_SUMMARY_LENGTH,
     )
 
 
@@ -148,7 +183,12 @@ def _page_for_alert(alert: IncidentAlert, tickets: Sequence[Ticket], now: dateti
     numbers = ", ".join(ticket.number for ticket in tickets)
     if anchor is None:
         return
-    paging.start_chain(ticket=anchor, reason=PageChain.Reason.POSSIBLE_MAJOR, now=now)
+    paging.start_chain(
+        ticket=anchor,
+        reason=PageChain.Reason.POSSIBLE_MAJOR,
+        summary=alert_page_summary(tickets, alert.unit_count),
+        now=now,
+    )
     ticket_add_note(
         ticket=anchor,
         actor=None,
@@ -273,6 +313,54 @@ def unlink_ticket(
         )
 
 
+def commander_page_summary(incident: Incident, departments: Sequence[Department]) -> str:
+    """The whole commander page: the incident's number, what is down and where, from the
+    fields IT entered when declaring; never a ticket's text."""
+    if incident.hospital_wide:
+        where = "hospital-wide"
+    else:
+        names = [department.name for department in departments]
+        where = _and_more(names[:PAGE_UNITS_LISTED], len(names), ", ")
+    return _cut(
+        f"Major incident {incident.number}: {incident.service} down - {where}",
+        PAGE_SUMMARY_LENGTH,
+    )
+
+
+def _page_commander(
+    incident: Incident, departments: Sequence[Department], by: User, now: datetime
+) -> None:
+    """Page the team's incident commander ladder (its ticket ladder if it has none) for the
+    incident just declared, in the transaction that declared it: the incident and its one
+    chain exist together or not at all."""
+    incident.commander_chain = paging.start_team_chain(
+        team=incident.team,
+        reason=PageChain.Reason.MAJOR_INCIDENT,
+        ladder=EscalationPolicy.Purpose.COMMANDER,
+        summary=commander_page_summary(incident, departments),
+        link=incident.get_absolute_url(),
+        started_by=by,
+        now=now,
+    )
+    incident.save(update_fields=["commander_chain"])
+
+
+def _refuse_repeat(*, service: str, category: Category, ticket: Ticket | None) -> None:
+    """A declaration sent twice (a double tap, a retried request, two technicians at once) is
+    one incident paged once. The category row is locked until the declaration commits, so of
+    two at once the second sees the first."""
+    Category.objects.select_for_update(no_key=True).filter(pk=category.pk).first()
+    same = Incident.objects.filter(
+        status=Incident.Status.OPEN, category=category, service__iexact=service
+    ).first()
+    if same is not None:
+        raise IncidentError(f"{same.number} is already open for {same.service}.")
+    if ticket is not None:
+        linked = IncidentTicket.objects.filter(ticket=ticket).select_related("incident").first()
+        if linked is not None:
+            raise IncidentError(f"{ticket.number} is already part of {linked.incident.number}.")
+
+
 def declare(
     *,
     by: User,
@@ -288,7 +376,8 @@ def declare(
     now: datetime | None = None,
 ) -> Incident:
     """Declare a major incident, from scratch, from an alert (confirming it: its tickets are
-    linked) or from a ticket (it is linked). The declarer commands it until someone else does."""
+    linked) or from a ticket (it is linked). The declarer commands it until someone else does;
+    the team's incident commander is paged once."""
     _require_it(by)
     service = _one_line(service, 80)
     message = message.strip()
@@ -308,9 +397,9 @@ def declare(
         category = alert.category
     if category is None and ticket is not None:
         category = ticket.category.parent or ticket.category
-    team = category.team if category else None
-    if team is None:
+    if category is None:
         raise IncidentError("Choose the category it affects: it names the team on call.")
+    team = category.team
     with transaction.atomic():
         tickets: list[Ticket] = []
         detected_at = None
@@ -322,6 +411,7 @@ def declare(
                 raise IncidentError("Somebody has already decided about this alert.")
             tickets = list(alert.tickets.filter(status__in=Ticket.OPEN_STATUSES).order_by("pk"))
             detected_at = alert.detected_at
+        _refuse_repeat(service=service, category=category, ticket=ticket)
         if ticket is not None:
             tickets.append(ticket)
         started_at = min([t.created_at for t in tickets], default=now)
@@ -350,6 +440,7 @@ def declare(
             RecoveryItem(incident=incident, text=text, position=position)
             for position, text in enumerate(recovery_checklist_for(category))
         )
+        _page_commander(incident, [] if hospital_wide else departments, by, now)
     banner_changed()
     logger.info("major incident %s declared", incident.pk)
     return incident
@@ -476,6 +567,8 @@ def resolve(
         Incident.objects.filter(pk=locked.pk).update(
             status=Incident.Status.RESOLVED, resolved_at=now, resolved_by=by, resolution=resolution
         )
+        if locked.commander_chain_id:
+            paging.end_chain(chain_id=locked.commander_chain_id, now=now)
         open_tickets = Ticket.objects.filter(
             pk__in=IncidentTicket.objects.filter(incident=locked).values("ticket_id"),
             status__in=Ticket.OPEN_STATUSES,
@@ -496,6 +589,22 @@ def resolve(
     banner_changed()
     incident.refresh_from_db()
     return incident
+
+
+def acknowledge_commander_page(
+    *, incident: Incident, by: User, now: datetime | None = None
+) -> PageChain:
+    """Someone has taken the incident: the commander ladder stops, as the page's own link
+    stops it."""
+    _require_it(by)
+    if incident.commander_chain_id is None:
+        raise IncidentError(f"Nobody is being paged for {incident.number}.")
+    try:
+        return paging.acknowledge(
+            chain_id=incident.commander_chain_id, user=by, via=paging.AckVia.SUBJECT_PAGE, now=now
+        )
+    except paging.PagingError as error:
+        raise IncidentError(str(error)) from None
 
 
 # Recovery checklist ------------------------------------------------------------------------

@@ -11,6 +11,7 @@ urlpatterns = [
     path("<id:pk>/known/", views.known, name="known"),
     path("<id:pk>/update/", views.post_update, name="update"),
     path("<id:pk>/resolve/", views.resolve, name="resolve"),
+    path("<id:pk>/acknowledge/", views.acknowledge, name="acknowledge"),
     path("<id:pk>/link/", views.link, name="link"),
     path("<id:pk>/unlink/", views.unlink, name="unlink"),
     path("<id:pk>/recovery/", views.recovery_add, name="recovery_add"),

@@ -93,9 +93,9 @@ def declare(request: HttpRequest) -> HttpResponse:
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     _it(request)
     incident = get_object_or_404(
-        Incident.objects.select_related("team", "commander", "category").prefetch_related(
-            "updates", "departments", "recovery"
-        ),
+        Incident.objects.select_related(
+            "team", "commander", "category", "commander_chain__acknowledged_by"
+        ).prefetch_related("updates", "departments", "recovery"),
         pk=pk,
     )
     return render(
@@ -106,6 +106,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             "timeline": selectors.incident_timeline(incident),
             "tickets": selectors.linked_tickets(incident),
             "by_unit": selectors.affected_by_unit(incident),
+            "commander_paging": selectors.commander_paging(incident),
             "update_form": UpdateForm(),
             "resolve_form": ResolveForm(),
             "link_form": LinkForm(),
@@ -138,6 +139,16 @@ def post_update(request: HttpRequest, pk: int) -> HttpResponse:
             next_update_at=form.cleaned_data["next_update_at"],
         )  # fmt: skip
         return "Update posted: the banner shows it and everyone affected is e-mailed."
+
+    return _act(request, pk, run)
+
+
+@login_required
+@require_POST
+def acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
+    def run(user: User, incident: Incident) -> str:
+        services.acknowledge_commander_page(incident=incident, by=user)
+        return "Acknowledged: the commander paging has stopped."
 
     return _act(request, pk, run)
 

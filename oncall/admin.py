@@ -38,6 +38,7 @@ class EscalationStepInline(admin.TabularInline[EscalationStep, EscalationPolicy]
 
 @admin.register(EscalationPolicy)
 class EscalationPolicyAdmin(admin.ModelAdmin[EscalationPolicy]):
-    list_display = ["team", "repeat_count"]
+    list_display = ["team", "purpose", "repeat_count"]
+    list_filter = ["purpose"]
     list_select_related = ["team"]
     inlines = [EscalationStepInline]

@@ -74,24 +74,30 @@ USER_AGENT = "hospital-helpdesk-pager/1"
 
 @dataclass(frozen=True, slots=True)
 class PageMessage:
-    """Everything a channel may send. Nothing here may hold patient data."""
+    """Everything a channel may send. Nothing here may hold patient data.
+
+    A page about a ticket carries the ticket's structured fields. A page about something else (a
+    declared major incident) has no ticket number: its ``summary`` says what it is about."""
 
     page_id: int
     dedupe_key: str  # e.g. "page-1234": receivers use it to drop duplicate deliveries
-    ticket_number: str  # "HD-1042"
-    priority: str  # "P1 Critical"
-    department: str  # "Emergency Department"
-    location: str  # "Triage 2": reference data, never typed by the requester
-    category: str  # "EHR (Epic)"
-    care_delayed: bool  # the nurse said patient care is delayed
-    age_minutes: int  # since the ticket was filed
-    owner: str | None  # the technician who has the ticket, if anyone
-    link: str  # absolute URL of the ticket page
+    link: str  # absolute URL of the page to open: the ticket's, or the incident's
     ack_link: str  # absolute signed acknowledge URL
     step: str  # "primary on call", "secondary on call", "manager on call"
     recipient_name: str
     recipient_email: str
     recipient_pager: str  # phone/pager number for an SMS gateway; may be ""
+    age_minutes: int  # since the ticket was filed, or the paging started
+    # Structured words from whoever started the paging ("Possible major incident: 5 tickets
+    # from 3 units: HD-1 ..., and 2 more"; "MI-4 EHR (Epic) down - Hospital-wide").
+    summary: str = ""
+    ticket_number: str = ""  # "HD-1042"; "" when the page is not about a ticket
+    priority: str = ""  # "P1 Critical"
+    department: str = ""  # "Emergency Department"
+    location: str = ""  # "Triage 2": reference data, never typed by the requester
+    category: str = ""  # "EHR (Epic)"
+    care_delayed: bool = False  # the nurse said patient care is delayed
+    owner: str | None = None  # the technician who has the ticket, if anyone
 
 
 class DeliveryError(Exception):
@@ -155,7 +161,11 @@ def page_text(message: PageMessage) -> str:
 
     ``HD-1042 P1 Critical - Emergency Department, Triage 2 - EHR (Epic) - care delayed - filed
     4 min ago - Terry Nguyen has it. Ack: <ack>``
+
+    A page about no ticket is its summary: ``MI-4 EHR (Epic) down - Hospital-wide. Ack: <ack>``
     """
+    if not message.ticket_number:
+        return f"{_one_line(message.summary)}. Ack: {message.ack_link}"
     parts = [
         f"{_one_line(message.ticket_number)} {_one_line(message.priority)}",
         f"{_one_line(message.department)}, {_one_line(message.location)}",
@@ -166,6 +176,8 @@ def page_text(message: PageMessage) -> str:
     parts.append(f"filed {_age(message.age_minutes)} ago")
     if message.owner:
         parts.append(f"{_one_line(message.owner)} has it")
+    if message.summary:
+        parts.append(_one_line(message.summary))
     return f"{' - '.join(parts)}. Ack: {message.ack_link}"
 
 
@@ -204,11 +216,13 @@ class EmailChannel:
         subject = (
             f"PAGE: {_one_line(message.ticket_number)} {_one_line(message.priority)}"
             f" - {_one_line(message.department)}"
+            if message.ticket_number
+            else f"PAGE: {_one_line(message.summary)}"
         )
         body = (
             f"{page_text(message)}\n\n"
             f"Step: {_one_line(message.step)}\n"
-            f"Open the ticket: {message.link}\n"
+            f"Open {'the ticket' if message.ticket_number else 'it'}: {message.link}\n"
             f"Acknowledge: {message.ack_link}\n\n"
             "Acknowledge to stop the escalation.\n"
         )
@@ -358,6 +372,7 @@ class WebhookChannel:
             "page_id": message.page_id,
             "dedupe_key": message.dedupe_key,
             "ticket": message.ticket_number,
+            "summary": message.summary,
             "priority": message.priority,
             "department": message.department,
             "location": message.location,

@@ -81,9 +81,25 @@ class RotationOverride(models.Model):
 
 class EscalationPolicy(models.Model):
     """How a team is paged until someone acknowledges: ordered steps, the whole ladder repeated
-    ``repeat_count`` times, then the chain is marked unanswered for managers to see."""
+    ``repeat_count`` times, then the chain is marked unanswered for managers to see.
 
-    team = models.OneToOneField(Team, on_delete=models.CASCADE, related_name="escalation_policy")
+    A team has up to one ladder per purpose: the one its tickets page, and the one a declared
+    major incident pages to find its incident commander (usually the manager on call first, who
+    takes command or hands it on, then a named deputy). A team without a commander ladder is
+    paged through its ticket ladder, and the incident page says so."""
+
+    class Purpose(models.TextChoices):
+        TICKETS = "tickets", "Tickets"
+        COMMANDER = "commander", "Incident commander"
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="escalation_policies")
+    purpose = models.CharField(
+        max_length=12,
+        choices=Purpose.choices,
+        default=Purpose.TICKETS,
+        help_text="Tickets: who a ticket pages. Incident commander: who a declared major "
+        "incident pages to take command.",
+    )
     repeat_count = models.PositiveSmallIntegerField(
         default=2, help_text="Times to run the whole ladder before giving up as unanswered."
     )
@@ -91,8 +107,16 @@ class EscalationPolicy(models.Model):
     class Meta:
         db_table = "departments_escalationpolicy"
         verbose_name_plural = "escalation policies"
+        ordering = ["team", "purpose"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "purpose"], name="escalation_policy_one_per_purpose"
+            )
+        ]
 
     def __str__(self) -> str:
+        if self.purpose == self.Purpose.COMMANDER:
+            return f"{self.team.name} incident commander escalation"
         return f"{self.team.name} escalation"
 
 

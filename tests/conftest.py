@@ -121,33 +121,6 @@ def port_open(host: str, port: int) -> bool:
         return False
 
 
-T = TypeVar("T")
-
-
-def at_once(*calls: Callable[[], T]) -> list[T | BaseException]:
-    """Run ``calls`` in threads released together, each on its own database connection (as two
-    workers or two web processes are; behind PgBouncer, two clients of it); their results or
-    exceptions, in order."""
-    start = threading.Barrier(len(calls))
-    results: list[T | BaseException] = [RuntimeError("did not run")] * len(calls)
-
-    def run(index: int, call: Callable[[], T]) -> None:
-        try:
-            start.wait(timeout=10)
-            results[index] = call()
-        except BaseException as error:  # reported to the test
-            results[index] = error
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(index, call)) for index, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
-
-
 # Where DATABASE_URL points, whatever a test points the connection at later.
 DATABASE_SERVER = {
     key: settings.DATABASES["default"].get(key) for key in ("HOST", "PORT", "USER", "PASSWORD")

@@ -95,7 +95,7 @@ class PageInline(admin.TabularInline[Page, PageChain]):
 class PageChainAdmin(admin.ModelAdmin[PageChain]):
     """Read-only: chains move through the paging engine, which records every step."""
 
-    list_display = ["ticket", "team", "reason", "status", "started_at", "acknowledged_by"]
+    list_display = ["__str__", "team", "reason", "status", "started_at", "acknowledged_by"]
     list_filter = ["status", "reason", "team"]
     list_select_related = ["ticket", "team", "acknowledged_by"]
     inlines = [PageInline]

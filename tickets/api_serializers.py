@@ -452,7 +452,8 @@ class EventSerializer(serializers.ModelSerializer[TicketEvent]):
 
 
 class PageChainSerializer(serializers.ModelSerializer[PageChain]):
-    ticket = serializers.CharField(source="ticket.number", read_only=True)
+    # A chain about something else than a ticket (a major incident) has none; its summary says.
+    ticket = serializers.CharField(source="ticket.number", read_only=True, allow_null=True)
     team: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
         slug_field="slug", read_only=True
     )
@@ -462,7 +463,7 @@ class PageChainSerializer(serializers.ModelSerializer[PageChain]):
     class Meta:
         model = PageChain
         fields = [
-            "id", "ticket", "team", "reason", "status", "started_at", "step", "round",
+            "id", "ticket", "summary", "team", "reason", "status", "started_at", "step", "round",
             "acknowledged_at", "acknowledged_by", "ended_at", "page_count",
         ]  # fmt: skip
         read_only_fields = fields

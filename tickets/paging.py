@@ -1,17 +1,21 @@
 """On-call paging: start, escalate, acknowledge and end a page chain; deliver its pages.
 
-A chain walks the team's escalation ladder (page the primary, re-page, then the secondary, then
-the manager on call, the whole ladder ``repeat_count`` times) until someone acknowledges or the
-ticket is resolved. Pages are rows written in the transaction that starts or advances the chain
-(the outbox); a delivery task claims each with a conditional UPDATE and sends it. The sweep
-advances chains whose wait elapsed and re-enqueues pages a dead broker or worker left behind.
+A chain walks one of the team's escalation ladders (page the primary, re-page, then the
+secondary, then the manager on call, the whole ladder ``repeat_count`` times) until someone
+acknowledges or the ticket is resolved. Most chains page about a ticket, and write each step on
+its timeline; a chain about something else (a major incident paging its commander, started by
+:func:`start_team_chain`) walks the same ladder, sends the same pages and stops the same way,
+and whoever started it records what it means for them. Pages are rows written in the
+transaction that starts or advances the chain (the outbox); a delivery task claims each with a
+conditional UPDATE and sends it. The sweep advances chains whose wait elapsed and re-enqueues
+pages a dead broker or worker left behind.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,7 +31,7 @@ from django.utils import timezone
 from departments.models import Team
 from departments.roles import display_name, is_it_staff, person_name
 from oncall.channels import DeliveryError, PageMessage, get_channel
-from oncall.models import EscalationStep
+from oncall.models import EscalationPolicy, EscalationStep
 from oncall.selectors import on_call
 from tickets.enqueue import enqueue_many_on_commit
 from tickets.models import Page, PageChain, Ticket, TicketEvent
@@ -67,8 +71,13 @@ DEFAULT_LADDER = (
 DEFAULT_REPEAT_COUNT = 2
 
 
-def ladder_for(team: Team) -> tuple[tuple[LadderStep, ...], int]:
-    policy = getattr(team, "escalation_policy", None)
+def ladder_for(
+    team: Team, purpose: str = EscalationPolicy.Purpose.TICKETS
+) -> tuple[tuple[LadderStep, ...], int]:
+    """The team's ladder for ``purpose``. A team that has not configured one pages through its
+    ticket ladder, and a team without that either through the hospital's default."""
+    policies = {policy.purpose: policy for policy in team.escalation_policies.all()}
+    policy = policies.get(purpose) or policies.get(EscalationPolicy.Purpose.TICKETS)
     if policy is None:
         return DEFAULT_LADDER, DEFAULT_REPEAT_COUNT
     steps = tuple(
@@ -96,8 +105,8 @@ def _recipient_ids(team: Team, step: LadderStep, at: datetime) -> list[int]:
 
 def _teams_with_ladders(team_ids: Iterable[int]) -> dict[int, Team]:
     return (
-        Team.objects.select_related("rotation", "escalation_policy")
-        .prefetch_related("rotation__members", "rotation__overrides", "escalation_policy__steps")
+        Team.objects.select_related("rotation")
+        .prefetch_related("rotation__members", "rotation__overrides", "escalation_policies__steps")
         .in_bulk(set(team_ids))
     )
 
@@ -137,8 +146,14 @@ def _has_it(owner: str | None) -> str:
 
 
 def _page_event(
-    chain: PageChain, step: LadderStep, recipients: list[User], now: datetime, owner: str | None
+    ticket_id: int,
+    chain: PageChain,
+    step: LadderStep,
+    recipients: list[User],
+    now: datetime,
+    owner: str | None,
 ) -> TicketEvent:
+    """The step on the timeline of the ticket the chain pages about."""
     if recipients:
         names = ", ".join(display_name(user) for user in recipients)
         again = f" (again, {chain.repeat + 1})" if chain.repeat else ""
@@ -146,7 +161,7 @@ def _page_event(
     else:
         text = f"Nobody to page as {step.label}: check the team's rotation.{_has_it(owner)}"
     return TicketEvent(
-        ticket_id=chain.ticket_id, at=now, kind=TicketEvent.Kind.PAGE, new_value=step.target,
+        ticket_id=ticket_id, at=now, kind=TicketEvent.Kind.PAGE, new_value=step.target,
         text=text,
     )  # fmt: skip
 
@@ -165,8 +180,9 @@ def _write_pages(
         ignore_conflicts=True,
     )
     TicketEvent.objects.bulk_create(
-        _page_event(chain, step, people, now, owners.get(chain.ticket_id))
+        _page_event(ticket_id, chain, step, people, now, owners.get(ticket_id))
         for chain, step, people in positions
+        if (ticket_id := chain.ticket_id)
     )
     page_ids = Page.objects.filter(
         chain__in=[chain for chain, _step, _people in positions],
@@ -178,12 +194,9 @@ def _write_pages(
 
 def _recipients(
     teams: dict[int, Team], wanted: list[tuple[int, LadderStep]], now: datetime
-) -> dict[tuple[int, str], list[User]]:
+) -> dict[tuple[int, LadderStep], list[User]]:
     """Who each (team, ladder step) pages now, fetched in one query."""
-    ids = {
-        (team_id, step.target): _recipient_ids(teams[team_id], step, now)
-        for team_id, step in wanted
-    }
+    ids = {(team_id, step): _recipient_ids(teams[team_id], step, now) for team_id, step in wanted}
     users = User.objects.select_related("profile").in_bulk(
         {user_id for found in ids.values() for user_id in found}
     )
@@ -201,17 +214,39 @@ def _next_action_at(chain: PageChain, step: LadderStep, has_recipients: bool) ->
     return step_ends
 
 
+def _first_positions(
+    chains: list[PageChain], teams: dict[int, Team], now: datetime
+) -> list[tuple[PageChain, LadderStep, list[User]]]:
+    """Where each new chain starts (its ladder's first step and who that pages now), with the
+    time it next moves set on it."""
+    first_steps = {
+        (chain.team_id, chain.ladder): ladder_for(teams[chain.team_id], chain.ladder)[0][0]
+        for chain in chains
+    }
+    people = _recipients(
+        teams, [(team_id, step) for (team_id, _ladder), step in first_steps.items()], now
+    )
+    positions = []
+    for chain in chains:
+        step = first_steps[(chain.team_id, chain.ladder)]
+        found = people[(chain.team_id, step)]
+        chain.next_action_at = _next_action_at(chain, step, bool(found))
+        positions.append((chain, step, found))
+    return positions
+
+
 def start_chains(
     *,
     tickets: Iterable[Ticket],
     reason: PageChain.Reason,
     started_by: User | None = None,
+    summary: str = "",
     now: datetime | None = None,
 ) -> list[PageChain]:
     """Start paging each ticket's team, unless a chain is already running for it. Call inside
     the transaction that caused it, so the pages exist exactly when the cause does. A sweep
     that breaches a thousand tickets after an outage starts a thousand chains in a handful of
-    statements."""
+    statements. ``summary`` (structured words only) goes out with each page."""
     now = now or timezone.now()
     tickets = list(tickets)
     running = set(
@@ -223,20 +258,14 @@ def start_chains(
     if not tickets:
         return []
     teams = _teams_with_ladders(ticket.team_id for ticket in tickets)
-    first_steps = {team_id: ladder_for(team)[0][0] for team_id, team in teams.items()}
-    people = _recipients(teams, list(first_steps.items()), now)
     chains = [
         PageChain(
             ticket=ticket, team=teams[ticket.team_id], reason=reason, started_by=started_by,
-            started_at=now, step_started_at=now,
+            summary=summary, started_at=now, step_started_at=now,
         )
         for ticket in tickets
     ]  # fmt: skip
-    for chain in chains:
-        step = first_steps[chain.team_id]
-        chain.next_action_at = _next_action_at(
-            chain, step, bool(people[(chain.team_id, step.target)])
-        )
+    positions = _first_positions(chains, teams, now)
     with transaction.atomic():
         # A technician paging by hand at this very moment wins; the sweep's batch then goes
         # ticket by ticket so nobody else loses their chain.
@@ -250,23 +279,21 @@ def start_chains(
                 chain
                 for ticket in tickets
                 for chain in start_chains(
-                    tickets=[ticket], reason=reason, started_by=started_by, now=now
+                    tickets=[ticket], reason=reason, started_by=started_by, summary=summary,
+                    now=now,
                 )
-            ]
+            ]  # fmt: skip
         if any(chain.pk is None for chain in chains):  # a database that returns no ids
             found = PageChain.objects.filter(
                 ticket__in=tickets, status=PageChain.Status.ACTIVE
             ).in_bulk(field_name="ticket_id")
-            chains = [found[ticket.pk] for ticket in tickets]
+            positions = [
+                (found[chain.ticket_id], step, people) for chain, step, people in positions
+            ]
+            chains = [chain for chain, _step, _people in positions]
         _write_pages(
-            [
-                (chain, first_steps[chain.team_id],
-                 people[(chain.team_id, first_steps[chain.team_id].target)])
-                for chain in chains
-            ],
-            now,
-            _owner_names(ticket.pk for ticket in tickets if ticket.assignee_id),
-        )  # fmt: skip
+            positions, now, _owner_names(ticket.pk for ticket in tickets if ticket.assignee_id)
+        )
     return chains
 
 
@@ -275,18 +302,56 @@ def start_chain(
     ticket: Ticket,
     reason: PageChain.Reason,
     started_by: User | None = None,
+    summary: str = "",
     now: datetime | None = None,
 ) -> PageChain | None:
     """Start paging one ticket's team, unless a chain is already running for it."""
-    started = start_chains(tickets=[ticket], reason=reason, started_by=started_by, now=now)
+    started = start_chains(
+        tickets=[ticket], reason=reason, started_by=started_by, summary=summary, now=now
+    )
     return started[0] if started else None
+
+
+def start_team_chain(
+    *,
+    team: Team,
+    reason: PageChain.Reason,
+    ladder: EscalationPolicy.Purpose,
+    summary: str,
+    link: str,
+    started_by: User | None = None,
+    now: datetime | None = None,
+) -> PageChain:
+    """Start paging a team about something that is not a ticket, through its ladder for
+    ``ladder``. ``summary`` is the whole page (structured words only, short enough for an SMS)
+    and ``link`` the page it opens. Call inside the transaction that caused it; the caller keeps
+    the chain (and so decides that it starts once)."""
+    now = now or timezone.now()
+    teams = _teams_with_ladders([team.pk])
+    chain = PageChain(
+        team=teams[team.pk], reason=reason, ladder=ladder, summary=summary, link=link,
+        started_by=started_by, started_at=now, step_started_at=now,
+    )  # fmt: skip
+    positions = _first_positions([chain], teams, now)
+    with transaction.atomic():
+        chain.save()
+        _write_pages(positions, now, {})
+    return chain
+
+
+def _ticket_event(chain: PageChain, now: datetime, kind: str, text: str, value: str = "") -> None:
+    """A step of the chain on its ticket's timeline; a chain about no ticket has none."""
+    if chain.ticket_id:
+        TicketEvent.objects.create(
+            ticket_id=chain.ticket_id, at=now, kind=kind, new_value=value, text=text
+        )
 
 
 def _advance(chain: PageChain, now: datetime) -> None:
     team = _team_with_ladder(chain.team_id)
-    owners = _owner_names([chain.ticket_id])
-    owner = owners.get(chain.ticket_id)
-    ladder, repeat_count = ladder_for(team)
+    owners = _owner_names([chain.ticket_id] if chain.ticket_id else [])
+    owner = owners.get(chain.ticket_id) if chain.ticket_id else None
+    ladder, repeat_count = ladder_for(team, chain.ladder)
     step = ladder[min(chain.step, len(ladder) - 1)]
     step_ends = chain.step_started_at + timedelta(minutes=step.wait_minutes)
     pages_in_step = Page.objects.filter(chain=chain, step=chain.step, round=chain.round).exists()
@@ -304,18 +369,17 @@ def _advance(chain: PageChain, now: datetime) -> None:
             chain.ended_at = now
             chain.next_action_at = None
             chain.save()
-            TicketEvent.objects.create(
-                ticket_id=chain.ticket_id, at=now, kind=TicketEvent.Kind.PAGE_UNANSWERED,
-                text=f"Nobody acknowledged after {repeat_count} passes of the ladder.",
+            _ticket_event(
+                chain, now, TicketEvent.Kind.PAGE_UNANSWERED,
+                f"Nobody acknowledged after {repeat_count} passes of the ladder.",
             )  # fmt: skip
             return
         step = ladder[chain.step]
-        TicketEvent.objects.create(
-            ticket_id=chain.ticket_id, at=now, kind=TicketEvent.Kind.PAGE_ESCALATED,
-            new_value=step.target,
-            text=f"No acknowledgement: escalating to {step.label}.{_has_it(owner)}",
+        _ticket_event(
+            chain, now, TicketEvent.Kind.PAGE_ESCALATED,
+            f"No acknowledgement: escalating to {step.label}.{_has_it(owner)}", step.target,
         )  # fmt: skip
-    people = _recipients({team.pk: team}, [(team.pk, step)], now)[(team.pk, step.target)]
+    people = _recipients({team.pk: team}, [(team.pk, step)], now)[(team.pk, step)]
     chain.next_action_at = _next_action_at(chain, step, bool(people))
     chain.save()
     _write_pages([(chain, step, people)], now, owners)
@@ -358,6 +422,8 @@ class AckVia:
     LINK = "link"
     TICKET_PAGE = "ticket page"
     API = "api"
+    # The page of what a chain without a ticket is about (a major incident's).
+    SUBJECT_PAGE = "subject page"
     # Whoever owns the ticket is working on it: taking it is an acknowledgement.
     CLAIM = "claim"
     TAKE_NEXT = "take next"
@@ -371,15 +437,19 @@ _ACK_TEXT = {
 }
 
 
+def _stop_acknowledged(chain: PageChain, user: User, now: datetime) -> None:
+    chain.acknowledged_at = now
+    chain.acknowledged_by = user
+    chain.save(update_fields=["acknowledged_at", "acknowledged_by"])
+    _end_chain(chain, PageChain.Status.ACKNOWLEDGED, now)
+
+
 def _acknowledge_locked(
     chain: PageChain, ticket: Ticket, user: User, via: str, now: datetime
 ) -> list[str]:
     """Stop a chain both of whose rows the caller has locked. The acknowledgement is the first
     response if there was none. Returns the ticket fields it changed."""
-    chain.acknowledged_at = now
-    chain.acknowledged_by = user
-    chain.save(update_fields=["acknowledged_at", "acknowledged_by"])
-    _end_chain(chain, PageChain.Status.ACKNOWLEDGED, now)
+    _stop_acknowledged(chain, user, now)
     text = _ACK_TEXT.get(via, "{name} acknowledged the page and is on it.")
     TicketEvent.objects.create(
         ticket=ticket, at=now, actor=user, kind=TicketEvent.Kind.ACK, is_public=True,
@@ -389,18 +459,21 @@ def _acknowledge_locked(
 
 
 def acknowledge(*, chain_id: int, user: User, via: str, now: datetime | None = None) -> PageChain:
-    """Stop the chain. The acknowledgement is the first response if there was none, and takes
-    the ticket if nobody had it."""
+    """Stop the chain. For a chain about a ticket, the acknowledgement is the first response if
+    there was none, and takes the ticket if nobody had it."""
     if not is_it_staff(user):
         raise PagingError("Only IT staff can acknowledge a page.")
     now = now or timezone.now()
-    ticket_id = PageChain.objects.filter(pk=chain_id).values_list("ticket_id", flat=True).first()
-    if ticket_id is None:
+    about = PageChain.objects.filter(pk=chain_id).values("ticket_id").first()
+    if about is None:
         raise PageChain.DoesNotExist(f"no page chain {chain_id}")
+    ticket_id = about["ticket_id"]
     with transaction.atomic():
         # The ticket first, then the chain: the order a claim takes them in. FOR NO KEY UPDATE
         # lets the sweep add timeline rows to the ticket while it holds the chain.
-        ticket = Ticket.objects.select_for_update(no_key=True).get(pk=ticket_id)
+        ticket = (
+            Ticket.objects.select_for_update(no_key=True).get(pk=ticket_id) if ticket_id else None
+        )
         chain = (
             PageChain.objects.select_for_update(of=("self",))
             .select_related("acknowledged_by")
@@ -412,6 +485,9 @@ def acknowledge(*, chain_id: int, user: User, via: str, now: datetime | None = N
                 when = timezone.localtime(chain.acknowledged_at).strftime("%H:%M")
                 raise PagingError(f"Already acknowledged by {who} at {when}.")
             raise PagingError(f"This page has ended: {chain.get_status_display().lower()}.")
+        if ticket is None:
+            _stop_acknowledged(chain, user, now)
+            return chain
         fields = ["updated_at", *_acknowledge_locked(chain, ticket, user, via, now)]
         if ticket.assignee_id is None:
             name = display_name(user)
@@ -448,6 +524,14 @@ def acknowledge_by_owner(
     if fields:
         ticket.save(update_fields=fields)
     return fields
+
+
+def end_chain(*, chain_id: int, now: datetime | None = None) -> None:
+    """What the chain pages about is over (a major incident resolved): nobody needs paging."""
+    for locked in PageChain.objects.select_for_update().filter(
+        pk=chain_id, status=PageChain.Status.ACTIVE
+    ):
+        _end_chain(locked, PageChain.Status.RESOLVED, now or timezone.now())
 
 
 def end_chains_for(ticket: Ticket, now: datetime) -> None:
@@ -490,22 +574,16 @@ def _absolute(path: str) -> str:
 
 def message_for(page: Page, *, now: datetime | None = None) -> PageMessage:
     """A page's fields. Structured only: what a nurse typed never leaves in a page."""
+    chain = page.chain
     ticket = page.ticket
     recipient = page.recipient
     profile = getattr(recipient, "profile", None)
     now = now or timezone.now()
-    return PageMessage(
+    since = ticket.created_at if ticket else chain.started_at
+    message = PageMessage(
         page_id=page.pk,
         dedupe_key=page.dedupe_key,
-        ticket_number=ticket.number,
-        priority=ticket.priority_label,
-        department=ticket.department.name,
-        location=ticket.location.name,
-        category=str(ticket.category),
-        care_delayed=ticket.care_delayed,
-        age_minutes=max(int((now - ticket.created_at).total_seconds() // 60), 0),
-        owner=display_name(ticket.assignee) if ticket.assignee else None,
-        link=_absolute(ticket.get_absolute_url()),
+        link=_absolute(chain.target_url),
         ack_link=_absolute(reverse("page_acknowledge", args=[ack_token(page)])),
         step=str(EscalationStep.Target(page.target).label).lower()
         if page.target in EscalationStep.Target.values
@@ -513,6 +591,20 @@ def message_for(page: Page, *, now: datetime | None = None) -> PageMessage:
         recipient_name=display_name(recipient),
         recipient_email=recipient.email,
         recipient_pager=profile.pager if profile else "",
+        age_minutes=max(int((now - since).total_seconds() // 60), 0),
+        summary=chain.summary,
+    )
+    if ticket is None:
+        return message
+    return replace(
+        message,
+        ticket_number=ticket.number,
+        priority=ticket.priority_label,
+        department=ticket.department.name,
+        location=ticket.location.name,
+        category=str(ticket.category),
+        care_delayed=ticket.care_delayed,
+        owner=display_name(ticket.assignee) if ticket.assignee else None,
     )
 
 
@@ -557,17 +649,18 @@ def deliver(page_id: int, *, now: datetime | None = None) -> str:
         )  # fmt: skip
         if retry:
             return Outcome.RETRY
-        TicketEvent.objects.create(
-            ticket_id=page.ticket_id, kind=TicketEvent.Kind.PAGE_FAILED, new_value=page.channel,
-            text=f"Page to {who} by {page.channel} failed after {page.attempts} attempts.",
+        _ticket_event(
+            page.chain, timezone.now(), TicketEvent.Kind.PAGE_FAILED,
+            f"Page to {who} by {page.channel} failed after {page.attempts} attempts.",
+            page.channel,
         )  # fmt: skip
         return Outcome.FAILED
     # Together: a worker killed between the two would leave a sent page the timeline never shows.
     with transaction.atomic():
         Page.objects.filter(pk=page_id).update(status=Page.Status.SENT, sent_at=timezone.now())
-        TicketEvent.objects.create(
-            ticket_id=page.ticket_id, kind=TicketEvent.Kind.PAGE_SENT, new_value=page.channel,
-            text=f"Page to {who} by {page.channel} delivered.",
+        _ticket_event(
+            page.chain, timezone.now(), TicketEvent.Kind.PAGE_SENT,
+            f"Page to {who} by {page.channel} delivered.", page.channel,
         )  # fmt: skip
     logger.info("page %s delivered by %s", page_id, page.channel)
     return Outcome.SENT

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
 
 from departments.models import Department, Team
-from tickets.models import Category, Ticket
+from tickets.models import Category, PageChain, Ticket
 
 
 class Incident(models.Model):
@@ -42,6 +43,11 @@ class Incident(models.Model):
     commander = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # Declaring pages the team's incident commander ladder: the one chain, started with the
+    # incident (its acknowledgement, escalation and end are the paging engine's).
+    commander_chain = models.OneToOneField(
+        PageChain, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     last_update_at = models.DateTimeField(null=True, blank=True)
     next_update_at = models.DateTimeField(null=True, blank=True)
     # When the commander was reminded of a missed next update (once per promised time).
@@ -66,6 +72,9 @@ class Incident(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number}: {self.service}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("incidents:detail", args=[self.pk])
 
     @property
     def number(self) -> str:

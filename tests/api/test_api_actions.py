@@ -576,7 +576,7 @@ def test_acknowledging_an_ended_chain_is_409(it, tech, p1):
     chain = PageChain.objects.get(ticket=p1)
     response = it.post(f"/api/pages/{chain.pk}/acknowledge/")
     assert response.status_code == 409
-    assert response.json() == {"detail": "This page has ended: ended: ticket resolved."}
+    assert response.json() == {"detail": "This page has ended: ended: resolved."}
 
 
 def test_acknowledging_no_chain_is_404(it, reference_data):

@@ -43,7 +43,9 @@ def declared(tech, **overrides):
     return declare(**(values | overrides))
 
 
-def test_declaring_from_an_alert_links_its_tickets_and_pages_nobody_again(reference_data, tech):
+def test_declaring_from_an_alert_links_its_tickets_and_pages_only_the_commander(
+    reference_data, tech
+):
     tickets = cluster(["ED", "ED", "OR", "OR", "ICU"])
     [alert] = detect(now=NOW)
     incident = declared(tech, alert=alert)
@@ -54,7 +56,9 @@ def test_declaring_from_an_alert_links_its_tickets_and_pages_nobody_again(refere
     assert incident.started_at == tickets[0].created_at
     alert.refresh_from_db()
     assert alert.status == alert.Status.DECLARED
-    assert PageChain.objects.count() == 1
+    # The alert's page for the cluster, and the commander's: no ticket is paged again.
+    assert PageChain.objects.filter(ticket__isnull=False).count() == 1
+    assert PageChain.objects.get(ticket__isnull=True) == incident.commander_chain
     linked = TicketEvent.objects.filter(
         text__startswith=f"Linked to major incident {incident.number}"
     )

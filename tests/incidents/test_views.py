@@ -23,8 +23,8 @@ def incident(reference_data, tech):
 def test_list_costs_the_same_queries_however_many_incidents(
     client, tech, incident, django_assert_num_queries
 ):
-    for _ in range(3):
-        declare(by=tech, service="PACS", message="Images are slow.", category=ehr())
+    for floor in range(3):
+        declare(by=tech, service=f"PACS {floor}", message="Images are slow.", category=ehr())
     client.force_login(tech)
     client.get(reverse("incidents:list"))
     # Session and user; the banner comes from the cache; incidents with their counts in one

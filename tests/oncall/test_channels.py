@@ -39,6 +39,7 @@ PAYLOAD_KEYS = {
     "page_id",
     "dedupe_key",
     "ticket",
+    "summary",
     "department",
     "priority",
     "location",
@@ -109,6 +110,21 @@ def test_page_text_names_the_owner_and_the_age_in_hours() -> None:
         "HD-1042 P1 Critical - Emergency Department, Triage 2 - EHR (Epic) - filed 2 h 15 min "
         f"ago - Terry Nguyen has it. Ack: {ACK}"
     )
+
+
+def test_page_text_ends_with_the_summary_of_whoever_started_the_paging() -> None:
+    text = page_text(make_message(summary="Possible major incident: 5 tickets from 3 units"))
+    assert text.endswith(
+        f"filed 4 min ago - Possible major incident: 5 tickets from 3 units. Ack: {ACK}"
+    )
+
+
+def test_a_page_about_no_ticket_is_its_summary_on_one_line() -> None:
+    message = make_message(
+        ticket_number="", priority="", department="", location="", category="",
+        summary="Major incident MI-3: EHR (Epic)\ndown - hospital-wide",
+    )  # fmt: skip
+    assert page_text(message) == f"Major incident MI-3: EHR (Epic) down - hospital-wide. Ack: {ACK}"
 
 
 @pytest.mark.parametrize(
@@ -209,6 +225,7 @@ def test_webhook_body_has_exactly_the_documented_keys(receiver: WebhookReceiver)
         "page_id": 1234,
         "dedupe_key": "page-1234",
         "ticket": "HD-1042",
+        "summary": "",
         "department": "Emergency Department",
         "priority": "P1 Critical",
         "location": "Triage 2",

@@ -21,7 +21,7 @@ from departments.models import Location
 from helpdesk.settings import postgres_database
 from intake.polling import take_lease
 from reports import conf as reports_conf
-from tests.conftest import at_once
+from tests.concurrency import at_once
 from tests.factories import TicketFactory, UserFactory
 from tests.reports.conftest import NOW, DataSet
 from tickets import paging

@@ -14,7 +14,8 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
-from tests.conftest import at_once, embedded_worker, need
+from tests.concurrency import at_once
+from tests.conftest import embedded_worker, need
 from tests.factories import TicketFactory
 from tests.tickets.test_notifications import closed_port
 from tests.tickets.test_paging_reliability import (  # noqa: F401 (fixtures)

@@ -1,4 +1,8 @@
-"""Page chains: one run of a team's escalation ladder for a ticket, and the pages it sent."""
+"""Page chains: one run of a team's escalation ladder, and the pages it sent.
+
+Most chains page about a ticket. A chain may also page about something that is not a ticket
+(a declared major incident pages for its commander): it then has no ticket, and whoever started
+it wrote its ``summary`` (structured, never what a nurse typed) and the ``link`` the page opens."""
 
 from __future__ import annotations
 
@@ -7,11 +11,12 @@ from django.db import models
 from django.utils import timezone
 
 from departments.models import Team
+from oncall.models import EscalationPolicy
 from tickets.models.ticket import Ticket
 
 
 class PageChain(models.Model):
-    """One run of a team's escalation ladder for a ticket, until acknowledged or resolved.
+    """One run of a team's escalation ladder, until acknowledged or resolved.
 
     The chain's state moves only under a row lock (select_for_update), so an acknowledgement and
     an escalation never interleave: once acknowledged, no page of a later step is written.
@@ -24,16 +29,30 @@ class PageChain(models.Model):
         MANUAL = "manual", "Paged by a technician"
         # Several units filing about one system at once: one page for the whole cluster.
         POSSIBLE_MAJOR = "possible_major", "Possible major incident"
+        # A major incident was declared: its team's incident commander is paged.
+        MAJOR_INCIDENT = "major_incident", "Major incident declared"
 
     class Status(models.TextChoices):
         ACTIVE = "active", "Paging"
         ACKNOWLEDGED = "acknowledged", "Acknowledged"
-        RESOLVED = "resolved", "Ended: ticket resolved"
+        RESOLVED = "resolved", "Ended: resolved"
         UNANSWERED = "unanswered", "Unanswered"
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="page_chains")
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.PROTECT, null=True, blank=True, related_name="page_chains"
+    )
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="page_chains")
     reason = models.CharField(max_length=16, choices=Reason.choices)
+    # Which of the team's ladders the chain walks (oncall.EscalationPolicy.Purpose).
+    ladder = models.CharField(
+        max_length=12,
+        choices=EscalationPolicy.Purpose.choices,
+        default=EscalationPolicy.Purpose.TICKETS,
+    )
+    # What the page says beyond the ticket's own fields, or instead of them for a chain without
+    # a ticket; written from structured fields by whoever started the chain, never free text.
+    summary = models.CharField(max_length=400, blank=True)
+    link = models.CharField(max_length=200, blank=True)  # the page to open, without a ticket
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -70,7 +89,17 @@ class PageChain(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Paging for {self.ticket.number} ({self.get_status_display()})"
+        return f"Paging for {self.subject} ({self.get_status_display()})"
+
+    @property
+    def subject(self) -> str:
+        """What the chain pages about, in a few words."""
+        return self.ticket.number if self.ticket else self.summary.split(":")[0]
+
+    @property
+    def target_url(self) -> str:
+        """The page a paged technician opens."""
+        return self.ticket.get_absolute_url() if self.ticket else self.link
 
     @property
     def seconds_to_acknowledge(self) -> float | None:
@@ -90,7 +119,9 @@ class Page(models.Model):
         CANCELLED = "cancelled", "Not sent: acknowledged or resolved"
 
     chain = models.ForeignKey(PageChain, on_delete=models.PROTECT, related_name="pages")
-    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="pages")
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.PROTECT, null=True, blank=True, related_name="pages"
+    )
     step = models.PositiveSmallIntegerField()
     round = models.PositiveSmallIntegerField()
     repeat = models.PositiveSmallIntegerField()
@@ -110,8 +141,9 @@ class Page(models.Model):
         ordering = ["-created_at", "-pk"]
         constraints = [
             models.UniqueConstraint(
-                fields=["ticket", "chain", "step", "round", "repeat", "recipient", "channel"],
-                name="page_once_per_step_recipient_channel",
+                # The chain names the ticket, if any: a chain without one is just as unique.
+                fields=["chain", "step", "round", "repeat", "recipient", "channel"],
+                name="page_once_per_chain_step_recipient_channel",
             )
         ]
         indexes = [
