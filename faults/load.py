@@ -415,3 +415,10 @@ def p95_between(before: dict[int, int], after: dict[int, int]) -> float:
     window = diff_response_time_dicts(after, before)
     count = sum(window.values())
     return float(calculate_response_time_percentile(window, count, 0.95)) if count else 0.0
+
+
+def max_between(before: dict[int, int], after: dict[int, int]) -> float | None:
+    """The slowest filing answered between two ``filing_times`` snapshots (None: none was)."""
+    window = diff_response_time_dicts(after, before)
+    answered = [millis for millis, count in window.items() if count > 0]
+    return float(max(answered)) if answered else None

@@ -98,11 +98,11 @@ def _claim(claim: Claim, now: datetime) -> list[int]:
     table = connection.ops.quote_name(Ticket._meta.db_table)
     mark = connection.ops.quote_name(claim.mark_field)
     updated = connection.ops.quote_name("updated_at")
-    due = connection.ops.quote_name(claim.due_field)
+    due_column = connection.ops.quote_name(claim.due_field)
     # updated_at moves too: the live queue notices the change of state.
     sql = (
         f"UPDATE {table} SET {mark} = %s, {updated} = %s "  # noqa: S608 (identifiers from the model)
-        f"WHERE id IN ({subquery}) AND {mark} IS NULL RETURNING id, {due}"
+        f"WHERE id IN ({subquery}) AND {mark} IS NULL RETURNING id, {due_column}"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [now, now, *params])
