@@ -15,8 +15,9 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import gevent
 import psutil
@@ -344,14 +345,14 @@ def _beats_stopped(ctx: Context) -> None:
     """Both beats stopped (10 minutes; 45 s with --short) while targets and chains fall due;
     started again, their first sweep does all of it, late."""
     ctx.pause(10, 8)
-    _page_held_tickets()
+    off_loop(_page_held_tickets)
     gap = timedelta(seconds=45 if ctx.short else 600)
     for beat in ctx.stack.beats:
         beat.stop()
     stopped = timezone.now()
-    ctx.marks["due_tickets"] = _make_due(stopped + timedelta(seconds=5), gap * 0.8)
+    ctx.marks["due_tickets"] = off_loop(_make_due, stopped + timedelta(seconds=5), gap * 0.8)
     ctx.marks["chains_read_at"] = timezone.now()
-    ctx.marks["chains"] = _chains_fall_due(stopped + timedelta(seconds=5), gap * 0.8)
+    ctx.marks["chains"] = off_loop(_chains_fall_due, stopped + timedelta(seconds=5), gap * 0.8)
     ctx.notes.append(
         f"beats stopped {gap.total_seconds():.0f} s; {len(ctx.marks['due_tickets'])} first "
         f"responses and {len(ctx.marks['chains'])} page chain(s) fell due meanwhile"
@@ -371,15 +372,15 @@ def _clock_jump(ctx: Context) -> None:
     with ``now`` two hours on, beside the beats' sweeps on the real clock. Twenty targets fall
     due within those two hours; every running chain's next step does too."""
     ctx.pause(15, 10)
-    _page_held_tickets()
+    off_loop(_page_held_tickets)
     now = timezone.now()
-    ctx.marks["due_tickets"] = _make_due(now + timedelta(minutes=10), timedelta(minutes=100))
+    ctx.marks["due_tickets"] = off_loop(
+        _make_due, now + timedelta(minutes=10), timedelta(minutes=100)
+    )
     ctx.marks["chains_read_at"] = timezone.now()
-    ctx.marks["chains"] = checks.read_chains(due_by=now + JUMP)
+    ctx.marks["chains"] = off_loop(partial(checks.read_chains, due_by=now + JUMP))
     jumped = ctx.marks["sweeps_back_at"] = now + JUMP
-    # In a thread of its own: its queries would otherwise hold up every simulated person, whose
-    # requests share this process's event loop.
-    result = gevent.get_hub().threadpool.apply(_sweep_at, (jumped,))
+    result = off_loop(_sweep_at, jumped)
     ctx.marks["breached"] = result.count("response", "breach")
     ctx.notes.append(
         f"a sweep at +2 h breached {result.count('response', 'breach')} first response(s) and "
@@ -393,10 +394,25 @@ def _sweep_at(now: datetime) -> Any:
     # Models load once Django is set up, which the harness does after making its database.
     from tickets.sweep import sla_sweep
 
-    try:
-        return sla_sweep(now=now)
-    finally:
-        connection.close()
+    return sla_sweep(now=now)
+
+
+T = TypeVar("T")
+
+
+def off_loop(work: Callable[..., T], *args: Any) -> T:
+    """Run the harness's own database work during the load in a thread of its own: its queries
+    would otherwise hold up every simulated person, whose requests share this process's event
+    loop (long enough for the web's keep-alive to close their connections under them)."""
+
+    def run() -> T:
+        try:
+            return work(*args)
+        finally:
+            connection.close()
+
+    result: T = gevent.get_hub().threadpool.apply(run)
+    return result
 
 
 def _clock_jump_checks(ctx: Context) -> list[str]:
@@ -454,10 +470,13 @@ def _gateway_failing(ctx: Context) -> None:
         ctx.marks["failing_from"] = time.perf_counter()
         ctx.marks["failing_at"] = timezone.now()
         ctx.receiver.configure(default_status=500)
-        ctx.pause(45, 30)
+        # Chains nobody acknowledges while the gateway fails: their pages use every attempt.
+        paged = off_loop(_page_held_tickets)
+        ctx.notes.append(f"{paged} held ticket(s) paged as the gateway began failing")
+        ctx.pause(45, 40)
         timeout = settings.HELPDESK_PAGING["WEBHOOK_TIMEOUT"]
         ctx.receiver.configure(default_status=503, delay=timeout + 3)
-        ctx.pause(25, 15)
+        ctx.pause(25, 20)
         ctx.receiver.configure()
         ctx.marks["recovered_at"] = time.perf_counter()
         # A minute for every chain at a failed step to move to the next.
@@ -475,7 +494,10 @@ def _gateway_checks(ctx: Context) -> list[str]:
     ]
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT p.id, c.id, c.round, c.step, c.status, p.round, p.step "
+            "SELECT p.id, c.id, c.round, c.step, "
+            # Still running, and its wait over for more than two sweeps: stuck.
+            "CASE WHEN c.status = 'active' AND c.next_action_at < now() - interval '15 seconds' "
+            "THEN 'active' ELSE 'moving' END, p.round, p.step "
             "FROM tickets_page p JOIN tickets_pagechain c ON c.id = p.chain_id "
             "WHERE p.status = 'failed' AND p.created_at >= %s",
             [ctx.marks["failing_at"]],
@@ -651,8 +673,9 @@ SCENARIOS: tuple[Scenario, ...] = (
     ),
     Scenario(
         "gateway failing",
-        "the gateway answers 500 (45 s), then hangs past the delivery timeout (25 s), then "
-        "works, with every team's ladder moving each minute: pages are retried with growing "
+        "the gateway answers 500 (45 s; 40 with --short), then hangs past the delivery timeout "
+        "(25 s; 20), then works, with every team's ladder moving each minute and ten held "
+        "tickets paged as it begins failing: pages are retried with growing "
         "waits, a page that used all its attempts is marked failed and its chain escalates to "
         "the next step, and each page reaches the gateway exactly once (by Idempotency-Key)",
         _gateway_failing,
