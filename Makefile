@@ -67,7 +67,9 @@ bench-smoke: install
 
 ## The help desk on several processes (2 web, 2 workers, 2 beats, its own Redis and database)
 ## under load, one fault per scenario, invariants checked by SQL; writes docs/reliability.md.
-## DATABASE_URL names the PostgreSQL server (the harness makes and drops helpdesk_faults on it).
+## DATABASE_URL names the PostgreSQL server (the harness makes and drops helpdesk_faults on it,
+## or the name FAULTS_ARGS="--db-name ..." gives); the full run's PostgreSQL restart runs the
+## whole stack on a cluster of its own (initdb, /usr/lib/postgresql/15/bin) instead.
 faults: install
 	$(PY) -m faults $(FAULTS_ARGS)
 

@@ -31,6 +31,8 @@ from locust.stats import (
     diff_response_time_dicts,
 )
 from requests import RequestException
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 from faults.ledger import Filing, Ledger
 
@@ -44,6 +46,8 @@ FILE_API = "file: POST API"
 QUEUE_FRAGMENT = "queue: fragment poll"
 FILING_NAMES = (FILE_POST, FILE_API)
 
+# Once, for a GET only, on a connection that failed before any answer came.
+KEEP_ALIVE_RETRY = Retry(total=1, connect=1, read=1, status=0, redirect=0, allowed_methods={"GET"})
 # The integration's patience for one attempt, and how often it tries one filing.
 API_TIMEOUT_SECONDS = 10.0
 API_ATTEMPTS = 6
@@ -110,6 +114,9 @@ class _Signed(HttpUser):
         person, base_url = self.shared.next_person(self.role, self.people())
         self.person = person
         self.client.base_url = base_url
+        # A browser sends a GET again when the kept-alive connection it reused turns out closed
+        # by the server (gunicorn closes idle ones after a few seconds): so do these people.
+        self.client.mount("http://", HTTPAdapter(max_retries=KEEP_ALIVE_RETRY))
         host = base_url.split("://", 1)[1].split(":", 1)[0]
         self.client.cookies.set(self.shared.cast.session_cookie, person.session_key, domain=host)
 
@@ -415,3 +422,10 @@ def p95_between(before: dict[int, int], after: dict[int, int]) -> float:
     window = diff_response_time_dicts(after, before)
     count = sum(window.values())
     return float(calculate_response_time_percentile(window, count, 0.95)) if count else 0.0
+
+
+def max_between(before: dict[int, int], after: dict[int, int]) -> float | None:
+    """The slowest filing answered between two ``filing_times`` snapshots (None: none was)."""
+    window = diff_response_time_dicts(after, before)
+    answered = [millis for millis, count in window.items() if count > 0]
+    return float(max(answered)) if answered else None

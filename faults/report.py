@@ -94,7 +94,10 @@ def document(
     command: str,
     seconds: float,
     benchmark: Sequence[str],
+    scenarios: Sequence[tuple[str, str]] = (),
 ) -> str:
+    """The page: the run, the machine, the table, then (for each scenario run) what it injects
+    and what it proves, what the faults did, the baseline's benchmark and what broke."""
     failed = failures(rows)
     parts = [
         "# Reliability: load and faults",
@@ -109,6 +112,13 @@ def document(
         table(rows),
         "",
     ]
+    if scenarios:
+        parts += [
+            "## The scenarios",
+            "",
+            *(f"- {name}: {proves}" for name, proves in scenarios),
+            "",
+        ]
     noted = [f"- {row.scenario}: {'; '.join(row.notes)}" for row in rows if row.notes]
     if noted:
         parts += ["## What the faults did", "", *noted, ""]

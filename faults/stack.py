@@ -296,12 +296,13 @@ class Stack:
                 time.sleep(0.25)
 
     def server_errors(self) -> int:
-        """Responses with status 500 or more in every web log so far."""
+        """Server errors in every web log so far: responses with status 500 or more, except
+        the 503 that says the database is unreachable (a clear answer, not a failure)."""
         count = 0
         for process in self.web:
             for line in _read(process.log_path).splitlines():
                 found = _ACCESS_STATUS.search(line)
-                if found and int(found.group(1)) >= 500:
+                if found and int(found.group(1)) >= 500 and int(found.group(1)) != 503:
                     count += 1
         return count
 

@@ -1,11 +1,16 @@
+import logging
 from collections.abc import Callable
 from ipaddress import IPv4Address, IPv6Address, ip_address
 
 from django.conf import settings
 from django.contrib.sessions.middleware import SessionMiddleware
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.cache import add_never_cache_headers
+
+from core.errors import database_unavailable
+
+logger = logging.getLogger(__name__)
 
 
 class HealthCheckMiddleware:
@@ -24,6 +29,27 @@ class HealthCheckMiddleware:
         except Exception:
             return JsonResponse({"database": "down"}, status=503)
         return JsonResponse({"database": "ok"})
+
+
+class DatabaseAvailabilityMiddleware:
+    """While PostgreSQL is down or restarting, every request answers a 503 that says so (with
+    Retry-After) instead of a 500 from whichever query first failed. The connection is checked
+    once, before anything else asks the database: a connection kept from before a restart fails
+    Django's health check (CONN_HEALTH_CHECKS) and is replaced by a new one, so the first request
+    after the database is back is served normally. Where the database goes away mid-request,
+    ``core.errors.server_error`` answers the same 503."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            connection.close_if_health_check_failed()
+            connection.ensure_connection()
+        except (OperationalError, InterfaceError) as error:
+            logger.warning("database unavailable: %s", type(error).__name__)
+            return database_unavailable(request)
+        return self.get_response(request)
 
 
 class IdleAwareSessionMiddleware(SessionMiddleware):

@@ -174,6 +174,9 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Below WhiteNoise, whose static files keep their long caching.
     "helpdesk.middleware.NoStoreMiddleware",
+    # Before anything that reads the database (the session, the user): a clear 503 while it is
+    # down.
+    "helpdesk.middleware.DatabaseAvailabilityMiddleware",
     "helpdesk.middleware.IdleAwareSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

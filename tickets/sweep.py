@@ -98,14 +98,17 @@ def _claim(claim: Claim, now: datetime) -> list[int]:
     table = connection.ops.quote_name(Ticket._meta.db_table)
     mark = connection.ops.quote_name(claim.mark_field)
     updated = connection.ops.quote_name("updated_at")
+    due_column = connection.ops.quote_name(claim.due_field)
     # updated_at moves too: the live queue notices the change of state.
     sql = (
         f"UPDATE {table} SET {mark} = %s, {updated} = %s "  # noqa: S608 (identifiers from the model)
-        f"WHERE id IN ({subquery}) AND {mark} IS NULL RETURNING id"
+        f"WHERE id IN ({subquery}) AND {mark} IS NULL RETURNING id, {due_column}"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [now, now, *params])
-        return sorted(row[0] for row in cursor.fetchall())
+        # In the order they fell due: a sweep that catches up on many (after an outage, or a
+        # clock that jumped) records and alerts the oldest first.
+        return [ticket_id for ticket_id, _ in sorted(cursor.fetchall(), key=lambda row: row[::-1])]
 
 
 def _record(claim: Claim, ticket_ids: list[int], now: datetime) -> list[int]:

@@ -151,3 +151,14 @@ def test_where_the_fault_is_timed_apart_its_own_p95_is_bounded():
 def test_a_load_that_made_no_request_fails():
     idle = Figures(requests=0, errors=0, filing_p95_ms=0.0)
     assert check(Rules(), [], observed(), idle).violations == ["the load made no request"]
+
+
+def test_a_failed_page_is_expected_only_where_the_scenario_fails_the_gateway():
+    failing = observed(pages=[PageRow(1, "sent"), PageRow(2, "failed")], delivered_keys=["page-1"])
+    outcome = check(Rules(failed_pages_allowed=True), [], failing, FIGURES)
+    assert outcome.passed, outcome.violations
+    assert (outcome.pages_expected, outcome.pages_delivered) == (1, 1)
+    assert check(Rules(), [], failing, FIGURES).violations == [
+        "1 page(s) never reached the gateway: 2",
+        "1 page(s) marked failed: 2",
+    ]

@@ -60,3 +60,19 @@ def test_a_clean_run_says_nothing_broke():
     )
     assert text.rstrip().endswith("## Invariants broken\n\nNone.")
     assert "Benchmark" not in text
+
+
+def test_the_document_says_what_each_scenario_injects_and_proves():
+    text = document(
+        [PASSED],
+        machine=MACHINE,
+        day=date(2026, 12, 6),
+        command="c",
+        seconds=60,
+        benchmark=[],
+        scenarios=[("baseline", "the load alone"), ("clock jump", "a sweep two hours ahead")],
+    )
+    assert (
+        "## The scenarios\n\n- baseline: the load alone\n- clock jump: a sweep two hours ahead\n"
+        in (text)
+    )

@@ -94,6 +94,23 @@ def test_beat_outage_breaches_every_overdue_ticket_on_the_first_sweep(ed_locatio
 
 
 @pytest.mark.django_db
+def test_a_sweep_that_catches_up_records_the_oldest_breach_first(ed_location):
+    tickets = [make_p1(ed_location) for _ in range(4)]
+    # Filed together, due in an order that is not the order they were filed in.
+    for minutes, ticket in zip((40, 10, 30, 20), tickets, strict=True):
+        Ticket.objects.filter(pk=ticket.pk).update(
+            response_due_at=FILED + timedelta(minutes=minutes)
+        )
+    result = sla_sweep(now=FILED + timedelta(hours=2))
+    in_due_order = [tickets[1].pk, tickets[3].pk, tickets[2].pk, tickets[0].pk]
+    assert result.claimed["response_breach"] == in_due_order
+    breaches = events(TicketEvent.Kind.SLA_BREACH).order_by("pk")
+    assert list(breaches.values_list("ticket_id", flat=True)) == in_due_order
+    alerts = SlaAlert.objects.filter(kind=SlaAlert.Kind.BREACH, clock=SlaAlert.Clock.RESPONSE)
+    assert list(alerts.order_by("pk").values_list("ticket_id", flat=True)) == in_due_order
+
+
+@pytest.mark.django_db
 def test_responded_and_waiting_tickets_do_not_breach(ed_location, tech):
     responded = make_p1(ed_location, first_response_at=FILED + timedelta(minutes=3))
     waiting = make_p1(

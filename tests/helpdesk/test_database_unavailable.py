@@ -1,0 +1,121 @@
+"""While the database cannot be reached (restarting, failing over), people get a page that says
+so and the API a JSON 503, both with Retry-After, never a 500; once it is back, the next request
+is served as usual."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from django.conf import settings
+from django.db import OperationalError, connection
+from django.test import Client
+
+from bench.slapd import free_port
+from core.errors import DATABASE_RETRY_AFTER_SECONDS, DATABASE_UNAVAILABLE
+from helpdesk.middleware import DatabaseAvailabilityMiddleware
+from tests.conftest import need
+from tests.factories import UserFactory
+
+
+@contextmanager
+def database_unreachable() -> Iterator[None]:
+    """The app's database settings name a port nobody listens on: a real connection attempt,
+    refused. (SQLite, embedded in the process, is never out of reach.)"""
+    need_postgres()
+    config = connection.settings_dict
+    saved = dict(config)
+    connection.close()
+    config.update(HOST="127.0.0.1", PORT=str(free_port()))
+    try:
+        yield
+    finally:
+        connection.close()
+        config.clear()
+        config.update(saved)
+
+
+def need_postgres() -> None:
+    need(connection.vendor == "postgresql", "PostgreSQL")
+
+
+@pytest.fixture
+def down(django_db_blocker):
+    with django_db_blocker.unblock(), database_unreachable():
+        yield
+
+
+def test_a_page_says_the_database_is_unreachable_with_a_503(down):
+    response = Client().get("/file/")
+    assert response.status_code == 503
+    assert response["Content-Type"].startswith("text/html")
+    assert response["Retry-After"] == str(DATABASE_RETRY_AFTER_SECONDS)
+    assert "no-store" in response["Cache-Control"]
+    page = response.content.decode()
+    assert "Try again in a minute" in page
+    assert "your ticket was not filed" in page
+
+
+def test_a_filing_sent_while_it_is_down_is_told_it_was_not_filed(down):
+    response = Client().post("/file/", {"title": "Printer jams"})
+    assert response.status_code == 503
+    assert "your ticket was not filed" in response.content.decode()
+
+
+def test_the_api_answers_json_503(down):
+    response = Client().post(
+        "/api/tickets/", {}, content_type="application/json", HTTP_AUTHORIZATION="Bearer x"
+    )
+    assert response.status_code == 503
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": DATABASE_UNAVAILABLE}
+    assert response["Retry-After"] == str(DATABASE_RETRY_AFTER_SECONDS)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_next_request_after_it_is_back_is_served(reference_data):
+    user = UserFactory(role="technician")
+    client = Client()
+    client.force_login(user)
+    with database_unreachable():
+        assert client.get("/queue/").status_code == 503
+    assert client.get("/queue/").status_code == 200
+
+
+def on_call_page_when(monkeypatch, board):
+    """The on-call page, with its board read by ``board``; the error page it ends on."""
+    monkeypatch.setattr("oncall.views.on_call_board", board)
+    client = Client(raise_request_exception=False)
+    client.force_login(UserFactory(role="technician"))
+    return client.get("/on-call/")
+
+
+@pytest.mark.django_db
+def test_a_connection_lost_mid_request_is_a_503_too(reference_data, monkeypatch):
+    def lost(now):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    response = on_call_page_when(monkeypatch, lost)
+    assert response.status_code == 503
+    assert "Try again in a minute" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_query_the_database_refused_stays_a_server_error(reference_data, monkeypatch):
+    need_postgres()
+
+    def refused(now):
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL statement_timeout = 1")
+            cursor.execute("SELECT pg_sleep(1)")
+
+    assert on_call_page_when(monkeypatch, refused).status_code == 500
+
+
+def test_the_check_comes_before_the_session_and_the_user():
+    order = settings.MIDDLEWARE
+    check = order.index(
+        f"{DatabaseAvailabilityMiddleware.__module__}.DatabaseAvailabilityMiddleware"
+    )
+    assert check < order.index("helpdesk.middleware.IdleAwareSessionMiddleware")
