@@ -457,7 +457,7 @@ def _gateway_failing(ctx: Context) -> None:
     from oncall.models import EscalationPolicy, EscalationStep
 
     made = []
-    for team in Team.objects.filter(escalation_policy__isnull=True):
+    for team in Team.objects.exclude(escalation_policies__purpose=EscalationPolicy.Purpose.TICKETS):
         policy = EscalationPolicy.objects.create(team=team, repeat_count=1)
         EscalationStep.objects.bulk_create(
             EscalationStep(policy=policy, position=n, target=target, repage_minutes=0,

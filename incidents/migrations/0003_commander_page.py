@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('incidents', '0002_update_notified'),
-        ('tickets', '0020_page_chain_without_ticket'),
+        ('tickets', '0021_page_chain_without_ticket'),
     ]
 
     operations = [

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tickets', '0019_possible_major_incident_page'),
+        ('tickets', '0020_outgoing_email'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
