@@ -10,7 +10,7 @@ from departments.models import Team
 from oncall.models import EscalationPolicy, EscalationStep
 from tests.admin_forms import form_data
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("reference_data")]
 
 ADD = "admin:oncall_escalationpolicy_add"
 
