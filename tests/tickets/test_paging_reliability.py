@@ -36,7 +36,7 @@ from kombu import pools as kombu_pools
 from bench.receiver import WebhookReceiver
 from departments.models import Location, Team
 from oncall.models import Rotation, RotationMember
-from tests.conftest import celery_broker, embedded_worker, need, port_open
+from tests.conftest import DATABASE_SERVER, celery_broker, embedded_worker, need, port_open
 from tests.factories import UserFactory
 from tickets import paging, tasks
 from tickets.models import Category, Page, PageChain, Ticket, TicketEvent, UnpublishedTask
@@ -473,8 +473,10 @@ def test_a_page_published_twice_to_a_real_worker_sends_once(
 
 
 def subprocess_database_url() -> str:
-    """The URL of the database this test runs in (pytest-django's test database)."""
-    db = connection.settings_dict
+    """The URL of the database this test runs in (pytest-django's test database), on the
+    PostgreSQL server itself: the worker is started with the product's own settings, not behind
+    a PgBouncer the suite may go through."""
+    db = {**connection.settings_dict, **DATABASE_SERVER}
     user = quote(str(db.get("USER") or ""), safe="")
     password = quote(str(db.get("PASSWORD") or ""), safe="")
     auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
