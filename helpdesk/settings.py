@@ -207,7 +207,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "helpdesk.context_processors.helpdesk",
                 # The incident and downtime banner: open major incidents and planned downtimes
-                # for this person, one cache read.
+                # for this person, held in the process with the reference rows.
                 "incidents.context_processors.banner",
             ],
         },
