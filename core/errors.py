@@ -21,9 +21,12 @@ from django.views import defaults
 
 API_PREFIX = "/api/"
 # What a person (or an integration) is told while PostgreSQL cannot be reached: a restart or a
-# failover takes seconds to a minute, and nothing they sent was kept.
-DATABASE_UNAVAILABLE = (
-    "The help desk cannot reach its database; your ticket was not filed, try again in a minute."
+# failover takes seconds to a minute. Reading a page, that is all; sending a form (filing a
+# ticket, a reply, a claim), they must also hear that nothing they sent was kept.
+DATABASE_UNAVAILABLE = "The help desk cannot reach its database; try again in a minute."
+DATABASE_UNAVAILABLE_NOT_SAVED = (
+    "The help desk cannot reach its database; what you sent was not saved (a ticket was not "
+    "filed), send it again in a minute."
 )
 DATABASE_RETRY_AFTER_SECONDS = 60
 
@@ -54,19 +57,29 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     return defaults.page_not_found(request, exception)
 
 
+def database_unavailable_message(request: HttpRequest) -> str:
+    """What the 503 says: a request that only reads is told to try again; one that sent
+    something (a form, an API write) is told it was not saved."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return DATABASE_UNAVAILABLE
+    return DATABASE_UNAVAILABLE_NOT_SAVED
+
+
 def database_unavailable(request: HttpRequest) -> HttpResponse:
     """503 with Retry-After while the database cannot be reached: JSON under /api/, a page
     for people. The page is rendered without the request, whose user and banners would ask the
     database again."""
+    message = database_unavailable_message(request)
     response: HttpResponse
     if is_api(request):
-        response = api_error(503, DATABASE_UNAVAILABLE)
+        response = api_error(503, message)
     else:
         response = HttpResponse(
             render_to_string(
                 "503_database.html",
                 {
-                    "message": DATABASE_UNAVAILABLE,
+                    "message": message,
+                    "sent": message == DATABASE_UNAVAILABLE_NOT_SAVED,
                     "hospital_name": settings.HELPDESK["HOSPITAL_NAME"],
                     "service_desk_phone": settings.HELPDESK["SERVICE_DESK_PHONE"],
                 },

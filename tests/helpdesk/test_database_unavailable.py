@@ -13,7 +13,11 @@ from django.db import OperationalError, connection
 from django.test import Client
 
 from bench.slapd import free_port
-from core.errors import DATABASE_RETRY_AFTER_SECONDS, DATABASE_UNAVAILABLE
+from core.errors import (
+    DATABASE_RETRY_AFTER_SECONDS,
+    DATABASE_UNAVAILABLE,
+    DATABASE_UNAVAILABLE_NOT_SAVED,
+)
 from helpdesk.middleware import DatabaseAvailabilityMiddleware
 from tests.conftest import need
 from tests.factories import UserFactory
@@ -54,13 +58,18 @@ def test_a_page_says_the_database_is_unreachable_with_a_503(down):
     assert "no-store" in response["Cache-Control"]
     page = response.content.decode()
     assert "Try again in a minute" in page
-    assert "your ticket was not filed" in page
+    assert "Reload this page in a minute" in page
+    # She only asked for a page: nothing of hers was lost, and she is not told otherwise.
+    assert "not filed" not in page
+    assert "not saved" not in page
 
 
 def test_a_filing_sent_while_it_is_down_is_told_it_was_not_filed(down):
     response = Client().post("/file/", {"title": "Printer jams"})
     assert response.status_code == 503
-    assert "your ticket was not filed" in response.content.decode()
+    page = response.content.decode()
+    assert "what you sent was not saved (a ticket was not filed)" in page
+    assert "the form keeps what you typed" in page
 
 
 def test_the_api_answers_json_503(down):
@@ -69,8 +78,14 @@ def test_the_api_answers_json_503(down):
     )
     assert response.status_code == 503
     assert response["Content-Type"] == "application/json"
-    assert response.json() == {"detail": DATABASE_UNAVAILABLE}
+    assert response.json() == {"detail": DATABASE_UNAVAILABLE_NOT_SAVED}
     assert response["Retry-After"] == str(DATABASE_RETRY_AFTER_SECONDS)
+
+
+def test_an_api_read_is_told_to_try_again_only(down):
+    response = Client().get("/api/tickets/", HTTP_AUTHORIZATION="Bearer x")
+    assert response.status_code == 503
+    assert response.json() == {"detail": DATABASE_UNAVAILABLE}
 
 
 @pytest.mark.django_db(transaction=True)
