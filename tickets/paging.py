@@ -203,12 +203,21 @@ def _recipients(
     return {key: [users[i] for i in found if i in users] for key, found in ids.items()}
 
 
-def _next_action_at(chain: PageChain, step: LadderStep, has_recipients: bool) -> datetime:
+def _next_action_at(
+    chain: PageChain, step: LadderStep, has_recipients: bool, now: datetime
+) -> datetime:
+    """When the chain moves next: its next re-page, else the end of its step. A re-page that
+    went out late (no sweep ran for a while: both beats down, a clock jump) gives the person a
+    whole re-page interval from now, rather than paging her again at the next sweep for the
+    re-page missed meanwhile."""
     step_ends = chain.step_started_at + timedelta(minutes=step.wait_minutes)
     if not has_recipients:
         return chain.step_started_at  # nobody to wait for: go straight to the next step
     if step.repage_minutes:
-        repage = chain.step_started_at + timedelta(minutes=step.repage_minutes * (chain.repeat + 1))
+        interval = timedelta(minutes=step.repage_minutes)
+        repage = chain.step_started_at + interval * (chain.repeat + 1)
+        if repage <= now:
+            repage = now + interval
         if repage < step_ends:
             return repage
     return step_ends
@@ -230,7 +239,7 @@ def _first_positions(
     for chain in chains:
         step = first_steps[(chain.team_id, chain.ladder)]
         found = people[(chain.team_id, step)]
-        chain.next_action_at = _next_action_at(chain, step, bool(found))
+        chain.next_action_at = _next_action_at(chain, step, bool(found), now)
         positions.append((chain, step, found))
     return positions
 
@@ -380,7 +389,7 @@ def _advance(chain: PageChain, now: datetime) -> None:
             f"No acknowledgement: escalating to {step.label}.{_has_it(owner)}", step.target,
         )  # fmt: skip
     people = _recipients({team.pk: team}, [(team.pk, step)], now)[(team.pk, step)]
-    chain.next_action_at = _next_action_at(chain, step, bool(people))
+    chain.next_action_at = _next_action_at(chain, step, bool(people), now)
     chain.save()
     _write_pages([(chain, step, people)], now, owners)
 

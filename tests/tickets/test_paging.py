@@ -112,6 +112,20 @@ def test_ladder_repages_then_escalates_then_gives_up(nurse_ed, on_call_team):
     assert len(pages(ticket)) == count
 
 
+def test_a_repage_missed_while_no_sweep_ran_goes_out_once_late(nurse_ed, on_call_team):
+    """Both beats were down from minute 1 to minute 12: the re-pages due at 5 and 10 come back
+    as one page at 12, and she gets her re-page interval from then, not a second page at the
+    next sweep. The step still ends on time (15), with the secondary."""
+    ticket = file_p1(nurse_ed)
+    sweep_at(12)
+    assert pages(ticket) == [("tech", 0, 0, 0), ("tech", 0, 0, 1)]
+    sweep_at(12.1)
+    sweep_at(14)
+    assert pages(ticket) == [("tech", 0, 0, 0), ("tech", 0, 0, 1)]
+    sweep_at(15)
+    assert pages(ticket)[-1] == ("it.pshah", 1, 0, 0)
+
+
 def test_acknowledgement_stops_everything(nurse_ed, on_call_team, tech):
     ticket = file_p1(nurse_ed)
     chain = PageChain.objects.get(ticket=ticket)
