@@ -221,7 +221,7 @@ def _run_scenario(
         stats = load.stop()
     ran = time.monotonic() - clock
     ended = timezone.now()
-    _drain(ended, scenario.drain_seconds)
+    _drain(began, scenario.drain_seconds)
     filing = _filing_entry(stats)
     figures = invariants.Figures(
         requests=stats.total.num_requests,
@@ -310,8 +310,9 @@ def _filing_entry(stats: RequestStats) -> StatsEntry:
 
 
 def _drain(since: datetime, timeout: float) -> None:
-    """Wait until every page and alert is delivered (two sweeps in a row find none), or until
-    ``timeout``: what is still unsent then is for the invariants to report."""
+    """Wait until every page, and every alert and e-mail written ``since`` the scenario began,
+    is delivered (two sweeps in a row find none), or until ``timeout``: what is still unsent
+    then is for the invariants to report."""
     deadline = time.monotonic() + timeout
     quiet = 0
     while time.monotonic() < deadline:
