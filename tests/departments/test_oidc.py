@@ -438,6 +438,32 @@ def test_a_provider_that_does_not_answer_changes_nothing_and_holds_the_check_bri
     assert not AuditEntry.objects.filter(kind=AuditEntry.Kind.SIGNED_OUT_BY_PROVIDER).exists()
 
 
+@pytest.mark.parametrize("trouble", ["outage", "registration"])
+def test_a_provider_in_trouble_or_refusing_the_help_desk_signs_nobody_out(
+    client: Any, oidc: OidcProvider, settings: Any, caplog: pytest.LogCaptureFixture, trouble: str
+) -> None:
+    sign_in_with_test_client(client, oidc, "nora.nurse")
+    make_due(client)
+    due_since = OidcSession.objects.get().checked_at
+    if trouble == "outage":
+        oidc.outage(on=True)
+    else:
+        # The client secret was renewed at the provider and not here yet.
+        settings.HELPDESK_OIDC = {**settings.HELPDESK_OIDC, "CLIENT_SECRET": "an-old-secret"}
+
+    result = check_oidc_sessions()
+
+    assert result.unreachable
+    assert result.ended == 0
+    assert signed_in(client)
+    assert OidcSession.objects.get().checked_at == due_since
+    complaint = "503 temporarily_unavailable" if trouble == "outage" else "401 invalid_client"
+    assert complaint in caplog.text
+    oidc.outage(on=False)
+    settings.HELPDESK_OIDC = {**settings.HELPDESK_OIDC, "CLIENT_SECRET": oidc.client_secret}
+    assert check_oidc_sessions().kept == 1
+
+
 def test_a_refresh_token_kept_under_another_secret_key_is_not_used(
     client: Any, oidc: OidcProvider, settings: Any, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -196,6 +196,12 @@ class OidcProvider:
             timeout=30,
         ).raise_for_status()
 
+    def outage(self, on: bool) -> None:
+        """The token endpoint answers 503 (``on``), or as it should again."""
+        requests.post(
+            f"{self.url}/test/outage/", data={"on": "1" if on else "0"}, timeout=30
+        ).raise_for_status()
+
     def refreshes(self) -> int:
         """How many refresh_token grants the provider was asked for since it started."""
         count: int = requests.get(f"{self.url}/test/refreshes/", timeout=30).json()["refreshes"]

@@ -30,3 +30,16 @@ def count_refresh() -> None:
 def refreshes() -> int:
     with _lock:
         return _refreshes[0]
+
+
+_outage: list[bool] = [False]
+
+
+def set_outage(on: bool) -> None:
+    with _lock:
+        _outage[0] = on
+
+
+def in_outage() -> bool:
+    with _lock:
+        return _outage[0]

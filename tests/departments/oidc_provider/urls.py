@@ -11,5 +11,6 @@ urlpatterns = [
     path("test/backchannel-logout/", views.backchannel_logout),
     path("test/disable/", views.disable),
     path("test/reset/", views.reset),
+    path("test/outage/", views.outage),
     path("test/refreshes/", views.refreshes),
 ]

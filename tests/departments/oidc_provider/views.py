@@ -1,12 +1,13 @@
 """Test controls of the provider: the next ID token's mischief, a key rotation, a back-channel
-logout sent to the relying party the way a provider sends it, a person switched off, and how
-many refresh grants were asked for."""
+logout sent to the relying party the way a provider sends it, a person switched off, an outage
+of the token endpoint, and how many refresh grants were asked for."""
 
 from __future__ import annotations
 
 import json
 import time
 import uuid
+from collections.abc import Callable
 
 import requests
 from cryptography.hazmat.primitives import serialization
@@ -63,10 +64,31 @@ def disable(request: HttpRequest) -> HttpResponse:
 @csrf_exempt
 @require_POST
 def reset(request: HttpRequest) -> HttpResponse:
-    """Everyone switched on again, and no token given out before still valid."""
+    """Everyone switched on again, no token given out before still valid, no outage."""
     User.objects.update(is_active=True)
     get_refresh_token_model().objects.all().delete()
+    state.set_outage(False)
     return JsonResponse({})
+
+
+@csrf_exempt
+@require_POST
+def outage(request: HttpRequest) -> HttpResponse:
+    """``on=1``: the token endpoint answers 503 until ``on=0``."""
+    state.set_outage(request.POST.get("on") == "1")
+    return JsonResponse({"outage": state.in_outage()})
+
+
+class TokenEndpointOutage:
+    """Middleware: the token endpoint answers 503 while a test has an outage on."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if state.in_outage() and request.path.endswith("/token/"):
+            return JsonResponse({"error": "temporarily_unavailable"}, status=503)
+        return self.get_response(request)
 
 
 def refreshes(request: HttpRequest) -> HttpResponse:
