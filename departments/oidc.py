@@ -529,9 +529,14 @@ def _refresh(token_url: str, refresh_token: str, config: OidcConfig) -> dict[str
 
 
 def _check_session(
-    key: str, subject: str, stored: str, token_url: str, config: OidcConfig, result: SessionCheck
+    key: str, subject: str, token_url: str, config: OidcConfig, result: SessionCheck
 ) -> None:
-    """Ask the provider about one session: keep its rotated refresh token, or end it."""
+    """Ask the provider about one (claimed) session: keep its rotated refresh token, or end it.
+    The token is read now, not with the list of sessions due: another run may have rotated it
+    since."""
+    stored = OidcSession.objects.filter(pk=key).values_list("refresh_token", flat=True).first()
+    if not stored:
+        return
     refresh_token = decrypt_token(stored)
     if refresh_token is None:
         OidcSession.objects.filter(pk=key).update(refresh_token="")
@@ -571,24 +576,24 @@ def check_oidc_sessions(*, limit: int = RECHECK_BATCH) -> SessionCheck:
         return result
     now = timezone.now()
     stale = now - timedelta(minutes=settings.HELPDESK_OIDC_RECHECK_MINUTES)
-    due: list[tuple[str, datetime, str, str]] = list(
+    due: list[tuple[str, datetime, str]] = list(
         OidcSession.objects.filter(checked_at__lt=stale, session__expire_date__gt=now)
         .exclude(refresh_token="")
         .order_by("checked_at")
-        .values_list("session_id", "checked_at", "subject", "refresh_token")[:limit]
+        .values_list("session_id", "checked_at", "subject")[:limit]
     )
     if not due:
         return result
     deadline = time.monotonic() + RECHECK_BUDGET_SECONDS
     try:
         token_url = endpoint("token_endpoint")
-        for key, checked_at, subject, stored in due:
+        for key, checked_at, subject in due:
             if time.monotonic() > deadline:
                 break
             if not OidcSession.objects.filter(pk=key, checked_at__lt=stale).update(checked_at=now):
                 continue  # another run has it
             try:
-                _check_session(key, subject, stored, token_url, config, result)
+                _check_session(key, subject, token_url, config, result)
             except ProviderUnavailable:
                 # Not asked after all: the next run asks about it first.
                 OidcSession.objects.filter(pk=key, checked_at=now).update(checked_at=checked_at)
