@@ -34,6 +34,7 @@ class AuditEntry(AppendOnlyModel):
         EXPORT = "export", "Export"
         SIGN_IN = "sign_in", "Signed in"
         SIGN_IN_FAILED = "sign_in_failed", "Sign-in failed"
+        SIGNED_OUT_BY_PROVIDER = "sso_signed_out", "Signed out by the hospital directory"
         GROUPS_CHANGED = "groups", "Roles changed"
         TOKEN_CREATED = "token_created", "API token created"
         TOKEN_REVOKED = "token_revoked", "API token revoked"

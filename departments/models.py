@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 
 from core.reference_cache import ReferenceCache, ReferenceDataModel
 from departments.business_time import BusinessCalendar as ClockCalendar
@@ -372,7 +373,11 @@ class OidcSession(models.Model):
     """A help desk session begun by signing in with the hospital's OpenID Connect provider, and
     what the provider's back-channel logout names it by: the person's subject and, when the
     provider gives one, its own session id. The row goes with the session (sign-out, idle
-    timeout, expiry)."""
+    timeout, expiry).
+
+    With the provider's refresh token (encrypted, never in clear: departments.oidc), the
+    background check asks the provider about the person every few minutes; ``checked_at`` is
+    when it was last asked (or the sign-in)."""
 
     session = models.OneToOneField(
         Session, on_delete=models.CASCADE, primary_key=True, related_name="+"
@@ -380,6 +385,9 @@ class OidcSession(models.Model):
     subject = models.CharField(max_length=255, db_index=True)
     provider_session = models.CharField(max_length=255, blank=True, db_index=True)
     started_at = models.DateTimeField(auto_now_add=True)
+    # Fernet ciphertext of the provider's latest refresh token; empty: none to ask with.
+    refresh_token = models.TextField(blank=True, editable=False)
+    checked_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
         verbose_name = "OpenID Connect session"

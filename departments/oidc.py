@@ -6,21 +6,27 @@ the first sign-in, not at start-up, and kept in the shared cache), ID tokens che
 PyJWT (signature against the provider's published keys, issuer, audience, expiry and issue time
 with a little clock skew; a key id not seen before fetches the keys again, so a rotated key
 works at once), the person provisioned from the claims by the one function every directory
-sign-in goes through, and back-channel logout tokens checked the same way.
+sign-in goes through, back-channel logout tokens checked the same way, and the background check
+that asks the provider about each signed-in person with her refresh token (kept encrypted).
 
-Nothing here runs per request: the provider is consulted at sign-in and at back-channel logout.
+Nothing here runs per request: the provider is consulted at sign-in, at back-channel logout and
+by the beat's session check.
 """
 
 from __future__ import annotations
 
+import base64
 import logging
+import re
 import time
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import jwt
 import requests
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import AbstractBaseUser, User
@@ -28,11 +34,17 @@ from django.contrib.sessions.models import Session
 from django.core.cache import cache
 from django.db.models import Q
 from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.utils import import_from_settings
 
 from departments.models import OidcSession
-from departments.services import DirectoryAccountRefused, provision_directory_user
+from departments.services import (
+    DirectoryAccountRefused,
+    end_refused_session,
+    provision_directory_user,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +54,25 @@ BACK_CHANNEL_LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 LOGOUT_TOKEN_MAX_AGE_SECONDS = 300
 SUBJECT_KEY = "oidc_subject"
 PROVIDER_SESSION_KEY = "oidc_sid"
+# The provider's refresh token, encrypted, from the token exchange to the OidcSession row.
+REFRESH_IN_SESSION = "oidc_refresh"
+# The session check asks about this many sessions at most per run, and stops asking after this
+# many seconds (each request bounded by the timeout): a slow provider never holds the beat's
+# worker for long, and what is left is asked about by the next run, a minute later.
+RECHECK_BATCH = 200
+RECHECK_BUDGET_SECONDS = 45
+# OAuth errors about the help desk's registration or the provider itself, not about the person:
+# nobody is signed out for them.
+NOT_ABOUT_THE_PERSON = frozenset(
+    {
+        "invalid_client",
+        "unauthorized_client",
+        "unsupported_grant_type",
+        "invalid_request",
+        "server_error",
+        "temporarily_unavailable",
+    }
+)
 
 
 NOT_THE_PROVIDERS_KEY = (
@@ -56,6 +87,11 @@ class ProviderUnavailable(Exception):
 
 class SignInRefused(Exception):
     """A sign-in the help desk will not accept; ``str()`` is what the person is told."""
+
+
+class TokenRefused(Exception):
+    """The provider no longer vouches for the person of a session; ``str()`` is why, as a short
+    code for the audit log and the log (an OAuth error code, ``subject_changed``...)."""
 
 
 @dataclass(frozen=True)
@@ -193,10 +229,14 @@ def _decode(
     return claims
 
 
-def verify_id_token(token: str, *, nonce: str | None) -> dict[str, Any]:
+def verify_id_token(
+    token: str, *, nonce: str | None, nonce_required: bool = True
+) -> dict[str, Any]:
+    """An ID token from the token endpoint; at sign-in it must carry the sign-in's nonce, after a
+    refresh it need not (OpenID Connect Core 12.2)."""
     config = _required_config()
     claims = _decode(token, config, require=["iss", "aud", "exp", "iat", "sub"], refetch_cooldown=0)
-    if not nonce or claims.get("nonce") != nonce:
+    if nonce_required and (not nonce or claims.get("nonce") != nonce):
         logger.warning("OpenID Connect ID token refused: its nonce is not this sign-in's")
         raise SignInRefused(
             "The sign-in was refused: the directory's answer was not for this sign-in. "
@@ -318,6 +358,8 @@ class OidcBackend(OIDCAuthenticationBackend):
     ) -> User | None:
         if request is None or oidc_config() is None:
             return None
+        # Only this sign-in's refresh token is kept, never one an earlier attempt left.
+        request.session.pop(REFRESH_IN_SESSION, None)
         try:
             user: User | None = super().authenticate(
                 request, nonce=nonce, code_verifier=code_verifier
@@ -325,6 +367,15 @@ class OidcBackend(OIDCAuthenticationBackend):
         except requests.RequestException:
             raise ProviderUnavailable("the token or userinfo endpoint did not answer") from None
         return user
+
+    def get_token(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """The token endpoint's answer; its refresh token, when the provider gives one, goes
+        encrypted to the session until the sign-in is recorded (record_session)."""
+        token_info: dict[str, Any] = super().get_token(payload)
+        refresh_token = token_info.get("refresh_token")
+        if isinstance(refresh_token, str) and refresh_token:
+            self.request.session[REFRESH_IN_SESSION] = encrypt_token(refresh_token)
+        return token_info
 
     def get_user(self, user_id: int) -> AbstractBaseUser | None:
         # Django's check, so that a deactivated (leaver's) account is signed out at once.
@@ -373,14 +424,21 @@ def library_setting(attr: str, *args: Any) -> Any:
 
 def record_session(request: HttpRequest) -> None:
     """Remember which provider subject and session the signed-in session belongs to, for a
-    back-channel logout to find it."""
+    back-channel logout to find it, and the provider's refresh token (encrypted) for the
+    session check to ask with."""
     subject = request.session.pop(SUBJECT_KEY, "")
     provider_session = request.session.pop(PROVIDER_SESSION_KEY, "")
+    refresh_token = request.session.pop(REFRESH_IN_SESSION, "")
     key = request.session.session_key
     if subject and key:
         OidcSession.objects.update_or_create(
             session_id=key,
-            defaults={"subject": subject, "provider_session": provider_session},
+            defaults={
+                "subject": subject,
+                "provider_session": provider_session,
+                "refresh_token": refresh_token,
+                "checked_at": timezone.now(),
+            },
         )
 
 
@@ -395,3 +453,168 @@ def end_sessions(claims: dict[str, Any]) -> int:
     keys = OidcSession.objects.filter(named).values("session_id")
     _, deleted = Session.objects.filter(session_key__in=keys).delete()
     return deleted.get("sessions.Session", 0)
+
+
+def _fernet() -> MultiFernet:
+    """Refresh tokens are encrypted with a key derived from SECRET_KEY; a token encrypted under
+    one of SECRET_KEY_FALLBACKS still decrypts while the fallback is listed."""
+    keys = [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
+    return MultiFernet(
+        [
+            Fernet(
+                base64.urlsafe_b64encode(
+                    salted_hmac(
+                        "departments.oidc.refresh_token", "", secret=key, algorithm="sha256"
+                    ).digest()
+                )
+            )
+            for key in keys
+        ]
+    )
+
+
+def encrypt_token(token: str) -> str:
+    return _fernet().encrypt(token.encode()).decode()
+
+
+def decrypt_token(stored: str) -> str | None:
+    """The clear token, or None when it no longer decrypts (SECRET_KEY changed)."""
+    try:
+        return _fernet().decrypt(stored.encode()).decode()
+    except InvalidToken:
+        return None
+
+
+@dataclass
+class SessionCheck:
+    asked: int = 0
+    kept: int = 0
+    ended: int = 0
+    undecryptable: int = 0
+    unreachable: bool = False
+
+
+def _error_code(value: Any) -> str:
+    """An OAuth error code as the provider sent it, when it looks like one (it is logged)."""
+    return value if isinstance(value, str) and re.fullmatch(r"[a-z_]{1,40}", value) else ""
+
+
+def _refresh(token_url: str, refresh_token: str, config: OidcConfig) -> dict[str, Any]:
+    """The provider's answer to a refresh_token grant: its new tokens. Raises TokenRefused when
+    it refuses the person, ProviderUnavailable when it does not answer, answers 5xx, or refuses
+    for a reason that is not about her (the help desk's registration)."""
+    try:
+        answer = requests.post(
+            token_url,
+            data={
+                "grant_type": "refresh_token",
+                "refresh_token": refresh_token,
+                "client_id": config.client_id,
+                "client_secret": config.client_secret,
+            },
+            timeout=config.timeout_seconds,
+        )
+    except requests.RequestException as exc:
+        raise ProviderUnavailable(f"{token_url} did not answer: {type(exc).__name__}") from None
+    try:
+        body = answer.json()
+    except ValueError:
+        body = None
+    if answer.status_code == 200 and isinstance(body, dict):
+        return body
+    error = _error_code(body.get("error") if isinstance(body, dict) else None)
+    if answer.status_code in (400, 401) and error and error not in NOT_ABOUT_THE_PERSON:
+        raise TokenRefused(error)
+    raise ProviderUnavailable(f"{token_url} answered {answer.status_code} {error}".rstrip())
+
+
+def _check_session(
+    key: str, subject: str, token_url: str, config: OidcConfig, result: SessionCheck
+) -> None:
+    """Ask the provider about one (claimed) session: keep its rotated refresh token, or end it.
+    The token is read now, not with the list of sessions due: another run may have rotated it
+    since."""
+    stored = OidcSession.objects.filter(pk=key).values_list("refresh_token", flat=True).first()
+    if not stored:
+        return
+    refresh_token = decrypt_token(stored)
+    if refresh_token is None:
+        OidcSession.objects.filter(pk=key).update(refresh_token="")
+        result.undecryptable += 1
+        return
+    result.asked += 1
+    try:
+        tokens = _refresh(token_url, refresh_token, config)
+        rotated = tokens.get("refresh_token")
+        # Kept before anything else can fail: the provider may have revoked the old one.
+        if isinstance(rotated, str) and rotated and rotated != refresh_token:
+            OidcSession.objects.filter(pk=key).update(refresh_token=encrypt_token(rotated))
+        id_token = tokens.get("id_token")
+        if isinstance(id_token, str) and id_token:
+            try:
+                claims = verify_id_token(id_token, nonce=None, nonce_required=False)
+            except SignInRefused:
+                raise TokenRefused("id_token_refused") from None
+            if str(claims.get("sub")) != subject:
+                raise TokenRefused("subject_changed")
+    except TokenRefused as refused:
+        end_refused_session(key, reason=str(refused))
+        result.ended += 1
+        return
+    result.kept += 1
+
+
+def check_oidc_sessions(*, limit: int = RECHECK_BATCH) -> SessionCheck:
+    """Ask the provider, with each live single sign-on session's refresh token, whether it still
+    vouches for the person, for the sessions not asked about for HELPDESK_OIDC_RECHECK_MINUTES
+    (oldest first, ``limit`` at most): a refusal ends the session (on the audit log). Each row
+    is claimed by a conditional UPDATE first, so two beats never ask about one session at once.
+    A provider that does not answer changes nothing: the run stops, and the next asks again."""
+    result = SessionCheck()
+    config = oidc_config()
+    if config is None:
+        return result
+    now = timezone.now()
+    stale = now - timedelta(minutes=settings.HELPDESK_OIDC_RECHECK_MINUTES)
+    due: list[tuple[str, datetime, str]] = list(
+        OidcSession.objects.filter(checked_at__lt=stale, session__expire_date__gt=now)
+        .exclude(refresh_token="")
+        .order_by("checked_at")
+        .values_list("session_id", "checked_at", "subject")[:limit]
+    )
+    if not due:
+        return result
+    deadline = time.monotonic() + RECHECK_BUDGET_SECONDS
+    try:
+        token_url = endpoint("token_endpoint")
+        for key, checked_at, subject in due:
+            if time.monotonic() > deadline:
+                break
+            if not OidcSession.objects.filter(pk=key, checked_at__lt=stale).update(checked_at=now):
+                continue  # another run has it
+            try:
+                _check_session(key, subject, token_url, config, result)
+            except ProviderUnavailable:
+                # Not asked after all: the next run asks about it first.
+                OidcSession.objects.filter(pk=key, checked_at=now).update(checked_at=checked_at)
+                raise
+    except ProviderUnavailable as exc:
+        result.unreachable = True
+        logger.warning(
+            "The OpenID Connect provider did not answer the session check; nothing changed, "
+            "the next run asks again: %s",
+            exc,
+        )
+    if result.undecryptable:
+        logger.warning(
+            "%d single sign-on session(s) hold a refresh token that no longer decrypts "
+            "(SECRET_KEY changed): the idle sign-out or a back-channel logout ends them",
+            result.undecryptable,
+        )
+    logger.info(
+        "Single sign-on session check: %d asked, %d kept, %d ended",
+        result.asked,
+        result.kept,
+        result.ended,
+    )
+    return result

@@ -25,7 +25,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from audit.models import AuditEntry
-from audit.services import audit_record
+from audit.services import audit_record, object_type
 from core.reference_cache import ReferenceCache
 from departments.models import (
     AccountSource,
@@ -261,6 +261,30 @@ def deactivate_directory_users(user_ids: Collection[int]) -> list[int]:
     for user in users:
         logger.info("Deactivated directory account %s (left the directory)", user.username)
     return [user.pk for user in users]
+
+
+def end_refused_session(session_key: str, *, reason: str) -> bool:
+    """End one help desk session whose person the hospital's provider no longer vouches for
+    (single sign-on's session check): the session goes, and the audit log says whose and why
+    (``reason``: a short code such as ``invalid_grant``). False when it had ended already."""
+    session = Session.objects.filter(pk=session_key).first()
+    if session is None:
+        return False
+    user_id = str(session.get_decoded().get(SESSION_KEY, ""))
+    with transaction.atomic():
+        ended, _ = Session.objects.filter(pk=session_key).delete()
+        if ended:
+            audit_record(
+                kind=AuditEntry.Kind.SIGNED_OUT_BY_PROVIDER,
+                about_type=object_type(User) if user_id else "",
+                about_id=user_id,
+                detail={"reason": reason},
+            )
+    if ended:
+        logger.info(
+            "Signed out user %s: the hospital's sign-in service refused (%s)", user_id, reason
+        )
+    return bool(ended)
 
 
 def token_issue(*, user: User, name: str, actor: User) -> tuple[ApiToken, str]:

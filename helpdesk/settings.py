@@ -459,6 +459,10 @@ def _oidc_from_env() -> dict[str, Any] | None:
 
 
 HELPDESK_OIDC = _oidc_from_env()
+# How often (minutes) the provider is asked about each single sign-on session it gave a refresh
+# token for: a person it refuses (disabled, removed, tokens revoked) is signed out here. Asked by
+# the beat (departments.oidc.check_oidc_sessions), never per page.
+HELPDESK_OIDC_RECHECK_MINUTES = env_int("HELPDESK_OIDC_RECHECK_MINUTES", 10, minimum=1)
 # mozilla-django-oidc: the authorization code flow with PKCE (S256), state and nonce; ID tokens
 # signed with RS256 only.
 OIDC_RP_SIGN_ALGO = "RS256"
@@ -528,6 +532,14 @@ CELERY_BEAT_SCHEDULE: dict[str, Any] = {
         "schedule": crontab(hour=2, minute=30),
         "options": {"expires": 6 * 3600},
     },
+}
+# Every minute: the single sign-on sessions not asked about for HELPDESK_OIDC_RECHECK_MINUTES
+# are asked about, and those whose person the provider now refuses end (departments/oidc.py).
+# Sessions begin at any time, so each minute asks about a few. Nothing without single sign-on.
+CELERY_BEAT_SCHEDULE["oidc-sessions"] = {
+    "task": "departments.tasks.check_oidc_sessions",
+    "schedule": 60,
+    "options": {"expires": 60},
 }
 # Every night: audit log entries past their retention leave the log (audit.services.audit_purge).
 CELERY_BEAT_SCHEDULE["audit-purge"] = {

@@ -84,7 +84,9 @@ def test_a_role_given_in_admin_is_recorded_with_who_gave_it(admin_client, admin_
     assert admin_change.detail == {"action": "changed", "fields": ["Groups"]}
 
 
-def test_an_admin_change_names_the_row_and_fields_never_their_values(admin_client, admin_user):
+def test_an_admin_change_names_the_row_and_fields_never_their_values(
+    admin_client, admin_user, reference_data
+):
     him = Department.objects.get(code="HIM")
     change = reverse("admin:departments_department_change", args=[him.pk])
     data = form_data(admin_client.get(change).text, "department_form")

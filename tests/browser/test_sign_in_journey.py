@@ -1,20 +1,25 @@
 """Single sign-on in a real browser against a real OpenID Connect provider (its own process,
 tests/departments/oidc_provider): the nurse taps "Sign in with <hospital>", signs in at the
 directory and lands in the help desk with the account the directory's claims describe; refused
-answers (a forged, expired or replayed one) end on the sign-in page with no session."""
+answers (a forged, expired or replayed one) end on the sign-in page with no session; a nurse
+the provider switched off is signed out by the next session check."""
 
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.contrib.auth.models import User
+from django.utils import timezone
 from playwright.sync_api import expect
 
+from audit.models import AuditEntry
 from departments.models import Department, Location, OidcSession
+from departments.oidc import check_oidc_sessions
 from departments.roles import Role
 from tests.browser.test_filing_journey import category_tile, question
 from tests.departments.oidc_provider.server import OidcProvider
@@ -194,6 +199,28 @@ def test_a_back_channel_logout_ends_her_session(
     page.reload()
     expect(page.get_by_role("link", name=SSO_BUTTON)).to_be_visible()
     assert urlsplit(page.url).path == "/accounts/login/"
+
+
+def test_a_nurse_the_provider_switched_off_is_signed_out_by_the_next_session_check(
+    page: Any, live_server: Any, oidc: OidcProvider
+) -> None:
+    sign_in(page, live_server, oidc, "nora.nurse")
+    due = timezone.now() - timedelta(minutes=11)
+
+    # Still in the directory: the check keeps her signed in.
+    OidcSession.objects.update(checked_at=due)
+    assert check_oidc_sessions().kept == 1
+    page.reload()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+    # The hospital switches her off at the provider, which has no back-channel logout.
+    oidc.disable("nora.nurse")
+    OidcSession.objects.update(checked_at=due)
+    assert check_oidc_sessions().ended == 1
+    page.reload()
+    expect(page.get_by_role("link", name=SSO_BUTTON)).to_be_visible()
+    assert urlsplit(page.url).path == "/accounts/login/"
+    assert AuditEntry.objects.filter(kind=AuditEntry.Kind.SIGNED_OUT_BY_PROVIDER).count() == 1
 
 
 @pytest.mark.parametrize("local_sign_in", [True, False])

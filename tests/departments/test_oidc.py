@@ -1,25 +1,45 @@
 """Single sign-on's rules against a real OpenID Connect provider (tests/departments/
 oidc_provider, its own process): accounts made and refreshed from the claims through the
 directory's one provisioning function, ID tokens refused when they are not the provider's,
-not for this help desk or stale, a provider that does not answer, and back-channel logout."""
+not for this help desk or stale, a provider that does not answer, back-channel logout, and the
+background check that asks the provider about each signed-in person with her refresh token."""
 
 from __future__ import annotations
 
 import socket
+import sqlite3
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
+import time_machine
 from django.contrib.auth.models import User
 from django.contrib.messages import get_messages
 from django.contrib.sessions.models import Session
 from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
+from audit.models import AuditEntry
 from departments.models import AccountSource, OidcSession
-from departments.oidc import OidcConfig, ProviderUnavailable, claim, discovery, oidc_config
+from departments.oidc import (
+    REFRESH_IN_SESSION,
+    OidcConfig,
+    ProviderUnavailable,
+    SessionCheck,
+    check_oidc_sessions,
+    claim,
+    decrypt_token,
+    discovery,
+    oidc_config,
+)
 from departments.roles import Role
-from tests.conftest import silent_server
+from departments.tasks import check_oidc_sessions_task
+from tests.concurrency import at_once
+from tests.conftest import need, silent_server
 from tests.departments.oidc_provider.server import OidcProvider, sign_in_with_test_client
 from tests.factories import UserFactory
 
@@ -236,3 +256,274 @@ def test_a_logout_token_works_once(client: Any, oidc: OidcProvider) -> None:
 def test_a_logout_without_a_token_is_refused(client: Any, oidc: OidcProvider) -> None:
     assert client.post(BACK_CHANNEL).status_code == 400
     assert client.get(BACK_CHANNEL).status_code == 405
+
+
+# The session check: the provider asked, in the background, about each signed-in person with
+# her refresh token.
+
+RECHECK = timedelta(minutes=10)
+
+
+def refresh_tokens_at_provider(provider: OidcProvider, username: str) -> set[str]:
+    """The refresh tokens the provider holds, unrevoked, for ``username`` (read from its own
+    database)."""
+    with sqlite3.connect(provider.folder / "provider.sqlite3") as database:
+        rows = database.execute(
+            "SELECT token.token FROM oauth2_provider_refreshtoken token "
+            "JOIN auth_user person ON person.id = token.user_id "
+            "WHERE person.username = ? AND token.revoked IS NULL",
+            (username,),
+        ).fetchall()
+    return {row[0] for row in rows}
+
+
+def stored_refresh_token(client: Any) -> str:
+    row = OidcSession.objects.get(session_id=client.session.session_key)
+    return row.refresh_token
+
+
+def make_due(*clients: Any) -> None:
+    """Last asked about longer ago than the interval."""
+    keys = [client.session.session_key for client in clients]
+    OidcSession.objects.filter(session_id__in=keys).update(
+        checked_at=timezone.now() - RECHECK - timedelta(minutes=1)
+    )
+
+
+def test_the_refresh_token_is_kept_encrypted_with_the_session(
+    client: Any, oidc: OidcProvider
+) -> None:
+    sign_in_with_test_client(client, oidc, "nora.nurse")
+    [clear] = refresh_tokens_at_provider(oidc, "nora.nurse")
+    stored = stored_refresh_token(client)
+    assert stored
+    assert clear not in stored
+    assert decrypt_token(stored) == clear
+    # Not in the session's data either.
+    assert clear not in str(Session.objects.get(pk=client.session.session_key).get_decoded())
+    assert REFRESH_IN_SESSION not in client.session
+
+
+def test_a_person_the_provider_still_has_keeps_her_session_and_a_rotated_token(
+    client: Any, oidc: OidcProvider, caplog: pytest.LogCaptureFixture
+) -> None:
+    sign_in_with_test_client(client, oidc, "nora.nurse")
+    first = decrypt_token(stored_refresh_token(client))
+    make_due(client)
+    asked_before = oidc.refreshes()
+
+    check_oidc_sessions_task()
+
+    assert oidc.refreshes() == asked_before + 1
+    assert signed_in(client)
+    stored = stored_refresh_token(client)
+    second = decrypt_token(stored)
+    assert second
+    assert second != first
+    assert refresh_tokens_at_provider(oidc, "nora.nurse") == {second}
+    assert second not in stored
+    row = OidcSession.objects.get(session_id=client.session.session_key)
+    assert timezone.now() - row.checked_at < timedelta(minutes=1)
+    assert first not in caplog.text
+    assert second not in caplog.text
+
+
+@pytest.mark.parametrize("revoke_tokens", [False, True])
+def test_a_person_the_provider_switched_off_is_signed_out_at_the_next_check(
+    client: Any, oidc: OidcProvider, caplog: pytest.LogCaptureFixture, revoke_tokens: bool
+) -> None:
+    sign_in_with_test_client(client, oidc, "nora.nurse")
+    ivan = type(client)()
+    sign_in_with_test_client(ivan, oidc, "ivan.it")
+    clear = decrypt_token(stored_refresh_token(client))
+    key = client.session.session_key
+    oidc.disable("nora.nurse", revoke_tokens=revoke_tokens)
+    make_due(client, ivan)
+
+    result = check_oidc_sessions()
+
+    assert (result.asked, result.kept, result.ended) == (2, 1, 1)
+    assert not Session.objects.filter(pk=key).exists()
+    assert client.get("/tickets/mine/")["Location"].startswith("/accounts/login/")
+    assert signed_in(ivan)
+    nora = User.objects.get(username="nora.nurse")
+    [entry] = AuditEntry.objects.filter(kind=AuditEntry.Kind.SIGNED_OUT_BY_PROVIDER)
+    assert (entry.object_type, entry.object_id) == ("auth.user", str(nora.pk))
+    assert entry.detail == {"reason": "invalid_grant"}
+    assert entry.actor is None
+    assert "refused (invalid_grant)" in caplog.text
+    assert clear
+    assert clear not in caplog.text
+    assert key not in caplog.text
+
+
+def test_a_session_asked_about_minutes_ago_is_not_asked_about_again(
+    client: Any, oidc: OidcProvider
+) -> None:
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        sign_in_with_test_client(client, oidc, "nora.nurse")
+    asked_before = oidc.refreshes()
+    with time_machine.travel(start + timedelta(minutes=3), tick=False):
+        assert check_oidc_sessions().asked == 0
+    assert oidc.refreshes() == asked_before
+    with time_machine.travel(start + RECHECK + timedelta(seconds=30), tick=False):
+        assert check_oidc_sessions().kept == 1
+        # Asked about again only an interval later.
+        assert check_oidc_sessions().asked == 0
+    assert oidc.refreshes() == asked_before + 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_checks_at_once_ask_about_each_session_once(client: Any, oidc: OidcProvider) -> None:
+    need(connection.vendor == "postgresql", "PostgreSQL")
+    sign_in_with_test_client(client, oidc, "nora.nurse")
+    ivan = type(client)()
+    sign_in_with_test_client(ivan, oidc, "ivan.it")
+    make_due(client, ivan)
+    asked_before = oidc.refreshes()
+
+    results = at_once(check_oidc_sessions, check_oidc_sessions)
+
+    checks = [result for result in results if isinstance(result, SessionCheck)]
+    assert len(checks) == 2, results
+    assert sum(check.asked for check in checks) == 2
+    assert oidc.refreshes() == asked_before + 2
+    # Had a session been asked about twice, its rotated-away token would have been refused.
+    assert sum(check.ended for check in checks) == 0
+    assert signed_in(client)
+    assert signed_in(ivan)
+
+
+def token_endpoint_not_answering(provider: OidcProvider, url: str) -> None:
+    """The provider's discovery document as kept, with its token endpoint at ``url``."""
+    config = oidc_config()
+    assert config is not None
+    cache.set(
+        f"oidc-discovery:{provider.issuer}", {**discovery(config), "token_endpoint": url}, 3600
+    )
+
+
+@pytest.mark.parametrize("provider", ["down", "hung"])
+def test_a_provider_that_does_not_answer_changes_nothing_and_holds_the_check_briefly(
+    client: Any,
+    oidc: OidcProvider,
+    settings: Any,
+    caplog: pytest.LogCaptureFixture,
+    hung_server: str,
+    provider: str,
+) -> None:
+    sign_in_with_test_client(client, oidc, "nora.nurse")
+    ivan = type(client)()
+    sign_in_with_test_client(ivan, oidc, "ivan.it")
+    make_due(client, ivan)
+    due_since = dict(OidcSession.objects.values_list("session_id", "checked_at"))
+    stored = dict(OidcSession.objects.values_list("session_id", "refresh_token"))
+    settings.HELPDESK_OIDC = {**settings.HELPDESK_OIDC, "TIMEOUT_SECONDS": 2}
+    token_endpoint_not_answering(oidc, hung_server if provider == "hung" else closed_port())
+
+    started = time.monotonic()
+    result = check_oidc_sessions()
+
+    # One timeout at most: the run stops at the first session the provider did not answer for.
+    assert time.monotonic() - started < 5
+    assert result.unreachable
+    assert result.ended == 0
+    assert signed_in(client)
+    assert signed_in(ivan)
+    # Still due, with the same tokens: the next run asks again.
+    assert dict(OidcSession.objects.values_list("session_id", "checked_at")) == due_since
+    assert dict(OidcSession.objects.values_list("session_id", "refresh_token")) == stored
+    assert caplog.text.count("did not answer the session check") == 1
+    assert not AuditEntry.objects.filter(kind=AuditEntry.Kind.SIGNED_OUT_BY_PROVIDER).exists()
+
+
+@pytest.mark.parametrize("trouble", ["outage", "registration"])
+def test_a_provider_in_trouble_or_refusing_the_help_desk_signs_nobody_out(
+    client: Any, oidc: OidcProvider, settings: Any, caplog: pytest.LogCaptureFixture, trouble: str
+) -> None:
+    sign_in_with_test_client(client, oidc, "nora.nurse")
+    make_due(client)
+    due_since = OidcSession.objects.get().checked_at
+    if trouble == "outage":
+        oidc.outage(on=True)
+    else:
+        # The client secret was renewed at the provider and not here yet.
+        settings.HELPDESK_OIDC = {**settings.HELPDESK_OIDC, "CLIENT_SECRET": "an-old-secret"}
+
+    result = check_oidc_sessions()
+
+    assert result.unreachable
+    assert result.ended == 0
+    assert signed_in(client)
+    assert OidcSession.objects.get().checked_at == due_since
+    complaint = "503 temporarily_unavailable" if trouble == "outage" else "401 invalid_client"
+    assert complaint in caplog.text
+    oidc.outage(on=False)
+    settings.HELPDESK_OIDC = {**settings.HELPDESK_OIDC, "CLIENT_SECRET": oidc.client_secret}
+    assert check_oidc_sessions().kept == 1
+
+
+def test_a_refresh_token_kept_under_another_secret_key_is_not_used(
+    client: Any, oidc: OidcProvider, settings: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    sign_in_with_test_client(client, oidc, "nora.nurse")
+    clear = decrypt_token(stored_refresh_token(client))
+    make_due(client)
+    asked_before = oidc.refreshes()
+    settings.SECRET_KEY = "another-secret-key-" + "z" * 40
+
+    result = check_oidc_sessions()
+
+    assert (result.asked, result.undecryptable) == (0, 1)
+    assert oidc.refreshes() == asked_before
+    assert stored_refresh_token(client) == ""
+    assert "no longer decrypts" in caplog.text
+    assert clear
+    assert clear not in caplog.text
+    # Left to the idle sign-out (the session itself was signed with the old key), and not
+    # asked about again.
+    assert Session.objects.filter(pk=client.session.session_key).exists()
+    make_due(client)
+    assert check_oidc_sessions().undecryptable == 0
+
+
+def test_a_refresh_token_kept_under_a_fallback_key_still_works(
+    client: Any, oidc: OidcProvider, settings: Any
+) -> None:
+    sign_in_with_test_client(client, oidc, "nora.nurse")
+    make_due(client)
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "the-new-secret-key-" + "n" * 40
+    assert check_oidc_sessions().kept == 1
+    assert decrypt_token(stored_refresh_token(client)) in refresh_tokens_at_provider(
+        oidc, "nora.nurse"
+    )
+
+
+def test_nothing_is_asked_about_in_a_page_request(
+    client: Any, oidc: OidcProvider, reference_data: None
+) -> None:
+    sign_in_with_test_client(client, oidc, "nora.nurse")
+    make_due(client)
+    by_password = type(client)()
+    by_password.force_login(User.objects.get(username="nora.nurse"))
+    by_password.get("/tickets/mine/")
+    client.get("/tickets/mine/")
+    asked_before = oidc.refreshes()
+
+    with CaptureQueriesContext(connection) as signed_in_by_sso:
+        assert client.get("/tickets/mine/").status_code == 200
+    with CaptureQueriesContext(connection) as signed_in_by_password:
+        assert by_password.get("/tickets/mine/").status_code == 200
+
+    assert len(signed_in_by_sso) == len(signed_in_by_password)
+    assert not any("oidcsession" in query["sql"] for query in signed_in_by_sso.captured_queries)
+    assert oidc.refreshes() == asked_before
+
+
+def test_without_single_sign_on_the_check_does_nothing(settings: Any, db: None) -> None:
+    settings.HELPDESK_OIDC = None
+    assert check_oidc_sessions() == SessionCheck()
+    entry = settings.CELERY_BEAT_SCHEDULE["oidc-sessions"]
+    assert entry["task"] == check_oidc_sessions_task.name

@@ -211,6 +211,14 @@ def test_single_sign_on_reads_the_provider_and_its_claims_from_the_environment(t
         ({**OIDC, "HELPDESK_OIDC_ISSUER": "login.example.org"}, "HELPDESK_OIDC_ISSUER must be"),
         ({**OIDC, "HELPDESK_OIDC_SCOPES": "email profile"}, "must include openid"),
         ({**OIDC, "HELPDESK_OIDC_PROMPT": "always"}, "HELPDESK_OIDC_PROMPT must be"),
+        (
+            {**OIDC, "HELPDESK_OIDC_RECHECK_MINUTES": "ten"},
+            "HELPDESK_OIDC_RECHECK_MINUTES must be a whole number",
+        ),
+        (
+            {**OIDC, "HELPDESK_OIDC_RECHECK_MINUTES": "0"},
+            "HELPDESK_OIDC_RECHECK_MINUTES must be at",
+        ),
         ({"HELPDESK_LOCAL_SIGN_IN": "0"}, "HELPDESK_LOCAL_SIGN_IN=0 needs the hospital directory"),
     ],
 )

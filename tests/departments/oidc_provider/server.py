@@ -163,6 +163,9 @@ class OidcProvider:
         for person in self.people.values():
             person["password"] = PASSWORD
         self._write_people()
+        if hasattr(self, "process"):
+            # Everyone switched on again.
+            requests.post(f"{self.url}/test/reset/", timeout=30).raise_for_status()
 
     def _write_people(self) -> None:
         self.people_file.write_text(json.dumps(self.people))
@@ -183,6 +186,26 @@ class OidcProvider:
         answer = requests.post(f"{self.url}/test/rotate/", timeout=30)
         kid: str = answer.json()["kid"]
         return kid
+
+    def disable(self, username: str, *, revoke_tokens: bool = False) -> None:
+        """Switch ``username`` off at the provider: it refuses her refresh grants from now on
+        (and, with ``revoke_tokens``, has revoked her refresh tokens)."""
+        requests.post(
+            f"{self.url}/test/disable/",
+            data={"username": username, "revoke": "1" if revoke_tokens else ""},
+            timeout=30,
+        ).raise_for_status()
+
+    def outage(self, on: bool) -> None:
+        """The token endpoint answers 503 (``on``), or as it should again."""
+        requests.post(
+            f"{self.url}/test/outage/", data={"on": "1" if on else "0"}, timeout=30
+        ).raise_for_status()
+
+    def refreshes(self) -> int:
+        """How many refresh_token grants the provider was asked for since it started."""
+        count: int = requests.get(f"{self.url}/test/refreshes/", timeout=30).json()["refreshes"]
+        return count
 
     def back_channel_logout(
         self, username: str, endpoint: str = "", *, forged: bool = False, **extra: Any

@@ -9,4 +9,8 @@ urlpatterns = [
     path("test/mischief/", views.mischief),
     path("test/rotate/", views.rotate),
     path("test/backchannel-logout/", views.backchannel_logout),
+    path("test/disable/", views.disable),
+    path("test/reset/", views.reset),
+    path("test/outage/", views.outage),
+    path("test/refreshes/", views.refreshes),
 ]

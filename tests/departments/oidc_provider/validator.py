@@ -1,6 +1,7 @@
 """The provider's claims: each person's directory attributes, read from the JSON file the tests
 write (so a test can move someone to another group between two sign-ins), and the ID token
-mischief a test asked for (views.py)."""
+mischief a test asked for (views.py); refresh grants are counted, and refused to a person
+switched off."""
 
 from __future__ import annotations
 
@@ -40,6 +41,16 @@ class DirectoryValidator(OAuth2Validator):
             "family_name": user.last_name,
             **directory_claims(user.username),
         }
+
+    def validate_refresh_token(
+        self, refresh_token: str, client: Any, request: Any, *args: Any, **kwargs: Any
+    ) -> bool:
+        state.count_refresh()
+        valid: bool = super().validate_refresh_token(
+            refresh_token, client, request, *args, **kwargs
+        )
+        # A person switched off in the directory gets no new tokens, as Entra ID and Okta do.
+        return valid and request.user.is_active
 
     def finalize_id_token(self, id_token: Any, token: Any, token_handler: Any, request: Any) -> str:
         signed: str = super().finalize_id_token(id_token, token, token_handler, request)
