@@ -874,13 +874,16 @@ def _undo_breach(ticket_ids: list[int], at: datetime, updated_at: Case) -> None:
     from django.db import transaction
 
     from bench.worker import purge_queue
-    from tickets.models import Page, PageChain, SlaAlert, Ticket, TicketEvent
+    from tickets.models import OutgoingEmail, Page, PageChain, SlaAlert, Ticket, TicketEvent
+    from tickets.notifications import SLA_ALERT
 
     chains = PageChain.objects.filter(ticket_id__in=ticket_ids, started_at=at)
+    alerts = SlaAlert.objects.filter(ticket_id__in=ticket_ids, created_at=at)
     with transaction.atomic():
         _delete(Page.objects.filter(chain__in=chains))
         _delete(chains)
-        _delete(SlaAlert.objects.filter(ticket_id__in=ticket_ids, created_at=at))
+        _delete(OutgoingEmail.objects.filter(kind=SLA_ALERT, about_id__in=alerts.values("pk")))
+        _delete(alerts)
         _delete(
             TicketEvent.objects.filter(
                 ticket_id__in=ticket_ids,
@@ -891,7 +894,7 @@ def _undo_breach(ticket_ids: list[int], at: datetime, updated_at: Case) -> None:
         Ticket.objects.filter(pk__in=ticket_ids).update(
             response_breached_at=None, updated_at=updated_at
         )
-    purge_queue()  # the alerts' and pages' delivery tasks: nothing consumes the bench queue
+    purge_queue()  # the e-mails' and pages' delivery tasks: nothing consumes the bench queue
 
 
 def _delete(queryset: QuerySet[Any]) -> None:
@@ -917,7 +920,8 @@ def page_latency(bench: Bench) -> Operation:
     from departments.models import Profile, Team
     from oncall import selectors
     from oncall.channels import verify_signature
-    from tickets.models import Category, Ticket
+    from tickets.models import Category, OutgoingEmail, Ticket
+    from tickets.notifications import FILING_NOTICE
 
     seeded = bench.seeded
     category = Category.objects.get(pk=seeded.page_category_id)
@@ -1004,7 +1008,9 @@ def page_latency(bench: Bench) -> Operation:
     def settle() -> None:
         """Let the worker finish the filing notice too, so the next page waits on nothing."""
         deadline = time.perf_counter() + 30
-        while not Ticket.objects.filter(pk=filed[-1], filing_notified_at__isnull=False).exists():
+        while OutgoingEmail.objects.filter(
+            kind=FILING_NOTICE, about_id=filed[-1], status__in=["pending", "sending"]
+        ).exists():
             if time.perf_counter() > deadline:
                 raise BenchError(f"the worker never sent the filing notice: {worker.log_tail()}")
             time.sleep(0.01)

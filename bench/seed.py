@@ -28,7 +28,8 @@ product writes, so the planner and the pages see realistic data:
   first response and resolution facts from the product's own model methods, and the warning and
   breach marks the sweep would have claimed; of the open tickets, ``at_risk`` are past their
   resolution warning and ``due`` are due for a first-response breach just after "now";
-  notifications already sent (``filing_notified_at`` set) so no background work is pending;
+  no e-mail in the outbox, as if every notice had long been sent, so no background work is
+  pending;
 * a timeline: a ``filed`` event per ticket, plus ``escalated`` / ``phi_flagged`` where filing
   would have written them;
 * the benchmark nurse (``bench.nurse``, home Med-Surg) owns ``nurse_tickets`` of the tickets

@@ -528,7 +528,6 @@ class TicketFactory:
             priority=decision.priority,
             auto_escalated=decision.escalated,
             created_at=created,
-            filing_notified_at=created + timedelta(seconds=3),
             phi_suspected=rng.random() < 0.003,
             idempotency_key=f"{rng.getrandbits(128):032x}",
         )

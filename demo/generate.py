@@ -701,8 +701,6 @@ def _write(rng: random.Random, now: datetime, plans: list[_Plan]) -> None:
             assignee=plan.assignee,
             created_at=plan.created_at,
             closed_at=plan.closed_at,
-            # History: nobody should get an email about a ticket from last month.
-            filing_notified_at=plan.created_at,
             phi_suspected=plan.phi_suspected,
             resolution_code=plan.resolution_code,
             fixed_confirmed=plan.fixed_confirmed,

@@ -11,7 +11,7 @@ from django.contrib.auth.models import User
 from departments.models import Team
 from incidents.services import declare, join, post_update, recovery_tick, resolve
 from oncall.models import EscalationPolicy, EscalationStep
-from tickets.models import Category
+from tickets.models import Category, OutgoingEmail
 
 # Who said "me too", by username (clinical staff of the demo hospital).
 AFFECTED = ("nurse.ed", "rn.jlopez", "rn.dokafor", "nurse.or", "rn.sfischer", "nurse.medsurg")
@@ -79,3 +79,7 @@ def seed_incidents(*, now: datetime, users: dict[str, User]) -> None:
     )
     for item in incident.recovery.all():
         recovery_tick(item=item, by=tech, now=ended + timedelta(minutes=45))
+    # History: nobody is mailed today about last week's outage.
+    OutgoingEmail.objects.filter(status=OutgoingEmail.Status.PENDING).update(
+        status=OutgoingEmail.Status.SKIPPED
+    )

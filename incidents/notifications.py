@@ -2,32 +2,27 @@
 "me too" and the requesters of its tickets), and a reminder to the commander of a missed update.
 
 They carry what IT wrote for everyone (the service, the message, the workaround, the update);
-never what anyone typed into a ticket. Each update is claimed once (``notified_at``), and each
-person is told of the end once (``Affected.told_resolved_at``), with conditional UPDATEs: a
-retry or a second worker sends nothing twice."""
+never what anyone typed into a ticket. Each is kept in the outbox (``tickets.outgoing``) until
+sent, one row per person: an update and the end are written in the transaction that posts or
+resolves, and a relay that fails halfway sends the second half later, never the first twice."""
 
 from __future__ import annotations
 
 import logging
-import smtplib
-from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from core.mail import automatic_mail_headers
 from incidents.models import Affected, Incident, IncidentUpdate
-from tickets.outgoing import email_kind, queue_email, send_each
+from tickets.models import OutgoingEmail
+from tickets.outgoing import Wanted, email_kind, queue_email, queue_emails
 
 logger = logging.getLogger(__name__)
-
-RETRYABLE = (ConnectionError, TimeoutError, OSError)
-# A notice whose task has not run after this long is enqueued again by the sweep.
-REDELIVER_AFTER = timedelta(minutes=1)
 
 
 def incident_link(incident: Incident) -> str:
@@ -47,49 +42,81 @@ def _message(to: str, subject: str, body: str) -> EmailMessage:
     )
 
 
-def _send(messages: list[EmailMessage]) -> int:
-    return len(send_each(messages, what="incident notice"))
+#: The outbox's names (tickets.outgoing) for an update and the end, each to one person.
+UPDATE_NOTICE = "incident.update"
+RESOLVED_NOTICE = "incident.resolved"
 
 
-def _affected_addresses(incident: Incident) -> list[str]:
+def _told(incident_id: int) -> dict[str, int]:
+    """Everyone affected with an address, once per address: her row's id by address."""
     rows = (
-        Affected.objects.filter(incident=incident)
+        Affected.objects.filter(incident_id=incident_id)
         .exclude(user__email="")
-        .values_list("user__email", flat=True)
+        .order_by("pk")
+        .values_list("pk", "user__email")
     )
-    return sorted({address.strip() for address in rows if address.strip()})
+    told: dict[str, int] = {}
+    for affected_id, address in rows:
+        if address.strip():
+            told.setdefault(address.strip(), affected_id)
+    return told
 
 
-def send_update_notices(update_id: int) -> int:
-    claimed = IncidentUpdate.objects.filter(pk=update_id, notified_at__isnull=True).update(
-        notified_at=timezone.now()
+def queue_update_notices(update: IncidentUpdate, *, again: bool = False) -> list[int]:
+    """Write the update's e-mail to each person affected into the posting's transaction."""
+    return queue_emails(
+        [
+            Wanted(UPDATE_NOTICE, update.pk, affected_id)
+            for affected_id in _told(update.incident_id).values()
+        ],
+        again=again,
     )
-    if not claimed:
-        return 0
-    update = IncidentUpdate.objects.select_related("incident").get(pk=update_id)
+
+
+def queue_resolved_notices(incident_id: int, *, again: bool = False) -> list[int]:
+    """Write the end's e-mail to each person affected into the resolution's transaction."""
+    waiting = (
+        Affected.objects.filter(incident_id=incident_id, told_resolved_at__isnull=True)
+        .exclude(user__email="")
+        .order_by("pk")
+        .values_list("pk", "user__email")
+    )
+    return queue_emails(
+        [Wanted(RESOLVED_NOTICE, pk) for pk, address in waiting if address.strip()], again=again
+    )
+
+
+def _address(affected_id: int | None) -> str:
+    """The address of one person affected; none when her row is gone."""
+    if affected_id is None:
+        return ""
+    email = Affected.objects.filter(pk=affected_id).values_list("user__email", flat=True).first()
+    return (email or "").strip()
+
+
+@email_kind(UPDATE_NOTICE)
+def update_notice(email: OutgoingEmail) -> list[EmailMessage]:
+    update = IncidentUpdate.objects.select_related("incident").get(pk=email.about_id)
     incident = update.incident
+    address = _address(email.recipient_id)
+    if not address:
+        return []
     body = (
         f"Update on {incident.service} ({incident.number}):\n\n{update.text}\n\n"
         + (f"Meanwhile: {incident.workaround}\n\n" if incident.workaround else "")
         + f"Next update: {_when(update.next_update_at)}\n"
         f"Follow it here: {incident_link(incident)}\n"
     )
-    subject = f"Update: {incident.service} ({incident.number})"
-    try:
-        sent = _send([_message(to, subject, body) for to in _affected_addresses(incident)])
-    except Exception:
-        IncidentUpdate.objects.filter(pk=update_id).update(notified_at=None)
-        raise
-    logger.info("incident %s update %s sent to %d people", incident.pk, update_id, sent)
-    return sent
+    return [_message(address, f"Update: {incident.service} ({incident.number})", body)]
 
 
-def send_resolved_notices(incident_id: int) -> int:
-    """Each affected person once, however often this runs."""
-    incident = Incident.objects.get(pk=incident_id)
-    if incident.status != Incident.Status.RESOLVED:
-        return 0
-    subject = f"Back: {incident.service} ({incident.number})"
+@email_kind(RESOLVED_NOTICE)
+def resolved_notice(email: OutgoingEmail) -> list[EmailMessage]:
+    affected = Affected.objects.select_related("incident", "user").get(pk=email.about_id)
+    incident = affected.incident
+    address = affected.user.email.strip()
+    if incident.status != Incident.Status.RESOLVED or not address:
+        return []
     body = (
         f"{incident.service} is back.\n\n{incident.resolution}\n\n"
         "Any ticket you filed about it is resolved with it. If something still does not work, "
@@ -97,28 +124,7 @@ def send_resolved_notices(incident_id: int) -> int:
         f"{settings.HELPDESK['SERVICE_DESK_PHONE']}.\n"
         f"{incident_link(incident)}\n"
     )
-    sent = 0
-    waiting = Affected.objects.filter(incident=incident, told_resolved_at__isnull=True)
-    with get_connection() as connection:
-        for affected_id, address in waiting.values_list("pk", "user__email"):
-            if not Affected.objects.filter(pk=affected_id, told_resolved_at__isnull=True).update(
-                told_resolved_at=timezone.now()
-            ):
-                continue
-            if not address.strip():
-                continue
-            message = _message(address.strip(), subject, body)
-            message.connection = connection
-            try:
-                message.send()
-            except smtplib.SMTPRecipientsRefused:
-                continue
-            except Exception:
-                Affected.objects.filter(pk=affected_id).update(told_resolved_at=None)
-                raise
-            sent += 1
-    logger.info("incident %s resolution sent to %d people", incident.pk, sent)
-    return sent
+    return [_message(address, f"Back: {incident.service} ({incident.number})", body)]
 
 
 #: The outbox's name (tickets.outgoing) for a reminder to a commander whose update is late.
@@ -126,8 +132,8 @@ COMMANDER_REMINDER = "incident.reminder"
 
 
 @email_kind(COMMANDER_REMINDER)
-def commander_reminder(incident_id: int) -> list[EmailMessage]:
-    incident = Incident.objects.select_related("commander", "team").get(pk=incident_id)
+def commander_reminder(email: OutgoingEmail) -> list[EmailMessage]:
+    incident = Incident.objects.select_related("commander", "team").get(pk=email.about_id)
     if incident.status != Incident.Status.OPEN:
         return []
     address = (incident.commander.email if incident.commander else "") or incident.team.email
@@ -142,46 +148,23 @@ def commander_reminder(incident_id: int) -> list[EmailMessage]:
     return [_message(address, f"Update due: {incident.number} {incident.service}", body)]
 
 
-def unsent_notices() -> tuple[list[int], list[int]]:
-    """Updates and resolutions whose notices a dead broker or worker left behind."""
-    cutoff = timezone.now() - REDELIVER_AFTER
-    updates = list(
-        IncidentUpdate.objects.filter(notified_at__isnull=True, posted_at__lte=cutoff).values_list(
-            "pk", flat=True
-        )[:100]
-    )
-    resolved = list(
-        Incident.objects.filter(
-            status=Incident.Status.RESOLVED,
-            resolved_at__lte=cutoff,
-            affected__told_resolved_at__isnull=True,
-        )
-        .values_list("pk", flat=True)
-        .distinct()[:100]
-    )
-    return updates, resolved
+# Tasks published before these e-mails were kept in the outbox: one still queued from then
+# writes its e-mails there, except to whoever the old claim columns say was told.
 
 
-@shared_task(
-    name="incidents.tasks.notify_incident_update",
-    acks_late=True,
-    autoretry_for=RETRYABLE,
-    retry_backoff=True,
-    max_retries=5,
-)
+@shared_task(name="incidents.tasks.notify_incident_update", acks_late=True)
 def notify_incident_update(update_id: int) -> int:
-    return send_update_notices(update_id)
+    update = IncidentUpdate.objects.filter(pk=update_id, notified_at__isnull=True).first()
+    if update is None:
+        return 0
+    with transaction.atomic():
+        return len(queue_update_notices(update, again=True))
 
 
-@shared_task(
-    name="incidents.tasks.notify_incident_resolved",
-    acks_late=True,
-    autoretry_for=RETRYABLE,
-    retry_backoff=True,
-    max_retries=5,
-)
+@shared_task(name="incidents.tasks.notify_incident_resolved", acks_late=True)
 def notify_incident_resolved(incident_id: int) -> int:
-    return send_resolved_notices(incident_id)
+    with transaction.atomic():
+        return len(queue_resolved_notices(incident_id, again=True))
 
 
 @shared_task(name="incidents.tasks.remind_commander", acks_late=True)

@@ -35,7 +35,6 @@ from incidents.models import (
 )
 from oncall.models import EscalationPolicy
 from tickets import paging
-from tickets.enqueue import enqueue_on_commit
 from tickets.models import Category, PageChain, Ticket
 from tickets.notifications import safe_summary
 from tickets.outgoing import queue_email
@@ -495,7 +494,7 @@ def post_update(
     next_update_at: datetime | None,
     now: datetime | None = None,
 ) -> IncidentUpdate:
-    """An update for everyone affected: on the banner at once, by e-mail after commit."""
+    """An update for everyone affected: on the banner at once, by e-mail once it commits."""
     _require_it(by)
     text = text.strip()
     if not text:
@@ -515,7 +514,7 @@ def post_update(
         Incident.objects.filter(pk=locked.pk).update(
             last_update_at=now, next_update_at=next_update_at, update_reminded_at=None
         )
-        enqueue_on_commit(notifications.notify_incident_update, update.pk)
+        notifications.queue_update_notices(update)
     banner_changed()
     incident.refresh_from_db()
     return update
@@ -585,7 +584,7 @@ def resolve(
                 logger.warning(
                     "ticket %s not resolved with incident %s: %s", ticket.pk, locked.pk, error
                 )
-        enqueue_on_commit(notifications.notify_incident_resolved, locked.pk)
+        notifications.queue_resolved_notices(locked.pk)
     banner_changed()
     incident.refresh_from_db()
     return incident

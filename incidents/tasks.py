@@ -14,10 +14,8 @@ from incidents.notifications import (
     notify_incident_resolved,
     notify_incident_update,
     remind_commander,
-    unsent_notices,
 )
 from incidents.services import detect, overdue_updates
-from tickets.enqueue import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -34,22 +32,16 @@ __all__ = [
 class IncidentSweepResult:
     alerts: list[int] = field(default_factory=list)
     reminders: list[int] = field(default_factory=list)
-    redelivered: int = 0
 
 
 def run_incident_sweep() -> IncidentSweepResult:
-    """Detect clusters, remind commanders of missed updates, send notices left behind."""
+    """Detect clusters, remind commanders of missed updates. Notices left behind are the
+    outbox's: the SLA sweep sends them (tickets.outgoing)."""
     now = timezone.now()
     result = IncidentSweepResult()
     result.alerts = [alert.pk for alert in detect(now=now)]
     with transaction.atomic():
         result.reminders = overdue_updates(now=now)
-        updates, resolved = unsent_notices()
-        for update_id in updates:
-            enqueue_on_commit(notify_incident_update, update_id)
-        for incident_id in resolved:
-            enqueue_on_commit(notify_incident_resolved, incident_id)
-        result.redelivered = len(updates) + len(resolved)
     return result
 
 
@@ -63,5 +55,4 @@ def incident_sweep() -> dict[str, int]:
     return {
         "alerts": len(result.alerts),
         "reminders": len(result.reminders),
-        "redelivered": result.redelivered,
     }

@@ -71,8 +71,6 @@ class TicketFactory(factory.django.DjangoModelFactory[Ticket]):
     workaround = True
     idempotency_key = factory.LazyFunction(lambda: uuid.uuid4().hex)
     created_at = factory.LazyFunction(timezone.now)
-    # Filing notices of factory tickets count as sent; tests of notices file through services.
-    filing_notified_at = factory.LazyAttribute(lambda t: t.created_at)
 
     urgency = factory.LazyAttribute(
         lambda t: urgency_from_answers(care_delayed=t.care_delayed, workaround=t.workaround)

@@ -70,10 +70,10 @@ class SlaPolicyAdmin(admin.ModelAdmin[SlaPolicy]):
 
 @admin.register(SlaAlert)
 class SlaAlertAdmin(admin.ModelAdmin[SlaAlert]):
-    list_display = ["ticket", "clock", "kind", "created_at", "sent_at", "recipients"]
+    list_display = ["ticket", "clock", "kind", "created_at"]
     list_filter = ["clock", "kind"]
     list_select_related = ["ticket"]
-    readonly_fields = ["ticket", "clock", "kind", "created_at", "sent_at", "recipients"]
+    readonly_fields = ["ticket", "clock", "kind", "created_at"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

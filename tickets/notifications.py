@@ -20,12 +20,10 @@ from django.utils import timezone
 
 from departments.roles import display_name
 from tickets.mail import ticket_email
-from tickets.models import SlaAlert, Ticket, TicketEvent
-from tickets.outgoing import email_kind, queue_email, send_each
+from tickets.models import OutgoingEmail, SlaAlert, Ticket, TicketEvent
+from tickets.outgoing import Wanted, email_kind, queue_email, queue_emails
 
 logger = logging.getLogger(__name__)
-
-RETRYABLE = (ConnectionError, TimeoutError, OSError)
 
 #: Receipts for tickets filed by e-mail, at most this many an hour to one address. A mailbox
 #: that answers everything by itself (an autoresponder that does not say so, a mailing list)
@@ -99,131 +97,126 @@ def requester_receipt(ticket: Ticket) -> EmailMessage:
     )
 
 
+# The kinds of e-mail kept in the outbox (tickets.outgoing) until sent.
+FILING_NOTICE = "ticket.filed"
+RECEIPT = "ticket.receipt"
+SLA_ALERT = "ticket.sla_alert"
+
+
 def _email_receipts_last_hour(address: str, now: datetime) -> int:
-    return Ticket.objects.filter(
-        source=Ticket.Source.EMAIL,
-        requester__email__iexact=address,
-        receipt_sent_at__gt=now - timedelta(hours=1),
-    ).count()
+    """Receipts written for tickets filed by e-mail from ``address`` in the last hour, except
+    those that could not be delivered (the relay refused the address)."""
+    hour_ago = now - timedelta(hours=1)
+    tickets = Ticket.objects.filter(
+        source=Ticket.Source.EMAIL, requester__email__iexact=address, created_at__gt=hour_ago
+    ).values("pk")
+    return (
+        OutgoingEmail.objects.filter(kind=RECEIPT, created_at__gt=hour_ago, about_id__in=tickets)
+        .exclude(status__in=[OutgoingEmail.Status.FAILED, OutgoingEmail.Status.SKIPPED])
+        .count()
+    )
 
 
-def _claim_receipt(ticket: Ticket) -> bool:
-    """Whether the requester gets her receipt now, claimed on the ticket (``receipt_sent_at``)
-    when she does. A ticket filed by e-mail gets one only while its requester's address has had
-    fewer than EMAIL_RECEIPTS_PER_HOUR such receipts in the last hour: counted in the database,
-    so nothing about it is lost when Redis is, and an hour after a storm receipts go out again."""
+def _receipt_allowed(ticket: Ticket, now: datetime) -> bool:
+    """Whether the requester gets a receipt for the ticket she is filing. One filed by e-mail
+    gets one only while its requester's address has had fewer than EMAIL_RECEIPTS_PER_HOUR
+    such receipts in the last hour: counted in the database, in the filing's transaction, so
+    nothing about it is lost when Redis is, and an hour after a storm receipts go out again."""
     address = ticket.requester.email.strip()
     if not address:
         return False
-    now = timezone.now()
-    with transaction.atomic():
-        if ticket.source == Ticket.Source.EMAIL:
-            # One requester's receipts are decided one at a time: two workers must not both
-            # see room for the last one.
-            User.objects.select_for_update().only("pk").get(pk=ticket.requester_id)
-            recent = _email_receipts_last_hour(address, now)
-            if recent >= EMAIL_RECEIPTS_PER_HOUR:
-                logger.info(
-                    "receipt for ticket %s not sent: %d e-mail receipts to its requester in the "
-                    "last hour",
-                    ticket.pk,
-                    recent,
-                )
-                return False
-        claimed = Ticket.objects.filter(pk=ticket.pk, receipt_sent_at__isnull=True).update(
-            receipt_sent_at=now
+    if ticket.source != Ticket.Source.EMAIL:
+        return True
+    # One requester's filings decide their receipts one at a time: two workers must not both
+    # see room for the last one. The lock is held until the filing (and its receipt) commits.
+    User.objects.select_for_update().only("pk").get(pk=ticket.requester_id)
+    recent = _email_receipts_last_hour(address, now)
+    if recent >= EMAIL_RECEIPTS_PER_HOUR:
+        logger.info(
+            "receipt for ticket %s not sent: %d e-mail receipts to its requester in the last hour",
+            ticket.pk,
+            recent,
         )
-    return bool(claimed)
+        return False
+    return True
 
 
-# The filing notices, by the names the log gives them.
-TEAM_NOTICE = "team's notice"
-RECEIPT = "requester's receipt"
+def queue_filing_notices(ticket: Ticket, *, again: bool = False) -> list[int]:
+    """Write the team's notice and the requester's receipt into the filing's transaction (one
+    INSERT, one task once it commits)."""
+    wanted = [Wanted(FILING_NOTICE, ticket.pk)]
+    if _receipt_allowed(ticket, timezone.now()):
+        wanted.append(Wanted(RECEIPT, ticket.pk))
+    return queue_emails(wanted, again=again)
 
 
-def _send_each(messages: dict[str, EmailMessage], *, ticket_id: int) -> set[str]:
-    """The names of the messages that went out (a refused address is skipped, not retried)."""
-    delivered = send_each(messages.values(), what=f"ticket {ticket_id}'s filing notices")
-    return {name for name, message in messages.items() if message in delivered}
-
-
-def send_filing_notices(ticket_id: int) -> int:
-    """The team's notice and the requester's receipt, once per ticket (claimed with a
-    conditional UPDATE; a failed send gives the claims back for the retry or the sweep)."""
-    claimed = Ticket.objects.filter(pk=ticket_id, filing_notified_at__isnull=True).update(
-        filing_notified_at=timezone.now()
-    )
-    if not claimed:
-        return 0
-    ticket = Ticket.objects.select_related("department", "category", "team", "requester").get(
+def _filed_ticket(ticket_id: int) -> Ticket:
+    return Ticket.objects.select_related("department", "category", "team", "requester").get(
         pk=ticket_id
     )
-    messages: dict[str, EmailMessage] = {}
-    if ticket.team.email:
-        messages[TEAM_NOTICE] = team_filing_notice(ticket)
-    if _claim_receipt(ticket):
-        messages[RECEIPT] = requester_receipt(ticket)
-    try:
-        delivered = _send_each(messages, ticket_id=ticket_id)
-    except Exception:
-        # Give the claims back so the retry (or the next sweep) sends them.
-        Ticket.objects.filter(pk=ticket_id).update(filing_notified_at=None, receipt_sent_at=None)
-        raise
-    if RECEIPT in messages.keys() - delivered:
-        # A receipt that never arrived does not count towards the sender's hourly receipts.
-        Ticket.objects.filter(pk=ticket_id).update(receipt_sent_at=None)
-    logger.info("filing notices sent for ticket %s: %d", ticket_id, len(delivered))
-    return len(delivered)
 
 
-def send_sla_alert(alert_id: int) -> int:
-    """Mail the assignee, or the team when nobody has the ticket yet. Once per alert."""
+@email_kind(FILING_NOTICE)
+def filing_notice(email: OutgoingEmail) -> list[EmailMessage]:
+    """A new ticket: the team's mailbox hears of it."""
+    ticket = _filed_ticket(email.about_id)
+    return [team_filing_notice(ticket)] if ticket.team.email else []
+
+
+@email_kind(RECEIPT)
+def receipt(email: OutgoingEmail) -> list[EmailMessage]:
+    """The requester's receipt, decided when the ticket was filed."""
+    ticket = _filed_ticket(email.about_id)
+    return [requester_receipt(ticket)] if ticket.requester.email.strip() else []
+
+
+@email_kind(SLA_ALERT)
+def sla_alert(email: OutgoingEmail) -> list[EmailMessage]:
+    """Mail the assignee, or the team when nobody has the ticket yet."""
     alert = SlaAlert.objects.select_related(
         "ticket__department", "ticket__category", "ticket__team", "ticket__assignee"
-    ).get(pk=alert_id)
+    ).get(pk=email.about_id)
     ticket = alert.ticket
     recipient: User | str | None = None
     if ticket.assignee is not None and ticket.assignee.email:
         recipient = ticket.assignee
     elif ticket.team.email:
         recipient = ticket.team.email
-    claimed = SlaAlert.objects.filter(pk=alert_id, sent_at__isnull=True).update(
-        sent_at=timezone.now(), recipients=0 if recipient is None else 1
-    )
-    if not claimed or recipient is None:
-        return 0
+    if recipient is None:
+        return []
     due = (
         ticket.response_due_at if alert.clock == alert.Clock.RESPONSE else ticket.resolution_due_at
     )
     due_text = f"{timezone.localtime(due):%a %d %b %H:%M}" if due else "unknown"
-    message = ticket_email(
-        ticket,
-        to=recipient,
-        subject=f"SLA {alert.get_kind_display().lower()}: {safe_details(ticket)}",
-        body=(
-            f"{alert.get_clock_display()} target {alert.get_kind_display().lower()} "
-            f"(due {due_text}).\n\n{safe_summary(ticket)}\nOpen it: {ticket_link(ticket)}\n"
-        ),
+    return [
+        ticket_email(
+            ticket,
+            to=recipient,
+            subject=f"SLA {alert.get_kind_display().lower()}: {safe_details(ticket)}",
+            body=(
+                f"{alert.get_clock_display()} target {alert.get_kind_display().lower()} "
+                f"(due {due_text}).\n\n{safe_summary(ticket)}\nOpen it: {ticket_link(ticket)}\n"
+            ),
+        )
+    ]
+
+
+def queue_sla_alerts(alert_ids: list[int], *, now: datetime | None = None) -> list[int]:
+    """Write the alerts' e-mails into the sweep's transaction (each alert's once)."""
+    return queue_emails(
+        [Wanted(SLA_ALERT, alert_id) for alert_id in alert_ids], again=True, now=now
     )
-    try:
-        message.send()
-    except Exception:
-        SlaAlert.objects.filter(pk=alert_id).update(sent_at=None)
-        raise
-    logger.info("sla alert %s sent for ticket %s", alert_id, ticket.pk)
-    return 1
 
 
-# The kinds of e-mail to a requester kept in the outbox (tickets.outgoing) until sent.
 REPLY_NOTICE = "ticket.reply"
 RESOLVED_NOTICE = "ticket.resolved"
 
 
 @email_kind(REPLY_NOTICE)
-def reply_notice(event_id: int) -> list[EmailMessage]:
+def reply_notice(email: OutgoingEmail) -> list[EmailMessage]:
     """A public reply from IT: tell the requester there is news, with a link. The reply itself
     stays on the ticket page, like everything typed into a ticket. Internal notes never mail."""
-    event = TicketEvent.objects.select_related("ticket__requester", "actor").get(pk=event_id)
+    event = TicketEvent.objects.select_related("ticket__requester", "actor").get(pk=email.about_id)
     ticket = event.ticket
     if not event.is_public or event.kind != TicketEvent.Kind.COMMENT:
         return []
@@ -244,12 +237,12 @@ def reply_notice(event_id: int) -> list[EmailMessage]:
 
 
 @email_kind(RESOLVED_NOTICE)
-def resolved_notice(event_id: int) -> list[EmailMessage]:
+def resolved_notice(email: OutgoingEmail) -> list[EmailMessage]:
     """IT resolved the ticket: tell the requester, and ask her whether it is fixed. One tap on
     the ticket page answers; the note IT wrote stays on the ticket page."""
     event = TicketEvent.objects.select_related(
         "ticket__requester", "ticket__department", "ticket__category", "actor"
-    ).get(pk=event_id)
+    ).get(pk=email.about_id)
     ticket = event.ticket
     if event.kind != TicketEvent.Kind.STATUS or event.new_value != Ticket.Status.RESOLVED:
         return []
@@ -274,28 +267,38 @@ def resolved_notice(event_id: int) -> list[EmailMessage]:
     ]
 
 
-@shared_task(
-    name="tickets.tasks.notify_ticket_filed",
-    acks_late=True,
-    autoretry_for=RETRYABLE,
-    retry_backoff=True,
-    max_retries=5,
-)
+# Tasks published before these e-mails were kept in the outbox: one still queued from then
+# writes its e-mails there, unless the old claim column says they were sent.
+
+
+@shared_task(name="tickets.tasks.notify_ticket_filed", acks_late=True)
 def notify_ticket_filed(ticket_id: int) -> int:
-    """Tell the team a ticket arrived and give the requester a receipt. Returns emails sent."""
-    return send_filing_notices(ticket_id)
+    """The filing notices of a ticket filed before the outbox."""
+    return notify_tickets_filed([ticket_id])
 
 
-@shared_task(
-    name="tickets.tasks.deliver_sla_alert",
-    acks_late=True,
-    autoretry_for=RETRYABLE,
-    retry_backoff=True,
-    max_retries=5,
-)
+@shared_task(name="tickets.tasks.notify_tickets_filed", acks_late=True)
+def notify_tickets_filed(ticket_ids: list[int]) -> int:
+    """Filing notices of tickets filed before the outbox; how many e-mails were queued."""
+    queued = 0
+    for ticket in Ticket.objects.filter(pk__in=ticket_ids, filing_notified_at__isnull=True):
+        with transaction.atomic():
+            queued += len(queue_filing_notices(ticket, again=True))
+    return queued
+
+
+@shared_task(name="tickets.tasks.deliver_sla_alert", acks_late=True)
 def deliver_sla_alert(alert_id: int) -> int:
-    """Tell the assignee (else the team) that a ticket is at risk or breached."""
-    return send_sla_alert(alert_id)
+    """An SLA alert recorded before the outbox."""
+    return deliver_sla_alerts([alert_id])
+
+
+@shared_task(name="tickets.tasks.deliver_sla_alerts", acks_late=True)
+def deliver_sla_alerts(alert_ids: list[int]) -> int:
+    """SLA alerts recorded before the outbox; how many e-mails were queued."""
+    unsent = SlaAlert.objects.filter(pk__in=alert_ids, sent_at__isnull=True)
+    with transaction.atomic():
+        return len(queue_sla_alerts(list(unsent.values_list("pk", flat=True))))
 
 
 @shared_task(name="tickets.tasks.notify_requester_of_reply", acks_late=True)
@@ -310,27 +313,3 @@ def notify_requester_resolved(event_id: int) -> None:
     """Published before e-mails were kept in the outbox: one still queued from then goes there."""
     with transaction.atomic():
         queue_email(kind=RESOLVED_NOTICE, about_id=event_id)
-
-
-@shared_task(name="tickets.tasks.deliver_sla_alerts", acks_late=True)
-def deliver_sla_alerts(alert_ids: list[int]) -> int:
-    """A batch of SLA alerts; a failed one is left unsent for the sweep to send again."""
-    sent = 0
-    for alert_id in alert_ids:
-        try:
-            sent += send_sla_alert(alert_id)
-        except RETRYABLE:
-            continue
-    return sent
-
-
-@shared_task(name="tickets.tasks.notify_tickets_filed", acks_late=True)
-def notify_tickets_filed(ticket_ids: list[int]) -> int:
-    """Filing notices the sweep found unsent; a failed one waits for the next sweep."""
-    sent = 0
-    for ticket_id in ticket_ids:
-        try:
-            sent += send_filing_notices(ticket_id)
-        except RETRYABLE:
-            continue
-    return sent

@@ -12,8 +12,12 @@ workers and sweeps hold its id, one sends it. A relay that fails (down, timing o
 (:data:`BACKOFF`); the sweep makes that attempt. A recipient the relay refuses is not tried
 again: the address does not exist.
 
-Each kind registers the function that makes its messages from the row's ``about_id``
-(:func:`email_kind`); the messages are made when they are sent, as they always were.
+Each kind registers the function that makes its messages from the row (its ``about_id``, and
+its ``recipient_id`` when one change tells many people, each on a row of her own)
+(:func:`email_kind`); the messages are made when they are sent, as they always were. A change
+that writes several e-mails at once (a filing: the team's notice and the receipt; an incident's
+update to everyone affected) writes them in one INSERT and publishes one task
+(:func:`queue_emails`).
 """
 
 from __future__ import annotations
@@ -23,12 +27,13 @@ import smtplib
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import NamedTuple
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.core.mail import EmailMessage, get_connection
 from django.db import InterfaceError, OperationalError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from tickets.enqueue import enqueue_many_on_commit, enqueue_on_commit
@@ -36,8 +41,8 @@ from tickets.models import OutgoingEmail
 
 logger = logging.getLogger(__name__)
 
-#: Makes the messages of one e-mail from the id it is about; none when there is nobody to tell.
-Render = Callable[[int], list[EmailMessage]]
+#: Makes the messages of one e-mail from its row; none when there is nobody to tell.
+Render = Callable[[OutgoingEmail], list[EmailMessage]]
 
 _RENDERERS: dict[str, Render] = {}
 
@@ -85,16 +90,65 @@ def email_kind(kind: str) -> Callable[[Render], Render]:
     return register
 
 
+class Wanted(NamedTuple):
+    """An e-mail to write: its kind, the row it is about, and the person's row when it is one
+    of many about the same change."""
+
+    kind: str
+    about_id: int
+    recipient_id: int | None = None
+
+
+def _row(wanted: Wanted, now: datetime) -> OutgoingEmail:
+    if wanted.kind not in _RENDERERS:
+        raise ValueError(f"no e-mail of kind {wanted.kind!r}")
+    return OutgoingEmail(
+        kind=wanted.kind,
+        about_id=wanted.about_id,
+        recipient_id=wanted.recipient_id,
+        created_at=now,
+        attempt_at=now + REDELIVER_AFTER,
+    )
+
+
 def queue_email(*, kind: str, about_id: int) -> OutgoingEmail:
     """Write the e-mail into the caller's transaction; its task runs once it commits."""
-    if kind not in _RENDERERS:
-        raise ValueError(f"no e-mail of kind {kind!r}")
-    now = timezone.now()
-    email = OutgoingEmail.objects.create(
-        kind=kind, about_id=about_id, created_at=now, attempt_at=now + REDELIVER_AFTER
-    )
+    email = _row(Wanted(kind, about_id), timezone.now())
+    email.save()
     enqueue_on_commit(send_email, email.pk)
     return email
+
+
+def queue_emails(
+    wanted: Iterable[Wanted], *, again: bool = False, now: datetime | None = None
+) -> list[int]:
+    """Write the e-mails into the caller's transaction in one INSERT; one task sends them once
+    it commits (a task per BATCH_SIZE of them). Their ids.
+
+    ``again``: some may have been written already (a task published before the outbox, a
+    second worker): those are not written twice (``ONCE_KINDS``), and the ones still waiting
+    are sent with the rest. ``now``: the change's time (the sweep's)."""
+    now = now or timezone.now()
+    rows = [_row(each, now) for each in wanted]
+    if not rows:
+        return []
+    if not again:
+        OutgoingEmail.objects.bulk_create(rows)
+        ids = [row.pk for row in rows]
+    else:
+        OutgoingEmail.objects.bulk_create(rows, ignore_conflicts=True)
+        which = Q()
+        for kind in {row.kind for row in rows}:
+            of_kind = [row for row in rows if row.kind == kind]
+            recipients = {row.recipient_id for row in of_kind} - {None}
+            which |= Q(kind=kind, about_id__in={row.about_id for row in of_kind}) & (
+                Q(recipient_id__in=recipients) if recipients else Q(recipient_id__isnull=True)
+            )
+        ids = list(
+            OutgoingEmail.objects.filter(which, status=_PENDING).values_list("pk", flat=True)
+        )
+    enqueue_many_on_commit(send_emails, ids)
+    return ids
 
 
 def send_each(messages: Iterable[EmailMessage], *, what: str) -> list[EmailMessage]:
@@ -128,11 +182,13 @@ def send_queued(email_id: int, *, now: datetime | None = None) -> Outcome:
         return Outcome.SKIPPED
     email = OutgoingEmail.objects.get(pk=email_id)
     what = f"{email.kind} e-mail {email.pk} about {email.about_id}"
+    if email.recipient_id is not None:
+        what += f" for {email.recipient_id}"
     render = _RENDERERS.get(email.kind)
     try:
         if render is None:
             raise LookupError(f"no e-mail of kind {email.kind!r}")
-        messages = render(email.about_id)
+        messages = render(email)
         sent = len(send_each(messages, what=what))
     except RETRYABLE as error:
         retry = email.attempts < MAX_ATTEMPTS

@@ -38,7 +38,6 @@ from tickets.attachments import (
     remove_stored_on_commit,
     store,
 )
-from tickets.enqueue import enqueue_on_commit
 from tickets.models import (
     REDACTABLE_KINDS,
     Attachment,
@@ -48,7 +47,7 @@ from tickets.models import (
     Ticket,
     TicketEvent,
 )
-from tickets.notifications import REPLY_NOTICE, RESOLVED_NOTICE, notify_ticket_filed
+from tickets.notifications import REPLY_NOTICE, RESOLVED_NOTICE, queue_filing_notices
 from tickets.outgoing import queue_email
 from tickets.priority import (
     SCOPE_LABELS,
@@ -303,8 +302,8 @@ def ticket_file(
         page_reason = paging_reason(ticket)
         if page_reason is not None:
             paging.start_chain(ticket=ticket, reason=page_reason, now=now)
+        queue_filing_notices(ticket)
 
-    enqueue_on_commit(notify_ticket_filed, ticket.pk)
     return Filing(ticket=ticket, created=True)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from celery import shared_task
 from django.db import connection, transaction
@@ -18,7 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from tickets import outgoing, paging
-from tickets.enqueue import enqueue_many_on_commit, republish_unpublished
+from tickets.enqueue import republish_unpublished
 from tickets.models import (
     CLOCK_RUNNING_STATUSES,
     OPEN_STATUSES,
@@ -27,18 +27,11 @@ from tickets.models import (
     Ticket,
     TicketEvent,
 )
-from tickets.notifications import (
-    deliver_sla_alert,
-    deliver_sla_alerts,
-    notify_ticket_filed,
-    notify_tickets_filed,
-)
+from tickets.notifications import queue_sla_alerts
 
 logger = logging.getLogger(__name__)
 
 BATCH = 5000
-# A notification whose task has not run after this long is enqueued again.
-REDELIVER_AFTER = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -158,17 +151,13 @@ def sla_sweep(*, now: datetime | None = None) -> SweepResult:
     republished = republish_unpublished()
     result.redelivered += sum(len(ids) for ids in republished.values())
 
-    def not_republished(ids: list[int], *tasks: str) -> list[int]:
-        skip = set().union(*(republished.get(name, set()) for name in tasks))
-        return [pk for pk in ids if pk not in skip]
-
     for claim in CLAIMS:
         while True:
             with transaction.atomic():
                 ticket_ids = _claim(claim, now)
                 if not ticket_ids:
                     break
-                enqueue_many_on_commit(deliver_sla_alerts, _record(claim, ticket_ids, now))
+                queue_sla_alerts(_record(claim, ticket_ids, now), now=now)
                 if claim.clock == SlaAlert.Clock.RESPONSE and claim.kind == SlaAlert.Kind.BREACH:
                     result.chains_started += _page_on_call(ticket_ids, now)
             result.claimed.setdefault(f"{claim.clock}_{claim.kind}", []).extend(ticket_ids)
@@ -185,25 +174,6 @@ def sla_sweep(*, now: datetime | None = None) -> SweepResult:
         | republished.get(outgoing.send_email.name, set()),
     )
 
-    stale = now - REDELIVER_AFTER
-    with transaction.atomic():
-        alerts = list(
-            SlaAlert.objects.filter(sent_at__isnull=True, created_at__lte=stale).values_list(
-                "pk", flat=True
-            )[:BATCH]
-        )
-        notices = list(
-            Ticket.objects.filter(
-                filing_notified_at__isnull=True,
-                created_at__lte=stale,
-                created_at__gte=now - timedelta(days=1),
-            ).values_list("pk", flat=True)[:BATCH]
-        )
-        alerts = not_republished(alerts, deliver_sla_alerts.name, deliver_sla_alert.name)
-        notices = not_republished(notices, notify_tickets_filed.name, notify_ticket_filed.name)
-        enqueue_many_on_commit(deliver_sla_alerts, alerts)
-        enqueue_many_on_commit(notify_tickets_filed, notices)
-        result.redelivered += len(alerts) + len(notices)
     if result.total or result.redelivered or result.chains_advanced:
         logger.info(
             "sla sweep: %s; pages: %d chains started, %d advanced; redelivered %d",

@@ -89,7 +89,8 @@ class IncidentUpdate(models.Model):
     )
     posted_at = models.DateTimeField(default=timezone.now)
     next_update_at = models.DateTimeField(null=True, blank=True)
-    # When its e-mail to everyone affected was claimed for sending (once).
+    # Set only before incident notices were kept in the outbox (tickets.outgoing): a task
+    # published then and still queued sends nothing for an update that has it.
     notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -110,7 +111,8 @@ class Affected(models.Model):
     callback = models.CharField(max_length=60, blank=True)
     note = models.CharField(max_length=140, blank=True)
     joined_at = models.DateTimeField(default=timezone.now)
-    # When she was told of the resolution (once).
+    # Set only before incident notices were kept in the outbox: a task published then and still
+    # queued does not tell her again.
     told_resolved_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

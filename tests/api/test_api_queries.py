@@ -215,12 +215,13 @@ def test_filing_costs_the_filing_and_no_read_back(api, nurse_medsurg, django_ass
     """Token, the category with its team, the location with its department, the filer's
     profile (is the location one of her own units?), then the filing's transaction (begin, a
     savepoint around the insert that an Idempotency-Key may collide with, the ticket, its
-    release, the timeline row, commit): the answer is written from the ticket just saved, not
-    read back. The first filing warms the SLA terms' cache."""
+    release, the timeline row, the team's notice and her receipt in one insert, commit): the
+    answer is written from the ticket just saved, not read back. The first filing warms the SLA
+    terms' cache."""
     client = api(nurse_medsurg, token=True)
     body = {"category": "printers", "title": "Jams", "callback": "x1", "location": "MEDSURG",
             "care_delayed": False, "scope": "me", "workaround": True}  # fmt: skip
     client.post("/api/tickets/", body, format="json", HTTP_IDEMPOTENCY_KEY="first")
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         response = client.post("/api/tickets/", body, format="json", HTTP_IDEMPOTENCY_KEY="k")
     assert response.status_code == 201

@@ -21,7 +21,7 @@ from reports import queries
 from reports.queries import ReportFilters
 from tests.factories import TicketFactory, UserFactory
 from tickets import phi
-from tickets.models import Ticket, TicketEvent
+from tickets.models import OutgoingEmail, Ticket, TicketEvent
 from tickets.priority import Impact, Urgency, decide_priority
 from tickets.services import text_has_phi
 
@@ -303,8 +303,8 @@ def test_two_tickets_show_the_phi_flag_exactly_as_filing_would_set_it(seeded):
         assert not event.is_public
 
 
-def test_history_sends_no_filing_emails(seeded, mailoutbox):
-    assert not Ticket.objects.filter(filing_notified_at__isnull=True).exists()
+def test_history_sends_no_emails(seeded, mailoutbox):
+    assert not OutgoingEmail.objects.filter(status=OutgoingEmail.Status.PENDING).exists()
     assert mailoutbox == []
 
 

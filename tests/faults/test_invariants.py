@@ -19,7 +19,6 @@ def observed(**changes: object) -> Observed:
         pages=[PageRow(1, "sent"), PageRow(2, "sent"), PageRow(3, "cancelled")],
         delivered_keys=["page-1", "page-2"],
         pages_unsent=0,
-        alerts_unsent=0,
         emails_unsent=0,
         emails_failed=0,
         emails_resent=0,
@@ -74,12 +73,9 @@ def test_a_page_sent_twice_fails_unless_the_gateway_drops_repeats():
     assert deduped.pages_duplicated == 1
 
 
-def test_pages_or_alerts_left_unsent_fail():
-    outcome = check(Rules(), [], observed(pages_unsent=2, alerts_unsent=1), FIGURES)
-    assert outcome.violations == [
-        "2 page(s) left pending or sending",
-        "1 SLA alert(s) left unsent",
-    ]
+def test_pages_left_unsent_fail():
+    outcome = check(Rules(), [], observed(pages_unsent=2), FIGURES)
+    assert outcome.violations == ["2 page(s) left pending or sending"]
 
 
 def test_e_mails_left_unsent_given_up_or_sent_twice_fail():

@@ -21,12 +21,17 @@ from tests.conftest import celery_broker
 from tests.tickets.test_paging_reliability import answers
 from tickets import tasks
 from tickets.enqueue import forget_broker_failure
-from tickets.models import Page, Ticket, UnpublishedTask
+from tickets.models import OutgoingEmail, Page, Ticket, UnpublishedTask
 from tickets.sweep import sla_sweep
 
 pytestmark = pytest.mark.django_db
 FILE_URL = reverse("file_ticket")
-PUBLISHED = (tasks.deliver_pages, tasks.notify_ticket_filed)
+PUBLISHED = (tasks.deliver_pages, tasks.send_emails)
+
+
+def filing_emails(ticket: Ticket) -> list[int]:
+    """The ids of the team's notice and the receipt, written with the filing."""
+    return list(OutgoingEmail.objects.filter(about_id=ticket.pk).values_list("pk", flat=True))
 
 
 @contextmanager
@@ -129,7 +134,7 @@ def test_filing_waits_on_a_hung_broker_once_and_at_most_half_a_second(
     assert attempts.tried == [tasks.deliver_pages.name]
     assert sorted(UnpublishedTask.objects.values_list("task", "args")) == [
         (tasks.deliver_pages.name, [[page.pk]]),
-        (tasks.notify_ticket_filed.name, [ticket.pk]),
+        (tasks.send_emails.name, [filing_emails(ticket)]),
     ]
 
 
@@ -149,18 +154,18 @@ def test_page_stranded_by_a_hung_broker_goes_out_on_the_next_sweep(
     with django_capture_on_commit_callbacks(execute=True):
         result = sla_sweep(now=ticket.created_at + timedelta(seconds=30))
 
-    assert result.redelivered == 2
+    assert result.redelivered == 3  # the page and the filing's two e-mails
     assert UnpublishedTask.objects.count() == 0
     assert [(task.name, args) for task, args in attempts.kept] == [
         (tasks.deliver_pages.name, ([page.pk],)),
-        (tasks.notify_ticket_filed.name, (ticket.pk,)),
+        (tasks.send_emails.name, (filing_emails(ticket),)),
     ]
     for task, args in attempts.kept:
         task.apply(args=args, throw=True)
     page.refresh_from_db()
     assert page.status == Page.Status.SENT
-    ticket.refresh_from_db()
-    assert ticket.filing_notified_at is not None
+    sent = OutgoingEmail.objects.filter(pk__in=filing_emails(ticket), status="sent")
+    assert sent.count() == 2
 
 
 def test_a_broker_that_refuses_is_tried_again_after_a_few_seconds(
@@ -174,10 +179,10 @@ def test_a_broker_that_refuses_is_tried_again_after_a_few_seconds(
     with celery_broker("redis://127.0.0.1:1/0", monkeypatch):
         for _ in range(2):
             with django_capture_on_commit_callbacks(execute=True):
-                enqueue.enqueue_on_commit(tasks.notify_ticket_filed, 1)
-        assert attempts.tried == [tasks.notify_ticket_filed.name]
+                enqueue.enqueue_on_commit(tasks.send_emails, 1)
+        assert attempts.tried == [tasks.send_emails.name]
         clock[0] += enqueue.BROKER_BACKOFF_SECONDS
         with django_capture_on_commit_callbacks(execute=True):
-            enqueue.enqueue_on_commit(tasks.notify_ticket_filed, 1)
-    assert attempts.tried == [tasks.notify_ticket_filed.name] * 2
+            enqueue.enqueue_on_commit(tasks.send_emails, 1)
+    assert attempts.tried == [tasks.send_emails.name] * 2
     assert UnpublishedTask.objects.count() == 3

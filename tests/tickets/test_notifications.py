@@ -17,11 +17,13 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from departments.models import Location
+from tests.concurrency import at_once
 from tests.conftest import need
 from tests.factories import TicketFactory, UserFactory
 from tickets.mail import read_reply_token, reply_address, thread_id
-from tickets.models import Category, SlaAlert, Ticket
-from tickets.notifications import EMAIL_RECEIPTS_PER_HOUR, send_filing_notices, send_sla_alert
+from tickets.models import Category, OutgoingEmail, Ticket
+from tickets.notifications import EMAIL_RECEIPTS_PER_HOUR, FILING_NOTICE, RECEIPT
+from tickets.outgoing import Outcome, send_queued
 from tickets.priority import Scope
 from tickets.services import ticket_claim, ticket_comment, ticket_file, ticket_resolve
 from tickets.sweep import sla_sweep
@@ -60,6 +62,16 @@ def file(requester, *, by_email=False, title="Barcode scanner not reading wristb
         **answers,
         **fields,
     ).ticket
+
+
+def send_waiting() -> list[Outcome]:
+    """The worker's turn: each e-mail waiting in the outbox is sent."""
+    waiting = OutgoingEmail.objects.filter(status=OutgoingEmail.Status.PENDING).order_by("pk")
+    return [send_queued(pk) for pk in waiting.values_list("pk", flat=True)]
+
+
+def receipt_written(ticket) -> bool:
+    return OutgoingEmail.objects.filter(kind=RECEIPT, about_id=ticket.pk).exists()
 
 
 def committed(callbacks, action):
@@ -132,8 +144,7 @@ def test_an_sla_alert_answers_to_the_technicians_own_address(smtp_server, nurse_
     )
     ticket_claim(ticket=ticket, user=tech, now=NINE + timedelta(minutes=1))
     sla_sweep(now=NINE + timedelta(days=30))
-    for alert in SlaAlert.objects.filter(ticket=ticket):
-        send_sla_alert(alert.pk)
+    assert set(send_waiting()) == {Outcome.SENT}
 
     received = smtp_server.mails
     assert received
@@ -170,8 +181,8 @@ def test_receipts_for_mail_filed_tickets_are_limited_per_sender_and_hour(
     ]
     assert len(smtp_server.to(nurse_medsurg.email)) == EMAIL_RECEIPTS_PER_HOUR
     sixth = Ticket.objects.get(pk=storm[-1].pk)
-    assert sixth.receipt_sent_at is None
-    assert sixth.filing_notified_at is not None  # the team still hears of every ticket
+    assert not receipt_written(sixth)
+    # The team still hears of every ticket.
     assert len(smtp_server.to(sixth.team.email)) == EMAIL_RECEIPTS_PER_HOUR + 1
 
     # The form is not limited, nor is another sender.
@@ -225,33 +236,40 @@ def a_session_waits_for_a_lock() -> bool:
 
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True)
-def test_two_workers_cannot_both_send_the_last_receipt_of_the_hour(smtp_server, nurse_medsurg):
+def test_two_filings_cannot_both_take_the_last_receipt_of_the_hour(smtp_server, nurse_medsurg):
     need(connection.vendor == "postgresql", "PostgreSQL")
-    earlier = timezone.now() - timedelta(minutes=10)
     for _ in range(EMAIL_RECEIPTS_PER_HOUR - 1):
-        TicketFactory(requester=nurse_medsurg, source=Ticket.Source.EMAIL, receipt_sent_at=earlier)
-    first, second = (
-        TicketFactory(requester=nurse_medsurg, source=Ticket.Source.EMAIL, filing_notified_at=None)
-        for _ in range(2)
-    )
-    sent_by_the_other_worker: list[int] = []
+        file(nurse_medsurg, by_email=True)
+    filed_by_the_other_worker: list[Ticket] = []
 
     def other_worker() -> None:
         try:
-            sent_by_the_other_worker.append(send_filing_notices(second.pk))
+            filed_by_the_other_worker.append(file(nurse_medsurg, by_email=True))
         finally:
             connection.close()
 
     worker = threading.Thread(target=other_worker)
     with transaction.atomic():
-        assert send_filing_notices(first.pk) == 2  # the hour's last receipt, not yet committed
+        first = file(nurse_medsurg, by_email=True)  # the hour's last receipt, not yet committed
         worker.start()
         assert a_session_waits_for_a_lock(), "the other worker did not wait for the decision"
     worker.join(timeout=60)
 
-    assert sent_by_the_other_worker == [1]  # the team's notice only
-    assert len(smtp_server.to(nurse_medsurg.email)) == 1
-    assert Ticket.objects.get(pk=second.pk).receipt_sent_at is None
+    [second] = filed_by_the_other_worker
+    assert receipt_written(first)
+    assert not receipt_written(second)
+    assert OutgoingEmail.objects.filter(kind=FILING_NOTICE, about_id=second.pk).exists()
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_mail_filed_at_once_from_one_address_gets_no_more_receipts_than_the_limit(
+    smtp_server, nurse_medsurg
+):
+    need(connection.vendor == "postgresql", "PostgreSQL")
+    filed = at_once(*[lambda: file(nurse_medsurg, by_email=True)] * (EMAIL_RECEIPTS_PER_HOUR + 2))
+    assert sum(receipt_written(ticket) for ticket in filed) == EMAIL_RECEIPTS_PER_HOUR
+    assert OutgoingEmail.objects.filter(kind=FILING_NOTICE).count() == len(filed)
 
 
 def test_mail_that_could_not_be_sent_is_sent_once_later(
@@ -261,15 +279,13 @@ def test_mail_that_could_not_be_sent_is_sent_once_later(
     with django_capture_on_commit_callbacks(execute=False):
         ticket = file(nurse_medsurg, by_email=True)
     settings.EMAIL_PORT = closed_port()
-    with pytest.raises(ConnectionRefusedError):
-        send_filing_notices(ticket.pk)
-    ticket.refresh_from_db()
-    assert (ticket.filing_notified_at, ticket.receipt_sent_at) == (None, None)
+    assert send_waiting() == [Outcome.RETRY, Outcome.RETRY]
     assert smtp_server.mails == []
 
     settings.EMAIL_PORT = smtp_server.port
-    assert send_filing_notices(ticket.pk) == 2
-    assert send_filing_notices(ticket.pk) == 0
+    OutgoingEmail.objects.update(attempt_at=timezone.now())  # the sweep's turn
+    assert send_waiting() == [Outcome.SENT, Outcome.SENT]
+    assert send_waiting() == []
     assert len(smtp_server.mails) == 2
     for sent in smtp_server.mails:
         assert sent.subject.count(f"[{ticket.number}]") == 1
@@ -281,12 +297,14 @@ def test_an_address_the_relay_refuses_does_not_send_the_teams_notice_again(
     smtp_server.refuse(nurse_medsurg.email)
     with django_capture_on_commit_callbacks(execute=False):
         ticket = file(nurse_medsurg, by_email=True)
-    assert send_filing_notices(ticket.pk) == 1
-    assert send_filing_notices(ticket.pk) == 0
+    assert send_waiting() == [Outcome.SENT, Outcome.FAILED]
+    assert send_waiting() == []
     assert [sent.recipients for sent in smtp_server.mails] == [[ticket.team.email]]
-    ticket.refresh_from_db()
-    assert ticket.filing_notified_at is not None
-    assert ticket.receipt_sent_at is None  # not counted against her hourly receipts
+
+    # The refused receipt does not count against her hourly receipts.
+    with django_capture_on_commit_callbacks(execute=False):
+        more = [file(nurse_medsurg, by_email=True) for _ in range(EMAIL_RECEIPTS_PER_HOUR)]
+    assert all(receipt_written(ticket) for ticket in more)
 
 
 def test_no_patient_data_in_any_byte_sent(
@@ -302,8 +320,7 @@ def test_no_patient_data_in_any_byte_sent(
     )
     assert Ticket.objects.get(pk=ticket.pk).phi_suspected
     sla_sweep(now=ticket.created_at + timedelta(days=30))
-    for alert in SlaAlert.objects.filter(ticket=ticket):
-        send_sla_alert(alert.pk)
+    send_waiting()
     committed(
         django_capture_on_commit_callbacks,
         lambda: ticket_comment(ticket=ticket, author=tech, text=f"Is {NAME} still in bed 4?"),

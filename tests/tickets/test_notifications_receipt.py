@@ -7,8 +7,8 @@ from django.core import mail
 from django.urls import reverse
 
 from tests.factories import file_by_email
+from tests.tickets.test_notifications import send_waiting
 from tickets.models import Ticket
-from tickets.notifications import send_filing_notices
 from tickets.priority import Scope
 
 pytestmark = pytest.mark.django_db
@@ -21,7 +21,7 @@ def filed(requester, **answers):
 
 
 def receipt(ticket: Ticket) -> mail.EmailMessage:
-    send_filing_notices(ticket.pk)
+    send_waiting()
     (message,) = [m for m in mail.outbox if "We have your ticket" in m.subject]
     return message
 
@@ -48,9 +48,9 @@ def test_a_ticket_filed_with_its_answers_is_not_asked_again(nurse_medsurg):
 
 
 def test_only_the_requester_is_asked(nurse_medsurg):
-    ticket = filed(nurse_medsurg, care_delayed=None, scope=None, workaround=None)
+    filed(nurse_medsurg, care_delayed=None, scope=None, workaround=None)
 
-    send_filing_notices(ticket.pk)
+    send_waiting()
 
     team = [m for m in mail.outbox if "We have your ticket" not in m.subject]
     assert team, "the team is told too"

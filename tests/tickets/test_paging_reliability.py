@@ -387,7 +387,7 @@ def test_page_filed_while_the_broker_is_down_goes_out_once_when_it_is_back(
     assert [message.task for message in routed_tasks.refused] == [tasks.deliver_pages.name]
     assert sorted(UnpublishedTask.objects.values_list("task", flat=True)) == [
         tasks.deliver_pages.name,
-        tasks.notify_ticket_filed.name,
+        tasks.send_emails.name,
     ]
     assert f"could not enqueue tickets.tasks.deliver_pages({page.pk},)" in caplog.text
     assert receiver.requests == []  # ...and nothing went out

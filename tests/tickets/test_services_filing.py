@@ -8,7 +8,8 @@ from django.core import mail
 
 from departments.models import Department, Location
 from tests.factories import UserFactory
-from tickets.models import Category, Ticket, TicketEvent
+from tickets.models import Category, OutgoingEmail, Ticket, TicketEvent
+from tickets.outgoing import Outcome, send_emails
 from tickets.priority import Scope
 from tickets.services import FilingPlaceRefused, filing_location, ticket_file
 
@@ -110,14 +111,13 @@ def test_phi_in_description_flags_the_ticket_and_keeps_title_out_of_email(
 
 
 def test_filing_notices_go_out_once(nurse_ed, django_capture_on_commit_callbacks, settings):
-    from tickets.notifications import send_filing_notices
-
     settings.CELERY_TASK_ALWAYS_EAGER = True
     with django_capture_on_commit_callbacks(execute=True):
         ticket = file(nurse_ed, "ED").ticket
     sent = len(mail.outbox)
     assert sent == 2
-    assert send_filing_notices(ticket.pk) == 0
+    emails = list(OutgoingEmail.objects.filter(about_id=ticket.pk).values_list("pk", flat=True))
+    assert send_emails(emails) == [Outcome.SKIPPED, Outcome.SKIPPED]  # the task again
     assert len(mail.outbox) == sent
 
 
@@ -126,8 +126,10 @@ def test_filing_succeeds_when_the_broker_is_down(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         ticket = file(nurse_ed, "ED").ticket
-    assert Ticket.objects.filter(pk=ticket.pk, filing_notified_at__isnull=True).exists()
-    assert "could not enqueue tickets.tasks.notify_ticket_filed" in caplog.text
+    # Its notices wait in the outbox for the sweep.
+    waiting = OutgoingEmail.objects.filter(about_id=ticket.pk, status=OutgoingEmail.Status.PENDING)
+    assert waiting.count() == 2
+    assert "could not enqueue tickets.tasks.send_emails" in caplog.text
     assert "Epic" not in caplog.text
 
 

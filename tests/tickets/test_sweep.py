@@ -14,8 +14,9 @@ from django.db import connection
 
 from tests.conftest import need
 from tests.factories import TicketFactory
-from tickets.models import SlaAlert, Ticket, TicketEvent
-from tickets.notifications import send_sla_alert
+from tests.tickets.test_notifications import send_waiting
+from tickets.models import OutgoingEmail, SlaAlert, Ticket, TicketEvent
+from tickets.outgoing import Outcome, send_emails
 from tickets.priority import Scope
 from tickets.sweep import sla_sweep, sla_sweep_task
 
@@ -132,8 +133,9 @@ def test_alert_mails_the_assignee_once_without_patient_data(ed_location, tech):
     ticket = make_p1(ed_location, assignee=tech, phi_suspected=True, title="pt Jones MRN 1234567")
     sla_sweep(now=FILED + timedelta(minutes=20))
     alert = SlaAlert.objects.get(ticket=ticket, clock="response", kind="breach")
-    assert send_sla_alert(alert.pk) == 1
-    assert send_sla_alert(alert.pk) == 0
+    email = OutgoingEmail.objects.get(about_id=alert.pk)
+    assert send_waiting() == [Outcome.SENT]
+    assert send_emails([email.pk]) == [Outcome.SKIPPED]  # the task again
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.to == [tech.email]
@@ -146,8 +148,7 @@ def test_alert_mails_the_assignee_once_without_patient_data(ed_location, tech):
 def test_unassigned_ticket_alert_goes_to_the_team(ed_location):
     ticket = make_p1(ed_location)
     sla_sweep(now=FILED + timedelta(minutes=20))
-    alert = SlaAlert.objects.get(ticket=ticket, clock="response", kind="breach")
-    send_sla_alert(alert.pk)
+    assert send_waiting() == [Outcome.SENT]
     assert mail.outbox[0].to == [ticket.team.email]
 
 
@@ -158,7 +159,7 @@ def test_alert_whose_task_was_lost_is_enqueued_again(
     make_p1(ed_location)
     with django_capture_on_commit_callbacks(execute=True):
         sla_sweep(now=FILED + timedelta(minutes=20))
-    assert SlaAlert.objects.filter(sent_at__isnull=True).count() == 1
+    assert OutgoingEmail.objects.filter(status=OutgoingEmail.Status.PENDING).count() == 1
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         result = sla_sweep(now=FILED + timedelta(minutes=22))
     assert result.redelivered == 1

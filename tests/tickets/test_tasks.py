@@ -14,7 +14,7 @@ from django.core import mail
 
 from departments.models import Location
 from tests.conftest import embedded_worker
-from tickets.models import Category, Ticket
+from tickets.models import Category, OutgoingEmail
 from tickets.priority import Scope
 from tickets.services import ticket_file
 
@@ -48,9 +48,10 @@ def test_filing_notices_are_sent_by_a_real_worker(nurse_ed, redis_broker, settin
             scope=Scope.UNIT,
             workaround=False,
         ).ticket
+        emails = OutgoingEmail.objects.filter(about_id=ticket.pk)
         assert wait_for(
-            lambda: Ticket.objects.filter(pk=ticket.pk, filing_notified_at__isnull=False).exists()
-        ), "the worker did not pick up the filing notice"
+            lambda: emails.count() == emails.filter(status=OutgoingEmail.Status.SENT).count() == 2
+        ), "the worker did not send the filing notices"
         assert wait_for(lambda: len(mail.outbox) == 2)
     subjects = {message.to[0]: message.subject for message in mail.outbox}
     assert subjects[nurse_ed.email] == f"[{ticket.number}] We have your ticket"

@@ -12,9 +12,10 @@ from django.urls import reverse
 from audit.models import AuditEntry
 from tests.attachment_files import CANARY, image_bytes, pdf_bytes, upload
 from tests.factories import TicketFactory
+from tests.tickets.test_notifications import send_waiting
 from tests.tickets.test_views_file import answers
 from tickets.models import Attachment, OutgoingEmail, Ticket, TicketEvent
-from tickets.notifications import send_filing_notices
+from tickets.notifications import REPLY_NOTICE
 from tickets.outgoing import Outcome, send_queued
 from tickets.services import attachment_remove, ticket_comment
 
@@ -208,7 +209,7 @@ def test_the_canary_never_leaves_in_mail_exports_or_logs(client, tech, manager, 
     data = answers(attachments=[upload(CANARY_NAME, f"{CANARY}\n".encode())])
     client.post(reverse("file_ticket"), data)
     ticket = Ticket.objects.get()
-    send_filing_notices(ticket.pk)
+    send_waiting()
     client.force_login(tech)
     client.post(
         ticket.get_absolute_url(),
@@ -219,7 +220,8 @@ def test_the_canary_never_leaves_in_mail_exports_or_logs(client, tech, manager, 
         },
     )
     reply = ticket.events.get(kind=K.COMMENT)
-    assert send_queued(OutgoingEmail.objects.get(about_id=reply.pk).pk) == Outcome.SENT
+    email = OutgoingEmail.objects.get(kind=REPLY_NOTICE, about_id=reply.pk)
+    assert send_queued(email.pk) == Outcome.SENT
     for attachment in Attachment.objects.all():
         assert CANARY.encode() in b"".join(client.get(download_url(attachment)).streaming_content)
         attachment_remove(attachment=attachment, actor=tech, reason="done")

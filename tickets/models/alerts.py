@@ -9,11 +9,10 @@ from tickets.models.ticket import Ticket
 
 
 class SlaAlert(models.Model):
-    """An SLA warning or breach to tell people about: the outbox of SLA notifications.
+    """An SLA warning or breach to tell people about.
 
-    Written by the sweep in the transaction that claims the warning or breach; delivered by a
-    task that claims it with a conditional UPDATE, so a redelivered task mails once and an alert
-    whose task was lost is found again by the next sweep.
+    Written by the sweep in the transaction that claims the warning or breach, with its e-mail
+    in the outbox (``tickets.outgoing``), which sends it once.
     """
 
     class Clock(models.TextChoices):
@@ -28,20 +27,14 @@ class SlaAlert(models.Model):
     clock = models.CharField(max_length=12, choices=Clock.choices)
     kind = models.CharField(max_length=8, choices=Kind.choices)
     created_at = models.DateTimeField(default=timezone.now)
+    # Set only before alerts' e-mails were kept in the outbox: a task published then and still
+    # queued sends nothing for an alert that has it.
     sent_at = models.DateTimeField(null=True, blank=True)
-    recipients = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
                 fields=["ticket", "clock", "kind"], name="sla_alert_once_per_clock_and_kind"
-            )
-        ]
-        indexes = [
-            models.Index(
-                fields=["created_at"],
-                name="sla_alert_unsent",
-                condition=models.Q(sent_at__isnull=True),
             )
         ]
 

@@ -23,6 +23,18 @@ class UnpublishedTask(models.Model):
         return f"{self.task}{tuple(self.args)} (not queued since {self.failed_at:%H:%M:%S})"
 
 
+#: The kinds written at most once per ``about_id`` (and recipient): the filing's team notice and
+#: receipt, an SLA alert, an incident's update and resolution notices. A reply notice or a
+#: commander's reminder may be about the same row again.
+ONCE_KINDS = (
+    "ticket.filed",
+    "ticket.receipt",
+    "ticket.sla_alert",
+    "incident.update",
+    "incident.resolved",
+)
+
+
 class OutgoingEmail(models.Model):
     """An e-mail to a person, written in the transaction of the change that causes it and sent
     by a task that claims it (``pending`` -> ``sending`` by a conditional UPDATE), so a broker
@@ -46,6 +58,9 @@ class OutgoingEmail(models.Model):
 
     kind = models.CharField(max_length=40)
     about_id = models.BigIntegerField()
+    # For a change that tells many people (an incident's update), the row of the one person
+    # this e-mail is for: each is sent, and retried, on her own.
+    recipient_id = models.BigIntegerField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     created_at = models.DateTimeField(default=timezone.now)
     # When the next attempt is due: now for a new row, later after a failed attempt. The sweep
@@ -64,6 +79,21 @@ class OutgoingEmail(models.Model):
                 fields=["attempt_at"],
                 name="outgoing_email_unsent",
                 condition=models.Q(status__in=["pending", "sending"]),
+            ),
+        ]
+        constraints = [
+            # What must go once (a filing's notices, an SLA alert, an incident's notice to one
+            # person) is written once, however often it is queued: a task queued twice, or
+            # queued again by a task published before the outbox, writes nothing the second time.
+            models.UniqueConstraint(
+                fields=["kind", "about_id"],
+                name="outgoing_email_once",
+                condition=models.Q(kind__in=ONCE_KINDS, recipient_id__isnull=True),
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "about_id", "recipient_id"],
+                name="outgoing_email_once_per_recipient",
+                condition=models.Q(kind__in=ONCE_KINDS, recipient_id__isnull=False),
             ),
         ]
 

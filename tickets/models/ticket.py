@@ -198,11 +198,9 @@ class Ticket(models.Model):
     first_response_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
-    # Claimed by the notification task with a conditional UPDATE, so a redelivered task mails once.
+    # Set only before a filing's notices were kept in the outbox (tickets.outgoing): a task
+    # published then and still queued sends nothing for a ticket that has it.
     filing_notified_at = models.DateTimeField(null=True, blank=True)
-    # When the requester's receipt went out (claimed with the filing notices). Receipts for
-    # tickets filed by e-mail are counted by it: at most a few an hour to one address.
-    receipt_sent_at = models.DateTimeField(null=True, blank=True)
 
     # SLA clocks. Deadlines are computed when the ticket is filed (and again on a priority change
     # or a resumed pause) and stored, so pages, the sweep and reports read columns, never replay.
