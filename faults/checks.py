@@ -268,6 +268,20 @@ def read_chains(
         return [ChainState(*row) for row in cursor.fetchall()]
 
 
+def moved_on_the_real_clock(
+    ticket_ids: Sequence[int], *, since: datetime, jumped: datetime
+) -> set[int]:
+    """Tickets whose chain a sweep on the real clock moved after ``since``: its move events are
+    dated before ``jumped``, the time the jumped sweep writes on everything it does."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT ticket_id FROM tickets_ticketevent WHERE ticket_id = ANY(%s) "
+            "AND kind = ANY(%s) AND at >= %s AND at < %s",
+            [list(ticket_ids), list(CHAIN_MOVE_EVENTS), since, jumped],
+        )
+        return {int(row[0]) for row in cursor.fetchall()}
+
+
 def read_move_events(ticket_ids: Sequence[int], *, since: datetime) -> dict[int, int]:
     with connection.cursor() as cursor:
         cursor.execute(

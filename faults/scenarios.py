@@ -420,6 +420,20 @@ def off_loop(work: Callable[..., T], *args: Any) -> T:
 
 def _clock_jump_checks(ctx: Context) -> list[str]:
     jumped = ctx.marks["sweeps_back_at"]
+    # A chain that also fell due on the real clock (one of an earlier scenario's quick ladders)
+    # may be moved by the beats' sweeps while the jumped sweep works through the others, and
+    # then again by the jumped sweep, rightly: two hours later its next step is due too. It is
+    # judged with the rest of the load's chains, not as one the jump alone made due.
+    chains: list[checks.ChainState] = ctx.marks["chains"]
+    real = checks.moved_on_the_real_clock(
+        [chain.ticket_id for chain in chains], since=ctx.marks["chains_read_at"], jumped=jumped
+    )
+    if real:
+        ctx.marks["chains"] = [chain for chain in chains if chain.ticket_id not in real]
+        ctx.notes.append(
+            f"{len(real)} of the due chain(s) also fell due on the real clock and were moved by "
+            "the beats' sweeps meanwhile"
+        )
     violations = _due_checks(ctx)
     violations += checks.in_due_order(checks.read_breach_order(jumped))
     # What the jumped sweep paged (dated two hours ahead, so outside the scenario's window)
