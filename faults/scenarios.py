@@ -716,13 +716,8 @@ SCENARIOS: tuple[Scenario, ...] = (
         "clock; no process's clock is changed), with 20 first-response targets and every "
         "running page chain falling due within those two hours: each breach fires once, oldest "
         "first, and no later sweep repeats it; each due chain moves one step, with its timeline "
-        "event, and its pages are delivered once by Idempotency-Key",
+        "event, and its pages are delivered once",
         _clock_jump,
-        # A page another worker is sending on the real clock looks stranded to a sweep two hours
-        # ahead (claimed long "ago"), which puts it back and sends it again with the same key:
-        # a gateway that honours the key sends one message. Leases judged on the database's
-        # clock would keep even that second request from being made.
-        Rules(gateway_dedupes=True),
         verify=_clock_jump_checks,
     ),
     Scenario(
