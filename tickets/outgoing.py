@@ -34,6 +34,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.core.mail import EmailMessage, get_connection
 from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import F, Q
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from tickets.enqueue import enqueue_many_on_commit, enqueue_on_commit
@@ -107,7 +108,7 @@ def _row(wanted: Wanted, now: datetime) -> OutgoingEmail:
         about_id=wanted.about_id,
         recipient_id=wanted.recipient_id,
         created_at=now,
-        attempt_at=now + REDELIVER_AFTER,
+        attempt_at=Now() + REDELIVER_AFTER,
     )
 
 
@@ -172,11 +173,10 @@ def _backoff(attempts: int) -> timedelta:
     return BACKOFF[min(attempts, len(BACKOFF)) - 1]
 
 
-def send_queued(email_id: int, *, now: datetime | None = None) -> Outcome:
+def send_queued(email_id: int) -> Outcome:
     """Claim a pending e-mail and send it. Running this twice for one e-mail sends it once."""
-    now = now or timezone.now()
     claimed = OutgoingEmail.objects.filter(pk=email_id, status=_PENDING).update(
-        status=_SENDING, claimed_at=now, attempts=F("attempts") + 1
+        status=_SENDING, claimed_at=Now(), attempts=F("attempts") + 1
     )
     if not claimed:
         return Outcome.SKIPPED
@@ -194,7 +194,7 @@ def send_queued(email_id: int, *, now: datetime | None = None) -> Outcome:
         retry = email.attempts < MAX_ATTEMPTS
         OutgoingEmail.objects.filter(pk=email_id, status=_SENDING).update(
             status=_PENDING if retry else OutgoingEmail.Status.FAILED,
-            attempt_at=now + _backoff(email.attempts),
+            attempt_at=Now() + _backoff(email.attempts),
             last_error=type(error).__name__,
         )
         logger.warning(
@@ -233,18 +233,15 @@ def send_emails(email_ids: list[int]) -> list[str]:
     return [send_queued(email_id) for email_id in email_ids]
 
 
-def redeliver_stranded_emails(
-    *, now: datetime | None = None, limit: int = 1000, republished: Iterable[int] = ()
-) -> int:
+def redeliver_stranded_emails(*, limit: int = 1000, republished: Iterable[int] = ()) -> int:
     """E-mails whose task was lost, whose worker died, or whose next attempt is due go again
-    (except those the sweep has just ``republished``)."""
-    now = now or timezone.now()
+    (except those the sweep has just ``republished``), judged on the database's clock."""
     with transaction.atomic():
         OutgoingEmail.objects.filter(
-            status=_SENDING, claimed_at__lte=now - REDELIVER_SENDING_AFTER
-        ).update(status=_PENDING, attempt_at=now)
+            status=_SENDING, claimed_at__lte=Now() - REDELIVER_SENDING_AFTER
+        ).update(status=_PENDING, attempt_at=Now())
         due = list(
-            OutgoingEmail.objects.filter(status=_PENDING, attempt_at__lte=now)
+            OutgoingEmail.objects.filter(status=_PENDING, attempt_at__lte=Now())
             .exclude(pk__in=list(republished))
             .order_by("attempt_at", "pk")
             .values_list("pk", flat=True)[:limit]

@@ -25,6 +25,7 @@ from django.contrib.auth.models import User
 from django.core import signing
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef
+from django.db.models.functions import Now
 from django.urls import reverse
 from django.utils import timezone
 
@@ -624,16 +625,15 @@ class Outcome:
     FAILED = "failed"
 
 
-def deliver(page_id: int, *, now: datetime | None = None) -> str:
+def deliver(page_id: int) -> str:
     """Claim a pending page and send it. Running this twice for one page sends it once."""
-    now = now or timezone.now()
     # The chain is asked with EXISTS, not joined: a join makes the UPDATE "id IN (subquery)",
     # and PostgreSQL re-checks only the UPDATE's own conditions on a row another claim has just
     # changed, so with the status inside the subquery two workers would both claim the page.
     chain_active = PageChain.objects.filter(pk=OuterRef("chain_id"), status=PageChain.Status.ACTIVE)
     claimed = Page.objects.filter(
         Exists(chain_active), pk=page_id, status=Page.Status.PENDING
-    ).update(status=Page.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
+    ).update(status=Page.Status.SENDING, claimed_at=Now(), attempts=F("attempts") + 1)
     if not claimed:
         Page.objects.filter(pk=page_id, status=Page.Status.PENDING).exclude(
             chain__status=PageChain.Status.ACTIVE
@@ -697,15 +697,13 @@ def deliver_pages(page_ids: list[int]) -> list[str]:
     return outcomes
 
 
-def redeliver_stranded(
-    *, now: datetime | None = None, limit: int = 1000, republished: Iterable[int] = ()
-) -> int:
+def redeliver_stranded(*, limit: int = 1000, republished: Iterable[int] = ()) -> int:
     """Pages a dead broker never handed out, or a killed worker never finished, go again
-    (except those the sweep has just ``republished``)."""
-    now = now or timezone.now()
+    (except those the sweep has just ``republished``). How long a page has waited, or a worker
+    has held it, is judged on the database's clock, never on the sweeping process's own."""
     with transaction.atomic():
         stranded_sending = Page.objects.filter(
-            status=Page.Status.SENDING, claimed_at__lte=now - REDELIVER_SENDING_AFTER
+            status=Page.Status.SENDING, claimed_at__lte=Now() - REDELIVER_SENDING_AFTER
         )
         stranded_sending.filter(chain__status=PageChain.Status.ACTIVE).update(
             status=Page.Status.PENDING
@@ -719,10 +717,11 @@ def redeliver_stranded(
         stranded = list(
             Page.objects.filter(
                 status=Page.Status.PENDING,
-                created_at__lte=now - REDELIVER_PENDING_AFTER,
+                queued_at__lte=Now() - REDELIVER_PENDING_AFTER,
                 chain__status=PageChain.Status.ACTIVE,
             )
             .exclude(pk__in=list(republished))
+            .order_by("queued_at", "pk")
             .values_list("pk", flat=True)[:limit]
         )
         enqueue_many_on_commit(deliver_pages, stranded)

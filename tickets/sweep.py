@@ -165,11 +165,11 @@ def sla_sweep(*, now: datetime | None = None) -> SweepResult:
                 break
 
     result.chains_advanced = paging.advance_due_chains(now=now)
+    # Redelivery keeps the database's clock, not ``now``: see ``Page.queued_at``.
     result.redelivered += paging.redeliver_stranded(
-        now=now, republished=republished.get(paging.deliver_pages.name, set())
+        republished=republished.get(paging.deliver_pages.name, set())
     )
     result.redelivered += outgoing.redeliver_stranded_emails(
-        now=now,
         republished=republished.get(outgoing.send_emails.name, set())
         | republished.get(outgoing.send_email.name, set()),
     )

@@ -19,6 +19,7 @@ from incidents.services import (
     post_update,
     resolve,
 )
+from tests.database_clock import let_pass
 from tests.incidents.conftest import NOW, cluster, ehr
 from tests.tickets.test_notifications import send_waiting
 from tickets.models import OutgoingEmail, PageChain, Ticket, TicketEvent
@@ -158,6 +159,7 @@ def test_the_commanders_reminder_waits_in_the_outbox_until_a_sweep_sends_it(
     assert email.status == OutgoingEmail.Status.PENDING
 
     settings.CELERY_TASK_ALWAYS_EAGER = True
+    let_pass(timedelta(minutes=2))
     with time_machine.travel(due + timedelta(minutes=2), tick=False):
         for _ in range(2):
             with django_capture_on_commit_callbacks(execute=True):

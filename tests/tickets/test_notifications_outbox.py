@@ -10,9 +10,10 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.db import transaction
+from django.db.models.functions import Now
 
+from tests.database_clock import let_pass
 from tests.factories import TicketFactory
 from tests.tickets.test_notifications import closed_port, file, send_waiting
 from tickets import tasks
@@ -61,8 +62,10 @@ CHANGES: dict[str, tuple[Callable[..., Ticket], set[str]]] = {
 }
 
 
-def sweep_at(at: datetime, callbacks) -> None:
-    with time_machine.travel(at, tick=False), callbacks(execute=True):
+def sweep_after(wait: timedelta, callbacks) -> None:
+    """A sweep once ``wait`` has passed (by the database's clock, which the outbox keeps)."""
+    let_pass(wait)
+    with callbacks(execute=True):
         sla_sweep()
 
 
@@ -110,18 +113,12 @@ def test_a_worker_killed_after_its_claim_leaves_the_e_mail_to_the_sweep(
     make, _ = CHANGES[change]
     make(nurse_medsurg)
     # The worker claimed them (pending -> sending) and died before its relay said anything.
-    OutgoingEmail.objects.update(status=E.SENDING, claimed_at=NOW, attempts=1)
+    OutgoingEmail.objects.update(status=E.SENDING, claimed_at=Now(), attempts=1)
 
-    sweep_at(
-        NOW + REDELIVER_SENDING_AFTER - timedelta(seconds=1), django_capture_on_commit_callbacks
-    )
+    sweep_after(REDELIVER_SENDING_AFTER - timedelta(seconds=1), django_capture_on_commit_callbacks)
     assert smtp_server.mails == []  # it may still be sending
-    sweep_at(
-        NOW + REDELIVER_SENDING_AFTER + timedelta(minutes=1), django_capture_on_commit_callbacks
-    )
-    sweep_at(
-        NOW + REDELIVER_SENDING_AFTER + timedelta(minutes=9), django_capture_on_commit_callbacks
-    )
+    sweep_after(timedelta(minutes=1), django_capture_on_commit_callbacks)
+    sweep_after(timedelta(minutes=8), django_capture_on_commit_callbacks)
 
     assert len(smtp_server.mails) == OutgoingEmail.objects.count()
     assert set(OutgoingEmail.objects.values_list("status", "attempts")) == {(E.SENT, 2)}
@@ -137,10 +134,10 @@ def test_a_relay_that_is_down_is_tried_again_later(
     assert set(send_waiting()) == {Outcome.RETRY}
     settings.EMAIL_PORT = smtp_server.port
 
-    sweep_at(NOW + timedelta(seconds=30), django_capture_on_commit_callbacks)  # not yet due
+    sweep_after(timedelta(seconds=30), django_capture_on_commit_callbacks)  # not yet due
     assert smtp_server.mails == []
-    sweep_at(NOW + timedelta(minutes=1, seconds=1), django_capture_on_commit_callbacks)
-    sweep_at(NOW + timedelta(minutes=5), django_capture_on_commit_callbacks)
+    sweep_after(timedelta(seconds=31), django_capture_on_commit_callbacks)
+    sweep_after(timedelta(minutes=4), django_capture_on_commit_callbacks)
 
     assert len(smtp_server.mails) == OutgoingEmail.objects.count()
     assert set(OutgoingEmail.objects.values_list("status", "attempts")) == {(E.SENT, 2)}

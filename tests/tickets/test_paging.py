@@ -9,10 +9,13 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core import mail
+from django.db.models.functions import Now
 from django.urls import reverse
+from django.utils import timezone
 
 from departments.models import Location, Team
 from oncall.models import Rotation, RotationMember, RotationOverride
+from tests.database_clock import let_pass
 from tests.factories import UserFactory
 from tickets import paging
 from tickets.models import Category, Page, PageChain, Ticket, TicketEvent
@@ -263,6 +266,38 @@ def test_stranded_pages_are_sent_again_by_the_sweep(
     page.refresh_from_db()
     assert page.status == Page.Status.PENDING
     assert paging.deliver(page.pk) == paging.Outcome.SENT
+
+
+def test_a_sweep_whose_clock_runs_ahead_takes_no_page_in_flight_and_strands_none(
+    nurse_ed, on_call_team, settings, django_capture_on_commit_callbacks
+):
+    """The host of one sweep jumps two hours ahead. It escalates on its own clock, but how long a
+    worker has held a page, or a page has waited for its task, is judged on the database's
+    clock: it does not take the page a worker is still sending for stranded (the on-call would
+    get it twice), and the page it wrote, dated two hours ahead, is sent again by the next sweep
+    on the real clock when its task is lost."""
+    with django_capture_on_commit_callbacks(execute=False):  # no task reaches a worker
+        ticket = file_p1(nurse_ed, when=timezone.now())
+    [page] = Page.objects.filter(ticket=ticket)
+    Page.objects.filter(pk=page.pk).update(status=Page.Status.SENDING, claimed_at=Now(), attempts=1)
+
+    with django_capture_on_commit_callbacks(execute=False):
+        result = sla_sweep(now=timezone.now() + timedelta(hours=2))
+    assert result.chains_advanced == 1
+    assert result.redelivered == 0
+    page.refresh_from_db()
+    assert page.status == Page.Status.SENDING  # still the worker's
+    escalated = Page.objects.exclude(pk=page.pk).get(ticket=ticket)
+    assert (escalated.status, escalated.step) == (Page.Status.PENDING, 1)
+
+    let_pass(paging.REDELIVER_PENDING_AFTER)
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    with django_capture_on_commit_callbacks(execute=True):
+        sla_sweep()
+    escalated.refresh_from_db()
+    assert (escalated.status, escalated.attempts) == (Page.Status.SENT, 1)
+    page.refresh_from_db()
+    assert page.status == Page.Status.SENDING  # claimed a minute ago: its worker may answer yet
 
 
 def test_a_page_stranded_mid_delivery_whose_chain_ended_is_not_left_waiting_forever(

@@ -37,6 +37,7 @@ from bench.receiver import WebhookReceiver
 from departments.models import Location, Team
 from oncall.models import Rotation, RotationMember
 from tests.conftest import DATABASE_SERVER, celery_broker, embedded_worker, need, port_open
+from tests.database_clock import let_pass
 from tests.factories import UserFactory
 from tickets import paging, tasks
 from tickets.models import Category, Page, PageChain, Ticket, TicketEvent, UnpublishedTask
@@ -558,8 +559,8 @@ def test_a_worker_killed_mid_delivery_leaves_a_page_the_sweep_sends_once(
             assert page.status == Page.Status.SENDING  # nobody will finish this one
 
             gateway.configure(delay=0.0)
-            assert page.claimed_at is not None
-            sla_sweep(now=page.claimed_at + timedelta(minutes=2))
+            let_pass(paging.REDELIVER_SENDING_AFTER)
+            sla_sweep()
             page.refresh_from_db()
             assert page.status == Page.Status.PENDING
             assert routed_tasks.sent(tasks.deliver_pages) == [([page.pk],), ([page.pk],)]

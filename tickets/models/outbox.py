@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.db.models.functions import Now
 from django.utils import timezone
 
 
@@ -63,9 +64,11 @@ class OutgoingEmail(models.Model):
     recipient_id = models.BigIntegerField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     created_at = models.DateTimeField(default=timezone.now)
-    # When the next attempt is due: now for a new row, later after a failed attempt. The sweep
-    # sends again a pending row whose attempt is long overdue (its task was lost).
-    attempt_at = models.DateTimeField(default=timezone.now)
+    # When the next attempt is due: a minute on for a new row (its task normally sends it
+    # first), later after a failed attempt. The sweep sends a pending row whose attempt is due.
+    # This and ``claimed_at`` keep the database's clock, the one every process shares: a process
+    # whose own clock runs ahead never takes an e-mail another worker is sending for stranded.
+    attempt_at = models.DateTimeField(db_default=Now())
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from departments.models import Team
@@ -131,7 +132,12 @@ class Page(models.Model):
     )
     channel = models.CharField(max_length=16)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    # When the page was due (the sweep's time, which the timeline shows).
     created_at = models.DateTimeField(default=timezone.now)
+    # When the row was written and claimed, by the database's clock: how long a page has waited
+    # or a worker has held it is judged on the one clock every process shares, so a process
+    # whose own clock runs ahead never takes a page another worker is sending for stranded.
+    queued_at = models.DateTimeField(db_default=Now())
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -148,7 +154,7 @@ class Page(models.Model):
         ]
         indexes = [
             models.Index(
-                fields=["created_at"],
+                fields=["queued_at"],
                 name="page_unsent",
                 condition=models.Q(status__in=["pending", "sending"]),
             ),
