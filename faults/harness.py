@@ -104,6 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     redis = RedisServer(run_dir)
     receiver = WebhookReceiver()
     stack: Stack | None = None
+    keep_logs = args.keep
     try:
         if postgres is not None:
             postgres.create()
@@ -151,12 +152,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         say(f"done in {seconds:.0f}s; table written to {args.report}")
         if broken:
             say(f"the processes' logs are kept in {run_dir}")
+            keep_logs = True
             return 1
-        if not args.keep:
-            shutil.rmtree(run_dir, ignore_errors=True)
         return 0
     except StackError as error:
         print(f"faults: {error}; the processes' logs are in {run_dir}", file=sys.stderr)
+        keep_logs = True
         return 2
     finally:
         if stack is not None:
@@ -167,9 +168,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             from django.db import connections
 
             connections.close_all()
-            _drop_database(admin, args.db_name)
+            # A cluster of the run's own goes with its folder, database and all.
+            if postgres is None:
+                _drop_database(admin, args.db_name)
         if postgres is not None:
             postgres.stop()
+        # Last: the run's own cluster keeps its files in this folder until it has stopped.
+        if not keep_logs:
+            shutil.rmtree(run_dir, ignore_errors=True)
 
 
 # --- One scenario -------------------------------------------------------------------------------
