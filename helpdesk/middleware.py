@@ -44,8 +44,9 @@ class DatabaseAvailabilityMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         try:
-            connection.close_if_health_check_failed()
-            connection.ensure_connection()
+            # Opening a cursor runs no query; it connects, or first checks a kept connection as
+            # CONN_HEALTH_CHECKS asks (once a request) and replaces it when it is broken.
+            connection.cursor().close()
         except (OperationalError, InterfaceError) as error:
             logger.warning("database unavailable: %s", type(error).__name__)
             return database_unavailable(request)
