@@ -3,12 +3,13 @@ from collections.abc import Callable
 from ipaddress import IPv4Address, IPv6Address, ip_address
 
 from django.conf import settings
+from django.contrib.sessions.exceptions import SessionInterrupted
 from django.contrib.sessions.middleware import SessionMiddleware
 from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.cache import add_never_cache_headers
 
-from core.errors import database_unavailable
+from core.errors import database_unavailable, is_database_unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +62,27 @@ class IdleAwareSessionMiddleware(SessionMiddleware):
     def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
         if getattr(request, "passive", False) and not request.session.modified:
             return response
-        return super().process_response(request, response)
+        try:
+            return super().process_response(request, response)
+        except SessionInterrupted as error:
+            # Django reads any database error in saving the session as "deleted meanwhile" and
+            # answers 400. When the database went away after the view had answered (a filing
+            # already committed), the answer stands: a nurse whose ticket was filed must not be
+            # told her request was bad. The session keeps its last expiry until the next request.
+            if not _database_went_away(error):
+                raise
+            logger.warning("session not renewed: the database is unavailable")
+            return response
+
+
+def _database_went_away(error: BaseException) -> bool:
+    """Whether the database's connection was lost or refused somewhere behind ``error``."""
+    behind = error.__context__
+    while behind is not None:
+        if is_database_unavailable(behind):
+            return True
+        behind = behind.__context__
+    return False
 
 
 class NoStoreMiddleware:

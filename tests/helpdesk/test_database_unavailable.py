@@ -5,12 +5,14 @@ is served as usual."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 
 import pytest
 from django.conf import settings
 from django.db import OperationalError, connection
+from django.shortcuts import redirect
 from django.test import Client
+from django.urls import reverse
 
 from bench.slapd import free_port
 from core.errors import (
@@ -21,6 +23,8 @@ from core.errors import (
 from helpdesk.middleware import DatabaseAvailabilityMiddleware
 from tests.conftest import need
 from tests.factories import UserFactory
+from tests.tickets.test_paging_reliability import FILE_URL, answers
+from tickets.models import Ticket
 
 
 @contextmanager
@@ -96,6 +100,30 @@ def test_the_next_request_after_it_is_back_is_served(reference_data):
     with database_unreachable():
         assert client.get("/queue/").status_code == 503
     assert client.get("/queue/").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_filing_kept_before_the_database_went_away_is_answered_as_filed(nurse_ed, monkeypatch):
+    """The filing commits, then the database goes away before the nurse's session is renewed:
+    she is sent to her confirmation as usual, not told (by Django's 400) that her request was
+    bad, and her ticket is there, once."""
+    going = ExitStack()
+
+    def redirect_then_the_database_goes(*args, **kwargs):
+        response = redirect(*args, **kwargs)
+        going.enter_context(database_unreachable())
+        return response
+
+    need_postgres()
+    monkeypatch.setattr("tickets.views.redirect", redirect_then_the_database_goes)
+    client = Client()
+    client.force_login(nurse_ed)
+    with going:
+        response = client.post(FILE_URL, answers())
+    [ticket] = Ticket.objects.filter(requester=nurse_ed)
+    assert (response.status_code, response.url) == (302, reverse("ticket_filed", args=[ticket.pk]))
+    # Back, the database serves her confirmation: she is still signed in.
+    assert client.get(response.url).status_code == 200
 
 
 def on_call_page_when(monkeypatch, board):
