@@ -34,8 +34,15 @@ TEMPLATES = [
         "OPTIONS": {"context_processors": ["django.template.context_processors.request"]},
     }
 ]
+# Two session checks at once send it two refresh grants at once, on two of its threads: each
+# transaction takes SQLite's write lock when it begins and the other waits for it, rather than
+# failing with "database is locked" (a 500 the help desk rightly reads as the provider down).
 DATABASES = {
-    "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": os.environ["OIDC_PROVIDER_DB"]}
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": os.environ["OIDC_PROVIDER_DB"],
+        "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
+    }
 }
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # The help desk under test answers on "localhost": cookies ignore ports, so the provider's
